@@ -1,0 +1,80 @@
+// Small byte helpers shared by every layer. Kept dependency-free so the core runs anywhere.
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function toHex(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
+  return out;
+}
+
+export function fromHex(hex: string): Uint8Array {
+  if (typeof hex !== 'string') throw new TypeError('"hex" expected string');
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new RangeError(`"hex" expected an even number of hex digits, got length=${hex.length}`);
+  }
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let len = 0;
+  for (const p of parts) len += p.length;
+  const out = new Uint8Array(len);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/** Lexicographic byte order, as RFC 8949 §4.2.1 sorts map keys. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+/** Rejects fakes (plain arrays, DataViews, objects with a length) before they reach a parser. */
+export function assertBytes(value: unknown, name: string, length?: number): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw new TypeError(`"${name}" expected Uint8Array, got ${describe(value)}`);
+  }
+  if (length !== undefined && value.length !== length) {
+    throw new RangeError(`"${name}" expected Uint8Array of length ${length}, got length=${value.length}`);
+  }
+}
+
+export function assertSafeUint(value: unknown, name: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`"${name}" expected a non-negative safe integer, got ${describe(value)}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value === 'number' ? String(value) : typeof value;
+}
+
+export const utf8Encoder = new TextEncoder();
+// fatal: a malformed UTF-8 string is an encoding error, not a string with replacement characters.
+export const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export function randomBytes(length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  globalThis.crypto.getRandomValues(out);
+  return out;
+}

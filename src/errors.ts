@@ -1,0 +1,66 @@
+/**
+ * Every protocol failure sealwire reports. Codes are API: they never change meaning, and each is
+ * documented in spec/errors.md with the close code a transport puts on the wire.
+ */
+export const ERROR_CODES = {
+  // Envelope encoding (spec/envelope.md §5): one valid encoding per envelope.
+  ERR_TRUNCATED: 4001,
+  ERR_TRAILING_BYTES: 4002,
+  ERR_INDEFINITE_LENGTH: 4003,
+  ERR_NON_PREFERRED: 4004,
+  ERR_DUPLICATE_LABEL: 4005,
+  ERR_MAP_ORDER: 4006,
+  ERR_WRONG_TAG: 4007,
+  ERR_MALFORMED: 4008,
+  ERR_TOO_LARGE: 4009,
+  // Envelope header semantics (spec/envelope.md §4).
+  ERR_UNPROTECTED_HEADER: 4010,
+  ERR_UNKNOWN_CRITICAL: 4011,
+  ERR_UNKNOWN_HEADER: 4012,
+  ERR_MISSING_HEADER: 4013,
+  ERR_HEADER_VALUE: 4014,
+  ERR_UNSUPPORTED_ALG: 4015,
+  ERR_UNSUPPORTED_VERSION: 4016,
+  // Keys and signatures (spec/verification.md, spec/envelope.md §7).
+  ERR_UNKNOWN_KEY: 4020,
+  ERR_KEY_REVOKED: 4021,
+  ERR_KEY_EXPIRED: 4022,
+  ERR_KEY_NOT_YET_VALID: 4023,
+  ERR_BAD_KEY: 4024,
+  ERR_BAD_SIGNATURE: 4025,
+  // Replay and freshness (spec/replay.md).
+  ERR_REPLAY: 4030,
+  ERR_TOO_OLD: 4031,
+  ERR_FUTURE: 4032,
+  ERR_STALE: 4033,
+  ERR_STREAM_LIMIT: 4034,
+  ERR_SEQ_EXHAUSTED: 4035,
+  ERR_STORE: 4036,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * The one error type for hostile or invalid protocol input. `code` is stable API; `closeCode` is
+ * what a WebSocket transport sends when it closes because of this error. Messages never carry
+ * secrets, payloads or a hint about which part of a signature check failed.
+ */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  readonly code: ErrorCode;
+  readonly closeCode: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.closeCode = ERROR_CODES[code];
+  }
+}
+
+/** True when `err` is a {@link ProtocolError}, optionally with the given code. */
+export function isProtocolError(err: unknown, code?: ErrorCode): err is ProtocolError {
+  return err instanceof ProtocolError && (code === undefined || err.code === code);
+}
+
+// Opaque on purpose (spec/verification.md §5): no hint which check failed.
+export const SIGNATURE_FAILED = 'signature verification failed';

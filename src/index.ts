@@ -1,0 +1,32 @@
+// sealwire: signed, replay-protected envelopes for real-time messaging over any transport.
+export { ProtocolError, ERROR_CODES, isProtocolError, type ErrorCode } from './errors.js';
+export { toHex, fromHex } from './bytes.js';
+export type { Ed25519Backend } from './crypto/backend.js';
+export { getBackend, getDefaultBackend, setDefaultBackend } from './crypto/select.js';
+export {
+  generateKeyPair,
+  importPublicKey,
+  importSigningKey,
+  keyId,
+  publicKeyOf,
+  type KeyOptions,
+  type PublicKey,
+  type SigningKey,
+} from './keys/keys.js';
+export { KeyRing, type KeyEntry, type KeyEntryOptions, type RevocationListener } from './keys/keyring.js';
+export { seal, type SealOptions } from './envelope/seal.js';
+export { open, DEFAULT_MAX_ENVELOPE_SIZE, type OpenOptions, type Opened } from './envelope/open.js';
+export { verifySign1, type VerifiedSign1 } from './envelope/cose.js';
+export {
+  ALG_ED25519,
+  ALG_EDDSA,
+  DEFAULT_CONTENT_TYPE,
+  ENVELOPE_VERSION,
+  LABEL,
+  STREAM_ID_LENGTH,
+  decodeEnvelope,
+  externalAad,
+  type ContentType,
+  type DecodedEnvelope,
+  type EnvelopeHeader,
+} from './wire/envelope.js';
