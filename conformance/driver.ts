@@ -1,0 +1,352 @@
+// sealwire's conformance driver: one JSON request per stdin line, one JSON answer per stdout line,
+// in order (conformance/README.md documents every op). Any implementation that speaks this protocol
+// can be checked by conformance/run.ts; this one drives the TypeScript library on either backend.
+import { createInterface } from 'node:readline';
+import { ProtocolError } from '../src/errors.js';
+import { fromHex, toHex } from '../src/bytes.js';
+import { getBackend } from '../src/crypto/select.js';
+import { verifyStrict } from '../src/crypto/ed25519.js';
+import type { Ed25519Backend } from '../src/crypto/backend.js';
+import { importPublicKey, importSigningKey } from '../src/keys/keys.js';
+import { KeyRing } from '../src/keys/keyring.js';
+import { seal } from '../src/envelope/seal.js';
+import { open, type Opened, type OpenOptions } from '../src/envelope/open.js';
+import { ALG_ED25519, ALG_EDDSA, externalAad } from '../src/wire/envelope.js';
+import { loadReceiverModule, type ReceiverModule, type ReceiverLike } from './lib/receiver.js';
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Request = { [k: string]: Json };
+type Answer = { [k: string]: Json };
+
+/** A request the driver cannot act on: answered with `{"ok":false,"error":...}`, never a crash. */
+class RequestError extends Error {}
+
+function parseArgs(argv: string[]): { backend: string } {
+  let backend = 'node';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--backend') backend = argv[++i] ?? '';
+    else if (a.startsWith('--backend=')) backend = a.slice('--backend='.length);
+    else throw new Error(`unknown argument: ${a}`);
+  }
+  return { backend };
+}
+
+// --- field readers: every hostile field becomes a RequestError naming it --------------------------
+
+function hex(req: Request, name: string): Uint8Array {
+  const v = req[name];
+  if (typeof v !== 'string') throw new RequestError(`"${name}" expected a hex string`);
+  if (v.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(v)) throw new RequestError(`"${name}" is not valid hex`);
+  return fromHex(v);
+}
+
+function optHex(req: Request, name: string): Uint8Array | undefined {
+  return req[name] === undefined || req[name] === null ? undefined : hex(req, name);
+}
+
+function uint(req: Request, name: string): number {
+  const v = req[name];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw new RequestError(`"${name}" expected a non-negative safe integer`);
+  }
+  return v;
+}
+
+function optUint(req: Request, name: string): number | undefined {
+  return req[name] === undefined || req[name] === null ? undefined : uint(req, name);
+}
+
+function optBool(req: Request, name: string): boolean | undefined {
+  const v = req[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw new RequestError(`"${name}" expected a boolean`);
+  return v;
+}
+
+function optString(req: Request, name: string): string | undefined {
+  const v = req[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new RequestError(`"${name}" expected a string`);
+  return v;
+}
+
+function openedAnswer(o: Opened): Answer {
+  return {
+    ok: true,
+    payload: toHex(o.payload),
+    seq: o.seq,
+    ts: o.ts,
+    stream: toHex(o.stream),
+    kid: toHex(o.kid),
+    contentType: o.contentType,
+  };
+}
+
+/** Runs `fn`; a ProtocolError becomes `{"ok":false,"code"}`, misuse errors become `{"ok":false,"error"}`. */
+function protocol(fn: () => Answer): Answer {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ProtocolError) return { ok: false, code: err.code };
+    throw err;
+  }
+}
+
+// --- the stateful part: one key ring and (when replay is on) one receiver per `reset` -------------
+
+interface State {
+  ring: KeyRing;
+  receiver: ReceiverLike | undefined;
+  /** Options of the last `reset`, so `restart` can build the receiver again over the same store. */
+  options: Request;
+}
+
+export class Driver {
+  readonly backend: Ed25519Backend;
+  #state: State | undefined;
+  #receiverModule: ReceiverModule | undefined | null = null;
+
+  constructor(backendName: string) {
+    this.backend = getBackend(backendName);
+  }
+
+  async init(): Promise<void> {
+    this.#receiverModule = await loadReceiverModule();
+  }
+
+  handle(line: string): Answer {
+    let req: unknown;
+    try {
+      req = JSON.parse(line);
+    } catch {
+      return { ok: false, error: 'request is not valid JSON' };
+    }
+    if (req === null || typeof req !== 'object' || Array.isArray(req)) {
+      return { ok: false, error: 'request must be a JSON object' };
+    }
+    const r = req as Request;
+    try {
+      return this.dispatch(r);
+    } catch (err) {
+      if (err instanceof RequestError || err instanceof TypeError || err instanceof RangeError) {
+        return { ok: false, error: err.message };
+      }
+      if (err instanceof ProtocolError) return { ok: false, code: err.code };
+      return { ok: false, error: `internal error: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+
+  dispatch(req: Request): Answer {
+    switch (req['op']) {
+      case 'ed25519.verify':
+        return this.verify(req);
+      case 'seal':
+        return this.seal(req);
+      case 'open':
+        return req['publicKey'] === undefined ? this.openStateful(req) : this.openStateless(req);
+      case 'reset':
+        return this.reset(req);
+      case 'restart':
+        return this.restart();
+      case 'keyring.add':
+        return this.keyringAdd(req);
+      case 'keyring.revoke':
+        return this.keyringRevoke(req);
+      case 'keyring.revokeIdentity':
+        return this.keyringRevokeIdentity(req);
+      case 'info':
+        return {
+          ok: true,
+          implementation: 'sealwire-ts',
+          backend: this.backend.name,
+          replay: this.#receiverModule !== undefined && this.#receiverModule !== null,
+        };
+      default:
+        return { ok: false, error: `unknown op: ${JSON.stringify(req['op'] ?? null)}` };
+    }
+  }
+
+  verify(req: Request): Answer {
+    const publicKey = hex(req, 'publicKey');
+    const message = hex(req, 'message');
+    const signature = hex(req, 'signature');
+    return protocol(() => {
+      const key = importPublicKey(publicKey, { backend: this.backend });
+      if (!verifyStrict(this.backend, key.handle, message, signature)) {
+        return { ok: false, code: 'ERR_BAD_SIGNATURE' };
+      }
+      return { ok: true };
+    });
+  }
+
+  seal(req: Request): Answer {
+    const secretKey = hex(req, 'secretKey');
+    if (secretKey.length !== 32) throw new RequestError('"secretKey" expected 32 bytes');
+    const kid = optHex(req, 'kid');
+    const aad = optHex(req, 'aad');
+    const binding = optHex(req, 'binding');
+    const alg = req['alg'] === undefined ? undefined : req['alg'];
+    if (alg !== undefined && alg !== ALG_EDDSA && alg !== ALG_ED25519) throw new RequestError('"alg" expected -8 or -19');
+    const ct = req['contentType'];
+    if (ct !== undefined && typeof ct !== 'number' && typeof ct !== 'string') {
+      throw new RequestError('"contentType" expected a number or a string');
+    }
+    const signer = importSigningKey(secretKey, { backend: this.backend, ...(kid ? { kid } : {}) });
+    const envelope = seal(signer, hex(req, 'payload'), {
+      seq: uint(req, 'seq'),
+      ts: uint(req, 'ts'),
+      stream: hex(req, 'stream'),
+      ...(aad ? { aad } : {}),
+      ...(binding ? { binding } : {}),
+      ...(alg !== undefined ? { alg } : {}),
+      ...(ct !== undefined ? { contentType: ct } : {}),
+    });
+    return { ok: true, envelope: toHex(envelope), externalAad: toHex(externalAad(aad, binding)) };
+  }
+
+  openStateless(req: Request): Answer {
+    const publicKey = hex(req, 'publicKey');
+    const envelope = hex(req, 'envelope');
+    const kid = optHex(req, 'kid');
+    const aad = optHex(req, 'aad');
+    const binding = optHex(req, 'binding');
+    const maxEnvelopeSize = optUint(req, 'maxEnvelopeSize');
+    return protocol(() => {
+      const key = importPublicKey(publicKey, { backend: this.backend, ...(kid ? { kid } : {}) });
+      const options: OpenOptions = { keys: key };
+      if (aad) options.aad = aad;
+      if (binding) options.binding = binding;
+      if (maxEnvelopeSize !== undefined) options.maxEnvelopeSize = maxEnvelopeSize;
+      return openedAnswer(open(envelope, options));
+    });
+  }
+
+  #requireState(): State {
+    if (this.#state === undefined) throw new RequestError('no receiver: send {"op":"reset"} first');
+    return this.#state;
+  }
+
+  reset(req: Request): Answer {
+    const ring = new KeyRing({ backend: this.backend });
+    const keys = req['keys'];
+    if (keys !== undefined) {
+      if (!Array.isArray(keys)) throw new RequestError('"keys" expected an array');
+      for (const k of keys) {
+        if (k === null || typeof k !== 'object' || Array.isArray(k)) throw new RequestError('"keys" items expected objects');
+        const answer = protocol(() => (this.#addKey(ring, k), { ok: true }));
+        if (answer['ok'] !== true) return answer;
+      }
+    }
+    const replay = optBool(req, 'replay') ?? true;
+    let receiver: ReceiverLike | undefined;
+    if (replay) {
+      const mod = this.#receiverModule;
+      if (!mod) throw new RequestError('replay protection is not available in this build');
+      receiver = mod.create(ring, receiverOptions(req), undefined);
+    }
+    this.#state = { ring, receiver, options: req };
+    return { ok: true };
+  }
+
+  restart(): Answer {
+    const state = this.#requireState();
+    const mod = this.#receiverModule;
+    if (state.receiver === undefined || !mod) throw new RequestError('restart needs a receiver with replay on');
+    state.receiver = mod.restart(state.receiver, state.ring, receiverOptions(state.options));
+    return { ok: true };
+  }
+
+  openStateful(req: Request): Answer {
+    const state = this.#requireState();
+    const envelope = hex(req, 'envelope');
+    const aad = optHex(req, 'aad');
+    const binding = optHex(req, 'binding');
+    const now = optUint(req, 'now');
+    return protocol(() => {
+      if (state.receiver !== undefined) {
+        if (now === undefined) throw new RequestError('"now" is required when replay protection is on');
+        return openedAnswer(state.receiver.openSync(envelope, { aad, binding, now }));
+      }
+      const options: OpenOptions = { keys: state.ring };
+      if (aad) options.aad = aad;
+      if (binding) options.binding = binding;
+      return openedAnswer(open(envelope, options));
+    });
+  }
+
+  #addKey(ring: KeyRing, k: Request): void {
+    const publicKey = hex(k, 'publicKey');
+    const kid = optHex(k, 'kid');
+    const identity = optString(k, 'identity');
+    const notBefore = optUint(k, 'notBefore');
+    const notAfter = optUint(k, 'notAfter');
+    const issuedAt = optUint(k, 'issuedAt');
+    ring.add(publicKey, {
+      ...(kid ? { kid } : {}),
+      ...(identity !== undefined ? { identity } : {}),
+      ...(notBefore !== undefined ? { notBefore } : {}),
+      ...(notAfter !== undefined ? { notAfter } : {}),
+      // Deterministic: without an explicit issuedAt the ring would read the clock.
+      issuedAt: issuedAt ?? notBefore ?? 0,
+    });
+  }
+
+  keyringAdd(req: Request): Answer {
+    const state = this.#requireState();
+    return protocol(() => (this.#addKey(state.ring, req), { ok: true }));
+  }
+
+  keyringRevoke(req: Request): Answer {
+    const state = this.#requireState();
+    state.ring.revokeKey(hex(req, 'kid'));
+    return { ok: true };
+  }
+
+  keyringRevokeIdentity(req: Request): Answer {
+    const state = this.#requireState();
+    const identity = optString(req, 'identity');
+    if (identity === undefined) throw new RequestError('"identity" expected a string');
+    state.ring.revokeIdentity(identity, uint(req, 'issuedBefore'));
+    return { ok: true };
+  }
+}
+
+/** Receiver options a `reset` may carry; absent ones keep the library's defaults. */
+function receiverOptions(req: Request): Record<string, number | boolean> {
+  const out: Record<string, number | boolean> = {};
+  for (const name of ['window', 'maxFutureSkewMs', 'maxAgeMs', 'maxStreams', 'startTime']) {
+    const v = optUint(req, name);
+    if (v !== undefined) out[name] = v;
+  }
+  const strict = optBool(req, 'strict');
+  if (strict !== undefined) out['strict'] = strict;
+  return out;
+}
+
+async function main(): Promise<void> {
+  let backend: string;
+  try {
+    ({ backend } = parseArgs(process.argv.slice(2)));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\nusage: driver [--backend node|noble]\n`);
+    process.exit(2);
+  }
+  const driver = new Driver(backend);
+  await driver.init();
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (line.trim() === '') continue;
+    const answer = driver.handle(line);
+    if (!process.stdout.write(JSON.stringify(answer) + '\n')) {
+      await new Promise((resolve) => process.stdout.once('drain', resolve));
+    }
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('driver.ts')) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`driver failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}
