@@ -229,3 +229,107 @@ export function coseExample(name: string): CoseExample {
     cbor: fromHex(raw.output.cbor),
   };
 }
+
+// --- Edge-case encodings and a seeded PRNG, shared by the strict-rule, differential and interop tests.
+
+/** The 8 low-order points, canonically encoded, with their order. */
+export const SMALL_ORDER_CANONICAL: readonly { hex: string; order: number }[] = [
+  { hex: '0100000000000000000000000000000000000000000000000000000000000000', order: 1 }, // identity
+  { hex: 'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', order: 2 },
+  { hex: '0000000000000000000000000000000000000000000000000000000000000000', order: 4 },
+  { hex: '0000000000000000000000000000000000000000000000000000000000000080', order: 4 },
+  { hex: '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', order: 8 },
+  { hex: '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85', order: 8 },
+  { hex: 'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', order: 8 },
+  { hex: 'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa', order: 8 },
+];
+
+/** The 6 non-canonical encodings of low-order points (y ≥ p, or x = -0). */
+export const SMALL_ORDER_NON_CANONICAL: readonly string[] = [
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+  '0100000000000000000000000000000000000000000000000000000000000080',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+];
+
+export const IDENTITY = fromHex(SMALL_ORDER_CANONICAL[0]!.hex);
+
+/** Every 32-byte string whose y (low 255 bits) is ≥ p = 2^255 - 19, both sign bits: 38 strings. */
+export function yAtLeastP(): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let low = 0xed; low <= 0xff; low++) {
+    for (const top of [0x7f, 0xff]) {
+      const b = new Uint8Array(32).fill(0xff);
+      b[0] = low;
+      b[31] = top;
+      out.push(b);
+    }
+  }
+  return out;
+}
+
+/** L = 2^252 + 27742317777372353535851937790883648493, the prime subgroup order. */
+export const L = 0x1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3edn;
+
+export function leToBig(b: Uint8Array): bigint {
+  let n = 0n;
+  for (let i = b.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(b[i]!);
+  return n;
+}
+
+export function bigToLe(n: bigint, length = 32): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    out[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return out;
+}
+
+/**
+ * A seeded PRNG (sfc32) so randomized tests reproduce from a printed seed. Not for keys that
+ * protect anything: test data only.
+ */
+export class Prng {
+  #a: number;
+  #b: number;
+  #c: number;
+  #d: number;
+  constructor(readonly seed: number) {
+    this.#a = 0x9e3779b9;
+    this.#b = 0x243f6a88;
+    this.#c = 0xb7e15162;
+    this.#d = seed >>> 0;
+    for (let i = 0; i < 16; i++) this.u32();
+  }
+  u32(): number {
+    const t = (((this.#a + this.#b) | 0) + this.#d) | 0;
+    this.#d = (this.#d + 1) | 0;
+    this.#a = this.#b ^ (this.#b >>> 9);
+    this.#b = (this.#c + (this.#c << 3)) | 0;
+    this.#c = (this.#c << 21) | (this.#c >>> 11);
+    this.#c = (this.#c + t) | 0;
+    return t >>> 0;
+  }
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor((this.u32() / 0x1_0000_0000) * n);
+  }
+  bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.u32() & 0xff;
+    return out;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)]!;
+  }
+}
+
+/** A copy of `bytes` with bit `bit` (0 = LSB of byte 0) flipped. */
+export function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
+  const out = bytes.slice();
+  out[bit >> 3]! ^= 1 << (bit & 7);
+  return out;
+}
