@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   ERR_STREAM_LIMIT: 4034,
   ERR_SEQ_EXHAUSTED: 4035,
   ERR_STORE: 4036,
+  // The receiver lost its replay state (restart): envelopes that may predate it are refused (spec/replay.md §7).
+  ERR_STATE_LOST: 4037,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
