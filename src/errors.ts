@@ -38,6 +38,14 @@ export const ERROR_CODES = {
   ERR_STORE: 4036,
   // The receiver lost its replay state (restart): envelopes that may predate it are refused (spec/replay.md §7).
   ERR_STATE_LOST: 4037,
+  // Receipts and the sender's outbox (spec/receipts.md §8); 4097–4099 are kept for resume.
+  ERR_RECEIPT_MALFORMED: 4090,
+  ERR_NOT_RECEIPT: 4091,
+  ERR_RECEIPT_UNSENT: 4092,
+  ERR_RECEIPT_REGRESSED: 4093,
+  ERR_RECEIPT_HASH: 4094,
+  ERR_OUTBOX_FULL: 4095,
+  ERR_ACK_RANGE: 4096,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
