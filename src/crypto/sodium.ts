@@ -1,0 +1,101 @@
+// Optional native path: libsodium through sodium-native (an optionalDependency). Loaded at run
+// time through createRequire, never imported statically, so the core still loads in a browser
+// and works when the package is absent.
+import type { Ed25519Backend } from './backend.js';
+import { createNodeBackend, loadNodeCrypto } from './node.js';
+
+/** The part of sodium-native this backend uses. */
+interface SodiumNative {
+  crypto_sign_verify_detached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+  crypto_sign_detached(signature: Uint8Array, message: Uint8Array, secretKey: Uint8Array): void;
+  crypto_sign_seed_keypair(publicKey: Uint8Array, secretKey: Uint8Array, seed: Uint8Array): void;
+}
+
+interface SodiumKey {
+  readonly bytes: Uint8Array;
+  /** node:crypto handle for the one case libsodium refuses by policy; made on first need. */
+  fallback: unknown;
+}
+
+type NodeModule = typeof import('node:module');
+
+let loaded: SodiumNative | null | undefined;
+
+/** sodium-native when it is installed and loads in this runtime, else undefined. Cached. */
+export function loadSodium(): SodiumNative | undefined {
+  if (loaded !== undefined) return loaded ?? undefined;
+  loaded = null;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  try {
+    const mod = proc?.getBuiltinModule?.('node:module') as NodeModule | undefined;
+    if (mod === undefined) return undefined;
+    const s = mod.createRequire(import.meta.url)('sodium-native') as Partial<SodiumNative>;
+    if (
+      typeof s.crypto_sign_verify_detached === 'function' &&
+      typeof s.crypto_sign_detached === 'function' &&
+      typeof s.crypto_sign_seed_keypair === 'function'
+    ) {
+      loaded = s as SodiumNative;
+    }
+  } catch {
+    // Not installed, or no prebuild for this platform: the caller falls back to node:crypto.
+  }
+  return loaded ?? undefined;
+}
+
+/** R = identity, the one canonical small-order R a cofactorless verifier can accept. */
+function isIdentityR(signature: Uint8Array): boolean {
+  if (signature[0] !== 1) return false;
+  for (let i = 1; i < 32; i++) if (signature[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * libsodium's `crypto_sign_verify_detached` (1.0.16+, without ED25519_COMPAT) is cofactorless and
+ * compares R byte-for-byte, like OpenSSL; on top it refuses any small-order R and small-order or
+ * non-canonical A. Under spec/verification.md the inputs reaching a backend already have a
+ * canonical R, S < L, and a torsion-free A, so [S]B − [k]A lies in the prime-order subgroup and
+ * only one small-order R can ever equal it: the identity (a signer holding the secret key can make
+ * S = k·a). libsodium refuses that signature while node:crypto and noble accept it, so the
+ * identity-R case goes to node:crypto. Every other input gets libsodium's verdict, which then
+ * equals the spec's.
+ */
+export function createSodiumBackend(sodium: SodiumNative | undefined = loadSodium()): Ed25519Backend {
+  if (sodium === undefined) throw new Error('sodium-native is not installed or cannot load here');
+  const na = sodium;
+  // The identity-R fallback needs node:crypto; without it this backend is not offered at all.
+  const crypto = loadNodeCrypto();
+  if (crypto === undefined) throw new Error('the sodium backend needs node:crypto for its fallback');
+  let node: Ed25519Backend | undefined;
+  return {
+    name: 'sodium',
+    importPublicKey(publicKey: Uint8Array): SodiumKey {
+      return { bytes: publicKey.slice(), fallback: undefined };
+    },
+    importSecretKey(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+      const pk = new Uint8Array(32);
+      const sk = new Uint8Array(64);
+      na.crypto_sign_seed_keypair(pk, sk, secretKey);
+      for (let i = 0; i < 32; i++) {
+        if (pk[i] !== publicKey[i]) throw new RangeError('"publicKey" does not belong to "secretKey"');
+      }
+      return sk;
+    },
+    verify(key: unknown, message: Uint8Array, signature: Uint8Array): boolean {
+      const k = key as SodiumKey;
+      if (isIdentityR(signature)) {
+        // Policy: the spec's cofactorless rule accepts R = identity when [S]B = [k]A; libsodium
+        // refuses it. Defer to node:crypto so every backend gives one verdict.
+        node ??= createNodeBackend(crypto);
+        k.fallback ??= node.importPublicKey(k.bytes);
+        return node.verify(k.fallback, message, signature);
+      }
+      return na.crypto_sign_verify_detached(signature, message, k.bytes);
+    },
+    sign(secretKey: unknown, message: Uint8Array): Uint8Array {
+      const sig = new Uint8Array(64);
+      na.crypto_sign_detached(sig, message, secretKey as Uint8Array);
+      return sig;
+    },
+  };
+}
