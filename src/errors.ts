@@ -38,6 +38,27 @@ export const ERROR_CODES = {
   ERR_STORE: 4036,
   // The receiver lost its replay state (restart): envelopes that may predate it are refused (spec/replay.md §7).
   ERR_STATE_LOST: 4037,
+  // Handshake and session (spec/handshake.md).
+  ERR_HANDSHAKE_MALFORMED: 4040,
+  ERR_HANDSHAKE_TIMEOUT: 4041,
+  ERR_CLOCK_SKEW: 4042,
+  ERR_CHANNEL_BINDING: 4043,
+  ERR_UNAUTHENTICATED: 4044,
+  ERR_CREDENTIAL_EXPIRED: 4045,
+  ERR_CREDENTIAL_KEY_MISMATCH: 4046,
+  ERR_SESSION_KEY: 4047,
+  ERR_UNEXPECTED_MESSAGE: 4048,
+  ERR_SERVER_IDENTITY: 4049,
+  ERR_MESSAGE_MALFORMED: 4050,
+  ERR_SESSION_CLOSED: 4051,
+  ERR_INTERNAL: 4069,
+  // Policy on the verified identity (spec/policy.md).
+  ERR_FORBIDDEN: 4070,
+  ERR_NOT_JOINED: 4071,
+  ERR_RATE_LIMITED: 4072,
+  ERR_TOO_MANY_CONNECTIONS: 4073,
+  ERR_ORIGIN: 4074,
+  ERR_PAYLOAD_INVALID: 4075,
   // Receipts and the sender's outbox (spec/receipts.md §8); 4097–4099 are kept for resume.
   ERR_RECEIPT_MALFORMED: 4090,
   ERR_NOT_RECEIPT: 4091,
