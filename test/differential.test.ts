@@ -1,4 +1,4 @@
-// Differential test (issue 2, item 5): node:crypto and noble, each behind the strict rule, must give
+// Differential test (issue 2, item 5): node:crypto and noble (and sodium when installed), each behind the strict rule, must give
 // the same verdict on random and mutated keys, messages and signatures. 0 differences allowed.
 //
 // Size: SEALWIRE_DIFF_N cases (default 100_000). Most mutations (S ≥ L, non-canonical R, wrong
@@ -20,6 +20,7 @@ import {
   bigToLe,
   flipBit,
   leToBig,
+  testBackendNames,
   yAtLeastP,
 } from './helpers/vectors.js';
 import { fromHex } from '../src/bytes.js';
@@ -33,7 +34,8 @@ const KEYS = Math.max(500, Math.floor(N / 200));
 const CHEAP = Math.max(0, N - FULL - KEYS);
 
 const node = getBackend('node');
-const noble = getBackend('noble');
+// node and noble always; sodium too when the optional package is installed (it is then the default).
+const BACKENDS = testBackendNames().map(getBackend);
 type Verdict = 'accept' | 'reject' | 'bad-key';
 
 interface PoolKey {
@@ -50,10 +52,7 @@ const pool: PoolKey[] = Array.from({ length: 8 }, () => {
   return {
     secret,
     publicKey: signer.publicKey,
-    handles: new Map([
-      [node, importPublicKey(signer.publicKey, { backend: node })],
-      [noble, importPublicKey(signer.publicKey, { backend: noble })],
-    ]),
+    handles: new Map(BACKENDS.map((b) => [b, importPublicKey(signer.publicKey, { backend: b })] as const)),
     sign: (m) => signer.sign(m),
   };
 });
@@ -189,24 +188,24 @@ function keyCase(i: number): Case {
   }
 }
 
-describe(`differential node vs noble (N=${N}, seed=${SEED})`, () => {
+describe(`differential ${BACKENDS.map((b) => b.name).join(' vs ')} (N=${N}, seed=${SEED})`, () => {
   it('gives 0 verdict differences and the rule-fixed verdict where there is one', () => {
     const stats = new Map<string, { n: number; accept: number }>();
     const failures: string[] = [];
     let total = 0;
     const run = (c: Case, index: number): void => {
       total++;
-      const a = verdict(node, c);
-      const b = verdict(noble, c);
+      const verdicts = BACKENDS.map((b) => verdict(b, c));
+      const a = verdicts[0]!;
       const st = stats.get(c.category) ?? { n: 0, accept: 0 };
       st.n++;
       if (a === 'accept') st.accept++;
       stats.set(c.category, st);
-      const wrong = a !== b || (c.expected !== undefined && a !== c.expected);
+      const wrong = verdicts.some((v) => v !== a) || (c.expected !== undefined && a !== c.expected);
       if (wrong && failures.length < 10) {
         const keyHex = c.key instanceof Uint8Array ? toHex(c.key) : toHex(c.key.publicKey);
         failures.push(
-          `#${index} ${c.category}: node=${a} noble=${b} expected=${c.expected ?? '(agree)'} ` +
+          `#${index} ${c.category}: ${BACKENDS.map((b, j) => `${b.name}=${verdicts[j]}`).join(' ')} expected=${c.expected ?? '(agree)'} ` +
             `key=${keyHex} msg=${toHex(c.message)} sig=${toHex(c.signature)}`,
         );
       }

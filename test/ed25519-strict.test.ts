@@ -22,10 +22,11 @@ import {
   SMALL_ORDER_NON_CANONICAL,
   bigToLe,
   leToBig,
+  testBackendNames,
   yAtLeastP,
 } from './helpers/vectors.js';
 
-const BACKENDS: Ed25519Backend[] = [getBackend('node'), getBackend('noble')];
+const BACKENDS: Ed25519Backend[] = testBackendNames().map(getBackend);
 
 function expectBadKey(bytes: Uint8Array, label: string): void {
   for (const backend of BACKENDS) {

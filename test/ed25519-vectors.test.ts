@@ -11,12 +11,13 @@ import {
   msg,
   rfc8032Vectors,
   speccheckVectors,
+  testBackendNames,
   wycheproofVectors,
   type Ed25519Vector,
   type Verdict,
 } from './helpers/vectors.js';
 
-const BACKENDS: Ed25519Backend[] = [getBackend('node'), getBackend('noble')];
+const BACKENDS: Ed25519Backend[] = testBackendNames().map(getBackend);
 
 /** The verdict of sealwire's public path for one backend. Anything but ERR_BAD_KEY propagates. */
 export function strictVerdict(backend: Ed25519Backend, v: Pick<Ed25519Vector, 'publicKey' | 'message' | 'signature'>): Verdict {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fromHex } from '../../src/bytes.js';
+import { getBackend } from '../../src/crypto/select.js';
 
 const ROOT = fileURLToPath(new URL('../vectors/', import.meta.url));
 
@@ -332,4 +333,19 @@ export function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
   const out = bytes.slice();
   out[bit >> 3]! ^= 1 << (bit & 7);
   return out;
+}
+
+/**
+ * The backends every agreement test runs: node and noble always (the issue's two), plus the
+ * optional sodium-native backend when it is installed here — it is the default when present.
+ */
+export function testBackendNames(): string[] {
+  const names = ['node', 'noble'];
+  try {
+    getBackend('sodium');
+    names.push('sodium');
+  } catch {
+    // optional dependency absent on this machine
+  }
+  return names;
 }
