@@ -30,3 +30,16 @@ export {
   type DecodedEnvelope,
   type EnvelopeHeader,
 } from './wire/envelope.js';
+export { Receiver, type ReceiverOptions, type OpenContext } from './envelope/receiver.js';
+export { Sender, SEQ_LIMIT, type SenderOptions, type SeqReservation } from './envelope/sender.js';
+export type { ReplayStore, ReplayRequest, ReplayVerdict } from './replay/store.js';
+export {
+  MemoryReplayStore,
+  DEFAULT_MAX_STREAMS,
+  replayStateBytesPerStream,
+  type MemoryReplayStoreOptions,
+  type StreamState,
+} from './replay/memory.js';
+export { AsyncMemoryReplayStore, type AsyncMemoryReplayStoreOptions } from './replay/async-memory.js';
+export { DEFAULT_WINDOW, MIN_WINDOW, MAX_WINDOW } from './replay/window.js';
+export { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_SKEW_MS } from './replay/freshness.js';

@@ -73,13 +73,24 @@ export function resolveEnvelope(envelope: Uint8Array, options: OpenOptions): Res
   return { decoded, entry };
 }
 
+/** The bytes the signature covers: Sig_structure with sealwire's external_aad. */
+export function signingInput(resolved: Resolved, aad: Uint8Array | undefined, binding: Uint8Array | undefined): Uint8Array {
+  const { decoded } = resolved;
+  return sigStructure(decoded.protectedBytes, externalAad(aad, binding), decoded.payload);
+}
+
 /** Stage 6: the signature over the Sig_structure. Throws ERR_BAD_SIGNATURE, always the same message. */
 export function verifyResolved(resolved: Resolved, aad: Uint8Array | undefined, binding: Uint8Array | undefined): Opened {
   const { decoded, entry } = resolved;
-  const toBeSigned = sigStructure(decoded.protectedBytes, externalAad(aad, binding), decoded.payload);
-  if (!verifyStrict(entry.key.backend, entry.key.handle, toBeSigned, decoded.signature)) {
+  if (!verifyStrict(entry.key.backend, entry.key.handle, signingInput(resolved, aad, binding), decoded.signature)) {
     throw new ProtocolError('ERR_BAD_SIGNATURE', SIGNATURE_FAILED);
   }
+  return toOpened(resolved);
+}
+
+/** The caller's view of a resolved envelope whose signature has been checked. */
+export function toOpened(resolved: Resolved): Opened {
+  const { decoded, entry } = resolved;
   const h = decoded.header;
   return {
     payload: decoded.payload,

@@ -1,0 +1,414 @@
+// The live verifying side: stateless checks of open.ts, then freshness and the replay guard, in
+// the order of spec/replay.md §5: size → decode → header → key and validity → freshness → replay
+// pre-check → [beforeSignature] → signature → replay commit (atomic check-and-set).
+import { ProtocolError, SIGNATURE_FAILED } from '../errors.js';
+import { assertBytes, toHex } from '../bytes.js';
+import { isCanonicalPoint, isCanonicalScalar, verifyStrict } from '../crypto/ed25519.js';
+import { KeyRing } from '../keys/keyring.js';
+import type { PublicKey } from '../keys/keys.js';
+import { checkFreshness, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_SKEW_MS, MAX_AGE_LIMIT_MS, MAX_FUTURE_SKEW_LIMIT_MS } from '../replay/freshness.js';
+import { MemoryReplayStore } from '../replay/memory.js';
+import type { ReplayRequest, ReplayStore, ReplayVerdict } from '../replay/store.js';
+import { SESSION_BINDING_LENGTH, type EnvelopeHeader } from '../wire/envelope.js';
+import { DEFAULT_MAX_ENVELOPE_SIZE, resolveEnvelope, signingInput, toOpened, type Opened, type OpenOptions, type Resolved } from './open.js';
+
+export interface ReceiverOptions {
+  /** The trusted keys: a key ring, or one imported public key. */
+  keys: KeyRing | PublicKey;
+  /** Envelopes longer than this are refused before decoding. Default 64 KiB. */
+  maxEnvelopeSize?: number;
+  /** Replay window W for the default store (spec/replay.md §4). Default 1,024. */
+  window?: number;
+  /** Strict in-order mode for the default store (§4.3). Default false. */
+  strict?: boolean;
+  /** Largest accepted `ts - now` (§3). Default 5,000 ms. */
+  maxFutureSkewMs?: number;
+  /** Largest accepted `now - ts` (§3). Default 60,000 ms. */
+  maxAgeMs?: number;
+  /** Tracked stream cap for the default store (§6.3). Default 100,000. */
+  maxStreams?: number;
+  /** Replay state. Default: a new {@link MemoryReplayStore} built from the options above. */
+  store?: ReplayStore;
+  /** When the default store's state began (ms); drives the restart bound (§7). Default `clock()`. */
+  startedAt?: number;
+  /** Receiver clock in ms. Default `Date.now`. */
+  clock?: () => number;
+  /**
+   * Signature check; default = strict verify on the key's backend. A worker pool can plug in here:
+   * it receives only signatures that passed the strict rule's byte checks (length, canonical R,
+   * S < L) and must compute the cofactorless equation. Only `true` means valid.
+   */
+  verify?: (key: PublicKey, message: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
+}
+
+export interface OpenContext {
+  /** Application context both sides know and never send. */
+  aad?: Uint8Array;
+  /** Session binding from the handshake: session id (32 bytes) || direction (1 byte). */
+  binding?: Uint8Array;
+  /** Receiver clock for this envelope (ms). Default: the receiver's `clock()`. */
+  now?: number;
+  /**
+   * Runs after freshness and the replay pre-check, right before the signature: rate limits.
+   * May throw ProtocolError; the envelope is then refused and no window moves.
+   */
+  beforeSignature?: (info: { header: EnvelopeHeader; identity: string | undefined; kid: Uint8Array }) => void;
+  /**
+   * When the session named by `binding` was established (ms, receiver clock). A session created
+   * after the store's `startedAt` cannot carry envelopes accepted before it, so the restart bound
+   * (§7.3) does not apply to it. Requires `binding`.
+   */
+  sessionStartedAt?: number;
+}
+
+type Hook = OpenContext['beforeSignature'];
+
+// Everything the checks after decoding need, so the async path can own copies of it.
+interface Front {
+  readonly resolved: Resolved;
+  readonly req: ReplayRequest;
+  readonly aad: Uint8Array | undefined;
+  readonly binding: Uint8Array | undefined;
+  readonly hook: Hook;
+}
+
+type Settled = { ok: boolean; error?: never } | { ok?: never; error: unknown };
+
+const VERDICT_MESSAGES: Record<Exclude<ReplayVerdict, 'ok'>, string> = {
+  ERR_REPLAY: 'envelope already accepted',
+  ERR_TOO_OLD: 'sequence number is behind the replay window',
+  ERR_STALE: 'envelope may belong to forgotten replay state',
+  ERR_STREAM_LIMIT: 'too many tracked streams',
+  ERR_STATE_LOST: 'envelope may predate the receiver restart',
+};
+
+function verdictError(v: ReplayVerdict): ProtocolError {
+  const message = Object.hasOwn(VERDICT_MESSAGES, v) ? VERDICT_MESSAGES[v as Exclude<ReplayVerdict, 'ok'>] : undefined;
+  // Fail closed on anything a custom store returns that is not a verdict.
+  if (message === undefined) return new ProtocolError('ERR_STORE', 'replay store returned an invalid verdict');
+  return new ProtocolError(v as Exclude<ReplayVerdict, 'ok'>, message);
+}
+
+function storeError(cause: unknown): ProtocolError {
+  return new ProtocolError('ERR_STORE', 'replay store unavailable', { cause });
+}
+
+function noop(): void {}
+
+function assertMs(value: unknown, name: string, min: number, max: number): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new RangeError(`"${name}" expected an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+}
+
+function isPublicKey(value: unknown): value is PublicKey {
+  if (value === null || typeof value !== 'object') return false;
+  const k = value as Partial<PublicKey>;
+  return k.kid instanceof Uint8Array && k.bytes instanceof Uint8Array && typeof k.backend === 'object' && k.backend !== null;
+}
+
+function isStore(value: unknown): value is ReplayStore {
+  if (value === null || typeof value !== 'object') return false;
+  const s = value as Partial<ReplayStore>;
+  return (
+    typeof s.check === 'function' &&
+    typeof s.commit === 'function' &&
+    typeof s.window === 'number' &&
+    typeof s.strict === 'boolean' &&
+    typeof s.synchronous === 'boolean' &&
+    typeof s.startedAt === 'number' &&
+    Number.isSafeInteger(s.startedAt)
+  );
+}
+
+// Owned copies of every view into the caller's envelope and context, taken before any await.
+function detach(f: Front): Front {
+  const d = f.resolved.decoded;
+  const header = { ...d.header, kid: d.header.kid.slice(), stream: d.header.stream.slice() };
+  const resolved: Resolved = {
+    entry: f.resolved.entry,
+    decoded: { header, protectedBytes: d.protectedBytes.slice(), payload: d.payload.slice(), signature: d.signature.slice() },
+  };
+  return {
+    resolved,
+    req: { ...f.req, kid: header.kid, stream: header.stream },
+    aad: f.aad?.slice(),
+    binding: f.binding?.slice(),
+    hook: f.hook,
+  };
+}
+
+/**
+ * Opens envelopes from live peers: everything `open()` checks, plus freshness against the receiver
+ * clock and replay protection per (kid, stream). A forged envelope never moves a window: the
+ * window is only pre-checked before the signature and committed, atomically, after it passed.
+ *
+ * @throws {TypeError|RangeError} from the constructor on an invalid option (named).
+ * @example
+ * ```ts
+ * const receiver = new Receiver({ keys: ring })
+ * const { payload, identity, seq } = receiver.openSync(envelope)
+ * // with a worker pool or a shared store:
+ * const opened = await receiver.open(envelope, { binding })
+ * ```
+ */
+export class Receiver {
+  readonly #open: OpenOptions;
+  readonly #skew: number;
+  readonly #maxAge: number;
+  readonly #store: ReplayStore;
+  readonly #clock: () => number;
+  readonly #verify: ReceiverOptions['verify'];
+  // Tail of the pending open() calls per (kid, stream): commits and results follow call order.
+  readonly #chains = new Map<string, Promise<void>>();
+
+  constructor(options: ReceiverOptions) {
+    if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
+    const { keys } = options;
+    if (!(keys instanceof KeyRing) && !isPublicKey(keys)) {
+      throw new TypeError('"options.keys" expected a KeyRing or PublicKey');
+    }
+    const maxEnvelopeSize = options.maxEnvelopeSize ?? DEFAULT_MAX_ENVELOPE_SIZE;
+    assertMs(maxEnvelopeSize, 'maxEnvelopeSize', 1, 2 ** 32);
+    this.#open = { keys, maxEnvelopeSize };
+    this.#skew = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+    assertMs(this.#skew, 'maxFutureSkewMs', 0, MAX_FUTURE_SKEW_LIMIT_MS);
+    this.#maxAge = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    assertMs(this.#maxAge, 'maxAgeMs', 1, MAX_AGE_LIMIT_MS);
+    if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('"clock" expected function');
+    this.#clock = options.clock ?? Date.now;
+    if (options.verify !== undefined && typeof options.verify !== 'function') throw new TypeError('"verify" expected function');
+    this.#verify = options.verify;
+    if (options.store !== undefined) {
+      if (!isStore(options.store)) throw new TypeError('"store" expected a ReplayStore');
+      const s = options.store;
+      // The store owns its window; conflicting options would silently not apply.
+      if (options.window !== undefined && options.window !== s.window) throw new RangeError('"window" differs from store.window');
+      if (options.strict !== undefined && options.strict !== s.strict) throw new RangeError('"strict" differs from store.strict');
+      if (options.maxStreams !== undefined && options.maxStreams !== s.maxStreams) {
+        throw new RangeError('"maxStreams" differs from store.maxStreams');
+      }
+      if (options.startedAt !== undefined) throw new TypeError('"startedAt" belongs to the store when one is given');
+      this.#store = s;
+    } else {
+      const startedAt = options.startedAt ?? this.#now(undefined);
+      this.#store = new MemoryReplayStore({
+        startedAt,
+        ...(options.window !== undefined ? { window: options.window } : {}),
+        ...(options.strict !== undefined ? { strict: options.strict } : {}),
+        ...(options.maxStreams !== undefined ? { maxStreams: options.maxStreams } : {}),
+      });
+    }
+  }
+
+  /** The replay state this receiver commits to. */
+  get store(): ReplayStore {
+    return this.#store;
+  }
+
+  /**
+   * Opens one envelope with a synchronous store and verifier: the fast path for one process.
+   * Does not wait for `open()` calls still pending on the same stream.
+   *
+   * @throws {ProtocolError} everything `open()` throws (`ERR_TOO_LARGE`, decode codes, key codes,
+   *   `ERR_BAD_SIGNATURE`), `ERR_FUTURE`, `ERR_STALE`, `ERR_REPLAY`, `ERR_TOO_OLD`,
+   *   `ERR_STREAM_LIMIT`, `ERR_STATE_LOST`, `ERR_STORE`, and whatever `beforeSignature` throws.
+   * @throws {TypeError} when the store or `verify` is asynchronous, or on a bad argument.
+   * @example
+   * ```ts
+   * const { payload } = receiver.openSync(envelope, { binding })
+   * ```
+   */
+  openSync(envelope: Uint8Array, ctx: OpenContext = {}): Opened {
+    if (!this.#store.synchronous) throw new TypeError('"store" is asynchronous: use open()');
+    const f = this.#front(envelope, ctx);
+    this.#precheckSync(f);
+    const sig = this.#startVerify(f);
+    if (typeof sig !== 'boolean') {
+      sig.catch(noop);
+      throw new TypeError('"verify" returned a promise: use open()');
+    }
+    return this.#finishSync(f, sig);
+  }
+
+  /**
+   * Opens one envelope with any store and verifier. Envelopes that fail before their (kid, stream)
+   * is known (size, decoding, key checks, freshness) reject at once; the others settle, and are
+   * committed, in call order per (kid, stream), even when signatures finish out of order. The
+   * input may be reused as soon as this returns: everything needed later is copied first.
+   *
+   * @throws {ProtocolError} as {@link Receiver.openSync} (as a rejection).
+   * @example
+   * ```ts
+   * ws.on('message', async (data) => {
+   *   const { payload, identity } = await receiver.open(data)
+   * })
+   * ```
+   */
+  open(envelope: Uint8Array, ctx: OpenContext = {}): Promise<Opened> {
+    let f: Front;
+    try {
+      f = this.#front(envelope, ctx);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.#store.synchronous && this.#chains.size === 0) {
+      // Nothing pending anywhere: run synchronously and stay async only if verify is.
+      let sig: boolean | Promise<boolean>;
+      try {
+        this.#precheckSync(f);
+        sig = this.#startVerify(f);
+        if (typeof sig === 'boolean') return Promise.resolve(this.#finishSync(f, sig));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return this.#enqueue(detach(f), sig);
+    }
+    return this.#enqueue(detach(f), undefined);
+  }
+
+  #now(ctxNow: number | undefined): number {
+    if (ctxNow !== undefined) {
+      assertMs(ctxNow, 'now', 0, Number.MAX_SAFE_INTEGER);
+      return ctxNow;
+    }
+    const now = this.#clock();
+    if (typeof now !== 'number' || !Number.isSafeInteger(now) || now < 0) {
+      throw new TypeError('"clock" expected to return a non-negative safe integer (ms)');
+    }
+    return now;
+  }
+
+  // Steps up to the replay pre-check that need no state: size, decode, header, key, freshness.
+  #front(envelope: Uint8Array, ctx: OpenContext): Front {
+    if (ctx === null || typeof ctx !== 'object') throw new TypeError('"ctx" expected object');
+    const { aad, binding, beforeSignature, sessionStartedAt } = ctx;
+    if (aad !== undefined) assertBytes(aad, 'aad');
+    if (binding !== undefined) assertBytes(binding, 'binding', SESSION_BINDING_LENGTH);
+    if (beforeSignature !== undefined && typeof beforeSignature !== 'function') {
+      throw new TypeError('"beforeSignature" expected function');
+    }
+    if (sessionStartedAt !== undefined) {
+      assertMs(sessionStartedAt, 'sessionStartedAt', 0, Number.MAX_SAFE_INTEGER);
+      if (binding === undefined) throw new TypeError('"sessionStartedAt" requires "binding"');
+    }
+    const now = this.#now(ctx.now);
+    const resolved = resolveEnvelope(envelope, this.#open);
+    const h = resolved.decoded.header;
+    checkFreshness(h.ts, now, this.#skew, this.#maxAge);
+    const startedAt = this.#store.startedAt;
+    // §7.3: a receiver whose state began at startedAt may have accepted, before that, envelopes
+    // stamped up to startedAt + skew; a session born after startedAt cannot carry them.
+    const restartBound = sessionStartedAt !== undefined && sessionStartedAt > startedAt ? -1 : startedAt + this.#skew;
+    const req: ReplayRequest = {
+      kid: h.kid,
+      stream: h.stream,
+      seq: h.seq,
+      ts: h.ts,
+      now,
+      expiresAt: h.ts + this.#maxAge,
+      restartBound,
+    };
+    return { resolved, req, aad, binding, hook: beforeSignature };
+  }
+
+  #precheckSync(f: Front): void {
+    let v: ReplayVerdict;
+    try {
+      v = this.#store.check(f.req) as ReplayVerdict;
+    } catch (err) {
+      throw storeError(err);
+    }
+    if (v !== 'ok') throw verdictError(v);
+    this.#runHook(f);
+  }
+
+  #runHook(f: Front): void {
+    if (f.hook === undefined) return;
+    const h = f.resolved.decoded.header;
+    f.hook({ header: h, identity: f.resolved.entry.identity, kid: h.kid });
+  }
+
+  #startVerify(f: Front): boolean | Promise<boolean> {
+    const { decoded, entry } = f.resolved;
+    const tbs = signingInput(f.resolved, f.aad, f.binding);
+    const sig = decoded.signature;
+    if (this.#verify === undefined) return verifyStrict(entry.key.backend, entry.key.handle, tbs, sig);
+    // Policy: the strict rule's byte checks stay here, so a plugged-in verifier cannot loosen them.
+    if (sig.length !== 64 || !isCanonicalPoint(sig.subarray(0, 32)) || !isCanonicalScalar(sig.subarray(32, 64))) return false;
+    const r = this.#verify(entry.key, tbs, sig.slice());
+    if (typeof r === 'boolean') return r;
+    if (r !== null && typeof r === 'object' && typeof (r as Promise<boolean>).then === 'function') {
+      return Promise.resolve(r).then((v) => v === true);
+    }
+    return false;
+  }
+
+  #finishSync(f: Front, ok: boolean): Opened {
+    if (!ok) throw new ProtocolError('ERR_BAD_SIGNATURE', SIGNATURE_FAILED);
+    let v: ReplayVerdict;
+    try {
+      v = this.#store.commit(f.req) as ReplayVerdict;
+    } catch (err) {
+      throw storeError(err);
+    }
+    if (v !== 'ok') throw verdictError(v);
+    return toOpened(f.resolved);
+  }
+
+  #enqueue(f: Front, started: Promise<boolean> | undefined): Promise<Opened> {
+    const id = `${toHex(f.req.kid)}.${toHex(f.req.stream)}`;
+    const prev = this.#chains.get(id);
+    const result = this.#run(f, prev, started);
+    const tail = result.then(noop, noop);
+    this.#chains.set(id, tail);
+    void tail.then(() => {
+      if (this.#chains.get(id) === tail) this.#chains.delete(id);
+    });
+    return result;
+  }
+
+  async #run(f: Front, prev: Promise<void> | undefined, started: Promise<boolean> | undefined): Promise<Opened> {
+    let sig: Promise<Settled>;
+    if (started !== undefined) {
+      sig = settle(started);
+    } else {
+      sig = (async (): Promise<Settled> => {
+        let v: ReplayVerdict;
+        try {
+          v = await this.#store.check(f.req);
+        } catch (err) {
+          return { error: storeError(err) };
+        }
+        if (v !== 'ok') return { error: verdictError(v) };
+        try {
+          this.#runHook(f);
+          return await settle(this.#startVerify(f));
+        } catch (err) {
+          return { error: err };
+        }
+      })();
+    }
+    // Settle in call order: wait for the previous call on this stream, whatever its outcome.
+    if (prev !== undefined) await prev;
+    const s = await sig;
+    if (s.error !== undefined) throw s.error;
+    if (s.ok !== true) throw new ProtocolError('ERR_BAD_SIGNATURE', SIGNATURE_FAILED);
+    let v: ReplayVerdict;
+    try {
+      v = await this.#store.commit(f.req);
+    } catch (err) {
+      throw storeError(err);
+    }
+    if (v !== 'ok') throw verdictError(v);
+    return toOpened(f.resolved);
+  }
+}
+
+// A verification result that can never become an unhandled rejection while it waits its turn.
+function settle(sig: boolean | Promise<boolean>): Promise<Settled> {
+  return Promise.resolve(sig).then(
+    (ok) => ({ ok: ok === true }),
+    (error: unknown) => ({ error }),
+  );
+}

@@ -1,0 +1,58 @@
+// The seam between the receiver and wherever replay state lives (spec/replay.md §9). The window
+// logic runs inside the store, so a shared store (Redis) can make check-and-set one atomic step.
+
+/** One envelope's replay question. Everything here passed decoding, key checks and freshness. */
+export interface ReplayRequest {
+  readonly kid: Uint8Array;
+  /** 16-byte stream id. State is keyed by (kid, stream), never by session (§2). */
+  readonly stream: Uint8Array;
+  readonly seq: number;
+  readonly ts: number;
+  /** The receiver's clock for this envelope, in ms. */
+  readonly now: number;
+  /** `ts + maxAgeMs`: once the receiver clock passes it, this envelope is stale (§6). */
+  readonly expiresAt: number;
+  /**
+   * Restart bound (§7): on a stream the store does not hold, an envelope with `ts <= restartBound`
+   * is refused with `ERR_STATE_LOST`. `-1` when no bound applies.
+   */
+  readonly restartBound: number;
+}
+
+/** `'ok'` or the code the receiver throws. */
+export type ReplayVerdict = 'ok' | 'ERR_REPLAY' | 'ERR_TOO_OLD' | 'ERR_STALE' | 'ERR_STREAM_LIMIT' | 'ERR_STATE_LOST';
+
+/**
+ * Where replay windows live. The in-memory default is synchronous; a shared store for several
+ * server nodes returns promises and implements {@link ReplayStore.commit} as one atomic
+ * compare-and-set (e.g. a Redis Lua script over the stream's key; see spec/replay.md §9).
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryReplayStore({ window: 2048 })
+ * const receiver = new Receiver({ keys: ring, store })
+ * ```
+ */
+export interface ReplayStore {
+  /** Window size W in positions. */
+  readonly window: number;
+  /** Strict in-order mode: only seq above the highest accepted passes. */
+  readonly strict: boolean;
+  /** Tracked stream cap (§6.3). */
+  readonly maxStreams: number;
+  /**
+   * Since when (ms, receiver clock) this store holds every acceptance it made. A store that starts
+   * empty says "now"; a durable store says when it was first created. Drives the restart bound.
+   */
+  readonly startedAt: number;
+  /** True when `check` and `commit` return plain verdicts, never promises: enables `openSync`. */
+  readonly synchronous: boolean;
+  /** Pre-check before the signature (§5): reads only, changes no window. */
+  check(request: ReplayRequest): ReplayVerdict | Promise<ReplayVerdict>;
+  /**
+   * Commit after the signature passed (§5): checks again and records, as one atomic step. Returns
+   * `'ok'` exactly when this call recorded the envelope; a concurrent duplicate gets `ERR_REPLAY`.
+   * Throwing or rejecting means "unavailable": the receiver fails closed with `ERR_STORE`.
+   */
+  commit(request: ReplayRequest): ReplayVerdict | Promise<ReplayVerdict>;
+}
