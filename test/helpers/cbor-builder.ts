@@ -139,7 +139,7 @@ export interface EnvelopeParts {
   /** Encoded unprotected header; default the empty map. */
   unprotected?: Uint8Array;
   payload?: Uint8Array;
-  /** Signs the Sig_structure; omitted → `signature` (default 64 zero bytes). */
+  /** Signs the Sig_structure, unless `signature` is given; neither → 64 zero bytes. */
   sign?: (toBeSigned: Uint8Array) => Uint8Array;
   signature?: Uint8Array;
   aad?: Uint8Array;
@@ -151,9 +151,9 @@ export interface EnvelopeParts {
 /** A COSE_Sign1 assembled from pieces, signed over exactly those pieces. */
 export function envelope(p: EnvelopeParts): Uint8Array {
   const payload = p.payload ?? new TextEncoder().encode('payload');
-  const signature = p.sign
-    ? p.sign(sigStructure(p.protectedBytes, specExternalAad(p.aad, p.binding), payload))
-    : (p.signature ?? new Uint8Array(64));
+  const signature =
+    p.signature ??
+    (p.sign ? p.sign(sigStructure(p.protectedBytes, specExternalAad(p.aad, p.binding), payload)) : new Uint8Array(64));
   const body = arr(bstr(p.protectedBytes), p.unprotected ?? map(), bstr(payload), bstr(signature));
   return p.tagHead === null ? body : raw(p.tagHead ?? head(6, 18), body);
 }
