@@ -43,3 +43,17 @@ export {
 export { AsyncMemoryReplayStore, type AsyncMemoryReplayStoreOptions } from './replay/async-memory.js';
 export { DEFAULT_WINDOW, MIN_WINDOW, MAX_WINDOW } from './replay/window.js';
 export { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_SKEW_MS } from './replay/freshness.js';
+export {
+  MAX_SACK_BITS,
+  RECEIPT_CONTENT_TYPE,
+  RECEIPT_VERSION,
+  acknowledges,
+  decodeReceipt,
+  encodeReceipt,
+  highestAcked,
+  sackedSeqs,
+  type Receipt,
+} from './delivery/receipt.js';
+export { receiptFromOpened, verifyReceipt, type VerifiedReceipt } from './delivery/verify.js';
+export { ReceiptBuilder, type AcceptedRef, type ReceiptBuilderOptions, type ReceiptSealer } from './delivery/builder.js';
+export { Outbox, type AckResult, type DeliveryState, type OutboxOptions } from './delivery/outbox.js';
