@@ -79,7 +79,6 @@ const VERDICT_MESSAGES: Record<Exclude<ReplayVerdict, 'ok'>, string> = {
   ERR_TOO_OLD: 'sequence number is behind the replay window',
   ERR_STALE: 'envelope may belong to forgotten replay state',
   ERR_STREAM_LIMIT: 'too many tracked streams',
-  ERR_STATE_LOST: 'envelope may predate the receiver restart',
 };
 
 function verdictError(v: ReplayVerdict): ProtocolError {
@@ -296,19 +295,14 @@ export class Receiver {
     const resolved = resolveEnvelope(envelope, this.#open);
     const h = resolved.decoded.header;
     checkFreshness(h.ts, now, this.#skew, this.#maxAge);
+    // §7.3: before startedAt, a receiver with lost state may have accepted envelopes stamped up
+    // to startedAt + skew, on any stream; the store cannot know them. A session born after
+    // startedAt cannot carry them.
     const startedAt = this.#store.startedAt;
-    // §7.3: a receiver whose state began at startedAt may have accepted, before that, envelopes
-    // stamped up to startedAt + skew; a session born after startedAt cannot carry them.
-    const restartBound = sessionStartedAt !== undefined && sessionStartedAt > startedAt ? -1 : startedAt + this.#skew;
-    const req: ReplayRequest = {
-      kid: h.kid,
-      stream: h.stream,
-      seq: h.seq,
-      ts: h.ts,
-      now,
-      expiresAt: h.ts + this.#maxAge,
-      restartBound,
-    };
+    if (h.ts <= startedAt + this.#skew && !(sessionStartedAt !== undefined && sessionStartedAt > startedAt)) {
+      throw new ProtocolError('ERR_STATE_LOST', 'envelope may predate the receiver restart');
+    }
+    const req: ReplayRequest = { kid: h.kid, stream: h.stream, seq: h.seq, ts: h.ts, now, expiresAt: h.ts + this.#maxAge };
     return { resolved, req, aad, binding, hook: beforeSignature };
   }
 

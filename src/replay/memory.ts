@@ -92,8 +92,8 @@ export class MemoryReplayStore implements ReplayStore {
   #lastKidIndex = 0;
   // Lower bound on the smallest expiresAt held: at the cap, no sweep can help before it passes.
   #earliest = Infinity;
-  // Largest expiresAt ever forgotten: an unknown stream's envelope at or below it may be a replay
-  // of forgotten state (§6.2), whatever the clock says now.
+  // Largest expiresAt ever forgotten: an envelope at or below it may be a replay of forgotten
+  // state (§6.2), whatever the clock says now (it matters only if the clock steps back).
   #horizon = -1;
   #hand: Iterator<[string, number]> | undefined;
 
@@ -117,12 +117,14 @@ export class MemoryReplayStore implements ReplayStore {
   }
 
   check(req: ReplayRequest): ReplayVerdict {
+    if (req.expiresAt <= this.#horizon) return 'ERR_STALE';
     const slot = this.#index.get(this.#key(req.kid, req.stream));
     return slot === undefined ? this.#checkNew(req) : this.#checkKnown(slot, req.seq);
   }
 
   commit(req: ReplayRequest): ReplayVerdict {
     this.#sweepStep(req.now);
+    if (req.expiresAt <= this.#horizon) return 'ERR_STALE';
     const key = this.#key(req.kid, req.stream);
     const slot = this.#index.get(key);
     if (slot === undefined) return this.#insert(key, req);
@@ -179,8 +181,6 @@ export class MemoryReplayStore implements ReplayStore {
   }
 
   #checkNew(req: ReplayRequest): ReplayVerdict {
-    if (req.ts <= req.restartBound) return 'ERR_STATE_LOST';
-    if (req.expiresAt <= this.#horizon) return 'ERR_STALE';
     // At the cap only expired streams may go (§6.3); before the earliest expiry there are none.
     if (this.#index.size >= this.maxStreams && !(req.now > this.#earliest)) return 'ERR_STREAM_LIMIT';
     return 'ok';

@@ -12,15 +12,10 @@ export interface ReplayRequest {
   readonly now: number;
   /** `ts + maxAgeMs`: once the receiver clock passes it, this envelope is stale (§6). */
   readonly expiresAt: number;
-  /**
-   * Restart bound (§7): on a stream the store does not hold, an envelope with `ts <= restartBound`
-   * is refused with `ERR_STATE_LOST`. `-1` when no bound applies.
-   */
-  readonly restartBound: number;
 }
 
 /** `'ok'` or the code the receiver throws. */
-export type ReplayVerdict = 'ok' | 'ERR_REPLAY' | 'ERR_TOO_OLD' | 'ERR_STALE' | 'ERR_STREAM_LIMIT' | 'ERR_STATE_LOST';
+export type ReplayVerdict = 'ok' | 'ERR_REPLAY' | 'ERR_TOO_OLD' | 'ERR_STALE' | 'ERR_STREAM_LIMIT';
 
 /**
  * Where replay windows live. The in-memory default is synchronous; a shared store for several
@@ -41,8 +36,9 @@ export interface ReplayStore {
   /** Tracked stream cap (§6.3). */
   readonly maxStreams: number;
   /**
-   * Since when (ms, receiver clock) this store holds every acceptance it made. A store that starts
-   * empty says "now"; a durable store says when it was first created. Drives the restart bound.
+   * Since when (ms, receiver clock) this store holds every acceptance made for the receivers using
+   * it. A store that starts empty says "now"; a durable store says when it was first created.
+   * Drives the restart bound (§7).
    */
   readonly startedAt: number;
   /** True when `check` and `commit` return plain verdicts, never promises: enables `openSync`. */
