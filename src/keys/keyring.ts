@@ -137,16 +137,17 @@ export class KeyRing {
     assertTime(issuedBefore, 'issuedBefore');
     const prior = this.#identityCutoffs.get(identity) ?? 0;
     this.#identityCutoffs.set(identity, Math.max(prior, issuedBefore));
-    let count = 0;
+    // Revoke every key first, then notify: a throwing listener must not leave a key trusted.
+    const revoked: KeyEntry[] = [];
     for (const [id, entry] of this.#entries) {
       if (entry.identity === identity && entry.issuedAt < issuedBefore && !entry.revoked) {
         entry.revoked = true;
         this.#revokedKids.add(id);
-        count++;
-        this.#notify(entry);
+        revoked.push(entry);
       }
     }
-    return count;
+    this.#notify(...revoked);
+    return revoked.length;
   }
 
   keysOf(identity: string): KeyEntry[] {
@@ -159,8 +160,21 @@ export class KeyRing {
     return () => this.#listeners.delete(listener);
   }
 
-  #notify(entry: KeyEntry): void {
-    for (const l of this.#listeners) l(entry);
+  /** Every listener hears every revocation; the first listener error is rethrown afterwards. */
+  #notify(...entries: KeyEntry[]): void {
+    let failed = false;
+    let first: unknown;
+    for (const entry of entries) {
+      for (const l of this.#listeners) {
+        try {
+          l(entry);
+        } catch (err) {
+          if (!failed) first = err;
+          failed = true;
+        }
+      }
+    }
+    if (failed) throw first;
   }
 }
 
