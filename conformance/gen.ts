@@ -1,0 +1,66 @@
+// `npm run conformance:gen`: writes conformance/vectors/*.json from fixed seeds. Deterministic:
+// running it again changes no byte (`--check` exits non-zero if a committed file differs).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { VectorFile } from './lib/format.js';
+import { checkConsistency } from './lib/format.js';
+import * as ed25519 from './gen/ed25519.js';
+import * as envelope from './gen/envelope-vectors.js';
+import * as transcripts from './gen/transcripts.js';
+
+export const VECTOR_DIR = fileURLToPath(new URL('./vectors/', import.meta.url));
+
+/** Every generated file, by name. Order is the order the runner reports them in. */
+export const GENERATORS: Record<string, () => VectorFile> = {
+  'ed25519_rfc8032.json': ed25519.rfc8032,
+  'ed25519_wycheproof.json': ed25519.wycheproof,
+  'ed25519_cctv.json': ed25519.cctv,
+  'ed25519_speccheck.json': ed25519.speccheck,
+  'ed25519_keys.json': ed25519.keys,
+  'envelope_codec.json': envelope.codec,
+  'envelope_malformed.json': envelope.malformed,
+  'envelope_header.json': envelope.header,
+  'envelope_signature.json': envelope.signature,
+  'keys_validity.json': transcripts.keyValidity,
+  'replay_window.json': transcripts.replayWindow,
+  'replay_freshness.json': transcripts.freshness,
+};
+
+export function serialize(file: VectorFile): string {
+  return JSON.stringify(file, null, 2) + '\n';
+}
+
+export function generate(name: string): string {
+  const gen = GENERATORS[name];
+  if (!gen) throw new Error(`no generator for ${name}`);
+  const file = gen();
+  const problems = checkConsistency(file, name);
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+  return serialize(file);
+}
+
+function main(): void {
+  const check = process.argv.includes('--check');
+  let changed = 0;
+  for (const name of Object.keys(GENERATORS)) {
+    const text = generate(name);
+    const path = VECTOR_DIR + name;
+    let old: string | undefined;
+    try {
+      old = readFileSync(path, 'utf8');
+    } catch {
+      old = undefined;
+    }
+    const same = old === text;
+    if (!same) changed++;
+    if (check) {
+      console.log(`${same ? 'same   ' : 'DIFFERS'} ${name}`);
+    } else {
+      if (!same) writeFileSync(path, text);
+      console.log(`${same ? 'unchanged' : 'wrote    '} ${name} (${JSON.parse(text).numberOfTests} tests)`);
+    }
+  }
+  if (check && changed > 0) process.exit(1);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

@@ -1,0 +1,90 @@
+// Every flag a vector may carry, with Wycheproof's {bugType, description, effect}. A vector file's
+// `notes` holds exactly the flags its tests use.
+import type { Note } from '../lib/format.js';
+
+const n = (bugType: string, description: string, effect: string): Note => ({ bugType, description, effect });
+
+const FORGERY = 'A forged or malleated message verifies: non-repudiation and authenticity are lost.';
+const DISAGREE = 'Two verifiers reach different verdicts on the same bytes, so one accepts what another refuses.';
+const ENCODING = 'One envelope gets several encodings, which defeats replay caches, deduplication and signature-based ids.';
+const REPLAY = 'An attacker re-delivers a message the receiver already accepted, and it is accepted again.';
+
+export const NOTES: Record<string, Note> = {
+  // Ed25519, external sources.
+  Rfc8032: n('BASIC', 'A test vector from RFC 8032 §7.1.', 'Refusing it means the implementation is not Ed25519.'),
+  'wycheproof.Valid': n('BASIC', 'Wycheproof: a valid signature.', 'Refusing valid signatures breaks interoperability.'),
+  'wycheproof.Ktv': n('BASIC', 'Wycheproof: a known valid signature.', 'Refusing valid signatures breaks interoperability.'),
+  'wycheproof.InvalidKtv': n('UNKNOWN', 'Wycheproof: a known invalid signature.', FORGERY),
+  'wycheproof.CompressedSignature': n('CAN_OF_WORMS', 'Wycheproof: r and s overlap, or 0 bytes were cut from the signature.', FORGERY),
+  'wycheproof.InvalidEncoding': n('CAN_OF_WORMS', 'Wycheproof: a signature with an invalid encoding of R or S.', ENCODING),
+  'wycheproof.InvalidSignature': n('AUTH_BYPASS', 'Wycheproof: edge-case values such as 0 or the group order.', FORGERY),
+  'wycheproof.SignatureMalleability': n('SIGNATURE_MALLEABILITY', 'Wycheproof: S out of range (RFC 8032 §5.1.7, §8.4).', ENCODING),
+  'wycheproof.SignatureWithGarbage': n('SIGNATURE_MALLEABILITY', 'Wycheproof: a signature with bytes appended.', ENCODING),
+  'wycheproof.TinkOverflow': n('KNOWN_BUG', 'Wycheproof: caused an arithmetic overflow in Tink.', FORGERY),
+  'wycheproof.TruncatedSignature': n('SIGNATURE_MALLEABILITY', 'Wycheproof: a truncated signature.', FORGERY),
+  'cctv.low_order_A': n('EDGE_CASE', 'CCTV: A is one of the 14 low-order point encodings; refused at import.', DISAGREE),
+  'cctv.low_order_R': n('EDGE_CASE', 'CCTV: R is a low-order point.', DISAGREE),
+  'cctv.non_canonical_A': n('EDGE_CASE', 'CCTV: A is a non-canonical encoding; refused at import.', DISAGREE),
+  'cctv.non_canonical_R': n('EDGE_CASE', 'CCTV: R is a non-canonical encoding; the signature is refused.', ENCODING),
+  'cctv.low_order_component_A': n('EDGE_CASE', 'CCTV: A has a low-order component; refused at import (not torsion-free).', DISAGREE),
+  'cctv.low_order_component_R': n('EDGE_CASE', 'CCTV: R has a low-order component.', DISAGREE),
+  'cctv.low_order_residue': n('EDGE_CASE', 'CCTV: verifies only under the cofactored equation; the cofactorless equation refuses it.', DISAGREE),
+  'cctv.reencoded_k': n('EDGE_CASE', 'CCTV: k computed over the canonical re-encoding of a non-canonical point.', DISAGREE),
+  // Ed25519, computed facts.
+  SmallOrderA: n('EDGE_CASE', 'The public key has small order (1, 2, 4 or 8); refused at import.', FORGERY),
+  MixedOrderA: n('EDGE_CASE', 'The public key has a small-order component (not torsion-free); refused at import.', DISAGREE),
+  NonCanonicalA: n('EDGE_CASE', 'The public key is a non-canonical point encoding (y >= p, or x = 0 with the sign bit set).', DISAGREE),
+  OffCurveA: n('EDGE_CASE', 'The public key does not decode to a curve point.', DISAGREE),
+  SmallOrderR: n('EDGE_CASE', 'R has small order.', DISAGREE),
+  MixedOrderR: n('EDGE_CASE', 'R has a small-order component.', DISAGREE),
+  NonCanonicalR: n('EDGE_CASE', 'R is a non-canonical point encoding; the signature is refused.', ENCODING),
+  ScalarOutOfRange: n('SIGNATURE_MALLEABILITY', 'S >= L; the signature is refused (no reduction).', ENCODING),
+  CofactoredOnly: n('EDGE_CASE', 'Verifies under the cofactored equation only; the cofactorless equation refuses it.', DISAGREE),
+  UniversalForgery: n('AUTH_BYPASS', 'Identity public key with R = identity and S = 0: verifies for every message under a naive verifier.', FORGERY),
+  WrongLength: n('MODIFIED_INPUT', 'A key or signature of the wrong length.', FORGERY),
+  BitFlip: n('MODIFIED_INPUT', 'A valid item with one bit changed, or a valid signature over other bytes.', FORGERY),
+  // Envelope codec.
+  Codec: n('BASIC', 'A valid envelope with exact expected bytes for the given inputs.', 'Other implementations cannot produce or verify the same bytes.'),
+  SessionBinding: n('BASIC', 'external_aad in its session form: "sealwire/1" || 0x01 || session id || direction || aad.', 'Messages move between sessions or directions unnoticed.'),
+  Aad: n('BASIC', 'Application aad is covered by the signature and never sent.', 'A message is accepted in a context it was not sent in.'),
+  Boundary: n('EDGE_CASE', 'A value at the edge of its allowed range.', 'Valid envelopes are refused, or invalid ones accepted, at the boundary.'),
+  ContentType: n('BASIC', 'The content type header, as a CoAP content format or a media type.', 'Receivers interpret the payload differently from what was signed.'),
+  AlgEd25519: n('BASIC', 'The fully specified alg Ed25519 (-19), accepted for migration.', 'Senders cannot migrate to the fully specified identifier.'),
+  // Malformed encodings.
+  Truncated: n('MALFORMED_INPUT', 'The input ends inside an item.', 'A decoder reads past the end or accepts a prefix.'),
+  TrailingBytes: n('MALFORMED_INPUT', 'Bytes follow the complete item.', ENCODING),
+  IndefiniteLength: n('MALFORMED_INPUT', 'An indefinite-length string, array or map.', ENCODING),
+  NonPreferred: n('MALFORMED_INPUT', 'An integer, length or tag not in its shortest form.', ENCODING),
+  DuplicateLabel: n('MALFORMED_INPUT', 'A map label appears twice.', 'Two verifiers read different header values from one envelope (last-wins vs first-wins).'),
+  MapOrder: n('MALFORMED_INPUT', 'Map labels not in deterministic (bytewise lexicographic) order.', ENCODING),
+  WrongTag: n('MALFORMED_INPUT', 'Missing or wrong CBOR tag (not 18, COSE_Sign1).', 'A COSE structure of another kind is processed as a signature.'),
+  WrongStructure: n('MALFORMED_INPUT', 'The COSE_Sign1 array or one of its members has the wrong type or size.', 'A decoder crashes or misreads the structure.'),
+  BadCbor: n('MALFORMED_INPUT', 'Not well-formed CBOR for the sealwire subset (reserved values, floats, invalid UTF-8, nesting).', 'A decoder crashes or accepts ambiguous data.'),
+  TooLarge: n('RESOURCE', 'The envelope or its protected header exceeds its size cap.', 'Memory or CPU exhaustion by oversized input.'),
+  UnprotectedHeader: n('AUTH_BYPASS', 'The unprotected header is not empty: it is not signed.', 'An attacker changes header values the signature does not cover.'),
+  RealWorldCose: n('INTEROP', 'A COSE_Sign1 published by the COSE WG that does not follow the sealwire profile.', 'Profile rules are not applied to envelopes from generic COSE tools.'),
+  // Header rules.
+  MissingHeader: n('MISSING_CHECK', 'A required protected header label is absent.', 'An envelope is accepted without the field replay or key lookup relies on.'),
+  HeaderValue: n('MISSING_CHECK', 'A protected header value has the wrong type or is out of range.', 'Values are misread, truncated or wrapped.'),
+  UnsupportedAlg: n('ALGORITHM_CONFUSION', 'An algorithm other than EdDSA (-8) or Ed25519 (-19).', 'Algorithm confusion: the key is used with another algorithm.'),
+  UnknownCritical: n('MISSING_CHECK', 'A crit header is present; v1 defines no critical extensions.', 'A receiver ignores an extension the sender marked as critical.'),
+  UnknownHeader: n('MISSING_CHECK', 'An unknown protected header label.', 'Extensions are silently ignored by some receivers and honoured by others.'),
+  Version: n('MISSING_CHECK', 'An unsupported or malformed version.', 'A receiver processes a format it does not understand.'),
+  BadSignature: n('MODIFIED_INPUT', 'A well-formed envelope whose signature does not verify.', FORGERY),
+  // Keys.
+  BadKey: n('EDGE_CASE', 'A public key the import rule refuses.', FORGERY),
+  UnknownKey: n('MISSING_CHECK', 'The kid names no key the receiver trusts.', FORGERY),
+  KeyValidity: n('MISSING_CHECK', 'Envelope timestamp against the key\'s validity window (inclusive bounds).', 'Expired or not-yet-valid keys sign accepted messages.'),
+  Revocation: n('MISSING_CHECK', 'A revoked key, or a key of an identity revoked before a cutoff.', 'A compromised key keeps signing accepted messages.'),
+  Rotation: n('BASIC', 'Two keys of one identity with overlapping validity.', 'Messages are refused during a key rotation.'),
+  // Replay and freshness.
+  Window: n('EDGE_CASE', 'A sequence number at the edge of the replay window (W-1, W, W+1 behind the highest).', REPLAY),
+  Duplicate: n('REPLAY', 'An envelope delivered a second time.', REPLAY),
+  Reorder: n('BASIC', 'Envelopes delivered out of order within the window.', 'Valid messages are refused on unordered transports.'),
+  StrictOrder: n('BASIC', 'Strict in-order mode: anything but a higher sequence number is refused.', REPLAY),
+  Forged: n('REPLAY', 'A forged envelope must not move the replay window.', 'An attacker blocks valid messages by advancing the window with forgeries.'),
+  Freshness: n('EDGE_CASE', 'Timestamp against max future skew and max age (inclusive bounds).', 'Old or post-dated envelopes are accepted.'),
+  Restart: n('REPLAY', 'A receiver restart, under the spec\'s rule.', REPLAY),
+  StreamLimit: n('RESOURCE', 'The cap on tracked streams.', 'Memory exhaustion, or replays accepted after state is evicted.'),
+  Streams: n('BASIC', 'Streams are independent: the same sequence number on another stream is new.', 'Valid messages are refused, or state is shared where it must not be.'),
+};

@@ -1,0 +1,171 @@
+// The vector file format (Wycheproof's shape), shared by the generator, the runner and the checks.
+// conformance/schemas/*.json state the same thing for other languages.
+
+export type Result = 'valid' | 'invalid';
+
+export interface Note {
+  bugType: string;
+  description: string;
+  effect?: string;
+}
+
+export interface TestBase {
+  tcId: number;
+  comment: string;
+  flags: string[];
+  specRefs: string[];
+  result: Result;
+  /** The exact error code when `result` is "invalid"; absent when "valid". */
+  code?: string;
+}
+
+export interface Ed25519VerifyTest extends TestBase {
+  msg: string;
+  sig: string;
+}
+
+export interface Ed25519VerifyGroup {
+  type: 'Ed25519Verify';
+  source: string;
+  publicKey: string;
+  tests: Ed25519VerifyTest[];
+}
+
+export interface SealTest extends TestBase {
+  seq: number;
+  ts: number;
+  stream: string;
+  payload: string;
+  aad?: string;
+  binding?: string;
+  contentType?: number | string;
+  alg?: number;
+  /** Intermediate values, for implementers debugging their own encoder. */
+  protectedHeader: string;
+  externalAad: string;
+  sigStructure: string;
+  envelope: string;
+}
+
+export interface SealGroup {
+  type: 'EnvelopeSeal';
+  secretKey: string;
+  publicKey: string;
+  kid: string;
+  tests: SealTest[];
+}
+
+export interface OpenTest extends TestBase {
+  envelope: string;
+  aad?: string;
+  binding?: string;
+  maxEnvelopeSize?: number;
+  /** For a valid test: what `open` must return. */
+  payload?: string;
+  seq?: number;
+  ts?: number;
+  stream?: string;
+  kid?: string;
+  contentType?: number | string;
+}
+
+export interface OpenGroup {
+  type: 'EnvelopeOpen';
+  publicKey: string;
+  /** The key id the receiver registers the key under; absent means the RFC 7638 thumbprint. */
+  kid?: string;
+  tests: OpenTest[];
+}
+
+export interface KeySpec {
+  publicKey: string;
+  kid?: string;
+  identity?: string;
+  notBefore?: number;
+  notAfter?: number;
+  issuedAt?: number;
+}
+
+export interface ResetSpec {
+  keys: KeySpec[];
+  replay?: boolean;
+  window?: number;
+  strict?: boolean;
+  maxFutureSkewMs?: number;
+  maxAgeMs?: number;
+  maxStreams?: number;
+  startTime?: number;
+}
+
+export type Step =
+  | {
+      op: 'open';
+      envelope: string;
+      now?: number;
+      aad?: string;
+      binding?: string;
+      /** Informational: the header fields sealed into `envelope`. */
+      seq?: number;
+      ts?: number;
+      stream?: string;
+      result: Result;
+      code?: string;
+      comment?: string;
+    }
+  | { op: 'restart'; result: Result; code?: string; comment?: string }
+  | ({ op: 'keyring.add'; result: Result; code?: string; comment?: string } & KeySpec)
+  | { op: 'keyring.revoke'; kid: string; result: Result; code?: string; comment?: string }
+  | { op: 'keyring.revokeIdentity'; identity: string; issuedBefore: number; result: Result; code?: string; comment?: string };
+
+export interface TranscriptTest extends TestBase {
+  reset: ResetSpec;
+  steps: Step[];
+}
+
+export interface TranscriptGroup {
+  type: 'Transcript';
+  tests: TranscriptTest[];
+}
+
+export type Group = Ed25519VerifyGroup | SealGroup | OpenGroup | TranscriptGroup;
+
+export interface VectorFile {
+  algorithm: string;
+  schema: string;
+  numberOfTests: number;
+  header: string[];
+  notes: Record<string, Note>;
+  testGroups: Group[];
+}
+
+/** Checks the rules a JSON Schema cannot state. Returns messages; empty means consistent. */
+export function checkConsistency(file: VectorFile, name: string): string[] {
+  const problems: string[] = [];
+  const ids = new Set<number>();
+  let count = 0;
+  for (const g of file.testGroups) {
+    for (const t of g.tests as TestBase[]) {
+      count++;
+      const at = `${name} tcId ${t.tcId}`;
+      if (ids.has(t.tcId)) problems.push(`${at}: duplicate tcId`);
+      ids.add(t.tcId);
+      if ((t.result === 'invalid') !== (t.code !== undefined)) {
+        problems.push(`${at}: "code" must be present exactly when result is "invalid"`);
+      }
+      for (const f of t.flags) if (!(f in file.notes)) problems.push(`${at}: flag ${f} has no note`);
+      if (g.type === 'Transcript') {
+        const steps = (t as TranscriptTest).steps;
+        const last = steps[steps.length - 1];
+        if (!last) problems.push(`${at}: transcript without steps`);
+        else if (last.result !== t.result || last.code !== t.code) {
+          problems.push(`${at}: the test's result must be its last step's result`);
+        }
+        for (const s of steps) {
+          if ((s.result === 'invalid') !== (s.code !== undefined)) problems.push(`${at}: step code/result mismatch`);
+        }
+      }
+    }
+  }
+  if (count !== file.numberOfTests) problems.push(`${name}: numberOfTests ${file.numberOfTests} but ${count} tests`);
+  return problems;
+}
