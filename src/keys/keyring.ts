@@ -58,6 +58,13 @@ export class KeyRing {
   readonly #revokedKids = new Set<string>();
   readonly #identityCutoffs = new Map<string, number>();
   readonly #listeners = new Set<RevocationListener>();
+  // The last entry resolve() found, checked by comparing bytes before the hex-keyed map is
+  // consulted: a receiver sees the same sender key many times in a row, and building the hex
+  // string and hashing it cost more than the rest of the lookup (bench/RESULTS.md). Entries are
+  // never removed from the ring (revocation only flags them), so the cached entry stays valid.
+  // The kid is our own copy: entry.kid is reachable by callers, the map key is not.
+  #last: MutableEntry | undefined;
+  #lastKid: Uint8Array = new Uint8Array(0);
 
   constructor(options: { backend?: Ed25519Backend } = {}) {
     this.backend = options.backend ?? getDefaultBackend();
@@ -116,8 +123,13 @@ export class KeyRing {
    * @throws {ProtocolError} `ERR_UNKNOWN_KEY`, `ERR_KEY_REVOKED`, `ERR_KEY_NOT_YET_VALID`, `ERR_KEY_EXPIRED`
    */
   resolve(kid: Uint8Array, ts: number): KeyEntry {
-    const entry = this.#entries.get(toHex(kid));
-    if (entry === undefined) throw new ProtocolError('ERR_UNKNOWN_KEY', 'unknown key id');
+    let entry = this.#last;
+    if (entry === undefined || !sameKid(this.#lastKid, kid)) {
+      entry = this.#entries.get(toHex(kid));
+      if (entry === undefined) throw new ProtocolError('ERR_UNKNOWN_KEY', 'unknown key id');
+      this.#last = entry;
+      this.#lastKid = kid.slice();
+    }
     return checkValidity(entry, ts);
   }
 
@@ -176,6 +188,13 @@ export class KeyRing {
     }
     if (failed) throw first;
   }
+}
+
+// Key ids are public: an early-exit comparison leaks nothing.
+function sameKid(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Shared by the key ring and single-key `open()` so both apply one rule. */

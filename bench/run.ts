@@ -1,0 +1,79 @@
+// `npm run bench` (full, writes bench/RESULTS.md) and `npm run bench:quick` (prints only).
+// `--only=verify,codec` runs some suites; `--write` makes a quick run write RESULTS.md too.
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { makeKeys } from './fixtures.js';
+import { FULL, QUICK, fmtRatio, met, table, type Profile, type SuiteReport, type Target } from './lib.js';
+import { codecSuite } from './suites/codec.js';
+import { e2eSuite } from './suites/e2e.js';
+import { memorySuite } from './suites/memory.js';
+import { peersSuite } from './suites/peers.js';
+import { poolSuite } from './suites/pool.js';
+import { replaySuite } from './suites/replay.js';
+import { sealSuite, verifySuite } from './suites/verify.js';
+import type { Keys } from './fixtures.js';
+
+type Suite = (profile: Profile, keys: Keys) => Promise<SuiteReport>;
+
+const SUITES: Record<string, Suite> = {
+  verify: verifySuite,
+  replay: replaySuite,
+  pool: poolSuite,
+  seal: sealSuite,
+  codec: codecSuite,
+  memory: memorySuite,
+  peers: peersSuite,
+  e2e: e2eSuite,
+};
+
+const args = process.argv.slice(2);
+const profile = args.includes('--quick') ? QUICK : FULL;
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const write = !profile.quick || args.includes('--write');
+
+const started = Date.now();
+const keys = makeKeys();
+const reports: SuiteReport[] = [];
+for (const [name, suite] of Object.entries(SUITES)) {
+  if (only && !only.includes(name)) continue;
+  process.stderr.write(`[bench] ${name}…\n`);
+  const t0 = Date.now();
+  reports.push(await suite(profile, keys));
+  process.stderr.write(`[bench] ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+}
+const seconds = (Date.now() - started) / 1000;
+
+const targets: Target[] = reports.flatMap((r) => r.targets);
+const cpu = cpus();
+const lines = [
+  '# sealwire benchmark results',
+  '',
+  '<!-- Written by `npm run bench` (bench/run.ts). Do not edit by hand: rerun the bench. -->',
+  '',
+  `- Date: ${new Date().toISOString()}`,
+  `- Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${process.platform}/${process.arch}`,
+  `- Node ${process.version}; backends: ${keys.backends.join(', ')}`,
+  `- Profile: ${profile.quick ? 'quick' : 'full'}; ${profile.rounds} rounds × ${profile.time} ms per task (after ${profile.warmup} ms warm-up), task order rotated each round; every figure is the median over rounds, every ratio the median of per-round ratios; run took ${seconds.toFixed(0)} s`,
+  '- The machine is shared: other processes may have run at the same time. Ratios are robust to that (both sides measured in the same round); absolute rates are not.',
+  '',
+  '## Targets',
+  '',
+  table(
+    ['target', 'issue', 'goal', 'measured', 'met?'],
+    targets.map((t) => [
+      t.what + (t.note ? ` (${t.note})` : ''),
+      t.issue,
+      `${t.kind === 'min' ? '≥' : '≤'} ${t.unit === '×' ? fmtRatio(t.goal) : `${t.goal} ${t.unit}`}`,
+      t.unit === '×' ? fmtRatio(t.measured) : `${t.measured.toFixed(0)} ${t.unit}`,
+      met(t) ? 'met' : '**NOT met**',
+    ]),
+  ),
+  '',
+  ...reports.flatMap((r) => [`## ${r.title}`, '', r.markdown, '']),
+];
+const text = lines.join('\n');
+if (write) {
+  writeFileSync(new URL('./RESULTS.md', import.meta.url), text);
+  process.stderr.write('[bench] wrote bench/RESULTS.md\n');
+}
+process.stdout.write(text + '\n');
