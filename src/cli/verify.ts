@@ -1,0 +1,200 @@
+// `sealwire verify`: offline checks of envelopes and receipts against public keys only — the
+// auditor's side of non-repudiation (spec/receipts.md §7, appendix A).
+import { sha256 } from '@noble/hashes/sha2.js';
+import { isProtocolError } from '../errors.js';
+import { equalBytes, toHex } from '../bytes.js';
+import { highestAcked, acknowledges, sackedSeqs, RECEIPT_CONTENT_TYPE, type Receipt } from '../delivery/receipt.js';
+import { receiptFromOpened } from '../delivery/verify.js';
+import { open, type Opened } from '../envelope/open.js';
+import type { KeyRing } from '../keys/keyring.js';
+import { decodeEnvelope, type EnvelopeHeader } from '../wire/envelope.js';
+import type { EvidenceRecord } from './input.js';
+
+/** How a receipt's hash relates to the envelopes in the same file. */
+export type HashMatch =
+  | { readonly status: 'matched'; readonly line: number }
+  | { readonly status: 'mismatch'; readonly line: number }
+  | { readonly status: 'unverified'; readonly line: number }
+  | { readonly status: 'not-in-file' };
+
+export interface ReceiptReport {
+  readonly identity: string | null;
+  readonly kid: string;
+  readonly stream: string;
+  readonly next: number;
+  readonly sack: number[];
+  readonly highest: number;
+  readonly hash: string;
+  readonly match: HashMatch;
+  /** Lines of verified envelopes in the file that this receipt acknowledges. */
+  readonly covers: number[];
+}
+
+export interface RecordReport {
+  readonly line: number;
+  /** `ok`, a ProtocolError code, or `ERR_INPUT` for a line that is not an envelope record. */
+  readonly verdict: string;
+  readonly type: 'envelope' | 'receipt' | 'unknown';
+  readonly identity: string | null;
+  readonly kid: string | null;
+  readonly stream: string | null;
+  readonly seq: number | null;
+  readonly ts: number | null;
+  readonly time: string | null;
+  readonly contentType: string | number | null;
+  readonly sha256: string | null;
+  readonly message?: string;
+  readonly receipt?: ReceiptReport;
+}
+
+export interface VerifyReport {
+  readonly records: RecordReport[];
+  /** True when every record verified and no receipt hash contradicts a verified envelope. */
+  readonly ok: boolean;
+}
+
+interface Work {
+  report: RecordReport;
+  header?: EnvelopeHeader;
+  hash?: Uint8Array;
+  receipt?: Receipt;
+}
+
+// Date covers ±8.64e15 ms; a later (hostile but valid) ts is shown as a number only.
+function iso(ts: number): string | null {
+  return ts <= 8.64e15 ? new Date(ts).toISOString() : null;
+}
+
+function checkOne(rec: EvidenceRecord, ring: KeyRing): Work {
+  const blank = { identity: null, kid: null, stream: null, seq: null, ts: null, time: null, contentType: null, sha256: null };
+  if (rec.envelope === undefined) {
+    return { report: { line: rec.line, verdict: 'ERR_INPUT', type: 'unknown', ...blank, message: rec.unreadable ?? 'unreadable' } };
+  }
+  const bytes = rec.envelope;
+  let header: EnvelopeHeader | undefined;
+  try {
+    header = decodeEnvelope(bytes).header;
+  } catch {
+    // open() below reports the same decoding error as the verdict.
+  }
+  let verdict = 'ok';
+  let message: string | undefined;
+  let opened: Opened | undefined;
+  try {
+    opened = open(bytes, { keys: ring, ...(rec.aad ? { aad: rec.aad } : {}), ...(rec.binding ? { binding: rec.binding } : {}) });
+  } catch (err) {
+    if (!isProtocolError(err)) throw err;
+    verdict = err.code;
+    message = err.message;
+  }
+  let receipt: Receipt | undefined;
+  const isReceipt = header?.contentType === RECEIPT_CONTENT_TYPE;
+  if (opened !== undefined && isReceipt) {
+    try {
+      receipt = receiptFromOpened(opened).receipt;
+    } catch (err) {
+      if (!isProtocolError(err)) throw err;
+      verdict = err.code;
+      message = err.message;
+    }
+  }
+  const hash = sha256(bytes);
+  const report: RecordReport = {
+    line: rec.line,
+    verdict,
+    type: header === undefined ? 'unknown' : isReceipt ? 'receipt' : 'envelope',
+    identity: header === undefined ? null : (ring.get(header.kid)?.identity ?? null),
+    kid: header ? toHex(header.kid) : null,
+    stream: header ? toHex(header.stream) : null,
+    seq: header?.seq ?? null,
+    ts: header?.ts ?? null,
+    time: header ? iso(header.ts) : null,
+    contentType: header?.contentType ?? null,
+    sha256: toHex(hash),
+    ...(message !== undefined ? { message } : {}),
+  };
+  return { report, hash, ...(header ? { header } : {}), ...(receipt ? { receipt } : {}) };
+}
+
+function matchHash(r: Receipt, works: Work[]): HashMatch {
+  const highest = highestAcked(r);
+  let unverified: number | undefined;
+  let mismatch: number | undefined;
+  for (const w of works) {
+    if (w.hash === undefined) continue;
+    const same = equalBytes(w.hash, r.hash);
+    if (same && w.report.verdict === 'ok') return { status: 'matched', line: w.report.line };
+    if (same) unverified ??= w.report.line;
+    const h = w.header;
+    if (!same && w.report.verdict === 'ok' && h && h.seq === highest && equalBytes(h.kid, r.kid) && equalBytes(h.stream, r.stream)) {
+      mismatch ??= w.report.line;
+    }
+  }
+  // A verified envelope with the acknowledged (kid, stream, seq) but other bytes outweighs a copy
+  // that did not verify: it is the evidence an auditor must see.
+  if (mismatch !== undefined) return { status: 'mismatch', line: mismatch };
+  if (unverified !== undefined) return { status: 'unverified', line: unverified };
+  return { status: 'not-in-file' };
+}
+
+/**
+ * Verifies every record against `ring`, statelessly (no replay state: an auditor checks evidence,
+ * not freshness), then relates each receipt to the envelopes of the same file.
+ */
+export function verifyEvidence(records: EvidenceRecord[], ring: KeyRing): VerifyReport {
+  const works = records.map((rec) => checkOne(rec, ring));
+  let ok = true;
+  for (const w of works) {
+    if (w.report.verdict !== 'ok') ok = false;
+    const r = w.receipt;
+    if (r === undefined) continue;
+    const match = matchHash(r, works);
+    if (match.status === 'mismatch') ok = false;
+    const covers = works
+      .filter((x) => x.report.verdict === 'ok' && x.receipt === undefined && x.header)
+      .filter((x) => equalBytes(x.header!.kid, r.kid) && equalBytes(x.header!.stream, r.stream) && acknowledges(r, x.header!.seq))
+      .map((x) => x.report.line);
+    const receipt: ReceiptReport = {
+      identity: ring.get(r.kid)?.identity ?? null,
+      kid: toHex(r.kid),
+      stream: toHex(r.stream),
+      next: r.next,
+      sack: sackedSeqs(r),
+      highest: highestAcked(r),
+      hash: toHex(r.hash),
+      match,
+      covers,
+    };
+    w.report = { ...w.report, receipt };
+  }
+  return { records: works.map((w) => w.report), ok };
+}
+
+/** One line per record, `key=value` fields, then a summary line. */
+export function formatText(report: VerifyReport): string {
+  const lines: string[] = [];
+  for (const r of report.records) {
+    const f = [`line ${r.line}: ${r.verdict}`, r.type];
+    f.push(`from=${r.identity ?? '-'}`);
+    if (r.kid !== null) f.push(`kid=${r.kid}`, `stream=${r.stream}`, `seq=${r.seq}`, `ts=${r.time ?? r.ts}`);
+    if (r.message !== undefined && r.verdict !== 'ok') f.push(`(${r.message})`);
+    const a = r.receipt;
+    if (a !== undefined) {
+      f.push(
+        `acks=${a.identity ?? '-'}`,
+        `acks.kid=${a.kid}`,
+        `acks.stream=${a.stream}`,
+        `next=${a.next}`,
+        `sack=${a.sack.length ? a.sack.join(',') : '-'}`,
+        `highest=${a.highest}`,
+        `hash=${a.match.status === 'not-in-file' ? 'not-in-file' : `${a.match.status}:line-${a.match.line}`}`,
+        `covers=${a.covers.length ? a.covers.join(',') : '-'}`,
+      );
+    }
+    lines.push(f.join(' '));
+  }
+  const failed = report.records.filter((r) => r.verdict !== 'ok').length;
+  const mism = report.records.filter((r) => r.receipt?.match.status === 'mismatch').length;
+  lines.push(`${report.records.length} records: ${report.records.length - failed} ok, ${failed} failed, ${mism} receipt hash mismatches`);
+  return lines.join('\n') + '\n';
+}
