@@ -30,8 +30,8 @@ function run(bin: string, args: string[], cwd: string): Promise<Run> {
 let dir: string;
 let alice: { kid: string; publicKey: string; secretKey: string };
 let server: { kid: string; publicKey: string; secretKey: string };
-/** Line numbers of the evidence file, by name. */
-const at: Record<string, number> = {};
+/** Line numbers of the evidence files written below (good.txt is the first 6 lines of bad.txt). */
+const at = { env0: 2, env1: 3, env2: 4, receipt: 6, tampered: 7, forged: 8, forgedReceipt: 9, a3: 10, mismatch: 11, unbound: 12, junk: 13 };
 
 function b64url(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64url');
@@ -65,16 +65,12 @@ beforeAll(async () => {
     '',
     toHex(receipt),
   ];
-  at.env0 = 2;
-  at.env1 = 3;
-  at.env2 = 4;
-  at.receipt = 6;
   await writeFile(join(dir, 'good.txt'), good.join('\n') + '\n');
 
   // Bad records, each with one fault.
   const tampered = envs[0]!.slice();
   // The envelope ends with the payload "m0" and the 66-byte signature bstr: flip a payload bit.
-  tampered[tampered.length - 68] ^= 0x01;
+  tampered[tampered.length - 68]! ^= 0x01;
   const mallory = importSigningKey(generateKeyPair().secretKey, { kid: aliceKey.kid });
   const forged = seal(mallory, new TextEncoder().encode('forged'), { seq: 9, stream: sender.stream });
   const forgedReceipt = seal(importSigningKey(generateKeyPair().secretKey, { kid: serverKey.kid }), fromHex(toHex(builder.payload(aliceKey.kid, sender.stream)!)), {
@@ -89,7 +85,6 @@ beforeAll(async () => {
   const mismatchReceipt = builder.receipt(aliceKey.kid, sender.stream);
   const unbound = JSON.stringify({ envelope: toHex(envs[2]!) }); // its binding left out
   const bad = [...good, toHex(tampered), toHex(forged), toHex(forgedReceipt), toHex(a3), toHex(mismatchReceipt), unbound, 'not an envelope!'];
-  Object.assign(at, { tampered: 7, forged: 8, forgedReceipt: 9, a3: 10, mismatch: 11, unbound: 12, junk: 13 });
   await writeFile(join(dir, 'bad.txt'), bad.join('\n') + '\n');
 }, 30_000);
 
@@ -122,11 +117,11 @@ describe('sealwire verify', () => {
     const r = await run(launcher, ['verify', '--keys', 'keys.json', 'good.txt'], dir);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const e0 = lineOf(r.stdout, at.env0!);
+    const e0 = lineOf(r.stdout, at.env0);
     expect(e0).toMatch(new RegExp(`^line 2: ok envelope from=alice kid=${alice.kid} stream=[0-9a-f]{32} seq=0 ts=\\d{4}-\\d\\d-\\d\\dT`));
-    expect(lineOf(r.stdout, at.env1!)).toMatch(/: ok envelope from=alice .* seq=1 /);
-    expect(lineOf(r.stdout, at.env2!)).toMatch(/: ok envelope from=alice .* seq=2 /);
-    const rc = lineOf(r.stdout, at.receipt!);
+    expect(lineOf(r.stdout, at.env1)).toMatch(/: ok envelope from=alice .* seq=1 /);
+    expect(lineOf(r.stdout, at.env2)).toMatch(/: ok envelope from=alice .* seq=2 /);
+    const rc = lineOf(r.stdout, at.receipt);
     expect(rc).toMatch(new RegExp(`^line 6: ok receipt from=server kid=${server.kid} .* seq=0 `));
     expect(rc).toContain(`acks=alice acks.kid=${alice.kid}`);
     expect(rc).toContain('next=3 sack=- highest=2 hash=matched:line-4 covers=2,3,4');
@@ -136,14 +131,14 @@ describe('sealwire verify', () => {
   it('tampered, forged, unbound and junk records and a contradicted receipt: each its verdict, exit 1', async () => {
     const r = await run(launcher, ['verify', '--keys', 'keys.json', 'bad.txt'], dir);
     expect(r.code).toBe(1);
-    expect(lineOf(r.stdout, at.tampered!)).toMatch(/: ERR_BAD_SIGNATURE envelope from=alice .* seq=0 /);
-    expect(lineOf(r.stdout, at.forged!)).toMatch(/: ERR_BAD_SIGNATURE envelope from=alice .* seq=9 /);
-    expect(lineOf(r.stdout, at.forgedReceipt!)).toMatch(/: ERR_BAD_SIGNATURE receipt from=server /);
-    expect(lineOf(r.stdout, at.a3!)).toMatch(/: ok envelope from=alice .* seq=3 /);
-    expect(lineOf(r.stdout, at.mismatch!)).toMatch(/: ok receipt from=server .* next=4 sack=- highest=3 hash=mismatch:line-10 covers=2,3,4,10/);
-    expect(lineOf(r.stdout, at.unbound!)).toMatch(/: ERR_BAD_SIGNATURE envelope .* seq=2 /);
-    expect(lineOf(r.stdout, at.junk!)).toMatch(/: ERR_INPUT unknown from=- \(envelope is neither hex nor base64url\)/);
-    expect(lineOf(r.stdout, at.receipt!)).toContain('hash=matched:line-4');
+    expect(lineOf(r.stdout, at.tampered)).toMatch(/: ERR_BAD_SIGNATURE envelope from=alice .* seq=0 /);
+    expect(lineOf(r.stdout, at.forged)).toMatch(/: ERR_BAD_SIGNATURE envelope from=alice .* seq=9 /);
+    expect(lineOf(r.stdout, at.forgedReceipt)).toMatch(/: ERR_BAD_SIGNATURE receipt from=server /);
+    expect(lineOf(r.stdout, at.a3)).toMatch(/: ok envelope from=alice .* seq=3 /);
+    expect(lineOf(r.stdout, at.mismatch)).toMatch(/: ok receipt from=server .* next=4 sack=- highest=3 hash=mismatch:line-10 covers=2,3,4,10/);
+    expect(lineOf(r.stdout, at.unbound)).toMatch(/: ERR_BAD_SIGNATURE envelope .* seq=2 /);
+    expect(lineOf(r.stdout, at.junk)).toMatch(/: ERR_INPUT unknown from=- \(envelope is neither hex nor base64url\)/);
+    expect(lineOf(r.stdout, at.receipt)).toContain('hash=matched:line-4');
     expect(r.stdout).toContain('11 records: 6 ok, 5 failed, 1 receipt hash mismatches');
   });
 
