@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   KeyRing,
+  Outbox,
   MAX_SACK_BITS,
   RECEIPT_CONTENT_TYPE,
   ReceiptBuilder,
@@ -253,3 +254,37 @@ function indexOf(hay: Uint8Array, needle: Uint8Array): number {
   }
   return -1;
 }
+
+describe('hostile values at every receipt entry point', () => {
+  const hostile: unknown[] = [null, undefined, 0, Number.NaN, 'abc', [], {}, [1, 2], new DataView(new ArrayBuffer(16)), { length: 16 }];
+  const stream = new Uint8Array(16);
+  // Values that are valid for one entry point are skipped for it: undefined/{} options, seq 0.
+  const entries: Array<[string, (v: unknown) => unknown, ((v: unknown) => boolean)?]> = [
+    ['encodeReceipt', (v) => encodeReceipt(v as never)],
+    ['decodeReceipt', (v) => decodeReceipt(v as never)],
+    ['verifyReceipt(bytes)', (v) => verifyReceipt(v as never, { keys: ring })],
+    ['receiptFromOpened', (v) => receiptFromOpened(v as never)],
+    ['ReceiptBuilder(options)', (v) => new ReceiptBuilder(v as never), (v) => v === undefined || typeof v === 'object'],
+    ['ReceiptBuilder({maxStreams})', (v) => new ReceiptBuilder({ maxStreams: v as never }), (v) => v === undefined],
+    ['ReceiptBuilder.record(ref)', (v) => new ReceiptBuilder().record(v as never, new Uint8Array(1))],
+    ['ReceiptBuilder.record(envelope)', (v) => new ReceiptBuilder().record({ kid: alice.key.kid, stream, seq: 0 }, v as never)],
+    ['ReceiptBuilder.check(seq)', (v) => new ReceiptBuilder().check({ kid: alice.key.kid, stream, seq: v as never }), (v) => v === 0],
+    ['Outbox(options)', (v) => new Outbox(v as never)],
+    ['Outbox(kid)', (v) => new Outbox({ kid: v as never, stream })],
+    ['Outbox.push', (v) => new Outbox({ kid: alice.key.kid, stream }).push(v as never)],
+    ['Outbox.ack', (v) => new Outbox({ kid: alice.key.kid, stream }).ack(v as never)],
+  ];
+  for (const [name, fn, valid = () => false] of entries) {
+    it(`${name} throws TypeError or RangeError, never anything else`, () => {
+      for (const v of hostile.filter((h) => !valid(h))) {
+        let thrown: unknown;
+        try {
+          fn(v);
+        } catch (err) {
+          thrown = err;
+        }
+        expect(thrown instanceof TypeError || thrown instanceof RangeError, `${name}(${String(v)}) threw ${String(thrown)}`).toBe(true);
+      }
+    });
+  }
+});

@@ -78,7 +78,7 @@ export class ReceiptBuilder {
   constructor(options: ReceiptBuilderOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
     if (options.seal !== undefined && typeof options.seal !== 'function') throw new TypeError('"seal" expected function');
-    const max = options.maxStreams ?? DEFAULT_MAX_RECEIPT_STREAMS;
+    const max = options.maxStreams === undefined ? DEFAULT_MAX_RECEIPT_STREAMS : options.maxStreams;
     if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`"maxStreams" expected a positive integer, got ${String(max)}`);
     this.maxStreams = max;
     this.#seal = options.seal;

@@ -88,11 +88,11 @@ export class Outbox {
     assertBytes(options.kid, 'kid');
     assertBytes(options.stream, 'stream', STREAM_ID_LENGTH);
     if (options.receiver !== undefined) assertBytes(options.receiver, 'receiver');
-    const capacity = options.capacity ?? DEFAULT_OUTBOX_CAPACITY;
+    const capacity = options.capacity === undefined ? DEFAULT_OUTBOX_CAPACITY : options.capacity;
     if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > MAX_SACK_BITS) {
       throw new RangeError(`"capacity" expected an integer from 1 to ${MAX_SACK_BITS}, got ${String(capacity)}`);
     }
-    const maxBytes = options.maxBytes ?? DEFAULT_OUTBOX_MAX_BYTES;
+    const maxBytes = options.maxBytes === undefined ? DEFAULT_OUTBOX_MAX_BYTES : options.maxBytes;
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`"maxBytes" expected a positive integer, got ${String(maxBytes)}`);
     for (const name of ['onDelivered', 'onDrain'] as const) {
       if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`"${name}" expected function`);

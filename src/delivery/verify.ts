@@ -30,7 +30,17 @@ export interface VerifiedReceipt {
  * ```
  */
 export function receiptFromOpened(opened: Opened): VerifiedReceipt {
-  if (opened === null || typeof opened !== 'object') throw new TypeError('"opened" expected the result of open()');
+  if (
+    opened === null ||
+    typeof opened !== 'object' ||
+    !(opened.payload instanceof Uint8Array) ||
+    !(opened.kid instanceof Uint8Array) ||
+    !(opened.stream instanceof Uint8Array) ||
+    typeof opened.seq !== 'number' ||
+    typeof opened.ts !== 'number'
+  ) {
+    throw new TypeError('"opened" expected the result of open() or a Receiver');
+  }
   if (opened.contentType !== RECEIPT_CONTENT_TYPE) {
     throw new ProtocolError('ERR_NOT_RECEIPT', 'envelope content type is not a receipt');
   }
