@@ -12,7 +12,7 @@ import { KeyRing } from '../src/keys/keyring.js';
 import { seal } from '../src/envelope/seal.js';
 import { open, type Opened, type OpenOptions } from '../src/envelope/open.js';
 import { ALG_ED25519, ALG_EDDSA, externalAad } from '../src/wire/envelope.js';
-import { loadReceiverModule, type ReceiverModule, type ReceiverLike } from './lib/receiver.js';
+import { Receiver, type ReceiverOptions } from '../src/envelope/receiver.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Request = { [k: string]: Json };
@@ -97,22 +97,17 @@ function protocol(fn: () => Answer): Answer {
 
 interface State {
   ring: KeyRing;
-  receiver: ReceiverLike | undefined;
-  /** Options of the last `reset`, so `restart` can build the receiver again over the same store. */
-  options: Request;
+  receiver: Receiver | undefined;
+  /** Receiver options of the last `reset`, so `restart` builds the receiver again with them. */
+  options: ReceiverSettings;
 }
 
 export class Driver {
   readonly backend: Ed25519Backend;
   #state: State | undefined;
-  #receiverModule: ReceiverModule | undefined | null = null;
 
   constructor(backendName: string) {
     this.backend = getBackend(backendName);
-  }
-
-  async init(): Promise<void> {
-    this.#receiverModule = await loadReceiverModule();
   }
 
   handle(line: string): Answer {
@@ -148,7 +143,7 @@ export class Driver {
       case 'reset':
         return this.reset(req);
       case 'restart':
-        return this.restart();
+        return this.restart(req);
       case 'keyring.add':
         return this.keyringAdd(req);
       case 'keyring.revoke':
@@ -156,12 +151,7 @@ export class Driver {
       case 'keyring.revokeIdentity':
         return this.keyringRevokeIdentity(req);
       case 'info':
-        return {
-          ok: true,
-          implementation: 'sealwire-ts',
-          backend: this.backend.name,
-          replay: this.#receiverModule !== undefined && this.#receiverModule !== null,
-        };
+        return { ok: true, implementation: 'sealwire-ts', backend: this.backend.name };
       default:
         return { ok: false, error: `unknown op: ${JSON.stringify(req['op'] ?? null)}` };
     }
@@ -239,21 +229,32 @@ export class Driver {
       }
     }
     const replay = optBool(req, 'replay') ?? true;
-    let receiver: ReceiverLike | undefined;
+    const options = receiverSettings(req);
+    let receiver: Receiver | undefined;
     if (replay) {
-      const mod = this.#receiverModule;
-      if (!mod) throw new RequestError('replay protection is not available in this build');
-      receiver = mod.create(ring, receiverOptions(req), undefined);
+      const startedAt = optUint(req, 'startedAt');
+      // Vectors must be independent of the wall clock: the receiver's state start is explicit.
+      if (startedAt === undefined) throw new RequestError('"startedAt" is required when replay protection is on');
+      receiver = new Receiver({ keys: ring, ...options, startedAt });
     }
-    this.#state = { ring, receiver, options: req };
+    this.#state = { ring, receiver, options };
     return { ok: true };
   }
 
-  restart(): Answer {
+  /**
+   * A receiver restart (spec/replay.md): the process comes back at `now`. With `persist`, the
+   * replay store survives (a durable store); without it, all replay state is lost and the new
+   * store starts at `now`, so the restart bound applies.
+   */
+  restart(req: Request): Answer {
     const state = this.#requireState();
-    const mod = this.#receiverModule;
-    if (state.receiver === undefined || !mod) throw new RequestError('restart needs a receiver with replay on');
-    state.receiver = mod.restart(state.receiver, state.ring, receiverOptions(state.options));
+    if (state.receiver === undefined) throw new RequestError('restart needs a receiver with replay on');
+    const now = uint(req, 'now');
+    const persist = optBool(req, 'persist') ?? false;
+    const { window: _w, strict: _s, maxStreams: _m, ...timing } = state.options;
+    state.receiver = persist
+      ? new Receiver({ keys: state.ring, ...timing, store: state.receiver.store })
+      : new Receiver({ keys: state.ring, ...state.options, startedAt: now });
     return { ok: true };
   }
 
@@ -266,7 +267,9 @@ export class Driver {
     return protocol(() => {
       if (state.receiver !== undefined) {
         if (now === undefined) throw new RequestError('"now" is required when replay protection is on');
-        return openedAnswer(state.receiver.openSync(envelope, { aad, binding, now }));
+        return openedAnswer(
+          state.receiver.openSync(envelope, { now, ...(aad ? { aad } : {}), ...(binding ? { binding } : {}) }),
+        );
       }
       const options: OpenOptions = { keys: state.ring };
       if (aad) options.aad = aad;
@@ -312,15 +315,21 @@ export class Driver {
   }
 }
 
+type ReceiverSettings = Pick<ReceiverOptions, 'window' | 'strict' | 'maxFutureSkewMs' | 'maxAgeMs' | 'maxStreams'>;
+
 /** Receiver options a `reset` may carry; absent ones keep the library's defaults. */
-function receiverOptions(req: Request): Record<string, number | boolean> {
-  const out: Record<string, number | boolean> = {};
-  for (const name of ['window', 'maxFutureSkewMs', 'maxAgeMs', 'maxStreams', 'startTime']) {
-    const v = optUint(req, name);
-    if (v !== undefined) out[name] = v;
-  }
+function receiverSettings(req: Request): ReceiverSettings {
+  const out: ReceiverSettings = {};
+  const window = optUint(req, 'window');
+  if (window !== undefined) out.window = window;
+  const skew = optUint(req, 'maxFutureSkewMs');
+  if (skew !== undefined) out.maxFutureSkewMs = skew;
+  const age = optUint(req, 'maxAgeMs');
+  if (age !== undefined) out.maxAgeMs = age;
+  const streams = optUint(req, 'maxStreams');
+  if (streams !== undefined) out.maxStreams = streams;
   const strict = optBool(req, 'strict');
-  if (strict !== undefined) out['strict'] = strict;
+  if (strict !== undefined) out.strict = strict;
   return out;
 }
 
@@ -333,7 +342,6 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const driver = new Driver(backend);
-  await driver.init();
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const line of rl) {
     if (line.trim() === '') continue;

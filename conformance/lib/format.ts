@@ -94,7 +94,8 @@ export interface ResetSpec {
   maxFutureSkewMs?: number;
   maxAgeMs?: number;
   maxStreams?: number;
-  startTime?: number;
+  /** When the receiver's replay state began (ms); required when replay is on. */
+  startedAt?: number;
 }
 
 export type Step =
@@ -112,7 +113,7 @@ export type Step =
       code?: string;
       comment?: string;
     }
-  | { op: 'restart'; result: Result; code?: string; comment?: string }
+  | { op: 'restart'; now: number; persist?: boolean; result: Result; code?: string; comment?: string }
   | ({ op: 'keyring.add'; result: Result; code?: string; comment?: string } & KeySpec)
   | { op: 'keyring.revoke'; kid: string; result: Result; code?: string; comment?: string }
   | { op: 'keyring.revokeIdentity'; identity: string; issuedBefore: number; result: Result; code?: string; comment?: string };
