@@ -57,3 +57,5 @@ export {
 export { receiptFromOpened, verifyReceipt, type VerifiedReceipt } from './delivery/verify.js';
 export { ReceiptBuilder, type AcceptedRef, type ReceiptBuilderOptions, type ReceiptSealer } from './delivery/builder.js';
 export { Outbox, type AckResult, type DeliveryState, type OutboxOptions } from './delivery/outbox.js';
+export * from './session/index.js';
+export * from './policy/index.js';

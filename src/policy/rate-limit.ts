@@ -1,0 +1,58 @@
+// Token buckets (spec/policy.md §3), charged before the signature is verified ([POL-1.2]).
+
+export interface RateLimit {
+  /** Tokens added per second. */
+  readonly perSecond: number;
+  /** Bucket capacity: the largest burst. */
+  readonly burst: number;
+}
+
+export const DEFAULT_CONNECTION_RATE: RateLimit = { perSecond: 50, burst: 100 };
+export const DEFAULT_IDENTITY_RATE: RateLimit = { perSecond: 100, burst: 200 };
+
+export function assertRateLimit(value: unknown, name: string): asserts value is RateLimit {
+  const v = value as RateLimit | null;
+  if (v === null || typeof v !== 'object') throw new TypeError(`"${name}" expected { perSecond, burst }`);
+  if (typeof v.perSecond !== 'number' || !(v.perSecond > 0) || !Number.isFinite(v.perSecond)) {
+    throw new RangeError(`"${name}.perSecond" expected a positive finite number, got ${String(v.perSecond)}`);
+  }
+  if (typeof v.burst !== 'number' || !Number.isSafeInteger(v.burst) || v.burst < 1) {
+    throw new RangeError(`"${name}.burst" expected a positive integer, got ${String(v.burst)}`);
+  }
+}
+
+/** A token bucket on an injected clock; starts full. */
+export class TokenBucket {
+  #tokens: number;
+  #last: number;
+
+  constructor(
+    readonly limit: RateLimit,
+    now: number,
+  ) {
+    this.#tokens = limit.burst;
+    this.#last = now;
+  }
+
+  #refill(now: number): void {
+    // A clock that steps back refills nothing rather than going negative.
+    if (now > this.#last) {
+      this.#tokens = Math.min(this.limit.burst, this.#tokens + ((now - this.#last) / 1000) * this.limit.perSecond);
+      this.#last = now;
+    }
+  }
+
+  /** True when a token was available and taken. */
+  take(now: number): boolean {
+    this.#refill(now);
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  /** True when the bucket is back to full: safe to forget. */
+  isFull(now: number): boolean {
+    this.#refill(now);
+    return this.#tokens >= this.limit.burst;
+  }
+}

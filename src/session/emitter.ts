@@ -1,0 +1,41 @@
+// A minimal typed event emitter: the core runs in browsers, so no node:events.
+
+export type Listener<T> = (value: T) => void;
+
+export class Emitter<Events extends Record<string, unknown>> {
+  readonly #listeners = new Map<keyof Events, Set<Listener<never>>>();
+
+  /** Adds a listener; returns a function that removes it. */
+  on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
+    if (typeof listener !== 'function') throw new TypeError('"listener" expected function');
+    let set = this.#listeners.get(event);
+    if (set === undefined) this.#listeners.set(event, (set = new Set()));
+    set.add(listener as Listener<never>);
+    return () => void set.delete(listener as Listener<never>);
+  }
+
+  /** Calls every listener; a throwing listener is reported on `reportError`, never to the caller. */
+  protected emit<K extends keyof Events>(event: K, value: Events[K]): void {
+    const set = this.#listeners.get(event);
+    if (set === undefined) return;
+    for (const l of [...set]) {
+      try {
+        (l as Listener<Events[K]>)(value);
+      } catch (err) {
+        reportListenerError(err);
+      }
+    }
+  }
+
+  protected listenerCount(event: keyof Events): number {
+    return this.#listeners.get(event)?.size ?? 0;
+  }
+}
+
+// An application bug in a listener must not break the session it listens to ([POL-7.2]), and must
+// not be silent either: it goes where uncaught errors go in a browser, or to the console.
+export function reportListenerError(err: unknown): void {
+  const report = (globalThis as { reportError?: (e: unknown) => void }).reportError;
+  if (typeof report === 'function') report(err);
+  else console.error('sealwire: a listener threw', err);
+}

@@ -1,0 +1,149 @@
+// Application messages carried inside data-phase envelope payloads (spec/handshake.md §8).
+import { ProtocolError } from '../errors.js';
+import { CborReader, encodeCbor, type CborValue } from '../wire/cbor.js';
+import { utf8Encoder } from '../bytes.js';
+
+export const OP_JOIN = 1;
+export const OP_LEAVE = 2;
+export const OP_SEND = 3;
+export const OP_CUSTOM = 4;
+export const OP_DELIVER = 16;
+export const OP_RESULT = 17;
+/** CoAP content format 60, application/cbor. */
+export const MESSAGE_CONTENT_TYPE = 60;
+export const MAX_ROOM_LENGTH = 128;
+export const MAX_ACTION_LENGTH = 64;
+
+export type ClientMessage =
+  | { readonly op: typeof OP_JOIN; readonly room: string }
+  | { readonly op: typeof OP_LEAVE; readonly room: string }
+  | { readonly op: typeof OP_SEND; readonly room: string; readonly data: Uint8Array }
+  | { readonly op: typeof OP_CUSTOM; readonly action: string; readonly room: string | null; readonly data: Uint8Array };
+
+export interface DeliverMessage {
+  readonly op: typeof OP_DELIVER;
+  readonly action: string;
+  readonly room: string | null;
+  readonly from: string;
+  readonly fromRoles: readonly string[];
+  readonly fromKid: Uint8Array;
+  readonly fromSeq: number;
+  readonly fromTs: number;
+  readonly data: Uint8Array;
+}
+
+export interface ResultMessage {
+  readonly op: typeof OP_RESULT;
+  readonly refSeq: number;
+  readonly code: string | null;
+}
+
+export type ServerMessage = DeliverMessage | ResultMessage;
+
+const RESERVED_ACTIONS = new Set(['join', 'leave', 'send']);
+const ACTION_RE = /^[a-z0-9._:-]{1,64}$/;
+// C0, DEL and C1 controls: a room name is shown to people and written to logs.
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+
+export function isValidRoom(room: unknown): room is string {
+  if (typeof room !== 'string' || room.length === 0 || CONTROL_RE.test(room)) return false;
+  const n = utf8Encoder.encode(room).length;
+  return n >= 1 && n <= MAX_ROOM_LENGTH;
+}
+
+export function isValidAction(action: unknown): action is string {
+  return typeof action === 'string' && ACTION_RE.test(action) && !RESERVED_ACTIONS.has(action);
+}
+
+export function encodeClientMessage(m: ClientMessage): Uint8Array {
+  switch (m.op) {
+    case OP_JOIN:
+    case OP_LEAVE:
+      return encodeCbor([m.op, m.room]);
+    case OP_SEND:
+      return encodeCbor([m.op, m.room, m.data]);
+    case OP_CUSTOM:
+      return encodeCbor([m.op, m.action, m.room, m.data]);
+  }
+}
+
+export function encodeServerMessage(m: ServerMessage): Uint8Array {
+  if (m.op === OP_RESULT) return encodeCbor([m.op, m.refSeq, m.code]);
+  return encodeCbor([m.op, m.action, m.room, m.from, [...m.fromRoles], m.fromKid, m.fromSeq, m.fromTs, m.data]);
+}
+
+function malformed(): ProtocolError {
+  return new ProtocolError('ERR_MESSAGE_MALFORMED', 'malformed application message');
+}
+
+function decodeArray(bytes: Uint8Array): CborValue[] {
+  let v: CborValue;
+  try {
+    const r = new CborReader(bytes);
+    v = r.readValue();
+    if (r.pos !== r.end) throw malformed();
+  } catch {
+    // The payload was signed by the authenticated peer: any encoding fault is one code ([HS-8.1]).
+    throw malformed();
+  }
+  if (!Array.isArray(v) || v.length === 0) throw malformed();
+  return v;
+}
+
+function room(v: CborValue | undefined): string {
+  if (!isValidRoom(v)) throw malformed();
+  return v;
+}
+
+function bytes(v: CborValue | undefined): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw malformed();
+  return v;
+}
+
+function uint(v: CborValue | undefined): number {
+  if (typeof v !== 'number' || v < 0) throw malformed();
+  return v;
+}
+
+/** @throws {ProtocolError} `ERR_MESSAGE_MALFORMED` */
+export function decodeClientMessage(payload: Uint8Array): ClientMessage {
+  const a = decodeArray(payload);
+  const op = a[0];
+  if ((op === OP_JOIN || op === OP_LEAVE) && a.length === 2) return { op, room: room(a[1]) };
+  if (op === OP_SEND && a.length === 3) return { op, room: room(a[1]), data: bytes(a[2]) };
+  if (op === OP_CUSTOM && a.length === 4) {
+    if (!isValidAction(a[1])) throw malformed();
+    return { op, action: a[1], room: a[2] === null ? null : room(a[2]), data: bytes(a[3]) };
+  }
+  throw malformed();
+}
+
+/** @throws {ProtocolError} `ERR_MESSAGE_MALFORMED` */
+export function decodeServerMessage(payload: Uint8Array): ServerMessage {
+  const a = decodeArray(payload);
+  const op = a[0];
+  if (op === OP_RESULT && a.length === 3) {
+    const code = a[2];
+    if (code !== null && typeof code !== 'string') throw malformed();
+    return { op, refSeq: uint(a[1]), code };
+  }
+  if (op === OP_DELIVER && a.length === 9) {
+    const action = a[1];
+    if (action !== 'send' && !isValidAction(action)) throw malformed();
+    const from = a[3];
+    const roles = a[4];
+    if (typeof from !== 'string' || !Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) throw malformed();
+    return {
+      op,
+      action,
+      room: a[2] === null ? null : room(a[2]),
+      from,
+      fromRoles: roles as string[],
+      fromKid: bytes(a[5]),
+      fromSeq: uint(a[6]),
+      fromTs: uint(a[7]),
+      data: bytes(a[8]),
+    };
+  }
+  throw malformed();
+}

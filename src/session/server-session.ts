@@ -1,0 +1,421 @@
+// The server end of one connection: ServerHello, ClientAuth checks in the order of
+// spec/handshake.md [HS-3.4], Welcome, then requests dispatched through policy (spec/policy.md).
+import { ProtocolError, type ErrorCode } from '../errors.js';
+import { equalBytes, fromHex, randomBytes, toHex } from '../bytes.js';
+import { verifyStrict } from '../crypto/ed25519.js';
+import type { Opened } from '../envelope/open.js';
+import type { Receiver } from '../envelope/receiver.js';
+import { Sender } from '../envelope/sender.js';
+import type { KeyRing } from '../keys/keyring.js';
+import { importPublicKey, type PublicKey, type SigningKey } from '../keys/keys.js';
+import type { Authorize, Validate } from '../policy/authorize.js';
+import type { SecurityEvent } from '../policy/events.js';
+import { TokenBucket, type RateLimit } from '../policy/rate-limit.js';
+import type { EnvelopeHeader } from '../wire/envelope.js';
+import { SecureChannel, type ChannelMessage, type CloseInfo, type Transport } from './channel.js';
+import {
+  CB_TLS_EXPORTER,
+  HANDSHAKE_VERSION,
+  MSG_AUTH,
+  MSG_WELCOME,
+  NONCE_LENGTH,
+  channelBindingHash,
+  clientSignatureInput,
+  decodeAuth,
+  encodeHello,
+  encodeSigned,
+  encodeWelcomeBody,
+  peekType,
+  serverSignatureInput,
+  transcriptHash,
+  type HelloLimits,
+} from './handshake.js';
+import { OP_CUSTOM, OP_DELIVER, OP_JOIN, OP_LEAVE, OP_RESULT, OP_SEND, decodeClientMessage, encodeServerMessage, type ClientMessage } from './messages.js';
+
+/** What an `authenticate` hook returns for an accepted credential. */
+export interface Authenticated {
+  readonly identity: string;
+  readonly roles?: readonly string[];
+  /** When the credential expires (ms): the session is closed then ([HS-5.5]). */
+  readonly expiresAt?: number;
+}
+
+export interface AuthenticateContext {
+  /** The origin the client declared, already checked against the transport and the allow-list. */
+  readonly origin: string;
+  readonly peer: string | undefined;
+  /** The previous session id the client named, for resume (spec/handshake.md §7). */
+  readonly resume: Uint8Array | null;
+}
+
+/**
+ * Maps a credential and the (already proven) client key to an identity. Throw a ProtocolError
+ * `ERR_UNAUTHENTICATED`, `ERR_CREDENTIAL_EXPIRED` or `ERR_CREDENTIAL_KEY_MISMATCH` to refuse.
+ */
+export type Authenticate = (
+  credential: Uint8Array | null,
+  clientKey: PublicKey,
+  context: AuthenticateContext,
+) => Authenticated | Promise<Authenticated>;
+
+/** @internal What a session needs from its server. */
+export interface ServerCore {
+  readonly key: SigningKey;
+  readonly keys: KeyRing;
+  readonly receiver: Receiver;
+  readonly limits: HelloLimits & { readonly maxHandshakeSize: number };
+  readonly origins: ReadonlySet<string> | undefined;
+  readonly requireChannelBinding: boolean;
+  readonly connectionRate: RateLimit;
+  readonly name: string;
+  readonly authenticate: Authenticate | undefined;
+  readonly authorize: Authorize;
+  readonly validate: Validate | undefined;
+  clock(): number;
+  event(e: Omit<SecurityEvent, 'time'>): void;
+  acquireIdentity(identity: string): boolean;
+  releaseIdentity(identity: string): void;
+  identityBucket(identity: string): TokenBucket;
+  joined(session: ServerSession, room: string): void;
+  left(session: ServerSession, room: string): void;
+  members(room: string): Iterable<ServerSession>;
+  registered(session: ServerSession): void;
+  unregistered(session: ServerSession): void;
+  message(message: ChannelMessage, session: ServerSession): void;
+}
+
+export interface SessionPeer {
+  /** Peer network address as the transport saw it. */
+  readonly address?: string;
+  /** The web origin the transport reported (a browser's `Origin` header). */
+  readonly origin?: string;
+  /** RFC 9266 tls-exporter value of this connection (TLS 1.3 only), when the adapter has one. */
+  readonly tlsExporter?: Uint8Array;
+}
+
+function refuse(code: ErrorCode, message: string): ProtocolError {
+  return new ProtocolError(code, message);
+}
+
+// Timers must not outlive a process for a far expiry, nor overflow setTimeout's 2^31-1 ms.
+const MAX_TIMER = 0x7fff_ffff;
+
+/**
+ * One authenticated connection on the server. Created by `SecureServer.accept`; emits `open`,
+ * `message` (also forwarded to the server), `refused` and `close`.
+ */
+export class ServerSession extends SecureChannel {
+  readonly #core: ServerCore;
+  readonly #peer: SessionPeer;
+  readonly #hello: Uint8Array;
+  #authStarted = false;
+  #established = false;
+  #identity: string | undefined;
+  #roles: readonly string[] = [];
+  #keyId: string | undefined;
+  #kid: Uint8Array | undefined;
+  #holdsIdentitySlot = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #connBucket: TokenBucket;
+  readonly #rooms = new Set<string>();
+  #onRelease: (() => void) | undefined;
+
+  /** @internal use `SecureServer.accept` */
+  constructor(core: ServerCore, transport: Transport, peer: SessionPeer, onRelease?: () => void) {
+    super(transport, core.limits.maxMessageSize);
+    this.#core = core;
+    this.#peer = peer;
+    this.#onRelease = onRelease;
+    const now = core.clock();
+    this.#connBucket = new TokenBucket(core.connectionRate, now);
+    this.#hello = encodeHello({
+      versions: [HANDSHAKE_VERSION],
+      nonce: randomBytes(NONCE_LENGTH),
+      key: core.key.publicKey,
+      time: now,
+      limits: core.limits,
+    });
+  }
+
+  /** @internal Sends the hello and arms the handshake timeout ([HS-2.1], [HS-3.6]). */
+  start(): void {
+    this.#timer = setTimeout(
+      () => this.fail(refuse('ERR_HANDSHAKE_TIMEOUT', 'no valid ClientAuth in time')),
+      this.#core.limits.handshakeTimeoutMs,
+    );
+    this.rawSend(this.#hello);
+  }
+
+  /** The verified identity, once the handshake completed. */
+  get identity(): string | undefined {
+    return this.#identity;
+  }
+
+  get roles(): readonly string[] {
+    return this.#roles;
+  }
+
+  /** The client's key id, lowercase hex, once the handshake completed. */
+  get keyId(): string | undefined {
+    return this.#keyId;
+  }
+
+  get peer(): string | undefined {
+    return this.#peer.address;
+  }
+
+  /** Rooms this session joined after an authorized Join. */
+  get rooms(): ReadonlySet<string> {
+    return this.#rooms;
+  }
+
+  /**
+   * Pushes application data to this client, sealed in its session, from the server's identity (or
+   * relaying a verified message `as` its original sender).
+   *
+   * @throws {ProtocolError} `ERR_SESSION_CLOSED` when the session is not open.
+   * @example
+   * ```ts
+   * session.send('lobby', new TextEncoder().encode('welcome'))
+   * ```
+   */
+  send(channel: string | null, payload: Uint8Array, options: { action?: string; as?: ChannelMessage } = {}): void {
+    const as = options.as;
+    this.sendPayload(
+      encodeServerMessage({
+        op: OP_DELIVER,
+        action: options.action ?? as?.action ?? 'send',
+        room: channel,
+        from: as?.identity ?? this.#core.name,
+        fromRoles: as?.roles ?? [],
+        fromKid: as === undefined ? this.#core.key.kid : fromHex(as.keyId),
+        fromSeq: as?.seq ?? this.sender!.nextSeq,
+        fromTs: as?.ts ?? this.#core.clock(),
+        data: payload,
+      }),
+    );
+  }
+
+  protected onHandshakeMessage(bytes: Uint8Array): Promise<void> {
+    if (this.#authStarted) throw refuse('ERR_UNEXPECTED_MESSAGE', 'message before the Welcome');
+    this.#authStarted = true;
+    return this.#authenticate(bytes);
+  }
+
+  async #authenticate(bytes: Uint8Array): Promise<void> {
+    const core = this.#core;
+    const limits = core.limits;
+    // 1. size, 2. encoding and shape ([HS-3.4]).
+    if (bytes.length > limits.maxHandshakeSize) throw refuse('ERR_TOO_LARGE', 'handshake message too large');
+    const type = peekType(bytes);
+    if ((type !== undefined && type !== MSG_AUTH) || bytes[0] === 0xd2) {
+      throw refuse('ERR_UNEXPECTED_MESSAGE', 'expected ClientAuth');
+    }
+    const auth = decodeAuth(bytes);
+    const b = auth.body;
+    // 3. version, 4. clock skew.
+    if (b.version !== HANDSHAKE_VERSION) throw refuse('ERR_UNSUPPORTED_VERSION', 'unsupported session version');
+    const now = core.clock();
+    if (Math.abs(now - b.time) > limits.maxSkewMs) throw refuse('ERR_CLOCK_SKEW', 'client clock differs from the server clock');
+    // 5. origin ([HS-5.3]).
+    if (this.#peer.origin !== undefined && b.origin !== this.#peer.origin) throw refuse('ERR_ORIGIN', 'origin mismatch');
+    if (core.origins !== undefined && !core.origins.has(b.origin)) throw refuse('ERR_ORIGIN', 'origin not allowed');
+    // 6. channel binding ([HS-4.3], [HS-4.4]).
+    const exporter = this.#peer.tlsExporter;
+    if (b.cbType === CB_TLS_EXPORTER) {
+      if (exporter === undefined || !equalBytes(b.cb, channelBindingHash(exporter))) {
+        throw refuse('ERR_CHANNEL_BINDING', 'the client TLS connection does not end at this server');
+      }
+    } else if (core.requireChannelBinding) {
+      throw refuse('ERR_CHANNEL_BINDING', 'channel binding required');
+    }
+    // 7. key: strict import, not revoked.
+    const clientKey = importPublicKey(b.key, { backend: core.keys.backend });
+    const existing = core.keys.get(clientKey.kid);
+    if (existing?.revoked) throw refuse('ERR_KEY_REVOKED', 'key has been revoked');
+    // 8. proof of possession over the transcript.
+    const th = transcriptHash(this.#hello, auth.bodyBytes);
+    if (!verifyStrict(clientKey.backend, clientKey.handle, clientSignatureInput(th), auth.signature)) {
+      throw refuse('ERR_BAD_SIGNATURE', 'signature verification failed');
+    }
+    this.#kid = clientKey.kid;
+    this.#keyId = toHex(clientKey.kid);
+    // 9. credential ([HS-5.1]): only a key holder gets this far.
+    let who: Authenticated;
+    if (core.authenticate !== undefined) {
+      who = await core.authenticate(b.credential === null ? null : b.credential.slice(), clientKey, {
+        origin: b.origin,
+        peer: this.#peer.address,
+        resume: b.resume === null ? null : b.resume.slice(),
+      });
+      checkAuthenticated(who);
+    } else {
+      if (existing?.identity === undefined) throw refuse('ERR_UNAUTHENTICATED', 'unknown client key');
+      who = { identity: existing.identity };
+    }
+    if (this.state !== 'handshake') return; // timed out or closed while authenticating
+    const after = core.clock();
+    if (who.expiresAt !== undefined && who.expiresAt <= after) throw refuse('ERR_CREDENTIAL_EXPIRED', 'credential expired');
+    // 10. connection cap per identity, then one key names one identity ([HS-5.4]).
+    if (!core.acquireIdentity(who.identity)) {
+      throw refuse('ERR_TOO_MANY_CONNECTIONS', 'too many connections for this identity');
+    }
+    this.#identity = who.identity;
+    this.#holdsIdentitySlot = true;
+    const entry = core.keys.get(clientKey.kid);
+    if (entry === undefined) core.keys.add(clientKey, { identity: who.identity });
+    else if (entry.revoked) throw refuse('ERR_KEY_REVOKED', 'key has been revoked');
+    else if (entry.identity !== who.identity) throw refuse('ERR_UNAUTHENTICATED', 'key belongs to another identity');
+    this.#roles = Object.freeze([...(who.roles ?? [])]);
+
+    const welcomeBody = encodeWelcomeBody({
+      session: th,
+      time: after,
+      identity: who.identity,
+      roles: this.#roles,
+      expires: who.expiresAt ?? null,
+    });
+    const signature = core.key.sign(serverSignatureInput(th, welcomeBody));
+    clearTimeout(this.#timer);
+    this.establish(th, new Sender(core.key, { clock: () => core.clock() }), core.receiver, clientKey.kid, 'server', after);
+    this.#established = true;
+    core.registered(this);
+    this.rawSend(encodeSigned(MSG_WELCOME, welcomeBody, signature));
+    if (who.expiresAt !== undefined) {
+      this.#timer = setTimeout(
+        () => this.fail(refuse('ERR_CREDENTIAL_EXPIRED', 'credential expired')),
+        Math.min(MAX_TIMER, Math.max(0, who.expiresAt - after)),
+      );
+    }
+    this.#event('handshake', 'accept');
+    this.emit('open', undefined);
+  }
+
+  protected override beforeSignature(_header: EnvelopeHeader): void {
+    const now = this.#core.clock();
+    // Both buckets are charged: a connection cannot borrow its identity's budget, nor the reverse.
+    const conn = this.#connBucket.take(now);
+    const ident = this.#core.identityBucket(this.#identity!).take(now);
+    if (!conn || !ident) throw refuse('ERR_RATE_LIMITED', 'rate limit exceeded');
+  }
+
+  protected async onPayload(opened: Opened): Promise<void> {
+    const m = decodeClientMessage(opened.payload);
+    this.#event('message', 'accept');
+    await this.#dispatch(m, opened);
+  }
+
+  async #dispatch(m: ClientMessage, opened: Opened): Promise<void> {
+    const core = this.#core;
+    const identity = this.#identity!;
+    const roles = this.#roles;
+    const room = m.room;
+    const action = m.op === OP_JOIN ? 'join' : m.op === OP_LEAVE ? 'leave' : m.op === OP_SEND ? 'send' : m.action;
+    const type = m.op === OP_CUSTOM ? 'custom' : action;
+    const refused = (code: ErrorCode): void => {
+      this.#event(type as SecurityEvent['type'], 'reject', code, room);
+      this.#result(opened.seq, code);
+    };
+    if (m.op === OP_SEND && !this.#rooms.has(m.room)) return refused('ERR_NOT_JOINED');
+    if (!(await decide(core.authorize, { identity, roles, action, channel: room }))) return refused('ERR_FORBIDDEN');
+    if (this.state !== 'open') return;
+    if (m.op === OP_JOIN || m.op === OP_LEAVE) {
+      if (m.op === OP_JOIN) {
+        this.#rooms.add(m.room);
+        core.joined(this, m.room);
+      } else if (this.#rooms.delete(m.room)) {
+        core.left(this, m.room);
+      }
+      this.#event(type as SecurityEvent['type'], 'accept', undefined, room);
+      this.#result(opened.seq, null);
+      return;
+    }
+    if (core.validate !== undefined) {
+      if (!(await decide(core.validate, { identity, roles, action, channel: room, payload: m.data }))) {
+        return refused('ERR_PAYLOAD_INVALID');
+      }
+      if (this.state !== 'open') return;
+    }
+    const message: ChannelMessage = {
+      identity,
+      roles,
+      keyId: this.#keyId!,
+      channel: room,
+      action,
+      seq: opened.seq,
+      ts: opened.ts,
+      payload: m.data.slice(),
+    };
+    this.#event(type as SecurityEvent['type'], 'accept', undefined, room);
+    if (m.op === OP_SEND) {
+      // [HS-8.3]: members only, never back to the sender, each copy sealed in its own session.
+      for (const member of core.members(m.room)) {
+        if (member !== this && member.state === 'open') member.send(m.room, message.payload, { as: message });
+      }
+    } else {
+      this.#result(opened.seq, null);
+    }
+    this.emit('message', message);
+    core.message(message, this);
+  }
+
+  #result(refSeq: number, code: ErrorCode | null): void {
+    if (this.state === 'open') this.sendPayload(encodeServerMessage({ op: OP_RESULT, refSeq, code }));
+  }
+
+  #event(type: SecurityEvent['type'], outcome: SecurityEvent['outcome'], code?: ErrorCode, channel?: string | null, closeCode?: number): void {
+    this.#core.event({
+      type,
+      outcome,
+      ...(code !== undefined ? { code } : {}),
+      ...(closeCode !== undefined ? { closeCode } : {}),
+      ...(this.sessionId !== undefined ? { session: this.sessionId } : {}),
+      ...(this.#keyId !== undefined ? { keyId: this.#keyId } : {}),
+      ...(this.#identity !== undefined ? { identity: this.#identity } : {}),
+      ...(this.#peer.address !== undefined ? { peer: this.#peer.address } : {}),
+      ...(channel != null ? { channel } : {}),
+    });
+  }
+
+  /** @internal revocation and server shutdown */
+  get kid(): Uint8Array | undefined {
+    return this.#kid;
+  }
+
+  protected onClosed(info: CloseInfo): void {
+    clearTimeout(this.#timer);
+    const core = this.#core;
+    if (!this.#established && info.error !== undefined) this.#event('handshake', 'reject', info.error.code);
+    for (const room of this.#rooms) core.left(this, room);
+    this.#rooms.clear();
+    if (this.#established) core.unregistered(this);
+    if (this.#holdsIdentitySlot) {
+      this.#holdsIdentitySlot = false;
+      core.releaseIdentity(this.#identity!);
+    }
+    this.#onRelease?.();
+    this.#onRelease = undefined;
+    this.#event('close', 'close', info.error?.code, undefined, info.code);
+  }
+}
+
+async function decide<T>(hook: (req: T) => boolean | Promise<boolean>, req: T): Promise<boolean> {
+  try {
+    // Only a literal true allows: a hook that returns a truthy object by mistake denies.
+    return (await hook(req)) === true;
+  } catch {
+    return false;
+  }
+}
+
+function checkAuthenticated(who: Authenticated): void {
+  if (who === null || typeof who !== 'object' || typeof who.identity !== 'string' || who.identity.length === 0) {
+    throw new TypeError('authenticate() must return { identity: non-empty string, roles?, expiresAt? }');
+  }
+  if (who.roles !== undefined && (!Array.isArray(who.roles) || !who.roles.every((r) => typeof r === 'string'))) {
+    throw new TypeError('authenticate() "roles" must be an array of strings');
+  }
+  if (who.expiresAt !== undefined && (typeof who.expiresAt !== 'number' || !Number.isSafeInteger(who.expiresAt))) {
+    throw new TypeError('authenticate() "expiresAt" must be ms since the epoch');
+  }
+}

@@ -1,0 +1,372 @@
+// The transport-agnostic server: configuration, the one Receiver all sessions share, rooms,
+// connection caps, rate-limit buckets per identity, revocation, security events. Adapters call
+// `admit` at the transport upgrade and `accept` once the transport is open.
+import { ProtocolError } from '../errors.js';
+import { toHex } from '../bytes.js';
+import { Receiver } from '../envelope/receiver.js';
+import { DEFAULT_MAX_ENVELOPE_SIZE } from '../envelope/open.js';
+import { KeyRing } from '../keys/keyring.js';
+import { keyId, type SigningKey } from '../keys/keys.js';
+import type { Authorize, Validate } from '../policy/authorize.js';
+import type { SecurityEvent, SecurityEventSink } from '../policy/events.js';
+import {
+  ConnectionCounter,
+  DEFAULT_MAX_CONNECTIONS_PER_IDENTITY,
+  DEFAULT_MAX_CONNECTIONS_PER_IP,
+  assertCap,
+} from '../policy/limits.js';
+import { DEFAULT_CONNECTION_RATE, DEFAULT_IDENTITY_RATE, TokenBucket, assertRateLimit, type RateLimit } from '../policy/rate-limit.js';
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../replay/freshness.js';
+import { DEFAULT_WINDOW } from '../replay/window.js';
+import { equalBytes } from '../bytes.js';
+import { Emitter, reportListenerError } from './emitter.js';
+import type { ChannelMessage, Transport } from './channel.js';
+import { DEFAULT_MAX_HANDSHAKE_SIZE } from './handshake.js';
+import { ServerSession, type Authenticate, type ServerCore, type SessionPeer } from './server-session.js';
+
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export interface ServerLimits {
+  /** Largest accepted |client clock − server clock| at the handshake. Default 5,000 ms (= the receiver's future skew). */
+  maxSkewMs?: number;
+  /** Largest envelope, and the adapters' frame limit. Default 65,536 bytes. */
+  maxMessageSize?: number;
+  /** Replay window announced in the hello and used by the default receiver. Default 1,024. */
+  window?: number;
+  /** Default 10,000 ms. */
+  handshakeTimeoutMs?: number;
+  /** Default 8,192 bytes. */
+  maxHandshakeSize?: number;
+  /** Default 16. */
+  maxConnectionsPerIdentity?: number;
+  /** Default 64. */
+  maxConnectionsPerIp?: number;
+}
+
+export interface SecureServerOptions {
+  /** The server's signing key; clients pin its public key. */
+  key: SigningKey;
+  /** Decides every join, leave, send and custom action (spec/policy.md §2). Required: no implicit allow-all. */
+  authorize: Authorize;
+  /** Client keys. Authenticated keys are added with their identity; revoking one closes its sessions. Default: a new ring. */
+  keys?: KeyRing;
+  /** Maps credential + proven key to an identity. Default: the key must already be in `keys` with an identity. */
+  authenticate?: Authenticate;
+  /** Checks a Send's or Custom's payload before delivery. */
+  validate?: Validate;
+  /** Origin allow-list, checked at upgrade and in the handshake. Default: any origin. */
+  origins?: readonly string[];
+  /** Refuse clients that send no TLS channel binding (only sensible without browser clients). Default false. */
+  requireChannelBinding?: boolean;
+  limits?: ServerLimits;
+  rateLimit?: { connection?: RateLimit; identity?: RateLimit };
+  /** A Receiver built on `keys` (custom replay store, worker-pool verify). Default: a new one. */
+  receiver?: Receiver;
+  /** Receives every security event ([POL-7.1]). */
+  onEvent?: SecurityEventSink;
+  /** Server clock in ms. Default `Date.now`. */
+  clock?: () => number;
+  /** The `from` of data the server itself sends. Default `"server"`. */
+  name?: string;
+}
+
+/** A verified message as the server sees it, with the session it came from. */
+export interface ServerMessage extends ChannelMessage {
+  readonly session: ServerSession;
+}
+
+export interface ServerEvents extends Record<string, unknown> {
+  message: ServerMessage;
+  session: ServerSession;
+  event: SecurityEvent;
+}
+
+/** A slot taken at the transport upgrade; released when the connection ends. */
+export interface Admission {
+  readonly address: string | undefined;
+  readonly origin: string | undefined;
+  release(): void;
+}
+
+function assertPositive(value: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new RangeError(`"${name}" expected an integer from 1 to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * The server side of sealwire sessions, independent of any transport.
+ *
+ * @throws {TypeError|RangeError} from the constructor on an invalid option (named).
+ * @example
+ * ```ts
+ * const server = new SecureServer({
+ *   key: importSigningKey(serverSecret),
+ *   authenticate: jwtAuthenticator({ key: issuerPublicJwk, issuer: 'https://auth.example' }),
+ *   authorize: ({ roles, channel }) => channel !== 'admins' || roles.includes('admin'),
+ * })
+ * server.on('message', (m) => console.log(m.identity, m.channel, m.payload))
+ * attach(server, { server: httpsServer })   // from 'sealwire/ws'
+ * ```
+ */
+export class SecureServer extends Emitter<ServerEvents> {
+  readonly keys: KeyRing;
+  readonly receiver: Receiver;
+  readonly #core: ServerCore;
+  readonly #onEvent: SecurityEventSink | undefined;
+  readonly #perIp: ConnectionCounter;
+  readonly #perIdentity: ConnectionCounter;
+  readonly #identityRate: RateLimit;
+  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #rooms = new Map<string, Set<ServerSession>>();
+  readonly #sessions = new Set<ServerSession>();
+  readonly #byKid = new Map<string, Set<ServerSession>>();
+  readonly #unsubscribe: () => void;
+  readonly #clock: () => number;
+  #closed = false;
+
+  constructor(options: SecureServerOptions) {
+    super();
+    if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
+    const { key } = options;
+    if (key === null || typeof key !== 'object' || typeof key.sign !== 'function') {
+      throw new TypeError('"key" expected a SigningKey from importSigningKey()');
+    }
+    // [HS-1.5]: v1 sessions name keys by their RFC 7638 thumbprint.
+    if (!equalBytes(key.kid, keyId(key.publicKey))) throw new RangeError('"key" must use the default key id (RFC 7638 thumbprint)');
+    if (typeof options.authorize !== 'function') throw new TypeError('"authorize" expected function: there is no implicit allow-all');
+    for (const name of ['authenticate', 'validate', 'onEvent', 'clock'] as const) {
+      if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`"${name}" expected function`);
+    }
+    if (options.keys !== undefined && !(options.keys instanceof KeyRing)) throw new TypeError('"keys" expected a KeyRing');
+    if (options.receiver !== undefined && !(options.receiver instanceof Receiver)) throw new TypeError('"receiver" expected a Receiver');
+    if (options.receiver !== undefined && options.keys === undefined) {
+      throw new TypeError('"receiver" requires "keys": the ring the receiver was built on');
+    }
+    const l = options.limits ?? {};
+    const limits = {
+      maxSkewMs: assertPositive(l.maxSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS, 'limits.maxSkewMs', 86_400_000),
+      maxMessageSize: assertPositive(l.maxMessageSize ?? DEFAULT_MAX_ENVELOPE_SIZE, 'limits.maxMessageSize', 2 ** 32),
+      window: assertPositive(l.window ?? DEFAULT_WINDOW, 'limits.window', 8192),
+      handshakeTimeoutMs: assertPositive(l.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'limits.handshakeTimeoutMs', 600_000),
+      maxHandshakeSize: assertPositive(l.maxHandshakeSize ?? DEFAULT_MAX_HANDSHAKE_SIZE, 'limits.maxHandshakeSize', 1 << 20),
+    };
+    const perIdentity = l.maxConnectionsPerIdentity ?? DEFAULT_MAX_CONNECTIONS_PER_IDENTITY;
+    const perIp = l.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP;
+    assertCap(perIdentity, 'limits.maxConnectionsPerIdentity');
+    assertCap(perIp, 'limits.maxConnectionsPerIp');
+    const connectionRate = options.rateLimit?.connection ?? DEFAULT_CONNECTION_RATE;
+    const identityRate = options.rateLimit?.identity ?? DEFAULT_IDENTITY_RATE;
+    assertRateLimit(connectionRate, 'rateLimit.connection');
+    assertRateLimit(identityRate, 'rateLimit.identity');
+    let origins: Set<string> | undefined;
+    if (options.origins !== undefined) {
+      if (!Array.isArray(options.origins) || !options.origins.every((o) => typeof o === 'string')) {
+        throw new TypeError('"origins" expected an array of origin strings');
+      }
+      origins = new Set(options.origins);
+    }
+    if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
+      throw new TypeError('"name" expected a non-empty string');
+    }
+
+    const clock = options.clock ?? Date.now;
+    this.#clock = clock;
+    this.keys = options.keys ?? new KeyRing();
+    this.receiver =
+      options.receiver ??
+      new Receiver({ keys: this.keys, maxEnvelopeSize: limits.maxMessageSize, window: limits.window, maxFutureSkewMs: limits.maxSkewMs, clock });
+    this.#onEvent = options.onEvent;
+    this.#perIp = new ConnectionCounter(perIp);
+    this.#perIdentity = new ConnectionCounter(perIdentity);
+    this.#identityRate = identityRate;
+
+    const self = this;
+    this.#core = {
+      key,
+      keys: this.keys,
+      receiver: this.receiver,
+      limits,
+      origins,
+      requireChannelBinding: options.requireChannelBinding === true,
+      connectionRate,
+      name: options.name ?? 'server',
+      authenticate: options.authenticate,
+      authorize: options.authorize,
+      validate: options.validate,
+      clock,
+      event: (e) => self.#event(e),
+      acquireIdentity: (identity) => self.#perIdentity.acquire(identity),
+      releaseIdentity: (identity) => self.#perIdentity.release(identity),
+      identityBucket: (identity) => self.#bucket(identity),
+      joined: (session, room) => {
+        let set = self.#rooms.get(room);
+        if (set === undefined) self.#rooms.set(room, (set = new Set()));
+        set.add(session);
+      },
+      left: (session, room) => {
+        const set = self.#rooms.get(room);
+        if (set === undefined) return;
+        set.delete(session);
+        if (set.size === 0) self.#rooms.delete(room);
+      },
+      members: (room) => [...(self.#rooms.get(room) ?? [])],
+      registered: (session) => {
+        const id = toHex(session.kid!);
+        let set = self.#byKid.get(id);
+        if (set === undefined) self.#byKid.set(id, (set = new Set()));
+        set.add(session);
+        self.emit('session', session);
+      },
+      unregistered: (session) => {
+        const id = toHex(session.kid!);
+        const set = self.#byKid.get(id);
+        set?.delete(session);
+        if (set?.size === 0) self.#byKid.delete(id);
+      },
+      message: (message, session) => self.emit('message', { ...message, session }),
+    };
+    // [POL-6.1]: revocation is synchronous, so live sessions close inside the revoking call.
+    this.#unsubscribe = this.keys.onRevoke((entry) => {
+      for (const s of [...(this.#byKid.get(toHex(entry.kid)) ?? [])]) {
+        s.fail(new ProtocolError('ERR_KEY_REVOKED', 'key has been revoked'));
+      }
+    });
+  }
+
+  /** Server limits as announced in the hello, plus the handshake size cap. */
+  get limits(): Readonly<ServerCore['limits']> {
+    return this.#core.limits;
+  }
+
+  /** Open sessions (handshake completed or not). */
+  get sessions(): ReadonlySet<ServerSession> {
+    return this.#sessions;
+  }
+
+  /** Sessions that joined `room`. */
+  members(room: string): ServerSession[] {
+    return [...(this.#rooms.get(room) ?? [])];
+  }
+
+  /**
+   * The transport upgrade check ([POL-5.1], [POL-4.2]): origin allow-list and per-IP cap, before
+   * any handshake work. Pass the result to {@link SecureServer.accept}; release it if the upgrade
+   * fails afterwards.
+   *
+   * @throws {ProtocolError} `ERR_ORIGIN`, `ERR_TOO_MANY_CONNECTIONS`, `ERR_SESSION_CLOSED` (server closed).
+   * @example
+   * ```ts
+   * const admission = server.admit({ address: req.socket.remoteAddress, origin: req.headers.origin })
+   * ```
+   */
+  admit(peer: { address?: string | undefined; origin?: string | undefined }): Admission {
+    const address = peer?.address;
+    const origin = peer?.origin;
+    const reject = (code: 'ERR_ORIGIN' | 'ERR_TOO_MANY_CONNECTIONS' | 'ERR_SESSION_CLOSED', msg: string): never => {
+      this.#event({ type: 'upgrade', outcome: 'reject', code, ...(address !== undefined ? { peer: address } : {}) });
+      throw new ProtocolError(code, msg);
+    };
+    if (this.#closed) reject('ERR_SESSION_CLOSED', 'server is closed');
+    const allowed = this.#core.origins;
+    if (allowed !== undefined && (origin === undefined || !allowed.has(origin))) reject('ERR_ORIGIN', 'origin not allowed');
+    const ipKey = address ?? '';
+    if (!this.#perIp.acquire(ipKey)) reject('ERR_TOO_MANY_CONNECTIONS', 'too many connections from this address');
+    this.#event({ type: 'upgrade', outcome: 'accept', ...(address !== undefined ? { peer: address } : {}) });
+    let released = false;
+    return {
+      address,
+      origin,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#perIp.release(ipKey);
+      },
+    };
+  }
+
+  /**
+   * Starts a session on an open transport: sends the ServerHello at once. The adapter then feeds
+   * every received message to `session.receive(bytes)` and reports the transport's end with
+   * `session.transportClosed(code, reason)`.
+   *
+   * @example
+   * ```ts
+   * const session = server.accept({ send: (b) => ws.send(b), close: (c, r) => ws.close(c, r) }, admission, { tlsExporter })
+   * ws.on('message', (data) => session.receive(data))
+   * ws.on('close', (code, reason) => session.transportClosed(code, String(reason)))
+   * ```
+   */
+  accept(transport: Transport, admission: Admission, extra: { tlsExporter?: Uint8Array } = {}): ServerSession {
+    if (admission === null || typeof admission !== 'object' || typeof admission.release !== 'function') {
+      throw new TypeError('"admission" expected the result of server.admit()');
+    }
+    const peer: SessionPeer = {
+      ...(admission.address !== undefined ? { address: admission.address } : {}),
+      ...(admission.origin !== undefined ? { origin: admission.origin } : {}),
+      ...(extra.tlsExporter !== undefined ? { tlsExporter: extra.tlsExporter.slice() } : {}),
+    };
+    const session = new ServerSession(this.#core, transport, peer, () => {
+      admission.release();
+      this.#sessions.delete(session);
+    });
+    this.#sessions.add(session);
+    if (this.#closed) session.close(1000, 'server closed');
+    else session.start();
+    return session;
+  }
+
+  /**
+   * Delivers `payload` to every member of `room` from the server (or relaying a verified message
+   * `as` its sender), each copy sealed in the member's session.
+   *
+   * @example
+   * ```ts
+   * server.on('message', (m) => { if (m.action === 'announce') server.publish('lobby', m.payload, { as: m }) })
+   * ```
+   */
+  publish(room: string, payload: Uint8Array, options: { action?: string; as?: ChannelMessage; except?: ServerSession } = {}): number {
+    let n = 0;
+    for (const s of this.members(room)) {
+      if (s === options.except || s.state !== 'open') continue;
+      s.send(room, payload, { ...(options.action !== undefined ? { action: options.action } : {}), ...(options.as !== undefined ? { as: options.as } : {}) });
+      n++;
+    }
+    return n;
+  }
+
+  /** Closes every session and refuses new ones. */
+  close(): void {
+    this.#closed = true;
+    this.#unsubscribe();
+    for (const s of [...this.#sessions]) s.close(1000, 'server closed');
+  }
+
+  #bucket(identity: string): TokenBucket {
+    const now = this.#clock();
+    let b = this.#buckets.get(identity);
+    if (b === undefined) {
+      // Forget refilled buckets of identities with no connection left, so the map stays bounded.
+      if (this.#buckets.size >= 1024) {
+        for (const [id, bucket] of this.#buckets) {
+          if (this.#perIdentity.count(id) === 0 && bucket.isFull(now)) this.#buckets.delete(id);
+        }
+      }
+      this.#buckets.set(identity, (b = new TokenBucket(this.#identityRate, now)));
+    }
+    return b;
+  }
+
+  #event(e: Omit<SecurityEvent, 'time'>): void {
+    const event: SecurityEvent = Object.freeze({ ...e, time: this.#clock() });
+    if (this.#onEvent !== undefined) {
+      try {
+        this.#onEvent(event);
+      } catch (err) {
+        reportListenerError(err); // [POL-7.2]
+      }
+    }
+    this.emit('event', event);
+  }
+}

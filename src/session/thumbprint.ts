@@ -1,0 +1,18 @@
+// The `cnf.jkt` value (RFC 7800 §3.1, RFC 9449 §6.1) naming a key: kept apart from jwt.ts so
+// clients and token issuers get it without loading jose.
+import { keyId } from '../keys/keys.js';
+
+/**
+ * base64url (no padding) of the RFC 7638 thumbprint: the `cnf.jkt` a token must carry for this key.
+ *
+ * @example
+ * ```ts
+ * const token = await new SignJWT({ roles: ['user'], cnf: { jkt: jwkThumbprint(clientPublicKey) } })
+ * ```
+ */
+export function jwkThumbprint(publicKey: Uint8Array): string {
+  const kid = keyId(publicKey);
+  let bin = '';
+  for (let i = 0; i < kid.length; i++) bin += String.fromCharCode(kid[i]!);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}

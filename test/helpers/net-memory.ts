@@ -1,0 +1,59 @@
+// An in-memory ordered duplex: each side's messages arrive at the other asynchronously, in order,
+// and a close on one side reaches the other with its code — a WebSocket without the socket.
+import type { SecureChannel, Transport } from '../../src/index.js';
+
+export interface MemoryLink {
+  /** Transport for the server end / client end. */
+  server: Transport;
+  client: Transport;
+  /** Wire the channels once both exist. */
+  connect(server: SecureChannel, client: SecureChannel): void;
+  /** Every message the client end sent, in order (what a network observer or proxy would see). */
+  readonly fromClient: Uint8Array[];
+  readonly fromServer: Uint8Array[];
+  /** Inject raw bytes as if the client (or server) had sent them. */
+  injectToServer(bytes: Uint8Array): void;
+  injectToClient(bytes: Uint8Array): void;
+}
+
+export function memoryLink(): MemoryLink {
+  let s: SecureChannel | undefined;
+  let c: SecureChannel | undefined;
+  let closed = false;
+  const fromClient: Uint8Array[] = [];
+  const fromServer: Uint8Array[] = [];
+  const later = (fn: () => void): void => void setImmediate(fn);
+  const closeBoth = (code: number, reason: string, by: 'server' | 'client'): void => {
+    if (closed) return;
+    closed = true;
+    later(() => (by === 'server' ? c : s)?.transportClosed(code, reason));
+  };
+  return {
+    fromClient,
+    fromServer,
+    server: {
+      send: (bytes) => {
+        if (closed) return;
+        const copy = bytes.slice();
+        fromServer.push(copy);
+        later(() => c?.receive(copy));
+      },
+      close: (code, reason) => closeBoth(code, reason, 'server'),
+    },
+    client: {
+      send: (bytes) => {
+        if (closed) return;
+        const copy = bytes.slice();
+        fromClient.push(copy);
+        later(() => s?.receive(copy));
+      },
+      close: (code, reason) => closeBoth(code, reason, 'client'),
+    },
+    connect(server, client) {
+      s = server;
+      c = client;
+    },
+    injectToServer: (bytes) => later(() => s?.receive(bytes)),
+    injectToClient: (bytes) => later(() => c?.receive(bytes)),
+  };
+}
