@@ -7,8 +7,10 @@ import { checkConsistency } from './lib/format.js';
 import * as ed25519 from './gen/ed25519.js';
 import * as envelope from './gen/envelope-vectors.js';
 import * as transcripts from './gen/transcripts.js';
+import { SCHEMAS } from './gen/schemas.js';
 
 export const VECTOR_DIR = fileURLToPath(new URL('./vectors/', import.meta.url));
+export const SCHEMA_DIR = fileURLToPath(new URL('./schemas/', import.meta.url));
 
 /** Every generated file, by name. Order is the order the runner reports them in. */
 export const GENERATORS: Record<string, () => VectorFile> = {
@@ -39,12 +41,19 @@ export function generate(name: string): string {
   return serialize(file);
 }
 
+/** Every file the generator owns: vectors and schemas, path → expected content. */
+export function outputs(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const name of Object.keys(GENERATORS)) out.set(VECTOR_DIR + name, generate(name));
+  for (const [name, schema] of Object.entries(SCHEMAS)) out.set(SCHEMA_DIR + name, JSON.stringify(schema, null, 2) + '\n');
+  return out;
+}
+
 function main(): void {
   const check = process.argv.includes('--check');
   let changed = 0;
-  for (const name of Object.keys(GENERATORS)) {
-    const text = generate(name);
-    const path = VECTOR_DIR + name;
+  for (const [path, text] of outputs()) {
+    const name = path.slice(path.lastIndexOf('/conformance/') + 1);
     let old: string | undefined;
     try {
       old = readFileSync(path, 'utf8');
@@ -53,11 +62,10 @@ function main(): void {
     }
     const same = old === text;
     if (!same) changed++;
-    if (check) {
-      console.log(`${same ? 'same   ' : 'DIFFERS'} ${name}`);
-    } else {
+    if (check) console.log(`${same ? 'same   ' : 'DIFFERS'} ${name}`);
+    else {
       if (!same) writeFileSync(path, text);
-      console.log(`${same ? 'unchanged' : 'wrote    '} ${name} (${JSON.parse(text).numberOfTests} tests)`);
+      console.log(`${same ? 'unchanged' : 'wrote    '} ${name}`);
     }
   }
   if (check && changed > 0) process.exit(1);

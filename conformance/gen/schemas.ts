@@ -1,0 +1,181 @@
+// JSON Schemas (draft-07 subset) for the vector files, written by the generator next to them so
+// the two cannot drift. Every object is closed (`additionalProperties: false`).
+type Schema = Record<string, unknown>;
+
+const hex = { type: 'string', pattern: '^([0-9a-f]{2})*$' };
+const uint = { type: 'integer', minimum: 0, maximum: 9007199254740991 };
+const code = { type: 'string', pattern: '^ERR_[A-Z0-9_]+$' };
+const specRef = { type: 'string', pattern: '^(ENV|VER|RPL|HS|POL|RCP|ERR)-[0-9]+(\\.[0-9]+)*$' };
+const contentType = { type: ['integer', 'string'] };
+
+const testBase = {
+  tcId: { type: 'integer', minimum: 1, description: 'unique within the file' },
+  comment: { type: 'string' },
+  flags: { type: 'array', items: { type: 'string' }, description: 'each a key of notes' },
+  specRefs: { type: 'array', items: specRef, minItems: 1, description: 'spec requirement ids this test checks' },
+  result: { enum: ['valid', 'invalid'] },
+  code: { ...code, description: 'the exact error code; present exactly when result is invalid' },
+};
+const testRequired = ['tcId', 'comment', 'flags', 'specRefs', 'result'];
+
+function closed(properties: Schema, required: string[]): Schema {
+  return { type: 'object', properties, required, additionalProperties: false };
+}
+
+function file(title: string, group: Schema): Schema {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title,
+    type: 'object',
+    properties: {
+      algorithm: { type: 'string' },
+      schema: { type: 'string' },
+      numberOfTests: { type: 'integer', minimum: 0 },
+      header: { type: 'array', items: { type: 'string' } },
+      notes: {
+        type: 'object',
+        additionalProperties: closed(
+          { bugType: { type: 'string' }, description: { type: 'string' }, effect: { type: 'string' } },
+          ['bugType', 'description', 'effect'],
+        ),
+      },
+      testGroups: { type: 'array', items: { $ref: '#/definitions/Group' } },
+    },
+    required: ['algorithm', 'schema', 'numberOfTests', 'header', 'notes', 'testGroups'],
+    additionalProperties: false,
+    definitions: group,
+  };
+}
+
+const keySpec = closed(
+  { publicKey: hex, kid: hex, identity: { type: 'string' }, notBefore: uint, notAfter: uint, issuedAt: uint },
+  ['publicKey'],
+);
+
+const stepCommon = { result: testBase.result, code, comment: { type: 'string' } };
+
+export const SCHEMAS: Record<string, Schema> = {
+  'ed25519_verify_schema.json': file('sealwire Ed25519 verify vectors', {
+    Group: closed(
+      {
+        type: { const: 'Ed25519Verify' },
+        source: { type: 'string' },
+        publicKey: hex,
+        tests: { type: 'array', items: { $ref: '#/definitions/Test' } },
+      },
+      ['type', 'source', 'publicKey', 'tests'],
+    ),
+    Test: closed({ ...testBase, msg: hex, sig: hex }, [...testRequired, 'msg', 'sig']),
+  }),
+  'envelope_seal_schema.json': file('sealwire envelope codec vectors', {
+    Group: closed(
+      {
+        type: { const: 'EnvelopeSeal' },
+        secretKey: hex,
+        publicKey: hex,
+        kid: hex,
+        tests: { type: 'array', items: { $ref: '#/definitions/Test' } },
+      },
+      ['type', 'secretKey', 'publicKey', 'kid', 'tests'],
+    ),
+    Test: closed(
+      {
+        ...testBase,
+        result: { const: 'valid' },
+        seq: uint,
+        ts: uint,
+        stream: hex,
+        payload: hex,
+        aad: hex,
+        binding: hex,
+        contentType,
+        alg: { enum: [-8, -19] },
+        protectedHeader: hex,
+        externalAad: hex,
+        sigStructure: hex,
+        envelope: hex,
+      },
+      [...testRequired, 'seq', 'ts', 'stream', 'payload', 'protectedHeader', 'externalAad', 'sigStructure', 'envelope'],
+    ),
+  }),
+  'envelope_open_schema.json': file('sealwire envelope open vectors', {
+    Group: closed(
+      {
+        type: { const: 'EnvelopeOpen' },
+        publicKey: hex,
+        kid: hex,
+        tests: { type: 'array', items: { $ref: '#/definitions/Test' } },
+      },
+      ['type', 'publicKey', 'tests'],
+    ),
+    Test: closed(
+      {
+        ...testBase,
+        envelope: hex,
+        aad: hex,
+        binding: hex,
+        maxEnvelopeSize: uint,
+        payload: hex,
+        seq: uint,
+        ts: uint,
+        stream: hex,
+        kid: hex,
+        contentType,
+      },
+      [...testRequired, 'envelope'],
+    ),
+  }),
+  'transcript_schema.json': file('sealwire transcript vectors (replay, freshness, keys)', {
+    Group: closed(
+      { type: { const: 'Transcript' }, tests: { type: 'array', items: { $ref: '#/definitions/Test' } } },
+      ['type', 'tests'],
+    ),
+    Test: closed(
+      {
+        ...testBase,
+        reset: closed(
+          {
+            keys: { type: 'array', items: keySpec },
+            replay: { type: 'boolean' },
+            window: uint,
+            strict: { type: 'boolean' },
+            maxFutureSkewMs: uint,
+            maxAgeMs: uint,
+            maxStreams: uint,
+            startedAt: uint,
+          },
+          ['keys'],
+        ),
+        steps: { type: 'array', minItems: 1, items: { $ref: '#/definitions/Step' } },
+      },
+      [...testRequired, 'reset', 'steps'],
+    ),
+    Step: {
+      oneOf: [
+        closed(
+          { op: { const: 'open' }, envelope: hex, now: uint, aad: hex, binding: hex, seq: uint, ts: uint, stream: hex, ...stepCommon },
+          ['op', 'envelope', 'result'],
+        ),
+        closed({ op: { const: 'restart' }, now: uint, persist: { type: 'boolean' }, ...stepCommon }, ['op', 'now', 'result']),
+        closed(
+          {
+            op: { const: 'keyring.add' },
+            publicKey: hex,
+            kid: hex,
+            identity: { type: 'string' },
+            notBefore: uint,
+            notAfter: uint,
+            issuedAt: uint,
+            ...stepCommon,
+          },
+          ['op', 'publicKey', 'result'],
+        ),
+        closed({ op: { const: 'keyring.revoke' }, kid: hex, ...stepCommon }, ['op', 'kid', 'result']),
+        closed(
+          { op: { const: 'keyring.revokeIdentity' }, identity: { type: 'string' }, issuedBefore: uint, ...stepCommon },
+          ['op', 'identity', 'issuedBefore', 'result'],
+        ),
+      ],
+    },
+  }),
+};
