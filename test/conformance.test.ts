@@ -48,7 +48,34 @@ describe('the runner fails what it must', () => {
 });
 
 describe('driver: hostile requests get an error line, never a crash', () => {
-  it('answers every line in order and keeps going', async () => {
+  it('answers every line in order and keeps going', () => {
+    const hostile: unknown[] = [
+      'not json',
+      [1, 2],
+      null,
+      42,
+      { op: 'no.such.op' },
+      {},
+      { op: 'ed25519.verify', publicKey: 'zz', message: '', signature: '' },
+      { op: 'ed25519.verify', publicKey: 'abc', message: '', signature: '' },
+      { op: 'ed25519.verify', publicKey: 7, message: '', signature: '' },
+      { op: 'seal', secretKey: '00', seq: 0, ts: 0, stream: '00', payload: '' },
+      { op: 'seal', secretKey: '00'.repeat(32), seq: -1, ts: 0, stream: '00'.repeat(16), payload: '' },
+      { op: 'seal', secretKey: '00'.repeat(32), seq: 2 ** 53, ts: 0, stream: '00'.repeat(16), payload: '' },
+      { op: 'seal', secretKey: '00'.repeat(32), seq: 0, ts: 0, stream: '00'.repeat(15), payload: '' },
+      { op: 'seal', secretKey: '00'.repeat(32), seq: 0, ts: 0, stream: '00'.repeat(16), payload: '', binding: '00' },
+      { op: 'seal', secretKey: '00'.repeat(32), seq: 0, ts: 0, stream: '00'.repeat(16), payload: '', contentType: 'nope' },
+      { op: 'seal', secretKey: '00'.repeat(32), seq: 0, ts: 0, stream: '00'.repeat(16), payload: '', alg: -7 },
+      { op: 'open', envelope: 'd2' },
+      { op: 'restart', now: 1 },
+      { op: 'keyring.revoke', kid: '00' },
+      { op: 'reset', keys: 'x' },
+      { op: 'reset', keys: [{}] },
+      { op: 'reset', keys: [], window: 33, startedAt: 0 },
+      { op: 'reset', keys: [] },
+      { op: 'open', publicKey: '00'.repeat(32), envelope: 'd2', maxEnvelopeSize: 'big' },
+      { op: 'open', publicKey: '01' + '00'.repeat(31), envelope: 'd2' },
+    ];
     const raw = hostile.map((h) => (typeof h === 'string' ? h : JSON.stringify(h))).join('\n') + '\n{"op":"info"}\n';
     const r = spawnSync(DRIVER, ['--backend', 'noble'], { input: raw, encoding: 'utf8' });
     expect(r.status).toBe(0);
