@@ -1,0 +1,257 @@
+// The verification pool gives the strict rule's verdicts, fails closed, keeps the Receiver's order
+// and commit rules, shuts down cleanly and survives a worker crash.
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  Receiver,
+  generateKeyPair,
+  getBackend,
+  importPublicKey,
+  importSigningKey,
+  isProtocolError,
+  seal,
+  type PublicKey,
+} from '../src/index.js';
+import { CURVE_ORDER, bytesToNumberLE, verifyStrict } from '../src/crypto/ed25519.js';
+import { VerifyPool } from '../src/pool/index.js';
+
+const node = getBackend('node');
+const alice = generateKeyPair();
+const signer = importSigningKey(alice.secretKey, { backend: node });
+const aliceKey = importPublicKey(alice.publicKey, { backend: node });
+
+function le32(n: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = Number((n >> BigInt(8 * i)) & 0xffn);
+  return out;
+}
+
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+}
+
+let pool: VerifyPool;
+beforeAll(() => {
+  pool = new VerifyPool({ threads: 2, backend: 'node', maxBatch: 16 });
+});
+afterAll(async () => {
+  await pool.close();
+});
+
+describe('VerifyPool verdicts', () => {
+  it('agrees with verifyStrict on valid, mutated and non-canonical signatures', async () => {
+    const next = rng(7);
+    const cases: { key: PublicKey; msg: Uint8Array; sig: Uint8Array }[] = [];
+    const other = importPublicKey(generateKeyPair().publicKey, { backend: node });
+    for (let i = 0; i < 400; i++) {
+      const msg = new Uint8Array(next() % 300).map(() => next() & 0xff);
+      let sig = signer.sign(msg);
+      let key = aliceKey;
+      switch (i % 5) {
+        case 1:
+          sig = sig.slice();
+          sig[next() % 64]! ^= 1 << (next() % 8);
+          break;
+        case 2:
+          key = other;
+          break;
+        case 3: // S + L: rejected by the pre-check, in the worker too
+          sig = sig.slice();
+          sig.set(le32(bytesToNumberLE(sig.subarray(32)) + CURVE_ORDER), 32);
+          break;
+        case 4: // R = y of p - 1 with the sign bit: a non-canonical point encoding
+          sig = sig.slice();
+          sig.set(Uint8Array.from({ length: 32 }, (_, j) => (j === 0 ? 0xec : j === 31 ? 0xff : 0xff)), 0);
+          break;
+      }
+      cases.push({ key, msg, sig });
+    }
+    const got = await Promise.all(cases.map((c) => pool.verify(c.key, c.msg, c.sig)));
+    const want = cases.map((c) => verifyStrict(node, c.key.handle, c.msg, c.sig));
+    expect(got).toEqual(want);
+    expect(want.filter(Boolean).length).toBe(80); // exactly the untouched ones
+  });
+
+  it('re-applies the key import rule in the worker: a small-order key verifies nothing', async () => {
+    // The identity point with R = identity, S = 0 is the universal forgery; a forged PublicKey
+    // object (never through importPublicKey) must not get it past the pool.
+    const identity = new Uint8Array(32);
+    identity[0] = 1;
+    const fake = { bytes: identity, kid: new Uint8Array(32), backend: node, handle: undefined } as PublicKey;
+    const sig = new Uint8Array(64);
+    sig[0] = 1;
+    expect(await pool.verify(fake, new Uint8Array([1, 2, 3]), sig)).toBe(false);
+  });
+
+  it('resolves false without a worker for a signature of the wrong length', async () => {
+    expect(await pool.verify(aliceKey, new Uint8Array(1), new Uint8Array(63))).toBe(false);
+  });
+
+  it('copies its inputs before returning', async () => {
+    const msg = new Uint8Array([1, 2, 3]);
+    const sig = signer.sign(msg);
+    const p = pool.verify(aliceKey, msg, sig);
+    msg[0] = 9;
+    sig.fill(0);
+    expect(await p).toBe(true);
+  });
+
+  it('throws TypeError for arguments of the wrong type, naming them', () => {
+    const msg = new Uint8Array(1);
+    expect(() => pool.verify({} as PublicKey, msg, new Uint8Array(64))).toThrow(/"key"/);
+    expect(() => pool.verify(aliceKey, [1] as unknown as Uint8Array, new Uint8Array(64))).toThrow(/"message"/);
+    expect(() => pool.verify(aliceKey, msg, 'x' as unknown as Uint8Array)).toThrow(/"signature"/);
+  });
+
+  it('validates its options', () => {
+    expect(() => new VerifyPool({ threads: 0 })).toThrow(/"threads"/);
+    expect(() => new VerifyPool({ maxBatch: 1.5 })).toThrow(/"maxBatch"/);
+    expect(() => new VerifyPool({ maxQueue: 0 })).toThrow(/"maxQueue"/);
+    expect(() => new VerifyPool({ backend: 'openssl' as 'node' })).toThrow(/"backend"/);
+  });
+});
+
+describe('VerifyPool behind a Receiver', () => {
+  const TS = 1_750_000_000_000;
+  const opts = { keys: aliceKey, startedAt: TS - 60_000, window: 64 };
+
+  async function outcome(p: Promise<unknown>): Promise<string> {
+    try {
+      await p;
+      return 'ok';
+    } catch (err) {
+      return isProtocolError(err) ? err.code : `other: ${String(err)}`;
+    }
+  }
+
+  it('gives every envelope the same outcome as a synchronous receiver, in call order', async () => {
+    const next = rng(42);
+    const stream = new Uint8Array(16).fill(3);
+    const sealed = Array.from({ length: 120 }, (_, seq) =>
+      seal(signer, new Uint8Array([seq & 0xff]), { seq, stream, ts: TS }),
+    );
+    // Deliveries: mostly in order, some reordered, duplicated, far behind, or forged.
+    const deliveries: Uint8Array[] = [];
+    for (let i = 0; i < 300; i++) {
+      const base = Math.min(sealed.length - 1, Math.floor(i / 2.5));
+      const r = next() % 10;
+      if (r < 5) deliveries.push(sealed[base]!);
+      else if (r < 7) deliveries.push(sealed[Math.max(0, base - (next() % 8))]!);
+      else if (r < 8) deliveries.push(sealed[Math.max(0, base - 70)]!); // behind a 64 window
+      else {
+        const forged = sealed[Math.min(sealed.length - 1, base + 1)]!.slice();
+        forged[forged.length - 1 - (next() % 64)]! ^= 1;
+        deliveries.push(forged);
+      }
+    }
+    const sync = new Receiver(opts);
+    const want = deliveries.map((d) => {
+      try {
+        sync.openSync(d, { now: TS + 1 });
+        return 'ok';
+      } catch (err) {
+        return isProtocolError(err) ? err.code : `other: ${String(err)}`;
+      }
+    });
+    const pooled = new Receiver({ ...opts, verify: pool.verify });
+    const order: number[] = [];
+    const got = await Promise.all(
+      deliveries.map((d, i) => outcome(pooled.open(d, { now: TS + 1 }).finally(() => order.push(i)))),
+    );
+    expect(got).toEqual(want);
+    // Every seq delivered intact at least once is accepted exactly once.
+    const intact = new Set(deliveries.filter((d) => sealed.includes(d)));
+    expect(want.filter((x) => x === 'ok').length).toBe(intact.size);
+    expect(new Set(want)).toEqual(new Set(['ok', 'ERR_REPLAY', 'ERR_TOO_OLD', 'ERR_BAD_SIGNATURE']));
+    // Per stream, results settle in call order.
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
+  it('never lets a forged envelope move the window, even when the forgery is verified first', async () => {
+    const stream = new Uint8Array(16).fill(4);
+    const good = seal(signer, new Uint8Array([1]), { seq: 5, stream, ts: TS });
+    const forged = seal(signer, new Uint8Array([2]), { seq: 1000, stream, ts: TS }).slice();
+    forged[forged.length - 1]! ^= 1;
+    const r = new Receiver({ ...opts, verify: pool.verify });
+    const [a, b] = await Promise.all([outcome(r.open(forged, { now: TS + 1 })), outcome(r.open(good, { now: TS + 1 }))]);
+    expect([a, b]).toEqual(['ERR_BAD_SIGNATURE', 'ok']);
+    // seq 900 would be too old had the forged seq 1000 been committed.
+    const later = seal(signer, new Uint8Array([3]), { seq: 900, stream, ts: TS });
+    expect(await outcome(r.open(later, { now: TS + 1 }))).toBe('ok');
+  });
+});
+
+describe('VerifyPool lifecycle', () => {
+  it('close() lets pending requests finish, then refuses new ones', async () => {
+    const p = new VerifyPool({ threads: 1, backend: 'node' });
+    const msg = new Uint8Array([7]);
+    const pending = Array.from({ length: 50 }, () => p.verify(aliceKey, msg, signer.sign(msg)));
+    const closed = p.close();
+    await expect(p.verify(aliceKey, msg, signer.sign(msg))).rejects.toThrow(/closed/);
+    expect(await Promise.all(pending)).toEqual(new Array(50).fill(true));
+    await closed;
+    expect(p.pending).toBe(0);
+  });
+
+  it('destroy() rejects whatever is pending', async () => {
+    const p = new VerifyPool({ threads: 1, backend: 'node' });
+    const msg = new Uint8Array([8]);
+    const pending = Promise.allSettled(Array.from({ length: 20 }, () => p.verify(aliceKey, msg, signer.sign(msg))));
+    await p.destroy();
+    const settled = await pending;
+    expect(settled.every((s) => s.status === 'rejected')).toBe(true);
+  });
+
+  it('rejects beyond maxQueue instead of growing without bound', async () => {
+    const p = new VerifyPool({ threads: 1, backend: 'node', maxQueue: 2 });
+    const msg = new Uint8Array([9]);
+    const sig = signer.sign(msg);
+    const a = p.verify(aliceKey, msg, sig);
+    const b = p.verify(aliceKey, msg, sig);
+    await expect(p.verify(aliceKey, msg, sig)).rejects.toThrow(/queue is full/);
+    expect(await Promise.all([a, b])).toEqual([true, true]);
+    await p.close();
+  });
+
+  it('a worker that dies fails its requests closed and is replaced', async () => {
+    const p = new VerifyPool({ threads: 1, backend: 'node', maxBatch: 4 });
+    const msg = new Uint8Array([10]);
+    const sig = signer.sign(msg);
+    expect(await p.verify(aliceKey, msg, sig)).toBe(true); // worker up
+    // Kill the worker right after it is handed a batch.
+    const post = vi.spyOn(Worker.prototype, 'postMessage').mockImplementationOnce(function (this: Worker, ...args) {
+      Worker.prototype.postMessage.call(this, ...(args as Parameters<Worker['postMessage']>));
+      void this.terminate();
+    });
+    const doomed = Array.from({ length: 3 }, () => p.verify(aliceKey, msg, sig));
+    const settled = await Promise.allSettled(doomed);
+    post.mockRestore();
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(String((settled[0] as PromiseRejectedResult).reason)).toMatch(/worker stopped/);
+    // A replacement takes over.
+    expect(await p.verify(aliceKey, msg, sig)).toBe(true);
+    await p.close();
+  });
+
+  it('does not keep the process alive when idle, even if never closed', async () => {
+    const { execFile } = await import('node:child_process');
+    const script = `import { VerifyPool } from ${JSON.stringify(new URL('../src/pool/index.ts', import.meta.url).href)};
+      const p = new VerifyPool({ threads: 2, backend: 'node' });
+      const r = await p.verify({ bytes: new Uint8Array(32) }, new Uint8Array(1), new Uint8Array(64));
+      console.log('answered', r);`;
+    const started = Date.now();
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      );
+    });
+    expect(out.trim()).toBe('answered false');
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});
