@@ -66,6 +66,8 @@ const CODE_BY_CLOSE = new Map<number, ErrorCode>(Object.entries(ERROR_CODES).map
 
 /** The protocol error a received close code names, if any. */
 export function errorFromClose(code: number, reason: string): ProtocolError | undefined {
+  // RFC 6455 1009 "message too big": WebSocket servers refuse an oversized frame with it.
+  if (code === 1009) return new ProtocolError('ERR_TOO_LARGE', reason || 'message too big');
   const name = CODE_BY_CLOSE.get(code);
   return name === undefined ? undefined : new ProtocolError(name, reason || name);
 }

@@ -1,0 +1,2 @@
+// sealwire/ws/client: the WebSocket client alone, for browsers and bundlers (no `ws` import).
+export { connect, type ConnectOptions, type WebSocketConstructor, type WebSocketLike } from './client.js';

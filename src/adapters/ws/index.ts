@@ -1,0 +1,3 @@
+// sealwire/ws: sessions over the `ws` WebSocket server, and the one client for `ws` and browsers.
+export { attach, type AttachOptions, type AttachedWs } from './server.js';
+export { connect, type ConnectOptions, type WebSocketConstructor, type WebSocketLike } from './client.js';
