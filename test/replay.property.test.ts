@@ -25,6 +25,7 @@ import {
   generateKeyPair,
   importSigningKey,
   seal,
+  type PublicKey,
   type ReplayStore,
 } from '../src/index.js';
 import { toHex } from '../src/bytes.js';
@@ -313,7 +314,7 @@ describe('replay guard properties (asynchronous store and verifier)', () => {
         let n = 0;
         const delay = (): number => delays[n++ % delays.length]!;
         const makeStore = (startedAt: number): ReplayStore => new AsyncMemoryReplayStore({ window, startedAt, delay });
-        const verify = (k: { backend: never; handle: unknown }, m: Uint8Array, s: Uint8Array): Promise<boolean> =>
+        const verify = (k: PublicKey, m: Uint8Array, s: Uint8Array): Promise<boolean> =>
           new Promise((resolve) => setTimeout(() => resolve(verifyStrict(k.backend, k.handle, m, s)), delay()));
         const mk = (store: ReplayStore): Receiver => new Receiver({ keys: ring, store, maxFutureSkewMs: SKEW, maxAgeMs: AGE, verify });
         // Deliveries between restarts run concurrently; a restart waits for them (a clean shutdown).
