@@ -62,6 +62,10 @@ export class CborReader {
       throw new ProtocolError('ERR_MALFORMED', 'reserved additional information value');
     }
     if (ai > 27) throw new ProtocolError('ERR_MALFORMED', 'reserved additional information value');
+    // Major type 7 is decided by the initial byte alone (spec/envelope.md §5.2): floats (ai 25–27)
+    // and one-byte simple values (ai 24) are refused before their argument bytes are read, so
+    // their code never depends on the bit pattern of the value that follows.
+    if (major === 7) throw unsupportedSimple();
     const size = 1 << (ai - 24);
     if (this.remaining < size) throw new ProtocolError('ERR_TRUNCATED', 'input ended inside a CBOR head');
     const b = this.bytes;
@@ -137,8 +141,7 @@ export class CborReader {
         if (arg === 20) return false;
         if (arg === 21) return true;
         if (arg === 22) return null;
-        // Floats, undefined and other simple values have no place in a sealwire structure.
-        throw new ProtocolError('ERR_MALFORMED', 'unsupported CBOR simple value or float');
+        throw unsupportedSimple();
     }
   }
 
@@ -165,6 +168,11 @@ export class CborReader {
     }
     return map;
   }
+}
+
+// Floats, undefined and other simple values have no place in a sealwire structure.
+function unsupportedSimple(): ProtocolError {
+  return new ProtocolError('ERR_MALFORMED', 'unsupported CBOR simple value or float');
 }
 
 function nonPreferred(): ProtocolError {

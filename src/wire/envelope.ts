@@ -1,6 +1,6 @@
 // The sealwire v1 envelope on the wire: a tagged COSE_Sign1 (RFC 9052 §4.2) with a fixed,
 // fully protected header (spec/envelope.md §3–§5).
-import { ProtocolError } from '../errors.js';
+import { ProtocolError, SIGNATURE_FAILED } from '../errors.js';
 import { utf8Encoder } from '../bytes.js';
 import { CborReader, CborWriter, type CborMap, type CborValue } from './cbor.js';
 
@@ -191,16 +191,18 @@ export function readProtectedMap(protectedBytes: Uint8Array): CborMap {
  */
 export function decodeEnvelope(bytes: Uint8Array): DecodedEnvelope {
   const raw = readSign1(bytes, true);
+  // Checks on the members' sizes come before the protected bstr's contents are decoded: they cost
+  // nothing and one order is simple to state (spec/envelope.md §5.6, steps 2–4).
   if (raw.protectedBytes.length > MAX_PROTECTED_SIZE) {
     throw new ProtocolError('ERR_TOO_LARGE', `protected header exceeds ${MAX_PROTECTED_SIZE} bytes`);
   }
-  const map = readProtectedMap(raw.protectedBytes);
   if (raw.unprotected.size !== 0) {
     throw new ProtocolError('ERR_UNPROTECTED_HEADER', 'unprotected header must be empty');
   }
   if (raw.signature.length !== SIGNATURE_LENGTH) {
-    throw new ProtocolError('ERR_BAD_SIGNATURE', 'signature verification failed');
+    throw new ProtocolError('ERR_BAD_SIGNATURE', SIGNATURE_FAILED);
   }
+  const map = readProtectedMap(raw.protectedBytes);
   const header = checkHeader(map);
   return { header, protectedBytes: raw.protectedBytes, payload: raw.payload, signature: raw.signature };
 }
@@ -255,11 +257,13 @@ function uint(v: CborValue, name: string): number {
   return v;
 }
 
-/** RFC 6838 type/subtype with optional parameters, printable ASCII, as short as the spec allows. */
+// ASCII only, whitespace = SP / HTAB (RFC 9110 OWS): JS `\s` would also admit U+00A0, U+2028 …,
+// which other languages' regex engines do not. Parameter text excludes ";" so every character has
+// exactly one role: the former `[\x21-\x7e]+` made "a/b;;;…" backtrack exponentially (ReDoS in
+// decode, before any signature check).
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(?:[ \t]*;[ \t]*[\x21-\x3a\x3c-\x7e]+)*$/;
+
+/** RFC 6838 type/subtype with optional parameters, the ABNF of spec/envelope.md §3.3, 1–127 bytes. */
 export function isMediaType(s: string): boolean {
-  return (
-    s.length > 0 &&
-    s.length <= MAX_CONTENT_TYPE_LENGTH &&
-    /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;\s*[\x21-\x7e]+)*$/.test(s)
-  );
+  return s.length > 0 && s.length <= MAX_CONTENT_TYPE_LENGTH && MEDIA_TYPE.test(s);
 }
