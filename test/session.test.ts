@@ -344,7 +344,9 @@ describe('session binding', () => {
     const sharedKey = importSigningKey(shared.secretKey);
     const keys = new KeyRing();
     keys.add(shared.publicKey, { identity: 'self' });
-    const { server } = makeServer({ key: sharedKey, keys, authenticate: undefined });
+    // No authenticate hook: static device keys, identity from the ring ([HS-5.1]).
+    const server = new SecureServer({ key: sharedKey, keys, authorize: () => true });
+    servers.push(server);
     const link = memoryLink();
     const session = server.accept(link.server, server.admit({}));
     const client = new ClientSession(link.client, { key: sharedKey, serverKey: importPublicKey(shared.publicKey) });

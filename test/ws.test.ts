@@ -77,7 +77,7 @@ for (const adapter of ADAPTERS) {
 
       function clientOptions(key: SigningKey, credential: string | undefined, extra: Partial<ConnectOptions> = {}): ConnectOptions {
         return {
-          WebSocket: WebSocket as unknown as ConnectOptions['WebSocket'],
+          WebSocket,
           key,
           serverKey: serverPublic,
           ...(credential !== undefined ? { credential } : {}),
@@ -203,7 +203,7 @@ for (const adapter of ADAPTERS) {
         await start();
         RecordingWebSocket.instances.length = 0;
         const key = newKey();
-        const recorded = { WebSocket: RecordingWebSocket as unknown as ConnectOptions['WebSocket'], key };
+        const recorded = { WebSocket: RecordingWebSocket, key };
         const first = await client('alice', recorded);
         const second = await client('alice', recorded);
         const [wsFirst, wsSecond] = RecordingWebSocket.instances;

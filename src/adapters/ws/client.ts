@@ -16,7 +16,11 @@ export interface WebSocketLike {
   onerror: ((event: unknown) => void) | null;
 }
 
-export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: object) => WebSocketLike;
+/**
+ * A WebSocket constructor: the browser's, Node 22's global, or `ws`. Typed loosely on purpose so
+ * each of them is accepted as is; the client uses only the standard members ({@link WebSocketLike}).
+ */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: never) => unknown;
 
 export interface ConnectOptions extends Omit<ClientSessionOptions, 'channelBinding'> {
   /** The WebSocket implementation. Default `globalThis.WebSocket`; in Node 20 pass `WebSocket` from `ws`. */
@@ -63,7 +67,7 @@ export function connect(url: string | URL, options: ConnectOptions): Promise<Cli
     perMessageDeflate: false,
     ...(options.origin !== undefined && options.origin !== '' ? { origin: options.origin } : {}),
   };
-  const ws = new WS(String(url), [], nodeOptions);
+  const ws = new WS(String(url), [], nodeOptions as never) as WebSocketLike;
   ws.binaryType = 'arraybuffer';
   let exporter: Uint8Array | undefined;
   const session = new ClientSession(
