@@ -58,7 +58,9 @@ interface NodeWsExtras {
 export function connect(url: string | URL, options: ConnectOptions): Promise<ClientSession> {
   if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
   const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (typeof WS !== 'function') throw new TypeError('"WebSocket" expected a WebSocket constructor (e.g. from "ws")');
+  if (typeof WS !== 'function' || typeof WS.prototype !== 'object') {
+    throw new TypeError('"WebSocket" expected a WebSocket constructor (e.g. from "ws")');
+  }
   const { WebSocket: _ws, channelBinding = true, wsOptions, ...sessionOptions } = options;
   const nodeOptions = {
     // The session re-checks every message against the server's limit; this bounds buffering first.
