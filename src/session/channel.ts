@@ -137,16 +137,16 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       this.fail(new ProtocolError('ERR_TOO_LARGE', `message exceeds ${this.maxMessageSize} bytes`));
       return;
     }
+    // An owned, plain copy: Node Buffers' slice() is a view, and adapters may reuse their buffers.
+    const copy = Uint8Array.prototype.slice.call(bytes);
     if (this.#state === 'handshake') {
-      this.guard(() => this.onHandshakeMessage(bytes));
+      this.guard(() => this.onHandshakeMessage(copy));
       return;
     }
     if (++this.#pending > MAX_PENDING) {
       this.fail(new ProtocolError('ERR_RATE_LIMITED', 'too many messages awaiting verification'));
       return;
     }
-    // The Receiver copies what it keeps before awaiting; the copy here covers the queue wait.
-    const copy = bytes.slice();
     this.#queue = this.#queue.then(async () => {
       this.#pending--;
       if (this.#state !== 'open') return;

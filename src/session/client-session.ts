@@ -60,6 +60,11 @@ export interface ClientSessionOptions {
   resume?: Uint8Array;
   /** Continue an existing stream (resume) instead of a fresh one. */
   sender?: Sender;
+  /**
+   * Keep replay state for the server's streams across sessions (resume). It must trust the server
+   * key. Default: a new Receiver per session.
+   */
+  receiver?: Receiver;
   /** Client clock in ms. Default `Date.now`. */
   clock?: () => number;
   /** Wait for the hello at most this long; then the hello's own limit applies. Default 10,000 ms. */
@@ -121,6 +126,7 @@ export class ClientSession extends SecureChannel {
       throw new RangeError('"resume" expected a 32-byte session id');
     }
     if (options.sender !== undefined && !(options.sender instanceof Sender)) throw new TypeError('"sender" expected a Sender');
+    if (options.receiver !== undefined && !(options.receiver instanceof Receiver)) throw new TypeError('"receiver" expected a Receiver');
     this.#opts = options;
     this.#clock = options.clock ?? Date.now;
     this.#serverKeys = serverKey;
@@ -287,7 +293,8 @@ export class ClientSession extends SecureChannel {
     this.maxMessageSize = hello.limits.maxMessageSize + 1024;
     // A key used for this session only: (server kid, server stream) state lives with the session.
     const clock = this.#clock;
-    const receiver = new Receiver({ keys: serverKey, maxEnvelopeSize: this.maxMessageSize, clock });
+    // A fresh receiver has no state to lose: its restart bound starts at the epoch.
+    const receiver = this.#opts.receiver ?? new Receiver({ keys: serverKey, maxEnvelopeSize: this.maxMessageSize, clock, startedAt: 0 });
     const sender = this.#opts.sender ?? new Sender(this.#opts.key, { clock });
     this.establish(th, sender, receiver, serverKey.kid, 'client', clock());
     this.#settleReady();
