@@ -12,7 +12,9 @@ export const UNCOVERED = ROOT + 'conformance/uncovered.json';
 
 const ID = '(?:ENV|VER|RPL|HS|POL|RCP|ERR)-\\d+(?:\\.\\d+)*';
 // A requirement is defined where its id opens a list item or a paragraph: "- [ENV-5.3] ...".
-const DEFINITION = new RegExp(`^\\s*(?:[-*+]\\s+|\\d+[.)]\\s+)?\\[(${ID})\\]`);
+const DEFINITION = new RegExp(`^\\s*(?:[-*+]\\s+|\\d+[.)]\\s+)\\[(${ID})\\]`);
+// Or opens a paragraph (previous line blank); an id at the start of a wrapped line is a citation.
+const PARAGRAPH_DEFINITION = new RegExp(`^\\[(${ID})\\]`);
 const HEADING_ID = new RegExp(`^#+ .*\\[(${ID})\\]`);
 const ITEM_START = /^\s*(?:[-*+]\s+|\d+[.)]\s+|#)/;
 
@@ -48,7 +50,7 @@ export function readSpec(dir = SPEC_DIR): { requirements: Requirement[]; section
       if (inFence) continue;
       const h = HEADING_ID.exec(line);
       if (h) sections.add(h[1]!);
-      const m = DEFINITION.exec(line);
+      const m = DEFINITION.exec(line) ?? (i === 0 || lines[i - 1]!.trim() === '' ? PARAGRAPH_DEFINITION.exec(line) : null);
       if (!m || h) continue;
       // The requirement's text runs until the next list item, heading or blank line.
       let text = line.slice(m.index + m[0].length);

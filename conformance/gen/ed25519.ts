@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Ed25519VerifyGroup, VectorFile } from '../lib/format.js';
 import { FileBuilder } from './build.js';
-import { refs, type RefName } from './refs.js';
+import { REF, refs, type RefName } from './refs.js';
 import {
   L,
   cofactoredOnly,
@@ -38,7 +38,7 @@ function readJson(rel: string): unknown {
 
 function refsFor(verdict: Verdict, why: RefName[]): string[] {
   if (verdict === 'ok') return refs('verValid', 'verEquation');
-  return refs(...why);
+  return refs(...why, verdict === 'ERR_BAD_KEY' ? 'verKeyCode' : 'verHostile');
 }
 
 /** Which requirement a rejection comes from, derived from facts about the inputs. */
@@ -70,10 +70,13 @@ function groupFor(b: B, source: string, publicKey: string): Ed25519VerifyGroup {
 }
 
 function addCase(b: B, source: string, pk: Uint8Array, msg: Uint8Array, sig: Uint8Array, verdict: Verdict, comment: string, flags: string[]): void {
+  const specRefs = refsFor(verdict, whyRejected(pk, sig));
+  // A cofactored (batch-style) check accepts these; the strict rule does not.
+  if (verdict === 'ERR_BAD_SIGNATURE' && (flags.includes('CofactoredOnly') || flags.includes('cctv.low_order_residue'))) specRefs.push(REF.verNoBatch);
   b.add(groupFor(b, source, hex(pk)), {
     comment,
     flags,
-    specRefs: refsFor(verdict, whyRejected(pk, sig)),
+    specRefs,
     msg: hex(msg),
     sig: hex(sig),
     result: verdict === 'ok' ? 'valid' : 'invalid',

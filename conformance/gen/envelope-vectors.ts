@@ -57,7 +57,7 @@ export function codec(): VectorFile {
       b.add(g, {
         comment,
         flags: ['Codec', ...flags],
-        specRefs: refs('envDeterministic', 'envSigStructure', 'envExternalAad', ...extra),
+        specRefs: refs('envDeterministic', 'envSigStructure', 'envExternalAad', 'verSigner', 'envPayloadOpaque', ...extra),
         seq: h.seq,
         ts: h.ts,
         stream: hex(h.stream),
@@ -118,7 +118,7 @@ class OpenFile {
   }
 
   invalid(comment: string, flags: string[], ref: RefName[], code: string, env: Bytes, extra: Partial<OpenTest> = {}): void {
-    this.b.add(this.g, { comment, flags, specRefs: refs(...ref), envelope: hex(env), ...extra, result: 'invalid', code });
+    this.b.add(this.g, { comment, flags, specRefs: refs(...ref, 'errKnownCodes'), envelope: hex(env), ...extra, result: 'invalid', code });
   }
 
   valid(comment: string, flags: string[], ref: RefName[], env: Bytes, h: Header, payload: Bytes, extra: Partial<OpenTest> = {}): void {
@@ -190,7 +190,7 @@ export function malformed(): VectorFile {
   inv('kid in the unprotected header', ['UnprotectedHeader'], ['envUnprotectedEmpty'], 'ERR_UNPROTECTED_HEADER', T(members(bstr(prot), mapRaw([[uint(4), bstr(f.signer.kid)]]), bstr(f.payload), bstr(signature))));
   const noAlg = mapRaw(f.without(LBL.alg));
   const noAlgSig = f.signer.signRaw(noAlg, f.payload).signature;
-  inv('alg only in the unprotected header', ['UnprotectedHeader'], ['envUnprotectedEmpty'], 'ERR_UNPROTECTED_HEADER', T(members(bstr(noAlg), mapRaw([[uint(1), nint(-8)]]), bstr(f.payload), bstr(noAlgSig))));
+  inv('alg only in the unprotected header (step 3 runs before the header semantics)', ['UnprotectedHeader'], ['envUnprotectedEmpty', 'envDecodeOrder', 'errFirstCheck'], 'ERR_UNPROTECTED_HEADER', T(members(bstr(noAlg), mapRaw([[uint(1), nint(-8)]]), bstr(f.payload), bstr(noAlgSig))));
   inv('unprotected header as an indefinite-length map', ['IndefiniteLength'], ['envIndefinite'], 'ERR_INDEFINITE_LENGTH', T(members(bstr(prot), cat(Uint8Array.of(0xbf), BREAK), bstr(f.payload), bstr(signature))));
   inv('empty unprotected map in a longer head (b8 00)', ['NonPreferred'], ['envPreferred'], 'ERR_NON_PREFERRED', T(members(bstr(prot), headLong(5, 0, 1), bstr(f.payload), bstr(signature))));
   inv('unprotected header as an array', ['WrongStructure'], ['envUnprotectedEmpty'], 'ERR_MALFORMED', T(members(bstr(prot), arr(), bstr(f.payload), bstr(signature))));
@@ -238,14 +238,24 @@ export function malformed(): VectorFile {
   inv('protected header encodes an array', ['WrongStructure'], ['envProtectedBstr'], 'ERR_MALFORMED', P(arr(...base.flat())));
   inv('ts as a float', ['BadCbor'], ['envCborTypes'], 'ERR_MALFORMED', E(f.replace(LBL.ts, f64(TS))));
   inv('seq as the simple value undefined (f7)', ['BadCbor'], ['envCborTypes'], 'ERR_MALFORMED', E(f.replace(LBL.seq, Uint8Array.of(0xf7))));
-  inv('content type text is not UTF-8', ['BadCbor'], ['envCborTypes'], 'ERR_MALFORMED', E(f.replace(LBL.ct, tstrRaw(Uint8Array.of(0x61, 0xff, 0x2f, 0x62)))));
+  inv('content type text is not UTF-8', ['BadCbor'], ['envUtf8'], 'ERR_MALFORMED', E(f.replace(LBL.ct, tstrRaw(Uint8Array.of(0x61, 0xff, 0x2f, 0x62)))));
   inv('reserved additional information 28 (0x1c)', ['BadCbor'], ['envCborTypes'], 'ERR_MALFORMED', E(f.replace(LBL.seq, Uint8Array.of(0x1c))));
-  inv('a byte-string map label', ['BadCbor'], ['envCborTypes'], 'ERR_MALFORMED', E([...base, [bstr(Uint8Array.of(1)), uint(0)]]));
+  inv('seq with additional information 31 in major type 0', ['BadCbor'], ['envIndefinite'], 'ERR_MALFORMED', E(f.replace(LBL.seq, Uint8Array.of(0x1f))));
+  inv('a lone break byte (ff) as the seq value', ['IndefiniteLength'], ['envIndefinite'], 'ERR_INDEFINITE_LENGTH', E(f.replace(LBL.seq, BREAK)));
+  inv('a tag number of 2^53 around the seq value', ['BadCbor'], ['envDecodeOrder'], 'ERR_MALFORMED', E(f.replace(LBL.seq, cat(headLong(6, 2n ** 53n, 8), uint(5)))));
+  const nest = (levels: number) => cat(...Array.from({ length: levels }, () => head(4, 1)), uint(5));
+  inv('seq value nested in 15 arrays: an item at depth 17', ['BadCbor'], ['envDepth'], 'ERR_MALFORMED', E(f.replace(LBL.seq, nest(15))));
+  inv('seq value nested in 14 arrays: depth 16 decodes, then fails as a seq', ['HeaderValue', 'Boundary'], ['envDepth', 'envSeq'], 'ERR_HEADER_VALUE', E(f.replace(LBL.seq, nest(14))));
+  inv('content type with an overlong UTF-8 form (c0 af)', ['BadCbor'], ['envUtf8'], 'ERR_MALFORMED', E(f.replace(LBL.ct, tstrRaw(Uint8Array.of(0x61, 0x2f, 0xc0, 0xaf)))));
+  inv('content type with a UTF-8 surrogate (ed a0 80)', ['BadCbor'], ['envUtf8'], 'ERR_MALFORMED', E(f.replace(LBL.ct, tstrRaw(Uint8Array.of(0x61, 0x2f, 0xed, 0xa0, 0x80)))));
+  inv('content type with a code point above U+10FFFF (f4 90 80 80)', ['BadCbor'], ['envUtf8'], 'ERR_MALFORMED', E(f.replace(LBL.ct, tstrRaw(Uint8Array.of(0x61, 0x2f, 0xf4, 0x90, 0x80, 0x80)))));
+  inv('content type starting with a BOM: valid UTF-8, not a media type', ['HeaderValue'], ['envUtf8', 'envCt'], 'ERR_HEADER_VALUE', E(f.replace(LBL.ct, tstr('\ufefftext/plain'))));
+  inv('a byte-string map label', ['BadCbor'], ['envDecodeOrder'], 'ERR_MALFORMED', E([...base, [bstr(Uint8Array.of(1)), uint(0)]]));
   // Size caps.
   inv('protected header over 512 bytes (a 600-byte kid)', ['TooLarge'], ['envProtectedCap'], 'ERR_TOO_LARGE', E(f.replace(LBL.kid, bstr(new Uint8Array(600).fill(7)))));
   f.valid('envelope exactly at maxEnvelopeSize', ['Boundary', 'TooLarge'], ['envSizeCap'], good, f.base, f.payload, { maxEnvelopeSize: good.length });
   inv('envelope one byte over maxEnvelopeSize', ['Boundary', 'TooLarge'], ['envSizeCap'], 'ERR_TOO_LARGE', good, { maxEnvelopeSize: good.length - 1 });
-  inv('over maxEnvelopeSize and malformed: size is checked first', ['TooLarge'], ['envSizeCap'], 'ERR_TOO_LARGE', cat(good, Uint8Array.of(0)), { maxEnvelopeSize: good.length });
+  inv('over maxEnvelopeSize and malformed: size is checked first', ['TooLarge'], ['envSizeCap', 'envPipeline', 'errFirstCheck'], 'ERR_TOO_LARGE', cat(good, Uint8Array.of(0)), { maxEnvelopeSize: good.length });
   return f.b.build();
 }
 
@@ -273,6 +283,14 @@ export function header(): VectorFile {
   inv('content type -1', ['HeaderValue'], ['envCt'], 'ERR_HEADER_VALUE', E(f.replace(LBL.ct, nint(-1))));
   inv('content type empty text', ['HeaderValue'], ['envCt'], 'ERR_HEADER_VALUE', E(f.replace(LBL.ct, tstr(''))));
   inv('content type text without a slash', ['HeaderValue'], ['envCt'], 'ERR_HEADER_VALUE', E(f.replace(LBL.ct, tstr('json'))));
+  const mt127 = 'a/' + 'b'.repeat(125);
+  ok('content type: a 127-byte media type', ['ContentType', 'Boundary'], ['envCt'], { ct: mt127 });
+  inv('content type: a 128-byte media type', ['HeaderValue', 'Boundary'], ['envCt'], 'ERR_HEADER_VALUE', E(f.replace(LBL.ct, tstr(mt127 + 'b'))));
+  ok('content type: space and tab around ";"', ['ContentType'], ['envCt'], { ct: 'text/plain \t; charset=utf-8' });
+  inv('content type: empty parameter after ";"', ['HeaderValue'], ['envCt'], 'ERR_HEADER_VALUE', E(f.replace(LBL.ct, tstr('text/plain;'))));
+  inv('content type: U+00A0 (not OWS) before a parameter', ['HeaderValue'], ['envCt'], 'ERR_HEADER_VALUE', E(f.replace(LBL.ct, tstr('text/plain;\u00a0charset=utf-8'))));
+  inv('content type: U+2028 (not OWS) before a parameter', ['HeaderValue'], ['envCt'], 'ERR_HEADER_VALUE', E(f.replace(LBL.ct, tstr('text/plain;\u2028charset=utf-8'))));
+  inv('content type: subtype starting with "."', ['HeaderValue'], ['envCt'], 'ERR_HEADER_VALUE', E(f.replace(LBL.ct, tstr('text/.plain'))));
   inv('content type as a byte string', ['HeaderValue'], ['envCt'], 'ERR_HEADER_VALUE', E(f.replace(LBL.ct, bstr(Uint8Array.of(42)))));
   inv('content type missing', ['MissingHeader'], ['envMissing', 'envCt'], 'ERR_MISSING_HEADER', E(f.without(LBL.ct)));
   // kid.
@@ -295,8 +313,8 @@ export function header(): VectorFile {
   inv('version 0', ['Version'], ['envVersion'], 'ERR_UNSUPPORTED_VERSION', E(f.replace(LBL.version, uint(0))));
   inv('version as text "1"', ['Version', 'HeaderValue'], ['envVersion'], 'ERR_HEADER_VALUE', E(f.replace(LBL.version, tstr('1'))));
   const v2 = f.replace(LBL.version, uint(2));
-  inv('version 2 with an unknown label: refused as a version', ['Version'], ['envVersion'], 'ERR_UNSUPPORTED_VERSION', E([...v2, [nint(-65541), uint(0)]]));
-  inv('version 2 with crit: refused as a version', ['Version'], ['envVersion'], 'ERR_UNSUPPORTED_VERSION', E([v2[0]!, [LBL.crit, arr(nint(-65541))], ...v2.slice(1), [nint(-65541), uint(0)]]));
+  inv('version 2 with an unknown label: refused as a version', ['Version'], ['envVersion', 'envVersionFirst', 'envDecodeOrder', 'errFirstCheck'], 'ERR_UNSUPPORTED_VERSION', E([...v2, [nint(-65541), uint(0)]]));
+  inv('version 2 with crit: refused as a version', ['Version'], ['envVersion', 'envVersionFirst'], 'ERR_UNSUPPORTED_VERSION', E([v2[0]!, [LBL.crit, arr(nint(-65541))], ...v2.slice(1), [nint(-65541), uint(0)]]));
   // crit and unknown labels.
   const base = f.baseEntries;
   const withCrit = (v: Bytes): Entry[] => [base[0]!, [LBL.crit, v], ...base.slice(1)];
@@ -339,7 +357,7 @@ export function signature(): VectorFile {
     const e = env.slice();
     e[sigAt + i]! ^= 1 << (i % 8);
     const S = scalarOf(e.subarray(sigAt));
-    inv(`bit ${i % 8} of signature byte ${i} flipped${i >= 32 && S >= L ? ' (S >= L)' : ''}`, ['BitFlip'], ['verEquation'], 'ERR_BAD_SIGNATURE', e);
+    inv(`bit ${i % 8} of signature byte ${i} flipped${i >= 32 && S >= L ? ' (S >= L)' : ''}`, ['BitFlip'], ['verEquation', 'verOneCode', 'envNoDelivery'], 'ERR_BAD_SIGNATURE', e);
   }
   const payAt = sigAt - 2 - f.payload.length;
   for (let i = 0; i < f.payload.length; i++) {
@@ -372,7 +390,7 @@ export function signature(): VectorFile {
   inv('signed with an empty external_aad (a generic COSE signer)', ['BadSignature'], ['envExternalAad', 'envSigStructure'], 'ERR_BAD_SIGNATURE', raw(arr(tstr('Signature1'), bstr(prot), bstr(new Uint8Array(0)), bstr(f.payload))));
   inv('signed with context "Signature" instead of "Signature1"', ['BadSignature'], ['envSigStructure'], 'ERR_BAD_SIGNATURE', raw(arr(tstr('Signature'), bstr(prot), bstr(enc.encode('sealwire/1\u0000')), bstr(f.payload))));
   inv('signed over the payload alone (no Sig_structure)', ['BadSignature'], ['envSigStructure'], 'ERR_BAD_SIGNATURE', raw(f.payload));
-  inv('signed with domain "sealwire/2"', ['BadSignature'], ['envExternalAad'], 'ERR_BAD_SIGNATURE', raw(arr(tstr('Signature1'), bstr(prot), bstr(enc.encode('sealwire/2\u0000')), bstr(f.payload))));
+  inv('signed with domain "sealwire/2"', ['BadSignature'], ['envExternalAad', 'envVersionDomain'], 'ERR_BAD_SIGNATURE', raw(arr(tstr('Signature1'), bstr(prot), bstr(enc.encode('sealwire/2\u0000')), bstr(f.payload))));
   // aad and session binding.
   const aadA = enc.encode('room:a');
   const withAad = f.signer.seal({ seq: 5, ts: TS, stream: st }, f.payload, aadA).envelope;
@@ -395,9 +413,9 @@ export function signature(): VectorFile {
   const forgeryHeader = { ...f.base, kid: thumbprint(identity) };
   const forged = envelope({ protectedBytes: mapRaw(entries(forgeryHeader)), payload: f.payload, signature: cat(identity, new Uint8Array(32)) });
   const g = f.b.group({ type: 'EnvelopeOpen', publicKey: hex(identity) });
-  f.b.add(g, { comment: 'universal forgery: identity key, R = identity, S = 0', flags: ['UniversalForgery', 'BadKey'], specRefs: refs('verKeySmallOrder'), envelope: hex(forged), result: 'invalid', code: 'ERR_BAD_KEY' });
+  f.b.add(g, { comment: 'universal forgery: identity key, R = identity, S = 0', flags: ['UniversalForgery', 'BadKey'], specRefs: refs('verKeySmallOrder', 'envKeyImport'), envelope: hex(forged), result: 'invalid', code: 'ERR_BAD_KEY' });
   const short = f.b.group({ type: 'EnvelopeOpen', publicKey: hex(f.signer.publicKey.subarray(0, 31)) });
-  f.b.add(short, { comment: 'public key of 31 bytes', flags: ['BadKey', 'WrongLength'], specRefs: refs('verKeyLength'), envelope: hex(env), result: 'invalid', code: 'ERR_BAD_KEY' });
+  f.b.add(short, { comment: 'public key of 31 bytes', flags: ['BadKey', 'WrongLength'], specRefs: refs('verKeyLength', 'envKeyImport'), envelope: hex(env), result: 'invalid', code: 'ERR_BAD_KEY' });
   return f.b.build();
 }
 

@@ -303,30 +303,30 @@ export function keyValidity(): VectorFile {
     { op: 'keyring.revoke', kid: kidA, result: 'valid' },
     { op: 'keyring.add', ...a.key, result: 'invalid', code: 'ERR_KEY_REVOKED' },
   ]);
-  transcript(b, g, 'revoked and expired: revocation is reported', ['Revocation', 'KeyValidity'], ['envRevocation'], reset([windowed]), [
+  transcript(b, g, 'revoked and expired: revocation is reported', ['Revocation', 'KeyValidity'], ['envRevocation', 'envKeyCheckOrder'], reset([windowed]), [
     { op: 'keyring.revoke', kid: kidA, result: 'valid' },
     a.open(1, 'ERR_KEY_REVOKED', { ts: TS + 5000 }),
   ]);
   const alice = (s: Sender, issuedAt: number): KeySpec => ({ ...s.key, identity: 'alice', issuedAt });
   const cutoff = TS - 1000;
-  transcript(b, g, 'revokeIdentity: a key issued before the cutoff is revoked', ['Revocation'], ['envRevocation'], reset([alice(a, TS - 2000), alice(c, TS)]), [
+  transcript(b, g, 'revokeIdentity: a key issued before the cutoff is revoked', ['Revocation'], ['envIdentityRevocation'], reset([alice(a, TS - 2000), alice(c, TS)]), [
     { op: 'keyring.revokeIdentity', identity: 'alice', issuedBefore: cutoff, result: 'valid' },
     a.open(1, 'ERR_KEY_REVOKED'),
   ]);
-  transcript(b, g, 'revokeIdentity: a key issued after the cutoff stays valid', ['Revocation', 'Rotation'], ['envRevocation'], reset([alice(a, TS - 2000), alice(c, TS)]), [
+  transcript(b, g, 'revokeIdentity: a key issued after the cutoff stays valid', ['Revocation', 'Rotation'], ['envIdentityRevocation'], reset([alice(a, TS - 2000), alice(c, TS)]), [
     { op: 'keyring.revokeIdentity', identity: 'alice', issuedBefore: cutoff, result: 'valid' },
     c.open(1, 'ok'),
   ]);
-  transcript(b, g, 'revokeIdentity: a key issued before the cutoff cannot be added later', ['Revocation'], ['envRevocation'], reset([]), [
+  transcript(b, g, 'revokeIdentity: a key issued before the cutoff cannot be added later', ['Revocation'], ['envIdentityRevocation'], reset([]), [
     { op: 'keyring.revokeIdentity', identity: 'alice', issuedBefore: cutoff, result: 'valid' },
     { op: 'keyring.add', ...alice(d, cutoff - 1), result: 'invalid', code: 'ERR_KEY_REVOKED' },
   ]);
-  transcript(b, g, 'revokeIdentity: a key issued exactly at the cutoff is not "before" it', ['Revocation', 'Boundary'], ['envRevocation'], reset([]), [
+  transcript(b, g, 'revokeIdentity: a key issued exactly at the cutoff is not "before" it', ['Revocation', 'Boundary'], ['envIdentityRevocation'], reset([]), [
     { op: 'keyring.revokeIdentity', identity: 'alice', issuedBefore: cutoff, result: 'valid' },
     { op: 'keyring.add', ...alice(d, cutoff), result: 'valid' },
     d.open(1, 'ok'),
   ]);
-  transcript(b, g, 'revokeIdentity touches only that identity', ['Revocation'], ['envRevocation'], reset([alice(a, TS - 2000), { ...c.key, identity: 'bob', issuedAt: TS - 2000 }]), [
+  transcript(b, g, 'revokeIdentity touches only that identity', ['Revocation'], ['envIdentityRevocation'], reset([alice(a, TS - 2000), { ...c.key, identity: 'bob', issuedAt: TS - 2000 }]), [
     { op: 'keyring.revokeIdentity', identity: 'alice', issuedBefore: cutoff, result: 'valid' },
     c.open(1, 'ok'),
   ]);
