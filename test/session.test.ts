@@ -234,6 +234,7 @@ describe('rooms and policy', () => {
     expect(info).toMatchObject({ code: 4072, reason: 'ERR_RATE_LIMITED' });
     expect(info.error?.code).toBe('ERR_RATE_LIMITED');
     expect(events.some((e) => e.type === 'close' && e.code === 'ERR_RATE_LIMITED')).toBe(true);
+    expect(events.some((e) => e.type === 'message' && e.outcome === 'reject' && e.code === 'ERR_RATE_LIMITED' && e.identity === 'alice')).toBe(true);
   });
 
   it('shares the identity bucket across connections of one identity', async () => {

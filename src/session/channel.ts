@@ -153,6 +153,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       try {
         await this.processEnvelope(copy);
       } catch (err) {
+        if (isProtocolError(err)) this.onRejected(err);
         this.fail(err);
       }
     });
@@ -175,6 +176,9 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
 
   /** Charged after the cheap checks and before the signature ([POL-1.2]); throw to refuse. */
   protected beforeSignature(_header: EnvelopeHeader): void {}
+
+  /** A data-phase message was refused (the session closes right after). */
+  protected onRejected(_error: ProtocolError): void {}
 
   /** Subclasses report security decisions here. */
   protected abstract onClosed(info: CloseInfo): void;

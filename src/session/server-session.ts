@@ -377,6 +377,10 @@ export class ServerSession extends SecureChannel {
     });
   }
 
+  protected override onRejected(error: ProtocolError): void {
+    this.#event('message', 'reject', error.code);
+  }
+
   /** @internal revocation and server shutdown */
   get kid(): Uint8Array | undefined {
     return this.#kid;
