@@ -51,6 +51,27 @@ export function keyId(publicKey: Uint8Array): Uint8Array {
   return sha256(utf8Encoder.encode(`{"crv":"Ed25519","kty":"OKP","x":"${b64url(publicKey)}"}`));
 }
 
+function assertOptions(options: unknown): void {
+  if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
+}
+
+/** The backend an option names, checked here so a wrong value fails at the call, not later. */
+export function backendOption(backend: unknown): Ed25519Backend {
+  if (backend === undefined) return getDefaultBackend();
+  const b = backend as Partial<Ed25519Backend> | null;
+  if (
+    b === null ||
+    typeof b !== 'object' ||
+    typeof b.importPublicKey !== 'function' ||
+    typeof b.importSecretKey !== 'function' ||
+    typeof b.verify !== 'function' ||
+    typeof b.sign !== 'function'
+  ) {
+    throw new TypeError('"backend" expected an Ed25519Backend from getBackend()');
+  }
+  return b as Ed25519Backend;
+}
+
 function checkKid(kid: Uint8Array | undefined, publicKey: Uint8Array): Uint8Array {
   if (kid === undefined) return keyId(publicKey);
   assertBytes(kid, 'kid');
@@ -72,9 +93,10 @@ function checkKid(kid: Uint8Array | undefined, publicKey: Uint8Array): Uint8Arra
  */
 export function importPublicKey(publicKey: Uint8Array, options: KeyOptions = {}): PublicKey {
   assertBytes(publicKey, 'publicKey');
+  assertOptions(options);
+  const backend = backendOption(options.backend);
   checkPublicKey(publicKey);
   const bytes = publicKey.slice();
-  const backend = options.backend ?? getDefaultBackend();
   return { bytes, kid: checkKid(options.kid, bytes), backend, handle: backend.importPublicKey(bytes) };
 }
 
@@ -100,7 +122,8 @@ export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
  */
 export function importSigningKey(secretKey: Uint8Array, options: KeyOptions = {}): SigningKey {
   const publicKey = publicKeyOf(secretKey);
-  const backend = options.backend ?? getDefaultBackend();
+  assertOptions(options);
+  const backend = backendOption(options.backend);
   const handle = backend.importSecretKey(secretKey, publicKey);
   return {
     publicKey,

@@ -1,7 +1,7 @@
 // The sealwire v1 envelope on the wire: a tagged COSE_Sign1 (RFC 9052 §4.2) with a fixed,
 // fully protected header (spec/envelope.md §3–§5).
 import { ProtocolError, SIGNATURE_FAILED } from '../errors.js';
-import { utf8Encoder } from '../bytes.js';
+import { assertBytes, utf8Encoder } from '../bytes.js';
 import { CborReader, CborWriter, type CborMap, type CborValue } from './cbor.js';
 
 /** Header labels. Negative labels below -65536 are COSE's private-use range (RFC 9052 §16.4). */
@@ -101,6 +101,9 @@ export const SESSION_BINDING_LENGTH = 33;
  *              = "sealwire/1" || 0x01 || binding(33) || aad   (session: id(32) || direction(1))
  */
 export function externalAad(aad: Uint8Array | undefined, binding: Uint8Array | undefined): Uint8Array {
+  // Exported API: array-likes would be copied in silently as other bytes than the caller meant.
+  if (aad !== undefined) assertBytes(aad, 'aad');
+  if (binding !== undefined) assertBytes(binding, 'binding');
   const a = aad ?? EMPTY;
   if (binding === undefined) {
     const out = new Uint8Array(AAD_DOMAIN.length + 1 + a.length);
