@@ -343,5 +343,6 @@ describe('replay guard properties (asynchronous store and verifier)', () => {
       }),
       params(Math.max(10, Math.floor(RUNS / 3))),
     );
-  });
+    // Timers make this one slow: give large local runs time in proportion.
+  }, Math.max(30_000, RUNS * 150));
 });
