@@ -22,7 +22,7 @@ export interface VerifiedSign1 {
  * verifySign1(coseBytes, importPublicKey(x))
  * ```
  */
-export function verifySign1(bytes: Uint8Array, key: PublicKey, externalAad = new Uint8Array(0)): VerifiedSign1 {
+export function verifySign1(bytes: Uint8Array, key: PublicKey, externalAad: Uint8Array = new Uint8Array(0)): VerifiedSign1 {
   assertBytes(bytes, 'bytes');
   assertBytes(externalAad, 'externalAad');
   const raw = readSign1(bytes, false);

@@ -1,9 +1,8 @@
 // Key id → public key, with validity windows, rotation and revocation (spec/envelope.md §7).
 import { ProtocolError } from '../errors.js';
-import { assertBytes, toHex } from '../bytes.js';
+import { assertBytes, assertSafeUint, toHex } from '../bytes.js';
 import type { Ed25519Backend } from '../crypto/backend.js';
-import { getDefaultBackend } from '../crypto/select.js';
-import { importPublicKey, type PublicKey } from './keys.js';
+import { backendOption, importPublicKey, type PublicKey } from './keys.js';
 
 export interface KeyEntryOptions {
   /** Who holds the key: the identity every policy decision is made on. */
@@ -32,6 +31,10 @@ export type RevocationListener = (entry: KeyEntry) => void;
 
 interface MutableEntry extends KeyEntry {
   revoked: boolean;
+}
+
+function assertIdentity(value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw new TypeError('"identity" expected string');
 }
 
 function assertTime(value: unknown, name: string): void {
@@ -67,7 +70,8 @@ export class KeyRing {
   #lastKid: Uint8Array = new Uint8Array(0);
 
   constructor(options: { backend?: Ed25519Backend } = {}) {
-    this.backend = options.backend ?? getDefaultBackend();
+    if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
+    this.backend = backendOption(options.backend);
   }
 
   get size(): number {
@@ -115,6 +119,7 @@ export class KeyRing {
   }
 
   get(kid: Uint8Array): KeyEntry | undefined {
+    assertBytes(kid, 'kid');
     return this.#entries.get(toHex(kid));
   }
 
@@ -123,6 +128,9 @@ export class KeyRing {
    * @throws {ProtocolError} `ERR_UNKNOWN_KEY`, `ERR_KEY_REVOKED`, `ERR_KEY_NOT_YET_VALID`, `ERR_KEY_EXPIRED`
    */
   resolve(kid: Uint8Array, ts: number): KeyEntry {
+    // A NaN or non-number ts would pass both window comparisons.
+    assertBytes(kid, 'kid');
+    assertSafeUint(ts, 'ts');
     let entry = this.#last;
     if (entry === undefined || !sameKid(this.#lastKid, kid)) {
       entry = this.#entries.get(toHex(kid));
@@ -135,6 +143,8 @@ export class KeyRing {
 
   /** Revokes one key for good. Returns false when the kid is unknown (it is still refused later). */
   revokeKey(kid: Uint8Array): boolean {
+    // A hex string or array here would otherwise "revoke" a key id that never matches.
+    assertBytes(kid, 'kid');
     const id = toHex(kid);
     this.#revokedKids.add(id);
     const entry = this.#entries.get(id);
@@ -146,7 +156,8 @@ export class KeyRing {
 
   /** Revokes every key of `identity` issued before `issuedBefore` (ms), now and when added later. */
   revokeIdentity(identity: string, issuedBefore: number): number {
-    assertTime(issuedBefore, 'issuedBefore');
+    assertIdentity(identity);
+    assertSafeUint(issuedBefore, 'issuedBefore');
     const prior = this.#identityCutoffs.get(identity) ?? 0;
     this.#identityCutoffs.set(identity, Math.max(prior, issuedBefore));
     // Revoke every key first, then notify: a throwing listener must not leave a key trusted.
@@ -163,11 +174,13 @@ export class KeyRing {
   }
 
   keysOf(identity: string): KeyEntry[] {
+    assertIdentity(identity);
     return [...this.#entries.values()].filter((e) => e.identity === identity);
   }
 
   /** Called synchronously for each key that becomes revoked; returns an unsubscribe function. */
   onRevoke(listener: RevocationListener): () => void {
+    if (typeof listener !== 'function') throw new TypeError('"listener" expected function');
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
