@@ -112,6 +112,15 @@ describe('revokeKey', () => {
     expect(ring.get(a1.kid)?.revoked).toBe(true);
   });
 
+  it('revoked is checked before the window (spec/envelope.md [ENV-7.5])', () => {
+    const a = newSigner();
+    const ring = new KeyRing();
+    ring.add(a.publicKey, { notBefore: 1000, notAfter: 2000 });
+    ring.revokeKey(a.kid);
+    expect(outcome(ring, sealAt(a, 1))).toBe('ERR_KEY_REVOKED');
+    expect(outcome(ring, sealAt(a, 5000))).toBe('ERR_KEY_REVOKED');
+  });
+
   it('is permanent: the same key cannot be added back, under any options', () => {
     const a = newSigner();
     const ring = new KeyRing();

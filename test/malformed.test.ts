@@ -201,6 +201,33 @@ const CASES: [string, () => Uint8Array, ErrorCode, Partial<OpenOptions>?][] = [
   ['huge declared array count in the unprotected header', () => withEntries(entries(), { unprotected: map([int(1), head(4, 2n ** 63n)]) }), 'ERR_TRUNCATED'],
   ['huge declared text length', () => withEntries(replaced(1, head(3, 0x7fff_ffff))), 'ERR_TRUNCATED'],
   ['empty input', () => new Uint8Array(0), 'ERR_TRUNCATED'],
+  // --- spec/envelope.md §5.7: items decided on their initial byte ---
+  ['ai 31 on major type 0 (not well-formed)', () => withEntries(replaced(4, Uint8Array.of(0x1f))), 'ERR_MALFORMED'],
+  ['ai 31 on major type 1', () => withEntries(replaced(4, Uint8Array.of(0x3f))), 'ERR_MALFORMED'],
+  ['ai 31 on major type 6', () => withEntries(replaced(4, raw([0xdf], int(0)))), 'ERR_MALFORMED'],
+  ['float64 head with its bytes missing, at the end of the protected map', () => signed(raw(map(...entries()).subarray(0, -17), [0xfb])), 'ERR_MALFORMED'],
+  ['one-byte simple value f8 10 (would be non-preferred if read as an integer)', () => withEntries(replaced(4, Uint8Array.of(0xf8, 0x10))), 'ERR_MALFORMED'],
+  ['float16 with a small bit pattern (f9 00 05)', () => withEntries(replaced(4, Uint8Array.of(0xf9, 0x00, 0x05))), 'ERR_MALFORMED'],
+  ['float32 with a small bit pattern (fa 00000001)', () => withEntries(replaced(4, Uint8Array.of(0xfa, 0, 0, 0, 1))), 'ERR_MALFORMED'],
+  ['tag number 2^53 in a header value', () => withEntries(replaced(4, raw(head(6, TWO53), int(0)))), 'ERR_MALFORMED'],
+  ['tag 1 (epoch time) around ts: no tag is valid in a v1 header', () => withEntries(replaced(5, tag(1, int(1_700_000_000)))), 'ERR_HEADER_VALUE'],
+  // --- spec/envelope.md §4.3: content type ABNF ---
+  ['content type with U+00A0 as whitespace', () => withEntries(replaced(1, tstr('text/plain;\u00a0charset=utf-8'))), 'ERR_HEADER_VALUE'],
+  ['content type with U+2028 as whitespace', () => withEntries(replaced(1, tstr('text/plain\u2028;charset=utf-8'))), 'ERR_HEADER_VALUE'],
+  ['content type with an empty parameter (a/b;;)', () => withEntries(replaced(1, tstr('a/b;;'))), 'ERR_HEADER_VALUE'],
+  ['content type of 128 bytes', () => withEntries(replaced(1, tstr(`a/${'b'.repeat(126)}`))), 'ERR_HEADER_VALUE'],
+  ['content type without a subtype', () => withEntries(replaced(1, tstr('text/'))), 'ERR_HEADER_VALUE'],
+  // --- spec/envelope.md §5.6: the first failing step wins ---
+  ['order: outer trailing bytes (step 1) before a bad protected map (step 5)', () => raw(signed(raw(map(...entries()), [0])), [0]), 'ERR_TRAILING_BYTES'],
+  ['order: protected > 512 bytes (step 2) before a non-empty unprotected map (step 3)', () => withEntries(replaced(1, tstr(`a/${'b'.repeat(600)}`)), { unprotected: map([L.kid, bstr(KID)]) }), 'ERR_TOO_LARGE'],
+  ['order: non-empty unprotected (step 3) before a bad signature length (step 4)', () => withEntries(entries(), { unprotected: map([L.kid, bstr(KID)]), signature: new Uint8Array(63) }), 'ERR_UNPROTECTED_HEADER'],
+  ['order: non-empty unprotected (step 3) before trailing bytes in protected (step 5)', () => signed(raw(map(...entries()), [0]), { unprotected: map([L.kid, bstr(KID)]) }), 'ERR_UNPROTECTED_HEADER'],
+  ['order: signature length (step 4) before a duplicate protected label (step 5)', () => withEntries([entries()[0]!, ...entries()], { signature: new Uint8Array(63) }), 'ERR_BAD_SIGNATURE'],
+  ['order: version (6.1) before crit (6.2)', () => withEntries([entries()[0]!, [L.crit, arr(int(-65541))], ...entries().slice(1, 3), [L.version, int(2)], ...entries().slice(4)]), 'ERR_UNSUPPORTED_VERSION'],
+  ['order: crit (6.2) before an unknown label (6.3)', () => withEntries([entries()[0]!, [L.crit, arr()], ...entries().slice(1), [int(-65541), int(0)]]), 'ERR_UNKNOWN_CRITICAL'],
+  ['order: unknown label (6.3) before a missing alg (6.4)', () => withEntries([...without(0), [int(-65541), int(0)]]), 'ERR_UNKNOWN_HEADER'],
+  ['order: alg (6.4) before content type (6.5)', () => { const e = replaced(0, int(-7)); e[1] = [L.ct, tstr('bad')]; return withEntries(e); }, 'ERR_UNSUPPORTED_ALG'],
+  ['order: a missing version (6.1) before a bad alg (6.4)', () => withEntries(without(3).map((e, j) => (j === 0 ? [e[0], int(-7)] as const : e))), 'ERR_MISSING_HEADER'],
 ];
 
 describe('each malformed input gets its own code', () => {
@@ -248,6 +275,26 @@ describe('boundaries that must still open', () => {
     const bytes = withEntries(entries());
     expect(codeOf(bytes, { maxEnvelopeSize: bytes.length })).toBe('accepted');
     expect(codeOf(bytes, { maxEnvelopeSize: bytes.length - 1 })).toBe('ERR_TOO_LARGE');
+  });
+});
+
+describe('content type check cannot be made to backtrack (spec/envelope.md §4.3)', () => {
+  it.each([
+    ['a/b' + ';'.repeat(120) + ' '],
+    ['a/b' + '; x'.repeat(40) + ';'],
+    ['a/b' + ' ;'.repeat(60) + '\u00a0'],
+    ['a' + '!'.repeat(120) + '/'],
+  ])('%j is refused quickly', (ct) => {
+    const bytes = withEntries(replaced(1, tstr(ct)));
+    const t0 = performance.now();
+    expect(codeOf(bytes)).toBe('ERR_HEADER_VALUE');
+    expect(performance.now() - t0).toBeLessThan(250);
+  });
+
+  it('tab is allowed whitespace, and parameters may follow one another', () => {
+    expect(codeOf(withEntries(entries({ ct: 'text/plain;\tcharset=utf-8' })))).toBe('accepted');
+    expect(codeOf(withEntries(entries({ ct: 'a/b;x;y' })))).toBe('accepted');
+    expect(codeOf(withEntries(entries({ ct: `a/${'b'.repeat(125)}` })))).toBe('accepted'); // 127 bytes
   });
 });
 
