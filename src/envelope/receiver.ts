@@ -167,12 +167,13 @@ export class Receiver {
     if (!(keys instanceof KeyRing) && !isPublicKey(keys)) {
       throw new TypeError('"options.keys" expected a KeyRing or PublicKey');
     }
-    const maxEnvelopeSize = options.maxEnvelopeSize ?? DEFAULT_MAX_ENVELOPE_SIZE;
+    // `null` is misuse, not "default": only undefined selects a default.
+    const maxEnvelopeSize = options.maxEnvelopeSize === undefined ? DEFAULT_MAX_ENVELOPE_SIZE : options.maxEnvelopeSize;
     assertMs(maxEnvelopeSize, 'maxEnvelopeSize', 1, 2 ** 32);
     this.#open = { keys, maxEnvelopeSize };
-    this.#skew = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+    this.#skew = options.maxFutureSkewMs === undefined ? DEFAULT_MAX_FUTURE_SKEW_MS : options.maxFutureSkewMs;
     assertMs(this.#skew, 'maxFutureSkewMs', 0, MAX_FUTURE_SKEW_LIMIT_MS);
-    this.#maxAge = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    this.#maxAge = options.maxAgeMs === undefined ? DEFAULT_MAX_AGE_MS : options.maxAgeMs;
     assertMs(this.#maxAge, 'maxAgeMs', 1, MAX_AGE_LIMIT_MS);
     if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('"clock" expected function');
     this.#clock = options.clock ?? Date.now;
@@ -190,7 +191,7 @@ export class Receiver {
       if (options.startedAt !== undefined) throw new TypeError('"startedAt" belongs to the store when one is given');
       this.#store = s;
     } else {
-      const startedAt = options.startedAt ?? this.#now(undefined);
+      const startedAt = options.startedAt === undefined ? this.#now(undefined) : options.startedAt;
       this.#store = new MemoryReplayStore({
         startedAt,
         ...(options.window !== undefined ? { window: options.window } : {}),

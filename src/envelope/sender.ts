@@ -68,11 +68,15 @@ export class Sender {
     }
     if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
     if (options.stream !== undefined) assertBytes(options.stream, 'stream', STREAM_ID_LENGTH);
-    const seq = options.seq ?? 0;
+    const seq = options.seq === undefined ? 0 : options.seq;
     if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 0 || seq > SEQ_LIMIT) {
       throw new RangeError(`"seq" expected an integer from 0 to 2^53, got ${String(seq)}`);
     }
     if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('"clock" expected function');
+    const ct = options.contentType;
+    if (ct !== undefined && typeof ct !== 'number' && typeof ct !== 'string') {
+      throw new TypeError('"contentType" expected a content format number or a media type');
+    }
     const r = options.reserve;
     if (r !== undefined) {
       if (r === null || typeof r !== 'object' || typeof r.persist !== 'function') {

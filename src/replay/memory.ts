@@ -99,7 +99,8 @@ export class MemoryReplayStore implements ReplayStore {
 
   constructor(options: MemoryReplayStoreOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
-    const window = options.window ?? DEFAULT_WINDOW;
+    // `null` is misuse, not "default": only undefined selects a default.
+    const window = options.window === undefined ? DEFAULT_WINDOW : options.window;
     assertWindow(window, 'window');
     if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new TypeError('"strict" expected boolean');
     assertOptionalUint(options.maxStreams, 'maxStreams', 1, MAX_STREAMS_LIMIT);
