@@ -29,7 +29,10 @@ export interface ReceiverOptions {
   maxStreams?: number;
   /** Replay state. Default: a new {@link MemoryReplayStore} built from the options above. */
   store?: ReplayStore;
-  /** When the default store's state began (ms); drives the restart bound (§7). Default `clock()`. */
+  /**
+   * When the default store's state began (ms). Envelopes with `ts <= startedAt + maxFutureSkewMs`
+   * are refused with `ERR_STATE_LOST` (spec/replay.md §7.3). Default `clock()` at construction.
+   */
   startedAt?: number;
   /** Receiver clock in ms. Default `Date.now`. */
   clock?: () => number;
@@ -232,8 +235,8 @@ export class Receiver {
   }
 
   /**
-   * Opens one envelope with any store and verifier. Envelopes that fail before their (kid, stream)
-   * is known (size, decoding, key checks, freshness) reject at once; the others settle, and are
+   * Opens one envelope with any store and verifier. Envelopes that fail a stateless check (size,
+   * decoding, key checks, freshness, the restart bound) reject at once; the others settle, and are
    * committed, in call order per (kid, stream), even when signatures finish out of order. The
    * input may be reused as soon as this returns: everything needed later is copied first.
    *
