@@ -96,13 +96,13 @@ export function replayWindow(): VectorFile {
   const W = 32;
   const reset = (extra: Partial<ResetSpec> = {}) => replayReset([a.key, other.key], { window: W, ...extra });
 
-  transcript(b, g, 'in order 0..9', [], ['rplWindow'], reset(), range(0, 9).map((s) => a.open(s, 'ok')));
-  transcript(b, g, 'the same envelope twice', ['Duplicate'], ['rplDuplicate'], reset(), [a.open(0, 'ok'), a.open(0, 'ERR_REPLAY')]);
+  transcript(b, g, 'in order 0..9', [], ['rplNew', 'rplUnknownStream'], reset(), range(0, 9).map((s) => a.open(s, 'ok')));
+  transcript(b, g, 'the same envelope twice', ['Duplicate'], ['rplDuplicate', 'rplNoDoubleAccept'], reset(), [a.open(0, 'ok'), a.open(0, 'ERR_REPLAY')]);
   // Duplicates at every position of a full window: deliver 0..40, then replay 40 - d.
   const top = 40;
   for (let d = 0; d <= W + 1; d++) {
     const expect = d < W ? 'ERR_REPLAY' : 'ERR_TOO_OLD';
-    transcript(b, g, `W=${W}: replay of the seq ${d} behind the highest`, [d < W ? 'Duplicate' : 'Window', ...(d >= W - 1 ? ['Window'] : [])].filter((x, i, l) => l.indexOf(x) === i), [d < W ? 'rplDuplicate' : 'rplTooOld'], reset(), [
+    transcript(b, g, `W=${W}: replay of the seq ${d} behind the highest`, [d < W ? 'Duplicate' : 'Window', ...(d >= W - 1 ? ['Window'] : [])].filter((x, i, l) => l.indexOf(x) === i), [d < W ? 'rplDuplicate' : 'rplTooOld', 'rplNoDoubleAccept'], reset(), [
       ...range(0, top).map((s) => a.open(s, 'ok')),
       a.open(top - d, expect, { comment: `${d} behind` }),
     ]);
@@ -111,13 +111,13 @@ export function replayWindow(): VectorFile {
   for (const w of [32, 1024, 8192]) {
     const hi = 100_000;
     for (const [behind, expect] of [[w - 1, 'ok'], [w, 'ERR_TOO_OLD'], [w + 1, 'ERR_TOO_OLD']] as const) {
-      transcript(b, g, `W=${w}: never-seen seq ${behind} behind the highest`, ['Window', 'Boundary'], [expect === 'ok' ? 'rplWindow' : 'rplTooOld'], reset({ window: w }), [
+      transcript(b, g, `W=${w}: never-seen seq ${behind} behind the highest`, ['Window', 'Boundary'], [expect === 'ok' ? 'rplWindow' : 'rplTooOld', 'rplWindowSize'], reset({ window: w }), [
         a.open(hi, 'ok'),
         a.open(hi - behind, expect, { comment: `W${behind - w >= 0 ? '+' : ''}${behind - w}` }),
       ]);
     }
   }
-  transcript(b, g, 'a stream may start at any seq; below it by W is too old', ['Window'], ['rplWindow', 'rplTooOld'], reset(), [a.open(123_456, 'ok'), a.open(0, 'ERR_TOO_OLD')]);
+  transcript(b, g, 'a stream may start at any seq; below it by W is too old', ['Window'], ['rplUnknownStream', 'rplTooOld'], reset(), [a.open(123_456, 'ok'), a.open(0, 'ERR_TOO_OLD')]);
   transcript(b, g, 'reordered inside the window, then a replay', ['Reorder', 'Duplicate'], ['rplWindow', 'rplDuplicate'], reset(), [
     ...[3, 1, 4, 0, 2, 7, 5, 6].map((s) => a.open(s, 'ok')),
     a.open(4, 'ERR_REPLAY'),
@@ -140,12 +140,12 @@ export function replayWindow(): VectorFile {
     a.open(Number.MAX_SAFE_INTEGER - 1, 'ok', { ts: TS }),
     a.open(Number.MAX_SAFE_INTEGER, 'ERR_REPLAY', { ts: TS }),
   ]);
-  transcript(b, g, 'streams are independent: the same seq on another stream', ['Streams'], ['rplWindow'], reset(), [
+  transcript(b, g, 'streams are independent: the same seq on another stream', ['Streams'], ['rplPerStream', 'rplDuplicate'], reset(), [
     a.open(7, 'ok'),
     a.open(7, 'ok', { stream: streamOf('second') }),
     a.open(7, 'ERR_REPLAY', { stream: streamOf('second') }),
   ]);
-  transcript(b, g, 'keys are independent: the same stream id and seq under another key', ['Streams'], ['rplWindow'], reset(), [
+  transcript(b, g, 'keys are independent: the same stream id and seq under another key', ['Streams'], ['rplPerStream', 'rplDuplicate'], reset(), [
     a.open(7, 'ok'),
     other.open(7, 'ok'),
     other.open(7, 'ERR_REPLAY'),
@@ -164,7 +164,7 @@ export function replayWindow(): VectorFile {
     a.open(1000, 'ERR_BAD_SIGNATURE', { tamper: true }),
     a.open(0, 'ok'),
   ]);
-  transcript(b, g, 'the replay pre-check runs before the signature: a tampered replay is a replay', ['Duplicate', 'Forged'], ['rplDuplicate'], reset(), [
+  transcript(b, g, 'the replay pre-check runs before the signature: a tampered replay is a replay', ['Duplicate', 'Forged'], ['rplDuplicate', 'rplPrecheck', 'rplStages'], reset(), [
     a.open(5, 'ok'),
     a.open(5, 'ERR_REPLAY', { tamper: true }),
   ]);
@@ -177,38 +177,47 @@ export function replayWindow(): VectorFile {
     a.open(4, 'ok'),
   ]);
   transcript(b, g, 'strict mode: the highest again is a replay', ['StrictOrder', 'Duplicate'], ['rplStrict'], reset({ strict: true }), [a.open(9, 'ok'), a.open(9, 'ERR_REPLAY')]);
-  transcript(b, g, 'tracked-stream cap: a new stream is refused, known streams go on', ['StreamLimit'], ['rplStreams'], reset({ maxStreams: 2 }), [
+  transcript(b, g, 'tracked-stream cap: a new stream is refused, known streams go on', ['StreamLimit'], ['rplStreams', 'rplStreamCap'], reset({ maxStreams: 2 }), [
     a.open(0, 'ok', { stream: streamOf('s1') }),
     a.open(0, 'ok', { stream: streamOf('s2') }),
     a.open(0, 'ERR_STREAM_LIMIT', { stream: streamOf('s3') }),
     a.open(1, 'ok', { stream: streamOf('s1') }),
   ]);
-  transcript(b, g, 'tracked-stream cap: an expired stream makes room', ['StreamLimit'], ['rplStreams'], reset({ maxStreams: 1 }), [
+  transcript(b, g, 'tracked-stream cap: an expired stream makes room', ['StreamLimit'], ['rplStreams', 'rplForget'], reset({ maxStreams: 1 }), [
     a.open(0, 'ok', { stream: streamOf('s1') }),
     a.open(0, 'ok', { stream: streamOf('s2'), ts: TS + MAX_AGE + 1 }),
   ]);
+  transcript(b, g, 'tracked-stream cap: a state is not forgotten while now = expiresAt', ['StreamLimit', 'Boundary'], ['rplForget', 'rplStreams'], reset({ maxStreams: 1 }), [
+    a.open(0, 'ok', { stream: streamOf('s1') }),
+    a.open(0, 'ERR_STREAM_LIMIT', { stream: streamOf('s2'), ts: TS + MAX_AGE, now: TS + MAX_AGE }),
+  ]);
+  transcript(b, g, 'horizon: after a stream is forgotten, its old envelopes stay refused even if the clock steps back', ['StreamLimit', 'Duplicate'], ['rplHorizon', 'rplNoDoubleAccept'], reset({ maxStreams: 1 }), [
+    a.open(0, 'ok', { stream: streamOf('s1'), ts: TS, now: TS }),
+    a.open(0, 'ok', { stream: streamOf('s2'), ts: TS + MAX_AGE + 1, comment: 's1 is forgotten to make room' }),
+    a.open(0, 'ERR_STALE', { stream: streamOf('s1'), ts: TS, now: TS, comment: 'clock stepped back: fresh by ts, refused by the horizon' }),
+  ]);
   // Restarts.
   const later = TS + 1_000;
-  transcript(b, g, 'restart with persisted state: the old window still refuses the replay', ['Restart', 'Duplicate'], ['rplRestart', 'rplDuplicate'], reset(), [
+  transcript(b, g, 'restart with persisted state: the old window still refuses the replay', ['Restart', 'Duplicate'], ['rplPersisted', 'rplDuplicate'], reset(), [
     a.open(5, 'ok', { ts: TS }),
     { op: 'restart', now: later, persist: true, result: 'valid' },
     a.open(5, 'ERR_REPLAY', { ts: TS, now: later + 1 }),
   ]);
-  transcript(b, g, 'restart with persisted state: new messages go on', ['Restart'], ['rplRestart'], reset(), [
+  transcript(b, g, 'restart with persisted state: new messages go on', ['Restart'], ['rplPersisted'], reset(), [
     a.open(5, 'ok', { ts: TS }),
     { op: 'restart', now: later, persist: true, result: 'valid' },
     a.open(6, 'ok', { ts: later + 1 }),
   ]);
-  transcript(b, g, 'restart without state: a replay from before the restart is refused', ['Restart', 'Duplicate'], ['rplRestart'], reset(), [
+  transcript(b, g, 'restart without state: a replay from before the restart is refused', ['Restart', 'Duplicate'], ['rplRestart', 'rplNoBindingNoSkip'], reset(), [
     a.open(5, 'ok', { ts: TS }),
     { op: 'restart', now: later, result: 'valid' },
     a.open(5, 'ERR_STATE_LOST', { ts: TS, now: later + 1 }),
   ]);
-  transcript(b, g, 'restart without state: ts up to restart + skew is refused on an unknown stream', ['Restart', 'Boundary'], ['rplRestart'], reset(), [
+  transcript(b, g, 'restart without state: ts up to restart + skew is refused on an unknown stream', ['Restart', 'Boundary'], ['rplRestart', 'rplStartBound'], reset(), [
     { op: 'restart', now: later, result: 'valid' },
     a.open(6, 'ERR_STATE_LOST', { ts: later + SKEW, now: later + SKEW }),
   ]);
-  transcript(b, g, 'restart without state: ts after restart + skew is accepted', ['Restart', 'Boundary'], ['rplRestart'], reset(), [
+  transcript(b, g, 'restart without state: ts after restart + skew is accepted', ['Restart', 'Boundary'], ['rplRestart', 'rplStartBound'], reset(), [
     a.open(5, 'ok', { ts: TS }),
     { op: 'restart', now: later, result: 'valid' },
     a.open(6, 'ok', { ts: later + SKEW + 1, now: later + SKEW + 1 }),
@@ -228,16 +237,16 @@ export function freshness(): VectorFile {
   const now = TS;
   transcript(b, g, 'ts = now + max skew', ['Freshness', 'Boundary'], ['rplFuture'], reset(), [a.open(1, 'ok', { ts: now + SKEW, now })]);
   transcript(b, g, 'ts = now + max skew + 1', ['Freshness', 'Boundary'], ['rplFuture'], reset(), [a.open(1, 'ERR_FUTURE', { ts: now + SKEW + 1, now })]);
-  transcript(b, g, 'max skew 0: ts = now', ['Freshness', 'Boundary'], ['rplFuture'], reset({ maxFutureSkewMs: 0 }), [a.open(1, 'ok', { ts: now, now })]);
+  transcript(b, g, 'max skew 0: ts = now', ['Freshness', 'Boundary'], ['rplFuture', 'rplSettings'], reset({ maxFutureSkewMs: 0 }), [a.open(1, 'ok', { ts: now, now })]);
   transcript(b, g, 'max skew 0: ts = now + 1', ['Freshness', 'Boundary'], ['rplFuture'], reset({ maxFutureSkewMs: 0 }), [a.open(1, 'ERR_FUTURE', { ts: now + 1, now })]);
   transcript(b, g, 'ts = now - max age', ['Freshness', 'Boundary'], ['rplStale'], reset(), [a.open(1, 'ok', { ts: now - MAX_AGE, now })]);
   transcript(b, g, 'ts = now - max age - 1', ['Freshness', 'Boundary'], ['rplStale'], reset(), [a.open(1, 'ERR_STALE', { ts: now - MAX_AGE - 1, now })]);
   transcript(b, g, 'max age 1000: ts = now - 1001', ['Freshness', 'Boundary'], ['rplStale'], reset({ maxAgeMs: 1000 }), [a.open(1, 'ERR_STALE', { ts: now - 1001, now })]);
-  transcript(b, g, 'a replay after max age is stale, not a replay', ['Freshness', 'Duplicate'], ['rplStale'], reset(), [
+  transcript(b, g, 'a replay after max age is stale, not a replay', ['Freshness', 'Duplicate'], ['rplStale', 'rplFreshOrder'], reset(), [
     a.open(1, 'ok', { ts: now, now }),
     a.open(1, 'ERR_STALE', { ts: now, now: now + MAX_AGE + 1 }),
   ]);
-  transcript(b, g, 'a forged envelope from the future is refused before its signature matters', ['Freshness', 'Forged'], ['rplFuture'], reset(), [
+  transcript(b, g, 'a forged envelope from the future is refused before its signature matters', ['Freshness', 'Forged'], ['rplFuture', 'rplStages'], reset(), [
     a.open(1, 'ERR_FUTURE', { ts: now + SKEW + 1, now, tamper: true }),
   ]);
   transcript(b, g, 'late but fresh: out of order delivery inside max age', ['Freshness', 'Reorder'], ['rplWindow', 'rplStale'], reset(), [
@@ -245,10 +254,10 @@ export function freshness(): VectorFile {
     a.open(1, 'ok', { ts: now - 10, now: now + MAX_AGE - 10 }),
   ]);
   // The restart bound on a receiver whose state begins at `startedAt`.
-  transcript(b, g, 'fresh receiver: ts = startedAt + skew is refused (may predate its state)', ['Restart', 'Boundary'], ['rplRestart'], reset({ startedAt: now }), [
+  transcript(b, g, 'fresh receiver: ts = startedAt + skew is refused (may predate its state)', ['Restart', 'Boundary'], ['rplRestart', 'rplStartBound'], reset({ startedAt: now }), [
     a.open(1, 'ERR_STATE_LOST', { ts: now + SKEW, now: now + SKEW }),
   ]);
-  transcript(b, g, 'fresh receiver: ts = startedAt + skew + 1 is accepted', ['Restart', 'Boundary'], ['rplRestart'], reset({ startedAt: now }), [
+  transcript(b, g, 'fresh receiver: ts = startedAt + skew + 1 is accepted', ['Restart', 'Boundary'], ['rplRestart', 'rplStartBound'], reset({ startedAt: now }), [
     a.open(1, 'ok', { ts: now + SKEW + 1, now: now + SKEW + 1 }),
   ]);
   return b.build();
