@@ -1,0 +1,236 @@
+// The chat page: log in, open a sealwire session with a key made in this browser, join rooms,
+// send and show messages (as text only), moderate and broadcast by role, and show the security
+// panel to admins. No framework; bundled by esbuild when the server starts.
+import { connect } from '../../../src/adapters/ws/client-entry.js';
+import { importPublicKey } from '../../../src/keys/keys.js';
+import { isProtocolError } from '../../../src/errors.js';
+import { toHex } from '../../../src/bytes.js';
+import type { ChannelMessage, ClientSession } from '../../../src/session/index.js';
+import {
+  ACTION_BROADCAST,
+  ACTION_DELETE,
+  ACTION_HISTORY,
+  ACTION_PANEL,
+  SECURITY_ROOM,
+  fromBase64Url,
+  isAcceptableText,
+  messageId,
+  type DeleteRequest,
+  type LoginResponse,
+  type RoomInfo,
+} from '../shared/protocol.js';
+import { login } from './api.js';
+import { byId, el, time } from './dom.js';
+import { deviceKey } from './keystore.js';
+import { parseSnapshot, renderPanel } from './panel.js';
+
+interface State {
+  session: ClientSession;
+  me: LoginResponse;
+  myKeyId: string;
+  rooms: Map<string, ChannelMessage[]>;
+  joined: Set<string>;
+  current: string;
+}
+
+let state: State | undefined;
+const decoder = new TextDecoder();
+
+function notice(text: string): void {
+  const list = byId('notices');
+  list.prepend(el('li', {}, `${time(Date.now())} ${text}`));
+  while (list.children.length > 20) list.lastElementChild!.remove();
+}
+
+function errorCode(err: unknown): string {
+  return isProtocolError(err) ? err.code : err instanceof Error ? err.message : String(err);
+}
+
+function renderMessage(m: ChannelMessage): HTMLLIElement {
+  const s = state!;
+  const text = decoder.decode(m.payload);
+  const badges = m.roles.filter((r) => r !== 'user');
+  const canDelete = (s.me.roles.includes('moderator') || s.me.roles.includes('admin')) && m.action === 'send';
+  const del = canDelete ? el('button', { class: 'delete', type: 'button', title: 'Delete (moderator)' }, '✕') : null;
+  del?.addEventListener('click', () => void deleteMessage(m));
+  return el(
+    'li',
+    { class: `msg ${m.action}`, 'data-id': messageId(m.keyId, m.seq), 'data-from': m.identity, title: `key ${m.keyId.slice(0, 16)} · seq ${m.seq}` },
+    el('span', { class: 'time' }, time(m.ts)),
+    el('span', { class: 'from' }, m.identity),
+    ...badges.map((b) => el('span', { class: 'badge' }, b)),
+    // textContent, never HTML: `<img onerror=…>` is shown as the characters it is made of.
+    el('span', { class: 'text' }, text),
+    del,
+  );
+}
+
+function renderRooms(): void {
+  const s = state!;
+  byId('rooms').replaceChildren(
+    ...s.me.rooms
+      .filter((r) => r.kind !== 'admin')
+      .map((r: RoomInfo) => {
+        const b = el('button', { type: 'button', 'data-room': r.name, title: r.description, class: r.name === s.current ? 'current' : '' }, `#${r.name}`, el('span', { class: 'kind' }, r.kind === 'private' ? 'private' : ''));
+        b.addEventListener('click', () => void openRoom(r.name));
+        return el('li', {}, b);
+      }),
+  );
+}
+
+function renderConversation(): void {
+  const s = state!;
+  byId('room-title').textContent = `#${s.current}`;
+  const list = byId('messages');
+  list.replaceChildren(...(s.rooms.get(s.current) ?? []).map(renderMessage));
+  list.scrollTop = list.scrollHeight;
+}
+
+function store(m: ChannelMessage): void {
+  const s = state!;
+  if (m.channel === null) return;
+  let list = s.rooms.get(m.channel);
+  if (list === undefined) s.rooms.set(m.channel, (list = []));
+  if (list.some((x) => x.keyId === m.keyId && x.seq === m.seq)) return; // history overlaps live
+  list.push(m);
+  list.sort((a, b) => a.ts - b.ts);
+  if (list.length > 200) list.shift();
+  if (m.channel === s.current) renderConversation();
+}
+
+async function openRoom(room: string): Promise<void> {
+  const s = state!;
+  if (!s.joined.has(room)) {
+    try {
+      await s.session.join(room);
+    } catch (err) {
+      notice(`cannot join #${room}: ${errorCode(err)}`);
+      return;
+    }
+    s.joined.add(room);
+    s.session.request(ACTION_HISTORY, new Uint8Array(0), room).catch((err: unknown) => notice(`history of #${room}: ${errorCode(err)}`));
+  }
+  s.current = room;
+  renderRooms();
+  renderConversation();
+}
+
+async function deleteMessage(m: ChannelMessage): Promise<void> {
+  const target: DeleteRequest = { keyId: m.keyId, seq: m.seq };
+  try {
+    await state!.session.request(ACTION_DELETE, JSON.stringify(target), m.channel);
+  } catch (err) {
+    notice(`delete refused: ${errorCode(err)}`);
+  }
+}
+
+function onMessage(m: ChannelMessage): void {
+  const s = state!;
+  if (m.action === 'send') store(m);
+  else if (m.action === ACTION_DELETE && m.channel !== null) {
+    let target: DeleteRequest;
+    try {
+      target = JSON.parse(decoder.decode(m.payload)) as DeleteRequest;
+    } catch {
+      return;
+    }
+    const list = s.rooms.get(m.channel) ?? [];
+    const i = list.findIndex((x) => x.keyId === target.keyId && x.seq === target.seq);
+    if (i !== -1) {
+      list.splice(i, 1);
+      notice(`${m.identity} deleted a message in #${m.channel}`);
+      if (m.channel === s.current) renderConversation();
+    }
+  } else if (m.action === ACTION_BROADCAST) {
+    for (const room of s.joined) if (room !== SECURITY_ROOM) store({ ...m, channel: room });
+  } else if (m.action === ACTION_PANEL && m.channel === SECURITY_ROOM && m.identity === 'server') {
+    const snapshot = parseSnapshot(m.payload);
+    if (snapshot !== undefined) renderPanel(snapshot);
+  }
+}
+
+function send(): void {
+  const s = state!;
+  const input = byId<HTMLInputElement>('composer-input');
+  const text = input.value;
+  if (!isAcceptableText(text)) {
+    notice('message refused: empty, too long or with control characters');
+    return;
+  }
+  try {
+    const seq = s.session.send(s.current, text);
+    store({ identity: s.me.identity, roles: s.me.roles, keyId: s.myKeyId, channel: s.current, action: 'send', seq, ts: Date.now(), payload: new TextEncoder().encode(text) });
+    input.value = '';
+  } catch (err) {
+    notice(`not sent: ${errorCode(err)}`);
+  }
+}
+
+function showLoggedIn(loggedIn: boolean): void {
+  byId('login').hidden = loggedIn;
+  byId('chat').hidden = !loggedIn;
+  byId('logout').hidden = !loggedIn;
+  if (!loggedIn) byId('panel').hidden = true;
+}
+
+async function start(username: string, password: string): Promise<void> {
+  const { key, source, created } = await deviceKey(username);
+  const me = await login(username, password, key.publicKey);
+  const serverKeyBytes = fromBase64Url(me.serverKey);
+  if (serverKeyBytes === undefined) throw new Error('bad server key in the login response');
+  const session = await connect(me.wsUrl, { key, serverKey: importPublicKey(serverKeyBytes), credential: me.token, origin: location.origin });
+  state = { session, me, myKeyId: toHex(key.kid), rooms: new Map(), joined: new Set(), current: 'lobby' };
+  session.on('message', onMessage);
+  session.on('refused', (r) => notice(`refused by the server: ${r.code}`));
+  void session.closed.then((info) => {
+    if (state?.session !== session) return;
+    state = undefined;
+    showLoggedIn(false);
+    byId('status').textContent = 'not connected';
+    byId('login-error').textContent = `session ended: ${info.error?.code ?? `close ${info.code}`}`;
+  });
+  showLoggedIn(true);
+  byId('status').textContent =
+    `${me.identity} (${me.roles.join(', ')}) · key ${toHex(key.kid).slice(0, 8)} from ${source}${created ? ', new' : ''} · token until ${time(me.expiresAt)}`;
+  byId('broadcast-box').hidden = !me.roles.includes('admin');
+  await openRoom('lobby');
+  if (me.roles.includes('admin')) {
+    await session.join(SECURITY_ROOM).then(
+      () => state?.joined.add(SECURITY_ROOM),
+      (err: unknown) => notice(`security panel: ${errorCode(err)}`),
+    );
+  }
+}
+
+function init(): void {
+  byId<HTMLFormElement>('login-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const user = byId<HTMLInputElement>('username').value.trim();
+    const password = byId<HTMLInputElement>('password');
+    byId('login-error').textContent = '';
+    byId<HTMLButtonElement>('login-button').disabled = true;
+    start(user, password.value)
+      .catch((err: unknown) => {
+        byId('login-error').textContent = errorCode(err);
+      })
+      .finally(() => {
+        password.value = '';
+        byId<HTMLButtonElement>('login-button').disabled = false;
+      });
+  });
+  byId<HTMLFormElement>('composer').addEventListener('submit', (e) => {
+    e.preventDefault();
+    send();
+  });
+  byId<HTMLFormElement>('broadcast-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const input = byId<HTMLInputElement>('broadcast-input');
+    state?.session.request(ACTION_BROADCAST, input.value, null).then(
+      () => (input.value = ''),
+      (err: unknown) => notice(`broadcast refused: ${errorCode(err)}`),
+    );
+  });
+  byId('logout').addEventListener('click', () => state?.session.close());
+}
+
+init();

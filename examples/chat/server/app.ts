@@ -1,0 +1,153 @@
+// The chat server, composed: HTTPS (or plain HTTP on loopback) serving the page and the login
+// endpoint, sealwire sessions on /ws, the chat's policy, history and moderation, and the
+// security monitor. `startChat` is what `npm start` and the tests run.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { generateKeyPair as joseKeyPair } from 'jose';
+import { SecureServer, generateKeyPair, importSigningKey } from '../../../src/index.js';
+import { jwtAuthenticator } from '../../../src/session/jwt.js';
+import { attach } from '../../../src/adapters/ws/index.js';
+import { loadOrCreateCertificate, type Certificate } from './cert.js';
+import { attachChat, type Chat } from './chat.js';
+import { createLogger, Pseudonymizer, type LogSink } from './logger.js';
+import { DEFAULT_TOKEN_TTL_SEC, TOKEN_AUDIENCE, TOKEN_ISSUER, loginHandler } from './login.js';
+import { Monitor } from './monitor.js';
+import { ROOMS, authorize, validate } from './rooms.js';
+import { buildAssets, securityHeaders, serveStatic } from './static.js';
+import { DEMO_USERS } from './users.js';
+
+export const DEFAULT_PORT = 8443;
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url));
+export const WS_PATH = '/ws';
+
+export type AdapterName = 'ws' | 'uws';
+
+export interface ChatOptions {
+  /** Default 127.0.0.1: the demo is for this machine. */
+  host?: string;
+  /** Default 8443; 0 picks a free port. */
+  port?: number;
+  /** HTTPS + WSS with the self-signed certificate (default), or plain HTTP + WS on loopback only. */
+  tls?: boolean;
+  /** Where the certificate is kept. Default examples/chat/.data. */
+  dataDir?: string;
+  adapter?: AdapterName;
+  /** Receives one JSON line per record. Default stdout. */
+  logSink?: LogSink;
+  tokenTtlSec?: number;
+}
+
+export interface ChatServer {
+  /** The page, e.g. https://localhost:8443/ */
+  readonly url: string;
+  readonly origins: readonly string[];
+  readonly wsUrl: string;
+  readonly adapter: AdapterName;
+  /** PEM trust anchor for Node clients (TLS only). */
+  readonly ca: string | undefined;
+  readonly certificate: Certificate | undefined;
+  readonly serverPublicKey: Uint8Array;
+  readonly secure: SecureServer;
+  readonly monitor: Monitor;
+  readonly chat: Chat;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+export async function startChat(options: ChatOptions = {}): Promise<ChatServer> {
+  const host = options.host ?? '127.0.0.1';
+  const tls = options.tls ?? true;
+  const adapter = options.adapter ?? 'ws';
+  if (!tls && !LOOPBACK.has(host)) throw new RangeError('plain HTTP/WS is only allowed on a loopback address: use TLS');
+  if (adapter !== 'ws' && adapter !== 'uws') throw new RangeError(`"adapter" expected 'ws' or 'uws', got ${String(adapter)}`);
+  if (adapter === 'uws') throw new RangeError('the uWebSockets.js adapter (src/adapters/uws) is not available yet: use --adapter ws');
+
+  const certificate = tls ? loadOrCreateCertificate(options.dataDir ?? DEFAULT_DATA_DIR) : undefined;
+  const assets = await buildAssets();
+  const logger = createLogger(options.logSink === undefined ? {} : { sink: options.logSink });
+  const pseudonyms = new Pseudonymizer();
+  const serverPair = generateKeyPair();
+  const issuer = await joseKeyPair('EdDSA', { crv: 'Ed25519' });
+
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => void res.writeHead(503).end();
+  const http = certificate === undefined ? createHttpServer() : createHttpsServer({ cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.2' });
+  http.on('request', (req, res) => handler(req, res));
+  // The origins, and so the allow-list, depend on the port: listen first (port 0 in tests).
+  const port = await listen(http, options.port ?? DEFAULT_PORT, host);
+  const scheme = tls ? 'https' : 'http';
+  const wsScheme = tls ? 'wss' : 'ws';
+  const hosts = [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`];
+  const origins = hosts.map((h) => `${scheme}://${h}`);
+  const wsUrlFor = (hostHeader: string | undefined): string =>
+    `${wsScheme}://${hostHeader !== undefined && hosts.includes(hostHeader) ? hostHeader : hosts[0]}${WS_PATH}`;
+
+  const secure = new SecureServer({
+    key: importSigningKey(serverPair.secretKey),
+    authenticate: jwtAuthenticator({ key: issuer.publicKey, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, algorithms: ['EdDSA'] }),
+    authorize,
+    validate,
+    origins,
+    name: 'server',
+    limits: { maxMessageSize: 16_384, maxConnectionsPerIdentity: 8 },
+    // Policy: people type slowly; a burst of 20 covers pasting, anything faster is a flood.
+    rateLimit: { connection: { perSecond: 5, burst: 20 }, identity: { perSecond: 10, burst: 40 } },
+  });
+  const monitor = new Monitor(secure, logger, pseudonyms);
+  const chat = attachChat(secure);
+  const attached = attach(secure, { server: http, path: WS_PATH });
+
+  const headers = securityHeaders(hosts.map((h) => `${wsScheme}://${h}`));
+  const login = loginHandler({
+    users: DEMO_USERS,
+    issuerKey: issuer.privateKey,
+    serverPublicKey: serverPair.publicKey,
+    origins: () => origins,
+    wsUrl: wsUrlFor,
+    rooms: ROOMS,
+    monitor,
+    tokenTtlSec: options.tokenTtlSec ?? DEFAULT_TOKEN_TTL_SEC,
+  });
+  handler = (req, res) => {
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/api/login') {
+      login(req, res).catch((err: unknown) => logger.log('error', 'internal', { message: err instanceof Error ? err.message : 'error' }));
+      return;
+    }
+    serveStatic(assets, req, res);
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `${scheme}://localhost:${port}/`,
+    origins,
+    wsUrl: wsUrlFor(undefined),
+    adapter,
+    ca: certificate?.cert,
+    certificate,
+    serverPublicKey: serverPair.publicKey,
+    secure,
+    monitor,
+    chat,
+    close() {
+      closing ??= (async () => {
+        monitor.stop();
+        chat.stop();
+        await attached.close();
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+}

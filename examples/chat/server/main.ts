@@ -1,0 +1,72 @@
+// `npm start`: the secure chat on this machine, with its bots. Flags:
+//   --adapter ws|uws   WebSocket server (default ws)
+//   --port N           default 8443 (0: any free port)
+//   --plain            HTTP + WS instead of HTTPS + WSS (loopback only)
+//   --no-bots          do not start greeter, modbot and mallory
+//   --data-dir DIR     where the certificate is kept (default examples/chat/.data)
+// JSON log lines go to stdout; the banner and the attacker's round reports go to stderr.
+import { parseArgs } from 'node:util';
+import { startAttacker } from '../bots/attacker.js';
+import { startGreeter, startModbot } from '../bots/friendly.js';
+import { DEFAULT_DATA_DIR, DEFAULT_PORT, startChat, type AdapterName } from './app.js';
+
+const { values } = parseArgs({
+  options: {
+    adapter: { type: 'string', default: 'ws' },
+    port: { type: 'string', default: String(DEFAULT_PORT) },
+    plain: { type: 'boolean', default: false },
+    'no-bots': { type: 'boolean', default: false },
+    'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+  },
+});
+
+const say = (line = ''): void => void process.stderr.write(`${line}\n`);
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  say(`--port expected 0–65535, got ${values.port}`);
+  process.exit(2);
+}
+
+const chat = await startChat({
+  adapter: values.adapter as AdapterName,
+  port,
+  tls: !values.plain,
+  dataDir: values['data-dir'],
+});
+
+say();
+say(`  sealwire chat (${chat.adapter} adapter) is running:  ${chat.url}`);
+if (chat.certificate !== undefined) {
+  say(`  TLS: self-signed certificate ${chat.certificate.created ? 'created' : 'reused'} in ${values['data-dir']}`);
+  say(`       SHA-256 ${chat.certificate.fingerprint}`);
+  say('       Your browser will warn once: compare the fingerprint, then proceed.');
+} else {
+  say('  NOTICE: --plain serves HTTP and WS without TLS. Tokens and messages cross the loopback');
+  say('          interface unencrypted (still signed). Use it on this machine only, never on a network.');
+}
+say('  Log in as alice / alice-demo, bob / bob-demo, carol / carol-demo, maya / maya-demo (moderator)');
+say('  or ada / ada-demo (admin: sees the live security panel). Ctrl-C stops.');
+say();
+
+// The bots connect to the IPv4 loopback the server listens on (localhost may resolve to ::1).
+const target = { url: chat.url.replace('localhost', '127.0.0.1'), ca: chat.ca };
+const bots = values['no-bots']
+  ? []
+  : [
+      startGreeter(target),
+      startModbot(target),
+      startAttacker(target, {
+        onResult: (r) => say(`  [mallory] ${r.attack.padEnd(36)} → ${r.observed}${r.observed === r.expected ? '' : `  (expected ${r.expected})`}`),
+      }),
+    ];
+
+let stopping = false;
+const stop = (): void => {
+  if (stopping) return;
+  stopping = true;
+  for (const b of bots) b.stop();
+  void chat.close().then(() => process.exit(0));
+  setTimeout(() => process.exit(0), 3000).unref();
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
