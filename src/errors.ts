@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   ERR_SERVER_IDENTITY: 4049,
   ERR_MESSAGE_MALFORMED: 4050,
   ERR_SESSION_CLOSED: 4051,
+  ERR_WRONG_STREAM: 4052,
   ERR_INTERNAL: 4069,
   // Policy on the verified identity (spec/policy.md).
   ERR_FORBIDDEN: 4070,
@@ -59,7 +60,8 @@ export const ERROR_CODES = {
   ERR_TOO_MANY_CONNECTIONS: 4073,
   ERR_ORIGIN: 4074,
   ERR_PAYLOAD_INVALID: 4075,
-  // Receipts and the sender's outbox (spec/receipts.md §8); 4097–4099 are kept for resume.
+  ERR_BACKPRESSURE: 4076,
+  // Receipts and the sender's outbox (spec/receipts.md §8).
   ERR_RECEIPT_MALFORMED: 4090,
   ERR_NOT_RECEIPT: 4091,
   ERR_RECEIPT_UNSENT: 4092,
@@ -67,6 +69,8 @@ export const ERROR_CODES = {
   ERR_RECEIPT_HASH: 4094,
   ERR_OUTBOX_FULL: 4095,
   ERR_ACK_RANGE: 4096,
+  // Resume (spec/handshake.md §7).
+  ERR_RESUME_REFUSED: 4097,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

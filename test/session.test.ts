@@ -353,7 +353,11 @@ describe('session binding', () => {
     const client = new ClientSession(link.client, { key: sharedKey, serverKey: importPublicKey(shared.publicKey) });
     link.connect(session, client);
     await client.ready;
-    await client.join('lobby');
+    // Reflected before the client sent any data: its stream is not pinned yet ([HS-6.7] would
+    // stop a reflection on the server's stream earlier), so only the direction byte can refuse it.
+    const got = new Promise((r) => client.on('message', r));
+    session.send(null, Uint8Array.of(1));
+    await got;
     link.injectToServer(link.fromServer[link.fromServer.length - 1]!);
     expect((await client.closed).reason).toBe('ERR_BAD_SIGNATURE');
   });

@@ -82,6 +82,8 @@ for (const adapter of ADAPTERS) {
           serverKey: serverPublic,
           ...(credential !== undefined ? { credential } : {}),
           ...(mode === 'tls' ? { wsOptions: { ca: cert.cert } } : {}),
+          // A server that cannot read the TLS exporter refuses a bound client ([HS-4.3]).
+          ...(adapter.channelBinding ? {} : { channelBinding: false }),
           ...extra,
         } as ConnectOptions;
       }

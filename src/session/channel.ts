@@ -5,8 +5,13 @@ import { ERROR_CODES, ProtocolError, isProtocolError, type ErrorCode } from '../
 import { equalBytes, toHex } from '../bytes.js';
 import type { Opened } from '../envelope/open.js';
 import type { Receiver } from '../envelope/receiver.js';
-import type { Sender } from '../envelope/sender.js';
-import type { EnvelopeHeader } from '../wire/envelope.js';
+import { seal } from '../envelope/seal.js';
+import { Sender } from '../envelope/sender.js';
+import { RECEIPT_CONTENT_TYPE } from '../delivery/receipt.js';
+import { receiptFromOpened } from '../delivery/verify.js';
+import type { SigningKey } from '../keys/keys.js';
+import { decodeEnvelope, type EnvelopeHeader } from '../wire/envelope.js';
+import { DEFAULT_RECEIPT_DELAY_MS, DEFAULT_RECEIPT_EVERY, type DeliveryState } from './delivery.js';
 import { Emitter, reportListenerError } from './emitter.js';
 import { MESSAGE_CONTENT_TYPE } from './messages.js';
 
@@ -19,6 +24,12 @@ export interface Transport {
   send(bytes: Uint8Array): void;
   /** Close with a WebSocket-style code (1000, or 4000–4999 from {@link ERROR_CODES}) and a short reason. */
   close(code: number, reason: string): void;
+  /**
+   * Bytes handed to `send` that have not reached the network yet. Adapters that can tell provide
+   * it, and call {@link SecureChannel.transportDrained} when the buffer drains (spec/policy.md §8).
+   * Without it, only the outbox bounds what a session queues.
+   */
+  bufferedAmount?(): number;
 }
 
 /** A verified message, the same shape on both ends. */
@@ -52,6 +63,10 @@ export interface ChannelEvents extends Record<string, unknown> {
   message: ChannelMessage;
   /** A request of ours the peer refused without ending the session. */
   refused: { readonly seq: number; readonly code: ErrorCode };
+  /** Seqs of our data stream that a verified receipt newly acknowledged, ascending ([RCP-6.3]). */
+  delivered: readonly number[];
+  /** The outbox was full and has room again: sending is possible ([RCP-6.2]). */
+  drain: void;
   close: CloseInfo;
 }
 
@@ -59,6 +74,10 @@ export const DIRECTION_CLIENT_TO_SERVER = 0x01;
 export const DIRECTION_SERVER_TO_CLIENT = 0x02;
 /** Messages received faster than they can be verified queue up to this many, then the flood closes. */
 const MAX_PENDING = 256;
+/** Default hard cap on a transport's buffered bytes per session (spec/policy.md [POL-8.4]). */
+export const DEFAULT_MAX_BUFFERED_AMOUNT = 1 << 20;
+// Largest envelope framing around a payload: protected header (at most 512), signature, CBOR heads.
+const ENVELOPE_OVERHEAD = 600;
 
 export type ChannelState = 'handshake' | 'open' | 'closed';
 
@@ -88,20 +107,36 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   readonly #closed: Promise<CloseInfo>;
   #resolveClosed!: (info: CloseInfo) => void;
   protected maxMessageSize: number;
+  /** Hard cap on the transport's buffered bytes ([POL-8]). */
+  protected maxBufferedAmount = DEFAULT_MAX_BUFFERED_AMOUNT;
+  protected receiptEvery = DEFAULT_RECEIPT_EVERY;
+  protected receiptDelayMs = DEFAULT_RECEIPT_DELAY_MS;
 
   // Set when the handshake completes.
   protected sessionIdBytes: Uint8Array | undefined;
-  protected sender: Sender | undefined;
   protected receiver: Receiver | undefined;
   protected peerKid: Uint8Array | undefined;
   protected sessionStartedAt = 0;
+  #key: SigningKey | undefined;
+  #clock: () => number = Date.now;
+  #delivery: DeliveryState | undefined;
+  #resumed = false;
+  #receiptSender: Sender | undefined;
+  #peerReceiptStream: Uint8Array | undefined;
   #sendBinding: Uint8Array | undefined;
   #recvBinding: Uint8Array | undefined;
+  /** Sealed data envelopes (in the outbox) not yet handed to the transport: paused by backpressure. */
+  #unsent: Uint8Array[] = [];
+  #sinceReceipt = 0;
+  #receiptTimer: ReturnType<typeof setTimeout> | undefined;
 
   protected constructor(transport: Transport, maxMessageSize: number) {
     super();
     if (transport === null || typeof transport !== 'object' || typeof transport.send !== 'function' || typeof transport.close !== 'function') {
       throw new TypeError('"transport" expected { send(bytes), close(code, reason) }');
+    }
+    if (transport.bufferedAmount !== undefined && typeof transport.bufferedAmount !== 'function') {
+      throw new TypeError('"transport.bufferedAmount" expected function');
     }
     this.#transport = transport;
     this.maxMessageSize = maxMessageSize;
@@ -120,6 +155,34 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   /** Resolves once, when the channel has closed for any reason. */
   get closed(): Promise<CloseInfo> {
     return this.#closed;
+  }
+
+  /** Bytes the transport holds that have not reached the network (0 when it cannot tell). */
+  get bufferedAmount(): number {
+    try {
+      const n = this.#transport.bufferedAmount?.();
+      return typeof n === 'number' && n > 0 ? n : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * False when the outbox is full ([RCP-6.2]): sending now is refused with `ERR_OUTBOX_FULL` until
+   * receipts free room (the `drain` event), or when the session is not open.
+   */
+  get writable(): boolean {
+    return this.#state === 'open' && this.#delivery!.outbox.writable(ENVELOPE_OVERHEAD);
+  }
+
+  /** Envelopes sent on this end's data stream that no receipt has acknowledged yet. */
+  get unacknowledged(): number {
+    return this.#delivery?.outbox.size ?? 0;
+  }
+
+  /** This end's data stream (16 bytes): constant across resumed sessions. */
+  get stream(): Uint8Array | undefined {
+    return this.#delivery?.sender.stream.slice();
   }
 
   /**
@@ -159,6 +222,11 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     });
   }
 
+  /** The adapter reports that the transport's buffer drained ([POL-8.1]): paused data goes out. */
+  transportDrained(): void {
+    this.#pump();
+  }
+
   /** Runs a handshake step and turns anything it throws or rejects into a deliberate close. */
   protected guard(step: () => void | Promise<void>): void {
     try {
@@ -183,13 +251,47 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   /** Subclasses report security decisions here. */
   protected abstract onClosed(info: CloseInfo): void;
 
+  /**
+   * True once the session closed because the peer's authority ended (revoked key, expired
+   * credential). Envelopes the replay window already committed still reach the application after
+   * any other close: the peer will not resend them, so dropping them would lose them ([HS-7.6]).
+   */
+  protected get authorityEnded(): boolean {
+    const code = this.#closeInfo?.error?.code;
+    return code === 'ERR_KEY_REVOKED' || code === 'ERR_CREDENTIAL_EXPIRED';
+  }
+
+  /** The data stream's state, for resume. */
+  protected get delivery(): DeliveryState | undefined {
+    return this.#delivery;
+  }
+
+  /** Our data stream's sender (its next seq names the next envelope). */
+  protected get sender(): Sender | undefined {
+    return this.#delivery?.sender;
+  }
+
   /** Enters the data phase with the keys the handshake established. */
-  protected establish(sessionId: Uint8Array, sender: Sender, receiver: Receiver, peerKid: Uint8Array, side: 'client' | 'server', now: number): void {
+  protected establish(
+    sessionId: Uint8Array,
+    o: { key: SigningKey; delivery: DeliveryState; receiver: Receiver; resumed: boolean; clock: () => number },
+    side: 'client' | 'server',
+    now: number,
+  ): void {
     this.sessionIdBytes = sessionId;
-    this.sender = sender;
-    this.receiver = receiver;
-    this.peerKid = peerKid;
+    this.receiver = o.receiver;
+    this.peerKid = o.delivery.peerKid;
     this.sessionStartedAt = now;
+    this.#key = o.key;
+    this.#clock = o.clock;
+    this.#delivery = o.delivery;
+    this.#resumed = o.resumed;
+    // [RCP-2.3]: receipts travel on a stream of their own, fresh for every session.
+    this.#receiptSender = new Sender(o.key, { clock: o.clock });
+    o.delivery.owner = {
+      delivered: (seqs) => this.emit('delivered', seqs),
+      drained: () => this.emit('drain', undefined),
+    };
     const out = side === 'client' ? DIRECTION_CLIENT_TO_SERVER : DIRECTION_SERVER_TO_CLIENT;
     const inn = side === 'client' ? DIRECTION_SERVER_TO_CLIENT : DIRECTION_CLIENT_TO_SERVER;
     this.#sendBinding = binding(sessionId, out);
@@ -197,40 +299,160 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     this.#state = 'open';
   }
 
+  /**
+   * Starts sending data, once the peer can know the session ([HS-7.5]): on resume, first a receipt
+   * for the peer's continued stream, then every unacknowledged envelope of ours, re-sealed for this
+   * session with its old seq, in seq order ([RCP-6.5]).
+   */
+  protected startDelivery(): void {
+    if (this.#state !== 'open') return;
+    const d = this.#delivery!;
+    if (this.#resumed) {
+      this.#sendReceipt(true);
+      const key = this.#key!;
+      const bindingOut = this.#sendBinding!;
+      d.outbox.reseal((envelope, seq) => {
+        const { header, payload } = decodeEnvelope(envelope);
+        return seal(key, payload, { seq, stream: header.stream, ts: this.#clock(), contentType: header.contentType, binding: bindingOut });
+      });
+      this.#unsent = d.outbox.unacked();
+    }
+    this.#pump();
+  }
+
   private async processEnvelope(bytes: Uint8Array): Promise<void> {
-    const opened = await this.receiver!.open(bytes, {
-      binding: this.#recvBinding!,
-      // Envelopes bound to this fresh session id cannot have been accepted before it existed, so
-      // the receiver's restart bound never applies; the session is at least 1 ms younger than the
-      // store in the receiver's millisecond terms, even when both began within one millisecond.
-      sessionStartedAt: Math.max(this.sessionStartedAt, this.receiver!.store.startedAt + 1),
-      beforeSignature: ({ header }) => {
-        // [HS-6.4]: another key the receiver knows is still not this session's peer.
-        if (!equalBytes(header.kid, this.peerKid!)) {
-          throw new ProtocolError('ERR_SESSION_KEY', 'envelope key is not the session key');
-        }
-        this.beforeSignature(header);
-      },
-    });
-    if (this.#state !== 'open') return; // revoked or closed while verifying
+    const d = this.#delivery!;
+    let isReceipt = false;
+    let opened: Opened;
+    try {
+      opened = await this.receiver!.open(bytes, {
+        binding: this.#recvBinding!,
+        // Envelopes bound to this fresh session id cannot have been accepted before it existed, so
+        // the receiver's restart bound never applies; the session is at least 1 ms younger than the
+        // store in the receiver's millisecond terms, even when both began within one millisecond.
+        sessionStartedAt: Math.max(this.sessionStartedAt, this.receiver!.store.startedAt + 1),
+        beforeSignature: ({ header }) => {
+          // [HS-6.4]: another key the receiver knows is still not this session's peer.
+          if (!equalBytes(header.kid, this.peerKid!)) {
+            throw new ProtocolError('ERR_SESSION_KEY', 'envelope key is not the session key');
+          }
+          // [HS-6.7]: one data stream and one receipt stream per peer and session.
+          isReceipt = header.contentType === RECEIPT_CONTENT_TYPE;
+          const pinned = isReceipt ? this.#peerReceiptStream : d.peerStream;
+          if (pinned !== undefined && !equalBytes(pinned, header.stream)) {
+            throw new ProtocolError('ERR_WRONG_STREAM', 'envelope on a stream this session does not use');
+          }
+          this.beforeSignature(header);
+          // [RCP-5.2]: never accept what no receipt could acknowledge.
+          if (!isReceipt) d.builder.check({ kid: header.kid, stream: header.stream, seq: header.seq });
+        },
+      });
+    } catch (err) {
+      if (this.#isResentDuplicate(err, bytes)) {
+        // [HS-7.6]: a resent envelope the replay state already accepted; the receipt tells the peer.
+        this.#sendReceipt(true);
+        return;
+      }
+      throw err;
+    }
+    if (isReceipt) {
+      this.#peerReceiptStream ??= opened.stream.slice();
+      // [RCP-4.2]: opened by the replay-protected receiver, so a replayed receipt never gets here.
+      if (this.#state === 'open') d.outbox.ack(receiptFromOpened(opened));
+      this.#pump();
+      return;
+    }
+    d.peerStream ??= opened.stream.slice();
+    // [RCP-5.1]: recorded once the window committed it, with the exact bytes verified.
+    d.builder.record(opened, bytes);
+    this.#receiptDue();
+    if (this.#state !== 'open' && this.authorityEnded) return;
     await this.onPayload(opened);
   }
 
-  /** Seals a payload for the peer and sends it. Returns the envelope's sequence number. */
+  #isResentDuplicate(err: unknown, bytes: Uint8Array): boolean {
+    if (!this.#resumed || !(isProtocolError(err, 'ERR_REPLAY') || isProtocolError(err, 'ERR_TOO_OLD'))) return false;
+    const stream = this.#delivery!.peerStream;
+    if (stream === undefined) return false;
+    try {
+      const h = decodeEnvelope(bytes).header;
+      return h.contentType !== RECEIPT_CONTENT_TYPE && equalBytes(h.kid, this.peerKid!) && equalBytes(h.stream, stream);
+    } catch {
+      return false;
+    }
+  }
+
+  #receiptDue(): void {
+    if (++this.#sinceReceipt >= this.receiptEvery) {
+      this.#sendReceipt(false);
+      return;
+    }
+    this.#receiptTimer ??= setTimeout(() => {
+      this.#receiptTimer = undefined;
+      this.#sendReceipt(false);
+    }, this.receiptDelayMs);
+  }
+
+  /** Sends a receipt for the peer's data stream: when something is new, or `always` (resume, duplicates). */
+  #sendReceipt(always: boolean): void {
+    clearTimeout(this.#receiptTimer);
+    this.#receiptTimer = undefined;
+    this.#sinceReceipt = 0;
+    const d = this.#delivery;
+    const stream = d?.peerStream;
+    if (this.#state !== 'open' || d === undefined || stream === undefined) return;
+    if (!always && !d.builder.hasNew(d.peerKid, stream)) return;
+    const payload = d.builder.payload(d.peerKid, stream);
+    if (payload === undefined) return;
+    // [RCP-2.5]: bound to this session and direction like every envelope we send.
+    this.rawSend(this.#receiptSender!.seal(payload, { binding: this.#sendBinding!, contentType: RECEIPT_CONTENT_TYPE }));
+  }
+
+  /**
+   * Seals a payload for the peer on our data stream and queues it. Returns its sequence number.
+   *
+   * @throws {ProtocolError} `ERR_SESSION_CLOSED` when the session is not open; `ERR_OUTBOX_FULL`
+   *   when the peer has not acknowledged enough ([RCP-6.2]): wait for `drain`.
+   */
   protected sendPayload(payload: Uint8Array): number {
     if (this.#state !== 'open') throw new ProtocolError('ERR_SESSION_CLOSED', 'the session is not open');
-    const seq = this.sender!.nextSeq;
-    const envelope = this.sender!.seal(payload, { binding: this.#sendBinding!, contentType: MESSAGE_CONTENT_TYPE });
-    this.rawSend(envelope);
+    const d = this.#delivery!;
+    // [RCP-6.2]: room is checked before sealing: a sealed envelope never sent leaves a gap.
+    if (!d.outbox.writable(payload.length + ENVELOPE_OVERHEAD)) {
+      throw new ProtocolError('ERR_OUTBOX_FULL', 'outbox full: the peer has not acknowledged enough');
+    }
+    const envelope = d.sender.seal(payload, { binding: this.#sendBinding!, contentType: MESSAGE_CONTENT_TYPE });
+    const seq = d.outbox.push(envelope);
+    this.#unsent.push(envelope);
+    this.#pump();
     return seq;
   }
 
+  /** [POL-8.2]: data goes to the transport while its buffer is below half the cap (or empty). */
+  #pump(): void {
+    while (this.#unsent.length > 0 && this.#state === 'open') {
+      const next = this.#unsent[0]!;
+      const buffered = this.bufferedAmount;
+      if (buffered > 0 && buffered + next.length > this.maxBufferedAmount / 2) return;
+      this.#unsent.shift();
+      this.rawSend(next);
+    }
+  }
+
   protected rawSend(bytes: Uint8Array): void {
+    // [POL-8.4]: nothing may take the transport's buffer past the hard cap.
+    const buffered = this.bufferedAmount;
+    if (buffered > 0 && buffered + bytes.length > this.maxBufferedAmount) {
+      this.fail(new ProtocolError('ERR_BACKPRESSURE', 'the peer does not read: send buffer full'));
+      return;
+    }
     try {
       this.#transport.send(bytes);
-    } catch {
-      // A transport that fails to send is gone; its close callback will follow, or we close it now.
-      this.finish({ code: 1006, reason: 'transport send failed' }, true);
+    } catch (err) {
+      // A transport refusing for backpressure says so with a ProtocolError; any other failure means
+      // it is gone: its close callback will follow, or we close it now.
+      if (isProtocolError(err)) this.fail(err);
+      else this.finish({ code: 1006, reason: 'transport send failed' }, true);
     }
   }
 
@@ -248,7 +470,8 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   }
 
   /**
-   * Closes the session deliberately with a normal closure.
+   * Closes the session deliberately with a normal closure, after a last receipt for what the peer
+   * sent ([RCP-5.4]).
    *
    * @example
    * ```ts
@@ -257,6 +480,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
    */
   close(code = 1000, reason = ''): void {
     if (code !== 1000 && (code < 4000 || code > 4999)) throw new RangeError(`"code" expected 1000 or 4000–4999, got ${code}`);
+    if (this.#state === 'open' && code === 1000) this.#sendReceipt(false);
     this.finish({ code, reason }, true);
   }
 
@@ -270,6 +494,9 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#closeInfo = info;
+    clearTimeout(this.#receiptTimer);
+    this.#receiptTimer = undefined;
+    this.#unsent = [];
     if (closeTransport) {
       try {
         this.#transport.close(info.code, info.reason);

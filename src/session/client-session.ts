@@ -6,10 +6,11 @@ import { equalBytes, randomBytes, toHex, utf8Encoder } from '../bytes.js';
 import { verifyStrict } from '../crypto/ed25519.js';
 import type { Opened } from '../envelope/open.js';
 import { Receiver } from '../envelope/receiver.js';
-import { Sender } from '../envelope/sender.js';
+import { ReceiptBuilder } from '../delivery/builder.js';
 import { KeyRing } from '../keys/keyring.js';
 import { keyId, type PublicKey, type SigningKey } from '../keys/keys.js';
 import { SecureChannel, type ChannelMessage, type CloseInfo, type Transport } from './channel.js';
+import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, DeliveryState, assertOutboxLimits } from './delivery.js';
 import {
   CB_NONE,
   CB_TLS_EXPORTER,
@@ -56,15 +57,23 @@ export interface ClientSessionOptions {
    * Adapters supply it; return undefined when there is none (plain transport, browsers).
    */
   channelBinding?: () => Uint8Array | undefined;
-  /** Previous session id, for resume (spec/handshake.md §7). */
-  resume?: Uint8Array;
-  /** Continue an existing stream (resume) instead of a fresh one. */
-  sender?: Sender;
   /**
-   * Keep replay state for the server's streams across sessions (resume). It must trust the server
-   * key. Default: a new Receiver per session.
+   * Resume this earlier session (spec/handshake.md §7): name it in the handshake, continue its
+   * data stream, resend what the server did not acknowledge, and keep its replay and
+   * acknowledgement state for the server's stream, so that every message arrives exactly once in
+   * each direction. The server refuses with `ERR_RESUME_REFUSED` when it no longer knows it.
+   * A session can be resumed once; a failed attempt may be retried.
+   */
+  resumeFrom?: ClientSession;
+  /**
+   * Replay state for the server's streams (it must trust the server key). Default: a new Receiver
+   * per session, or the resumed session's.
    */
   receiver?: Receiver;
+  /** Unacknowledged envelopes this client holds, capped at the server's replay window. Default 128. */
+  outboxCapacity?: number;
+  /** Bytes of unacknowledged envelopes this client holds. Default 1 MiB. */
+  outboxBytes?: number;
   /** Client clock in ms. Default `Date.now`. */
   clock?: () => number;
   /** Wait for the hello at most this long; then the hello's own limit applies. Default 10,000 ms. */
@@ -104,6 +113,7 @@ export class ClientSession extends SecureChannel {
   #identity: string | undefined;
   #roles: readonly string[] = [];
   #expires: number | null = null;
+  #handedOver = false;
   readonly #pending = new Map<number, Pending>();
   readonly ready: Promise<void>;
   #settleReady!: (err?: ProtocolError) => void;
@@ -122,11 +132,14 @@ export class ClientSession extends SecureChannel {
     const c = options.credential;
     if (c !== undefined && typeof c !== 'string' && !(c instanceof Uint8Array)) throw new TypeError('"credential" expected string or Uint8Array');
     if (options.origin !== undefined && typeof options.origin !== 'string') throw new TypeError('"origin" expected string');
-    if (options.resume !== undefined && !(options.resume instanceof Uint8Array && options.resume.length === 32)) {
-      throw new RangeError('"resume" expected a 32-byte session id');
+    const from = options.resumeFrom;
+    if (from !== undefined) {
+      if (!(from instanceof ClientSession)) throw new TypeError('"resumeFrom" expected a ClientSession');
+      if (from.sessionIdBytes === undefined) throw new RangeError('"resumeFrom" never completed its handshake: there is nothing to resume');
+      if (from.#handedOver) throw new RangeError('"resumeFrom" was already resumed');
     }
-    if (options.sender !== undefined && !(options.sender instanceof Sender)) throw new TypeError('"sender" expected a Sender');
     if (options.receiver !== undefined && !(options.receiver instanceof Receiver)) throw new TypeError('"receiver" expected a Receiver');
+    assertOutboxLimits(options.outboxCapacity ?? DEFAULT_SESSION_OUTBOX_CAPACITY, options.outboxBytes ?? DEFAULT_SESSION_OUTBOX_BYTES, '');
     this.#opts = options;
     this.#clock = options.clock ?? Date.now;
     this.#serverKeys = serverKey;
@@ -160,11 +173,6 @@ export class ClientSession extends SecureChannel {
   /** The server's key id, lowercase hex, once the hello was accepted. */
   get serverKeyId(): string | undefined {
     return this.#hello === undefined ? undefined : toHex(this.#hello.serverKey.kid);
-  }
-
-  /** The stream this session sends on (for resume). */
-  get stream(): Uint8Array | undefined {
-    return this.sender?.stream;
   }
 
   /**
@@ -252,7 +260,7 @@ export class ClientSession extends SecureChannel {
       cbType: exporter === undefined ? CB_NONE : CB_TLS_EXPORTER,
       cb: exporter === undefined ? new Uint8Array(0) : channelBindingHash(exporter),
       credential: this.#credential,
-      resume: this.#opts.resume ?? null,
+      resume: this.#opts.resumeFrom?.sessionIdBytes ?? null,
     });
     const th = transcriptHash(this.#hello.bytes, body);
     this.#th = th;
@@ -291,12 +299,32 @@ export class ClientSession extends SecureChannel {
     this.#expires = body.expires;
     // Deliveries carry up to max_message_size of data plus their own framing.
     this.maxMessageSize = hello.limits.maxMessageSize + 1024;
-    // A key used for this session only: (server kid, server stream) state lives with the session.
     const clock = this.#clock;
-    // A fresh receiver has no state to lose: its restart bound starts at the epoch.
-    const receiver = this.#opts.receiver ?? new Receiver({ keys: serverKey, maxEnvelopeSize: this.maxMessageSize, clock, startedAt: 0 });
-    const sender = this.#opts.sender ?? new Sender(this.#opts.key, { clock });
-    this.establish(th, sender, receiver, serverKey.kid, 'client', clock());
+    const from = this.#opts.resumeFrom;
+    let delivery: DeliveryState;
+    let receiver: Receiver;
+    if (from !== undefined) {
+      // [HS-7.4]: the server accepted the resume; the state moves here, once.
+      if (from.#handedOver) throw new ProtocolError('ERR_SESSION_CLOSED', 'that session was already resumed');
+      from.#handedOver = true;
+      from.fail(new ProtocolError('ERR_SESSION_CLOSED', 'the session was resumed on another connection'));
+      delivery = from.delivery!;
+      receiver = from.receiver!;
+    } else {
+      // A fresh receiver has no state to lose: its restart bound starts at the epoch.
+      receiver = this.#opts.receiver ?? new Receiver({ keys: serverKey, maxEnvelopeSize: this.maxMessageSize, clock, startedAt: 0 });
+      delivery = new DeliveryState({
+        key: this.#opts.key,
+        peerKid: serverKey.kid,
+        builder: new ReceiptBuilder({ maxStreams: 1 }),
+        // [RCP-1.2]: never more in flight than the server's replay window can take.
+        capacity: Math.min(this.#opts.outboxCapacity ?? DEFAULT_SESSION_OUTBOX_CAPACITY, hello.limits.window),
+        maxBytes: this.#opts.outboxBytes ?? DEFAULT_SESSION_OUTBOX_BYTES,
+        clock,
+      });
+    }
+    this.establish(th, { key: this.#opts.key, delivery, receiver, resumed: from !== undefined, clock }, 'client', clock());
+    this.startDelivery();
     this.#settleReady();
     this.emit('open', undefined);
   }

@@ -5,7 +5,7 @@ import { equalBytes, fromHex, randomBytes, toHex } from '../bytes.js';
 import { verifyStrict } from '../crypto/ed25519.js';
 import type { Opened } from '../envelope/open.js';
 import type { Receiver } from '../envelope/receiver.js';
-import { Sender } from '../envelope/sender.js';
+import type { ReceiptBuilder } from '../delivery/builder.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { importPublicKey, type PublicKey, type SigningKey } from '../keys/keys.js';
 import type { Authorize, Validate } from '../policy/authorize.js';
@@ -13,6 +13,8 @@ import type { SecurityEvent } from '../policy/events.js';
 import { TokenBucket, type RateLimit } from '../policy/rate-limit.js';
 import type { EnvelopeHeader } from '../wire/envelope.js';
 import { SecureChannel, type ChannelMessage, type CloseInfo, type Transport } from './channel.js';
+import { DeliveryState } from './delivery.js';
+import type { ResumeEntry, ResumeRegistry } from './resume.js';
 import {
   CB_TLS_EXPORTER,
   HANDSHAKE_VERSION,
@@ -71,6 +73,17 @@ export interface ServerCore {
   readonly authenticate: Authenticate | undefined;
   readonly authorize: Authorize;
   readonly validate: Validate | undefined;
+  /** Outbox bounds, send-buffer cap and receipt cadence of every session. */
+  readonly delivery: {
+    readonly outboxCapacity: number;
+    readonly outboxBytes: number;
+    readonly maxBufferedAmount: number;
+    readonly receiptEvery: number;
+    readonly receiptDelayMs: number;
+  };
+  /** Acknowledgement record of every client data stream, shared like the receiver. */
+  readonly builder: ReceiptBuilder;
+  readonly resume: ResumeRegistry;
   clock(): number;
   event(e: Omit<SecurityEvent, 'time'>): void;
   acquireIdentity(identity: string): boolean;
@@ -97,6 +110,8 @@ function refuse(code: ErrorCode, message: string): ProtocolError {
   return new ProtocolError(code, message);
 }
 
+const NO_ROOMS: ReadonlySet<string> = new Set();
+
 // Timers must not outlive a process for a far expiry, nor overflow setTimeout's 2^31-1 ms.
 const MAX_TIMER = 0x7fff_ffff;
 
@@ -117,13 +132,17 @@ export class ServerSession extends SecureChannel {
   #holdsIdentitySlot = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #connBucket: TokenBucket;
-  readonly #rooms = new Set<string>();
+  #rooms = new Set<string>();
   #onRelease: (() => void) | undefined;
+  #resumeEntry: ResumeEntry | undefined;
 
   /** @internal use `SecureServer.accept` */
   constructor(core: ServerCore, transport: Transport, peer: SessionPeer, onRelease?: () => void) {
     super(transport, core.limits.maxMessageSize);
     this.#core = core;
+    this.maxBufferedAmount = core.delivery.maxBufferedAmount;
+    this.receiptEvery = core.delivery.receiptEvery;
+    this.receiptDelayMs = core.delivery.receiptDelayMs;
     this.#peer = peer;
     this.#onRelease = onRelease;
     const now = core.clock();
@@ -166,17 +185,19 @@ export class ServerSession extends SecureChannel {
 
   /** Rooms this session joined after an authorized Join. */
   get rooms(): ReadonlySet<string> {
-    return this.#rooms;
+    return this.state === 'closed' ? NO_ROOMS : this.#rooms;
   }
 
   /**
    * Pushes application data to this client, sealed in its session, from the server's identity (or
    * relaying a verified message `as` its original sender).
    *
-   * @throws {ProtocolError} `ERR_SESSION_CLOSED` when the session is not open.
+   * @throws {ProtocolError} `ERR_SESSION_CLOSED` when the session is not open; `ERR_OUTBOX_FULL`
+   *   when the client has not acknowledged enough (check `writable`, wait for `drain`).
    * @example
    * ```ts
-   * session.send('lobby', new TextEncoder().encode('welcome'))
+   * if (session.writable) session.send('lobby', new TextEncoder().encode('welcome'))
+   * else session.on('drain', retry)
    * ```
    */
   send(channel: string | null, payload: Uint8Array, options: { action?: string; as?: ChannelMessage } = {}): void {
@@ -194,6 +215,20 @@ export class ServerSession extends SecureChannel {
         data: payload,
       }),
     );
+  }
+
+  /**
+   * @internal Relays to this member, or closes it when it does not keep up ([POL-8.3]): a room is
+   * not held back for one slow consumer, and a silent skip would lose data without a trace.
+   */
+  relay(channel: string | null, payload: Uint8Array, options: { action?: string; as?: ChannelMessage }): boolean {
+    if (this.state !== 'open') return false;
+    if (!this.writable) {
+      this.fail(refuse('ERR_OUTBOX_FULL', 'the client does not acknowledge: outbox full'));
+      return false;
+    }
+    this.send(channel, payload, options);
+    return this.state === 'open';
   }
 
   protected onHandshakeMessage(bytes: Uint8Array): Promise<void> {
@@ -268,6 +303,22 @@ export class ServerSession extends SecureChannel {
     else if (entry.identity !== who.identity) throw refuse('ERR_UNAUTHENTICATED', 'key belongs to another identity');
     this.#roles = Object.freeze([...(who.roles ?? [])]);
 
+    // 11. resume ([HS-7.2]): the named session must be known and belong to this key and identity.
+    let resumed: ResumeEntry | undefined;
+    const rooms = new Set<string>();
+    if (b.resume !== null) {
+      resumed = core.resume.find(b.resume);
+      if (resumed === undefined || resumed.kid !== this.#keyId || resumed.identity !== who.identity) {
+        throw refuse('ERR_RESUME_REFUSED', 'no resumable session of this key under that id');
+      }
+      // [HS-7.3]: rooms carry over only while the current roles still allow them.
+      for (const room of resumed.rooms) {
+        if (await decide(core.authorize, { identity: who.identity, roles: this.#roles, action: 'join', channel: room })) rooms.add(room);
+      }
+      if (this.state !== 'handshake') return;
+      if (core.resume.find(b.resume) !== resumed) throw refuse('ERR_RESUME_REFUSED', 'the session was resumed concurrently');
+    }
+
     const welcomeBody = encodeWelcomeBody({
       session: th,
       time: after,
@@ -277,10 +328,38 @@ export class ServerSession extends SecureChannel {
     });
     const signature = core.key.sign(serverSignatureInput(th, welcomeBody));
     clearTimeout(this.#timer);
-    this.establish(th, new Sender(core.key, { clock: () => core.clock() }), core.receiver, clientKey.kid, 'server', after);
+    const clock = (): number => core.clock();
+    let delivery: DeliveryState;
+    let held: ResumeEntry;
+    if (resumed !== undefined) {
+      held = resumed;
+      const old = held.holder as ServerSession | undefined;
+      held.holder = this;
+      // A half-open predecessor hands over: it may not send on the stream any more.
+      old?.fail(refuse('ERR_SESSION_CLOSED', 'the session was resumed on another connection'));
+      delivery = held.delivery;
+      this.#rooms = rooms;
+      held.rooms = rooms;
+    } else {
+      delivery = new DeliveryState({
+        key: core.key,
+        peerKid: clientKey.kid,
+        builder: core.builder,
+        capacity: core.delivery.outboxCapacity,
+        maxBytes: core.delivery.outboxBytes,
+        clock,
+      });
+      held = { kid: this.#keyId!, identity: who.identity, delivery, rooms: this.#rooms, holder: this, ids: [], expiresAt: Infinity };
+    }
+    this.#resumeEntry = held;
+    this.establish(th, { key: core.key, delivery, receiver: core.receiver, resumed: b.resume !== null, clock }, 'server', after);
+    if (b.resume !== null) core.resume.resumedAs(held, b.resume, th);
+    else core.resume.live(th, held);
     this.#established = true;
     core.registered(this);
     this.rawSend(encodeSigned(MSG_WELCOME, welcomeBody, signature));
+    for (const room of this.#rooms) core.joined(this, room);
+    this.startDelivery();
     if (who.expiresAt !== undefined) {
       this.#timer = setTimeout(
         () => this.fail(refuse('ERR_CREDENTIAL_EXPIRED', 'credential expired')),
@@ -318,11 +397,12 @@ export class ServerSession extends SecureChannel {
     };
     if (m.op === OP_SEND && !this.#rooms.has(m.room)) return refused('ERR_NOT_JOINED');
     if (!(await decide(core.authorize, { identity, roles, action, channel: room }))) return refused('ERR_FORBIDDEN');
-    if (this.state !== 'open') return;
+    // After any other close the request still counts: it was accepted and will not be resent ([HS-7.6]).
+    if (this.authorityEnded) return;
     if (m.op === OP_JOIN || m.op === OP_LEAVE) {
       if (m.op === OP_JOIN) {
         this.#rooms.add(m.room);
-        core.joined(this, m.room);
+        if (this.state === 'open') core.joined(this, m.room);
       } else if (this.#rooms.delete(m.room)) {
         core.left(this, m.room);
       }
@@ -334,7 +414,7 @@ export class ServerSession extends SecureChannel {
       if (!(await decide(core.validate, { identity, roles, action, channel: room, payload: m.data }))) {
         return refused('ERR_PAYLOAD_INVALID');
       }
-      if (this.state !== 'open') return;
+      if (this.authorityEnded) return;
     }
     const message: ChannelMessage = {
       identity,
@@ -350,7 +430,7 @@ export class ServerSession extends SecureChannel {
     if (m.op === OP_SEND) {
       // [HS-8.3]: members only, never back to the sender, each copy sealed in its own session.
       for (const member of core.members(m.room)) {
-        if (member !== this && member.state === 'open') member.send(m.room, message.payload, { as: message });
+        if (member !== this) member.relay(m.room, message.payload, { as: message });
       }
     } else {
       this.#result(opened.seq, null);
@@ -390,9 +470,11 @@ export class ServerSession extends SecureChannel {
     clearTimeout(this.#timer);
     const core = this.#core;
     if (!this.#established && info.error !== undefined) this.#event('handshake', 'reject', info.error.code);
+    // The set itself stays: it is what a resume restores ([HS-7.3]).
     for (const room of this.#rooms) core.left(this, room);
-    this.#rooms.clear();
     if (this.#established) core.unregistered(this);
+    const entry = this.#resumeEntry;
+    if (entry !== undefined && entry.holder === this) core.resume.ended(entry);
     if (this.#holdsIdentitySlot) {
       this.#holdsIdentitySlot = false;
       core.releaseIdentity(this.#identity!);

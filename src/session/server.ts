@@ -23,6 +23,16 @@ import { Emitter, reportListenerError } from './emitter.js';
 import type { ChannelMessage, Transport } from './channel.js';
 import { DEFAULT_MAX_HANDSHAKE_SIZE } from './handshake.js';
 import { ServerSession, type Authenticate, type ServerCore, type SessionPeer } from './server-session.js';
+import { ReceiptBuilder } from '../delivery/builder.js';
+import { DEFAULT_MAX_BUFFERED_AMOUNT } from './channel.js';
+import {
+  DEFAULT_RECEIPT_DELAY_MS,
+  DEFAULT_RECEIPT_EVERY,
+  DEFAULT_SESSION_OUTBOX_BYTES,
+  DEFAULT_SESSION_OUTBOX_CAPACITY,
+  assertOutboxLimits,
+} from './delivery.js';
+import { DEFAULT_MAX_RESUMABLE, DEFAULT_RESUME_TTL_MS, ResumeRegistry } from './resume.js';
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -41,6 +51,23 @@ export interface ServerLimits {
   maxConnectionsPerIdentity?: number;
   /** Default 64. */
   maxConnectionsPerIp?: number;
+  /**
+   * Hard cap on a connection's send buffer (spec/policy.md §8): data pauses at half of it, and
+   * anything that would pass it closes the session with `ERR_BACKPRESSURE`. Default 1 MiB.
+   */
+  maxBufferedAmount?: number;
+  /** Unacknowledged envelopes per session, at most the client's replay window ([RCP-1.2]). Default 128. */
+  outboxCapacity?: number;
+  /** Bytes of unacknowledged envelopes per session. Default 1 MiB. */
+  outboxBytes?: number;
+  /** A receipt after this many accepted envelopes… Default 32. */
+  receiptEvery?: number;
+  /** …or this many ms after the first one not yet acknowledged. Default 20. */
+  receiptDelayMs?: number;
+  /** How long an ended session stays resumable (spec/handshake.md §7). Default 60,000 ms. */
+  resumeTtlMs?: number;
+  /** Most ended sessions kept resumable; the oldest is forgotten first. Default 10,000. */
+  maxResumable?: number;
 }
 
 export interface SecureServerOptions {
@@ -124,6 +151,7 @@ export class SecureServer extends Emitter<ServerEvents> {
   readonly #byKid = new Map<string, Set<ServerSession>>();
   readonly #unsubscribe: () => void;
   readonly #clock: () => number;
+  readonly #resume: ResumeRegistry;
   #closed = false;
 
   constructor(options: SecureServerOptions) {
@@ -171,8 +199,28 @@ export class SecureServer extends Emitter<ServerEvents> {
       throw new TypeError('"name" expected a non-empty string');
     }
 
+    const outboxCapacity = l.outboxCapacity ?? DEFAULT_SESSION_OUTBOX_CAPACITY;
+    const outboxBytes = l.outboxBytes ?? DEFAULT_SESSION_OUTBOX_BYTES;
+    assertOutboxLimits(outboxCapacity, outboxBytes, 'limits.');
+    const delivery = {
+      outboxCapacity,
+      outboxBytes,
+      maxBufferedAmount: assertPositive(l.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT, 'limits.maxBufferedAmount'),
+      receiptEvery: assertPositive(l.receiptEvery ?? DEFAULT_RECEIPT_EVERY, 'limits.receiptEvery', 1024),
+      receiptDelayMs: assertPositive(l.receiptDelayMs ?? DEFAULT_RECEIPT_DELAY_MS, 'limits.receiptDelayMs', 60_000),
+    };
+    const resumeTtlMs = assertPositive(l.resumeTtlMs ?? DEFAULT_RESUME_TTL_MS, 'limits.resumeTtlMs', 86_400_000);
+    const maxResumable = assertPositive(l.maxResumable ?? DEFAULT_MAX_RESUMABLE, 'limits.maxResumable');
+
     const clock = options.clock ?? Date.now;
     this.#clock = clock;
+    // One acknowledgement record for all client streams, like the one receiver ([RCP-5.3]); a
+    // stream's record lives as long as its session is resumable.
+    const builder = new ReceiptBuilder({ maxStreams: 2 ** 31 });
+    this.#resume = new ResumeRegistry(resumeTtlMs, maxResumable, clock, (entry) => {
+      const stream = entry.delivery.peerStream;
+      if (stream !== undefined) builder.forget(entry.delivery.peerKid, stream);
+    });
     this.keys = options.keys ?? new KeyRing();
     this.receiver =
       options.receiver ??
@@ -195,6 +243,9 @@ export class SecureServer extends Emitter<ServerEvents> {
       authenticate: options.authenticate,
       authorize: options.authorize,
       validate: options.validate,
+      delivery,
+      builder,
+      resume: this.#resume,
       clock,
       event: (e) => self.#event(e),
       acquireIdentity: (identity) => self.#perIdentity.acquire(identity),
@@ -235,9 +286,9 @@ export class SecureServer extends Emitter<ServerEvents> {
     });
   }
 
-  /** Server limits as announced in the hello, plus the handshake size cap. */
-  get limits(): Readonly<ServerCore['limits']> {
-    return this.#core.limits;
+  /** Server limits as announced in the hello, plus the handshake size cap and the send-buffer cap. */
+  get limits(): Readonly<ServerCore['limits'] & { maxBufferedAmount: number }> {
+    return { ...this.#core.limits, maxBufferedAmount: this.#core.delivery.maxBufferedAmount };
   }
 
   /** Open sessions (handshake completed or not). */
@@ -319,7 +370,8 @@ export class SecureServer extends Emitter<ServerEvents> {
 
   /**
    * Delivers `payload` to every member of `room` from the server (or relaying a verified message
-   * `as` its sender), each copy sealed in the member's session.
+   * `as` its sender), each copy sealed in the member's session. A member whose outbox is full is
+   * closed with `ERR_OUTBOX_FULL` (spec/policy.md [POL-8.3]) and resumes. Returns how many got it.
    *
    * @example
    * ```ts
@@ -330,8 +382,11 @@ export class SecureServer extends Emitter<ServerEvents> {
     let n = 0;
     for (const s of this.members(room)) {
       if (s === options.except || s.state !== 'open') continue;
-      s.send(room, payload, { ...(options.action !== undefined ? { action: options.action } : {}), ...(options.as !== undefined ? { as: options.as } : {}) });
-      n++;
+      const sent = s.relay(room, payload, {
+        ...(options.action !== undefined ? { action: options.action } : {}),
+        ...(options.as !== undefined ? { as: options.as } : {}),
+      });
+      if (sent) n++;
     }
     return n;
   }
@@ -341,6 +396,7 @@ export class SecureServer extends Emitter<ServerEvents> {
     this.#closed = true;
     this.#unsubscribe();
     for (const s of [...this.#sessions]) s.close(1000, 'server closed');
+    this.#resume.clear();
   }
 
   #bucket(identity: string): TokenBucket {

@@ -3,14 +3,23 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { WebSocket as WsSocket } from 'ws';
+import type * as Uws from 'uWebSockets.js';
 import type { SecureServer } from '../../src/index.js';
 import { attach } from '../../src/adapters/ws/index.js';
+import { attach as attachUws } from '../../src/adapters/uws/index.js';
 import type { TestCertificate } from './net-tls.js';
 
 export interface RunningAdapter {
   /** ws://127.0.0.1:port/path or wss://… */
   readonly url: string;
   readonly port: number;
+  /** Cuts every open connection abruptly at the server (no close frame): a network failure. */
+  cut(): void;
   close(): Promise<void>;
 }
 
@@ -40,6 +49,9 @@ export const wsAdapter: AdapterFactory = {
     return {
       url: `${tls === undefined ? 'ws' : 'wss'}://127.0.0.1:${port}${path}`,
       port,
+      cut: () => {
+        for (const ws of attached.wss.clients as Set<WsSocket>) ws.terminate();
+      },
       close: async () => {
         await attached.close();
         http.closeAllConnections();
@@ -49,5 +61,56 @@ export const wsAdapter: AdapterFactory = {
   },
 };
 
+const require = createRequire(import.meta.url);
+
+/**
+ * uWebSockets.js, asserting that it is the native binary: the package silently falls back to a
+ * JavaScript shim when the binary does not load (src/uws.js), and a test passing on the shim
+ * would prove nothing about the adapter users run.
+ */
+export function nativeUws(): typeof Uws {
+  const uws = require('uWebSockets.js') as typeof Uws;
+  const binary = join(dirname(require.resolve('uWebSockets.js')), '..', 'binaries', `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`);
+  if (require(binary) !== uws) throw new Error(`uWebSockets.js is not the native binary ${binary}: the JS fallback is loaded`);
+  return uws;
+}
+
+export const uwsAdapter: AdapterFactory = {
+  name: 'uws',
+  // uWS does not expose the TLS exporter, so the server cannot check channel binding.
+  channelBinding: false,
+  async start(secure, { tls, path = '/sealwire' }) {
+    const uws = nativeUws();
+    let dir: string | undefined;
+    let app: Uws.TemplatedApp;
+    if (tls === undefined) {
+      app = uws.App();
+    } else {
+      dir = mkdtempSync(join(tmpdir(), 'sealwire-uws-'));
+      writeFileSync(join(dir, 'cert.pem'), tls.cert);
+      writeFileSync(join(dir, 'key.pem'), tls.key);
+      app = uws.SSLApp({ cert_file_name: join(dir, 'cert.pem'), key_file_name: join(dir, 'key.pem') });
+    }
+    const attached = attachUws(secure, { app, path });
+    app.any('/*', (res) => void res.writeStatus('404 Not Found').end());
+    const listenSocket = await new Promise<Uws.us_listen_socket>((resolve, reject) => {
+      app.listen('127.0.0.1', 0, (ls) => (ls === false ? reject(new Error('uWS could not listen')) : resolve(ls)));
+    });
+    const port = uws.us_socket_local_port(listenSocket as unknown as Uws.us_socket);
+    return {
+      url: `${tls === undefined ? 'ws' : 'wss'}://127.0.0.1:${port}${path}`,
+      port,
+      cut: () => {
+        for (const s of attached.sessions) attached.socketOf(s)?.close();
+      },
+      close: async () => {
+        attached.close();
+        uws.us_listen_socket_close(listenSocket);
+        if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
 /** Every adapter the integration suite runs against. */
-export const ADAPTERS: AdapterFactory[] = [wsAdapter];
+export const ADAPTERS: AdapterFactory[] = [wsAdapter, uwsAdapter];

@@ -65,7 +65,7 @@ export function attach(secure: SecureServer, options: AttachOptions): AttachedWs
         ws.close(e.closeCode, e.code);
         return;
       }
-      bind(secure, ws, admission, readTlsExporter(req.socket));
+      bind(secure, ws, admission, readTlsExporter(req.socket), req.socket);
     };
     given.on('connection', onConnection);
     return {
@@ -97,7 +97,7 @@ export function attach(secure: SecureServer, options: AttachOptions): AttachedWs
     const exporter = readTlsExporter(req.socket);
     wss.handleUpgrade(req, socket, head, (ws) => {
       upgraded = true;
-      bind(secure, ws, admission, exporter);
+      bind(secure, ws, admission, exporter, socket);
     });
   };
   server!.on('upgrade', onUpgrade);
@@ -124,11 +124,13 @@ function pathname(url: string | undefined): string {
   return q === -1 ? (url ?? '/') : (url ?? '/').slice(0, q);
 }
 
-function bind(secure: SecureServer, ws: WebSocket, admission: Admission, tlsExporter: Uint8Array | undefined): ServerSession {
+function bind(secure: SecureServer, ws: WebSocket, admission: Admission, tlsExporter: Uint8Array | undefined, socket: Duplex): ServerSession {
   const session = secure.accept(
     {
       send: (bytes) => ws.send(bytes, { binary: true }),
       close: (code, reason) => ws.close(code, reason),
+      // spec/policy.md §8: ws queues in its sender and the socket; both count.
+      bufferedAmount: () => ws.bufferedAmount,
     },
     admission,
     tlsExporter === undefined ? {} : { tlsExporter },
@@ -146,6 +148,10 @@ function bind(secure: SecureServer, ws: WebSocket, admission: Admission, tlsExpo
     else session.fail(new ProtocolError('ERR_MALFORMED', 'invalid WebSocket frame'));
   });
   ws.on('close', (code: number, reason: Buffer) => session.transportClosed(code, reason.toString()));
+  // [POL-8.1]: the socket drained, so data paused by backpressure can go.
+  const onDrain = (): void => session.transportDrained();
+  socket.on('drain', onDrain);
+  void session.closed.then(() => socket.off('drain', onDrain));
   return session;
 }
 

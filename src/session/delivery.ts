@@ -1,0 +1,69 @@
+// What one end of a session keeps across reconnects (spec/handshake.md §7, spec/receipts.md §6):
+// its data stream and the outbox of envelopes the peer has not acknowledged, and the
+// acknowledgement record of the peer's data stream. A resumed session takes this over whole.
+import { ReceiptBuilder } from '../delivery/builder.js';
+import { Outbox } from '../delivery/outbox.js';
+import { Sender } from '../envelope/sender.js';
+import type { SigningKey } from '../keys/keys.js';
+
+/** Unacknowledged envelopes a session holds per direction. At most the peer's replay window ([RCP-1.2]). */
+export const DEFAULT_SESSION_OUTBOX_CAPACITY = 128;
+/** Bytes of unacknowledged envelopes a session holds per direction. */
+export const DEFAULT_SESSION_OUTBOX_BYTES = 1 << 20;
+/** A receipt goes out after this many accepted envelopes… */
+export const DEFAULT_RECEIPT_EVERY = 32;
+/** …or this long after the first one it does not yet cover. */
+export const DEFAULT_RECEIPT_DELAY_MS = 20;
+
+/** @internal Who is told about acknowledgements: the session currently owning the state. */
+export interface DeliveryOwner {
+  delivered(seqs: readonly number[]): void;
+  drained(): void;
+}
+
+/** @internal */
+export interface DeliveryStateOptions {
+  key: SigningKey;
+  peerKid: Uint8Array;
+  /** The acknowledgement record of peer streams; a server shares one across its sessions. */
+  builder: ReceiptBuilder;
+  capacity: number;
+  maxBytes: number;
+  clock: () => number;
+}
+
+/** @internal */
+export class DeliveryState {
+  readonly sender: Sender;
+  readonly outbox: Outbox;
+  readonly builder: ReceiptBuilder;
+  readonly peerKid: Uint8Array;
+  /** The peer's data stream, fixed by its first data envelope (or carried over by resume). */
+  peerStream: Uint8Array | undefined;
+  owner: DeliveryOwner | undefined;
+
+  constructor(o: DeliveryStateOptions) {
+    // [HS-6.7]: a fresh random data stream, seqs from 0 with no gap ([RCP-1.1]).
+    this.sender = new Sender(o.key, { clock: o.clock });
+    this.peerKid = o.peerKid.slice();
+    this.builder = o.builder;
+    this.outbox = new Outbox({
+      kid: o.key.kid,
+      stream: this.sender.stream,
+      receiver: o.peerKid,
+      capacity: o.capacity,
+      maxBytes: o.maxBytes,
+      onDelivered: (seqs) => this.owner?.delivered(seqs),
+      onDrain: () => this.owner?.drained(),
+    });
+  }
+}
+
+export function assertOutboxLimits(capacity: unknown, bytes: unknown, prefix: string): void {
+  if (typeof capacity !== 'number' || !Number.isSafeInteger(capacity) || capacity < 1 || capacity > 1024) {
+    throw new RangeError(`"${prefix}outboxCapacity" expected an integer from 1 to 1024, got ${String(capacity)}`);
+  }
+  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new RangeError(`"${prefix}outboxBytes" expected a positive integer, got ${String(bytes)}`);
+  }
+}
