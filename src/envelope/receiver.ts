@@ -10,7 +10,7 @@ import { checkFreshness, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_SKEW_MS, MAX_AGE
 import { MemoryReplayStore } from '../replay/memory.js';
 import type { ReplayRequest, ReplayStore, ReplayVerdict } from '../replay/store.js';
 import { SESSION_BINDING_LENGTH, type EnvelopeHeader } from '../wire/envelope.js';
-import { DEFAULT_MAX_ENVELOPE_SIZE, resolveEnvelope, signingInput, toOpened, type Opened, type OpenOptions, type Resolved } from './open.js';
+import { DEFAULT_MAX_ENVELOPE_SIZE, resolveEnvelope, signingInput, signingInputScratch, toOpened, type Opened, type OpenOptions, type Resolved } from './open.js';
 
 export interface ReceiverOptions {
   /** The trusted keys: a key ring, or one imported public key. */
@@ -329,9 +329,12 @@ export class Receiver {
 
   #startVerify(f: Front): boolean | Promise<boolean> {
     const { decoded, entry } = f.resolved;
-    const tbs = signingInput(f.resolved, f.aad, f.binding);
     const sig = decoded.signature;
-    if (this.#verify === undefined) return verifyStrict(entry.key.backend, entry.key.handle, tbs, sig);
+    if (this.#verify === undefined) {
+      // Synchronous backends finish before anything else runs: the reused buffer is safe here.
+      return verifyStrict(entry.key.backend, entry.key.handle, signingInputScratch(f.resolved, f.aad, f.binding), sig);
+    }
+    const tbs = signingInput(f.resolved, f.aad, f.binding);
     // Policy: the strict rule's byte checks stay here, so a plugged-in verifier cannot loosen them.
     if (sig.length !== 64 || !isCanonicalPoint(sig.subarray(0, 32)) || !isCanonicalScalar(sig.subarray(32, 64))) return false;
     const r = this.#verify(entry.key, tbs, sig.slice());

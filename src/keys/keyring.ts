@@ -132,7 +132,8 @@ export class KeyRing {
     assertBytes(kid, 'kid');
     assertSafeUint(ts, 'ts');
     let entry = this.#last;
-    if (entry === undefined || !sameKid(this.#lastKid, kid)) {
+    // Anything but a Uint8Array takes the map path, which refuses it as before.
+    if (entry === undefined || !(kid instanceof Uint8Array) || !sameKid(this.#lastKid, kid)) {
       entry = this.#entries.get(toHex(kid));
       if (entry === undefined) throw new ProtocolError('ERR_UNKNOWN_KEY', 'unknown key id');
       this.#last = entry;
