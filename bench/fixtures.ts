@@ -51,7 +51,7 @@ export function makeKeys(): Keys {
   const signer: Record<string, SigningKey> = {};
   const key: Record<string, PublicKey> = {};
   const ring: Record<string, KeyRing> = {};
-  let publicKey = new Uint8Array(0);
+  let publicKey: Uint8Array = new Uint8Array(0);
   for (const name of backends) {
     const backend: Ed25519Backend = getBackend(name);
     signer[name] = importSigningKey(SECRET, { backend });
