@@ -4,9 +4,9 @@
 // The seed is stored, not a non-extractable CryptoKey: sealwire's SigningKey signs synchronously
 // and WebCrypto only signs asynchronously. The CSP (no inline script, Trusted Types) is what keeps
 // other script away from it; see examples/chat/README.md.
-import { getPublicKey, utils } from '@noble/ed25519';
+import { utils } from '@noble/ed25519';
 import { equalBytes } from '../../../src/bytes.js';
-import { importSigningKey, type SigningKey } from '../../../src/keys/keys.js';
+import { importSigningKey, publicKeyOf, type SigningKey } from '../../../src/keys/keys.js';
 
 export type KeySource = 'webcrypto' | 'noble';
 
@@ -49,7 +49,7 @@ async function webCryptoSeed(): Promise<Uint8Array | undefined> {
     // RFC 8410: the PKCS#8 of an Ed25519 key ends with the 32-byte seed (OCTET STRING in OCTET STRING).
     const seed = pkcs8.slice(pkcs8.length - 32);
     // Policy: use it only if it really is that key pair's seed.
-    return pkcs8.length === 48 && equalBytes(getPublicKey(seed), raw) ? seed : undefined;
+    return pkcs8.length === 48 && equalBytes(publicKeyOf(seed), raw) ? seed : undefined;
   } catch {
     return undefined;
   }

@@ -86,7 +86,7 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   const port = await listen(http, options.port ?? DEFAULT_PORT, host);
   const scheme = tls ? 'https' : 'http';
   const wsScheme = tls ? 'wss' : 'ws';
-  const hosts = [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`];
+  const hosts = [`localhost:${port}`, `127.0.0.1:${port}`];
   const origins = hosts.map((h) => `${scheme}://${h}`);
   const wsUrlFor = (hostHeader: string | undefined): string =>
     `${wsScheme}://${hostHeader !== undefined && hosts.includes(hostHeader) ? hostHeader : hosts[0]}${WS_PATH}`;

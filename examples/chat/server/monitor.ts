@@ -49,6 +49,8 @@ export class Monitor {
     size: 0,
   };
   readonly #recent: PanelEvent[] = [];
+  /** Codes already reported by a reject event, per open session id. */
+  readonly #reported = new Map<string, Set<string>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   readonly #unsubscribe: () => void;
@@ -85,9 +87,22 @@ export class Monitor {
       this.#count(this.#accepted, e.type);
       if (e.type === 'handshake') this.#logger.log('info', 'connect', who);
     } else if (e.outcome === 'reject') {
+      if (e.session !== undefined && e.code !== undefined) {
+        let set = this.#reported.get(e.session);
+        if (set === undefined) this.#reported.set(e.session, (set = new Set()));
+        set.add(e.code);
+      }
       this.#reject({ type: e.type, code: e.code ?? 'ERR_INTERNAL', identity: e.identity ?? null, channel: e.channel ?? null, time: e.time });
       this.#logger.log('warn', 'reject', { type: e.type, code: e.code, channel: e.channel, ...who });
     } else {
+      const reported = e.session === undefined ? undefined : this.#reported.get(e.session);
+      if (e.session !== undefined) this.#reported.delete(e.session);
+      // Some refusals of an open session reach us only as its close (sealwire emits no message
+      // reject for a frame the WebSocket refused as too large): count them once, here.
+      if (e.session !== undefined && e.code !== undefined && reported?.has(e.code) !== true) {
+        this.#reject({ type: 'close', code: e.code, identity: e.identity ?? null, channel: null, time: e.time });
+        this.#logger.log('warn', 'reject', { type: 'close', code: e.code, ...who });
+      }
       this.#logger.log('info', 'disconnect', { code: e.code, closeCode: e.closeCode, ...who });
     }
     this.#changed();

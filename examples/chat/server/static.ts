@@ -69,6 +69,10 @@ export function securityHeaders(connectSrc: readonly string[]): Record<string, s
 
 export function serveStatic(assets: Assets, req: IncomingMessage, res: ServerResponse): void {
   const path = (req.url ?? '/').split('?')[0]!;
+  if (path === '/favicon.ico') {
+    res.writeHead(204).end();
+    return;
+  }
   const file = req.method === 'GET' || req.method === 'HEAD' ? assets.files.get(path) : undefined;
   if (file === undefined) {
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found');
