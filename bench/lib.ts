@@ -13,15 +13,17 @@ export interface Profile {
   readonly sizes: readonly number[];
 }
 
+// Short timed slices and many rounds: on a shared machine, load changes over seconds, so the two
+// sides of a ratio are best measured close together, many times.
 export const FULL: Profile = {
   quick: false,
-  time: 300,
-  warmup: 60,
-  rounds: 5,
+  time: 100,
+  warmup: 20,
+  rounds: 9,
   sizes: [32, 128, 512, 2048, 8192, 32768, 65536],
 };
 
-export const QUICK: Profile = { quick: true, time: 100, warmup: 20, rounds: 3, sizes: [32, 1024] };
+export const QUICK: Profile = { quick: true, time: 40, warmup: 10, rounds: 3, sizes: [32, 1024] };
 
 export interface Task {
   readonly name: string;
@@ -44,10 +46,20 @@ export function median(xs: readonly number[]): number {
 }
 
 /** Runs every task `rounds` times (rotating the order) and returns ops/s per round. */
-export async function measure(profile: Profile, tasks: readonly Task[]): Promise<Map<string, Sampled>> {
+export async function measure(
+  profile: Profile,
+  tasks: readonly Task[],
+  /** Minimum calls per task and round; lower it for tasks whose one call is long (batches). */
+  iterations = 16,
+): Promise<Map<string, Sampled>> {
   const hz = new Map<string, number[]>(tasks.map((t) => [t.name, []]));
   for (let r = 0; r < profile.rounds; r++) {
-    const bench = new Bench({ time: profile.time, warmupTime: profile.warmup, iterations: 16 });
+    const bench = new Bench({
+      time: profile.time,
+      warmupTime: profile.warmup,
+      iterations,
+      warmupIterations: Math.min(iterations, 16),
+    });
     for (let i = 0; i < tasks.length; i++) {
       const t = tasks[(i + r) % tasks.length]!;
       bench.add(t.name, t.fn);

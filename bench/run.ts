@@ -1,7 +1,7 @@
 // `npm run bench` (full, writes bench/RESULTS.md) and `npm run bench:quick` (prints only).
 // `--only=verify,codec` runs some suites; `--write` makes a quick run write RESULTS.md too.
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { makeKeys } from './fixtures.js';
 import { FULL, QUICK, fmtRatio, met, table, type Profile, type SuiteReport, type Target } from './lib.js';
 import { codecSuite } from './suites/codec.js';
@@ -32,6 +32,7 @@ const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const write = !profile.quick || args.includes('--write');
 
 const started = Date.now();
+const loadBefore = loadavg()[0]!;
 const keys = makeKeys();
 const reports: SuiteReport[] = [];
 for (const [name, suite] of Object.entries(SUITES)) {
@@ -42,6 +43,7 @@ for (const [name, suite] of Object.entries(SUITES)) {
   process.stderr.write(`[bench] ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 const seconds = (Date.now() - started) / 1000;
+const loadAfter = loadavg()[0]!;
 
 const targets: Target[] = reports.flatMap((r) => r.targets);
 const cpu = cpus();
@@ -54,7 +56,7 @@ const lines = [
   `- Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${process.platform}/${process.arch}`,
   `- Node ${process.version}; backends: ${keys.backends.join(', ')}`,
   `- Profile: ${profile.quick ? 'quick' : 'full'}; ${profile.rounds} rounds × ${profile.time} ms per task (after ${profile.warmup} ms warm-up), task order rotated each round; every figure is the median over rounds, every ratio the median of per-round ratios; run took ${seconds.toFixed(0)} s`,
-  '- The machine is shared: other processes may have run at the same time. Ratios are robust to that (both sides measured in the same round); absolute rates are not.',
+  `- The machine is shared: other processes may have run at the same time (1-minute load average ${loadBefore.toFixed(2)} at the start, ${loadAfter.toFixed(2)} at the end, on ${cpu.length} cores). Ratios are robust to that (both sides measured in the same round); absolute rates are not, and the pool's ratio needs idle cores.`,
   '',
   '## Targets',
   '',

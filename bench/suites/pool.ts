@@ -9,7 +9,8 @@ import { makeFixture, type Keys } from '../fixtures.js';
 import { consume, fmtHz, fmtRatio, measure, ratio, table, type Profile, type SuiteReport, type Target } from '../lib.js';
 import { CTX, RECEIVER_OPTS, receiverLoop, sealRun } from './replay.js';
 
-const BURST = 256;
+// Deep enough that the workers rarely wait for the main thread between bursts, as under steady load.
+const BURST = 1024;
 
 export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteReport> {
   const rows: string[][] = [];
@@ -67,7 +68,7 @@ export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteRepo
           consume(await Promise.all(ps));
         },
       },
-    ]);
+    ], 2);
     await pool.close();
     const raw = ratio(r, 'pool verify', 'one thread verifyStrict');
     const rcv = ratio(r, 'receiver open + pool', 'receiver openSync');

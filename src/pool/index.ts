@@ -139,7 +139,8 @@ export class VerifyPool {
       return Promise.reject(new Error('verification pool queue is full'));
     }
     return new Promise<boolean>((resolve, reject) => {
-      this.#queue.push({ key: key.bytes.slice(), message: message.slice(), signature: signature.slice(), resolve, reject });
+      // key.bytes is the PublicKey's own copy, made at import; the caller's buffers are copied.
+      this.#queue.push({ key: key.bytes, message: message.slice(), signature: signature.slice(), resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         queueMicrotask(() => this.#pump());
