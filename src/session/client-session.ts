@@ -137,6 +137,7 @@ export class ClientSession extends SecureChannel {
       if (!(from instanceof ClientSession)) throw new TypeError('"resumeFrom" expected a ClientSession');
       if (from.sessionIdBytes === undefined) throw new RangeError('"resumeFrom" never completed its handshake: there is nothing to resume');
       if (from.#handedOver) throw new RangeError('"resumeFrom" was already resumed');
+      if (!equalBytes(from.#opts.key.kid, key.kid)) throw new RangeError('"resumeFrom" belongs to another key: only its key can resume it');
     }
     if (options.receiver !== undefined && !(options.receiver instanceof Receiver)) throw new TypeError('"receiver" expected a Receiver');
     assertOutboxLimits(options.outboxCapacity ?? DEFAULT_SESSION_OUTBOX_CAPACITY, options.outboxBytes ?? DEFAULT_SESSION_OUTBOX_BYTES, '');
