@@ -1,7 +1,7 @@
 // The chat example in a real browser: headless Chromium (Debian's /usr/bin/chromium through
 // playwright-core) logs in four users against a chat server started here on 127.0.0.1 with its
 // bots, exchanges messages, checks the private room, an XSS payload, the security panel, and
-// saves a screenshot to test-artifacts/chat.png.
+// saves a screenshot to test-artifacts/chat.png (chat-uws.png for the uWebSockets.js adapter).
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +19,8 @@ if (skip) console.warn(`chat-browser.test.ts skipped: ${CHROMIUM} not found (apt
 
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
 
-describe.skipIf(skip)('the chat in headless Chromium', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sealwire-chat-browser-'));
+for (const adapter of ['ws', 'uws'] as const) describe.skipIf(skip)(`the chat in headless Chromium (${adapter} adapter)`, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), `sealwire-chat-browser-${adapter}-`));
   let chat: ChatServer;
   let browser: Browser;
   let url: string;
@@ -31,7 +31,7 @@ describe.skipIf(skip)('the chat in headless Chromium', () => {
 
   beforeAll(async () => {
     const { chromium } = await import('playwright-core');
-    chat = await startChat({ port: 0, dataDir, logSink: () => {} });
+    chat = await startChat({ port: 0, adapter, dataDir, logSink: () => {} });
     url = chat.url.replace('localhost', '127.0.0.1');
     const target = { url, ca: chat.ca };
     const greeter = startGreeter(target);
@@ -80,7 +80,7 @@ describe.skipIf(skip)('the chat in headless Chromium', () => {
 
   async function waitForText(page: Page, from: string, text: string): Promise<void> {
     await page.waitForFunction(
-      ([f, t]) => [...document.querySelectorAll(`#messages .msg[data-from="${f}"] .text`)].some((e) => e.textContent === t),
+      ([f, t]) => Array.from(document.querySelectorAll(`#messages .msg[data-from="${f}"] .text`)).some((e) => e.textContent === t),
       [from, text] as const,
       { timeout: 5000 },
     );
@@ -171,7 +171,7 @@ describe.skipIf(skip)('the chat in headless Chromium', () => {
     await waitForText(pages.get('alice')!, 'ada', 'welcome to the signed side');
     await ada.waitForTimeout(400); // the panel's next push (every 250 ms at most)
     mkdirSync(ARTIFACTS, { recursive: true });
-    await ada.screenshot({ path: new URL('chat.png', ARTIFACTS).pathname });
+    await ada.screenshot({ path: new URL(adapter === 'ws' ? 'chat.png' : `chat-${adapter}.png`, ARTIFACTS).pathname });
     expect(pageErrors).toEqual([]);
   });
 });

@@ -84,6 +84,7 @@ export function openSession(
     serverKey,
     credential: extra.token ?? credentials.login.token,
     origin: extra.origin ?? origin(target),
+    channelBinding: credentials.login.channelBinding,
     ...(target.ca !== undefined ? { wsOptions: { ca: target.ca } } : {}),
   });
 }

@@ -15,6 +15,7 @@ import { createLogger, Pseudonymizer, type LogSink } from './logger.js';
 import { DEFAULT_TOKEN_TTL_SEC, TOKEN_AUDIENCE, TOKEN_ISSUER, loginHandler } from './login.js';
 import { Monitor } from './monitor.js';
 import { ROOMS, authorize, validate } from './rooms.js';
+import { startUwsTransport } from './uws.js';
 import { buildAssets, securityHeaders, serveStatic } from './static.js';
 import { DEMO_USERS } from './users.js';
 
@@ -34,6 +35,8 @@ export interface ChatOptions {
   /** Where the certificate is kept. Default examples/chat/.data. */
   dataDir?: string;
   adapter?: AdapterName;
+  /** With `uws`: its own port for the WebSocket (the page stays on `port`). Default port + 1, or any free port when `port` is 0. */
+  wsPort?: number;
   /** Receives one JSON line per record. Default stdout. */
   logSink?: LogSink;
   tokenTtlSec?: number;
@@ -70,7 +73,6 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   const adapter = options.adapter ?? 'ws';
   if (!tls && !LOOPBACK.has(host)) throw new RangeError('plain HTTP/WS is only allowed on a loopback address: use TLS');
   if (adapter !== 'ws' && adapter !== 'uws') throw new RangeError(`"adapter" expected 'ws' or 'uws', got ${String(adapter)}`);
-  if (adapter === 'uws') throw new RangeError('the uWebSockets.js adapter (src/adapters/uws) is not available yet: use --adapter ws');
 
   const certificate = tls ? loadOrCreateCertificate(options.dataDir ?? DEFAULT_DATA_DIR) : undefined;
   const assets = await buildAssets();
@@ -86,10 +88,8 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   const port = await listen(http, options.port ?? DEFAULT_PORT, host);
   const scheme = tls ? 'https' : 'http';
   const wsScheme = tls ? 'wss' : 'ws';
-  const hosts = [`localhost:${port}`, `127.0.0.1:${port}`];
-  const origins = hosts.map((h) => `${scheme}://${h}`);
-  const wsUrlFor = (hostHeader: string | undefined): string =>
-    `${wsScheme}://${hostHeader !== undefined && hosts.includes(hostHeader) ? hostHeader : hosts[0]}${WS_PATH}`;
+  const hostnames = ['localhost', '127.0.0.1'];
+  const origins = hostnames.map((h) => `${scheme}://${h}:${port}`);
 
   const secure = new SecureServer({
     key: importSigningKey(serverPair.secretKey),
@@ -104,15 +104,35 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   });
   const monitor = new Monitor(secure, logger, pseudonyms);
   const chat = attachChat(secure);
-  const attached = attach(secure, { server: http, path: WS_PATH });
-
-  const headers = securityHeaders(hosts.map((h) => `${wsScheme}://${h}`));
+  let wsPort = port;
+  let closeTransport: () => Promise<void>;
+  if (adapter === 'ws') {
+    const attached = attach(secure, { server: http, path: WS_PATH });
+    closeTransport = () => attached.close();
+  } else {
+    try {
+      const uws = await startUwsTransport(secure, { host, port: options.wsPort ?? (port === 0 ? 0 : port + 1), path: WS_PATH, certificate });
+      wsPort = uws.port;
+      closeTransport = async () => uws.close();
+    } catch (err) {
+      http.close();
+      throw err;
+    }
+  }
+  // The WebSocket URL on the host name the page was loaded from (its Host header), so the CSP's
+  // connect-src and the origin check line up.
+  const wsUrlFor = (hostHeader: string | undefined): string => {
+    const name = hostHeader?.replace(/:\d+$/, '');
+    return `${wsScheme}://${name !== undefined && hostnames.includes(name) ? name : hostnames[0]}:${wsPort}${WS_PATH}`;
+  };
+  const headers = securityHeaders(hostnames.map((h) => `${wsScheme}://${h}:${wsPort}`));
   const login = loginHandler({
     users: DEMO_USERS,
     issuerKey: issuer.privateKey,
     serverPublicKey: serverPair.publicKey,
     origins: () => origins,
     wsUrl: wsUrlFor,
+    channelBinding: tls && adapter === 'ws',
     rooms: ROOMS,
     monitor,
     tokenTtlSec: options.tokenTtlSec ?? DEFAULT_TOKEN_TTL_SEC,
@@ -143,7 +163,7 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
       closing ??= (async () => {
         monitor.stop();
         chat.stop();
-        await attached.close();
+        await closeTransport();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
       })();

@@ -14,6 +14,9 @@ export interface Certificate {
   readonly fingerprint: string;
   /** True when this start created it. */
   readonly created: boolean;
+  /** The files (uWebSockets.js's SSLApp reads them by name). */
+  readonly certPath: string;
+  readonly keyPath: string;
 }
 
 const VALID_DAYS = 90;
@@ -116,5 +119,5 @@ export function loadOrCreateCertificate(dir: string, now = Date.now()): Certific
     writeFileSync(certPath, pair.cert);
     created = true;
   }
-  return { ...pair, fingerprint: new X509Certificate(pair.cert).fingerprint256, created };
+  return { ...pair, fingerprint: new X509Certificate(pair.cert).fingerprint256, created, certPath, keyPath };
 }

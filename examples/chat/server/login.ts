@@ -27,6 +27,7 @@ export interface LoginOptions {
   origins: () => readonly string[];
   /** The WebSocket URL for the Host the page was loaded from. */
   wsUrl: (hostHeader: string | undefined) => string;
+  channelBinding: boolean;
   rooms: readonly RoomInfo[];
   monitor: Monitor;
   tokenTtlSec?: number;
@@ -140,6 +141,7 @@ export function loginHandler(options: LoginOptions): (req: IncomingMessage, res:
         roles: [...user.roles],
         serverKey: Buffer.from(options.serverPublicKey).toString('base64url'),
         wsUrl: options.wsUrl(req.headers.host),
+        channelBinding: options.channelBinding,
         rooms: options.rooms.map(({ name, kind, description }) => ({ name, kind, description })),
       };
       monitor.login('accept', username, peer);

@@ -1,6 +1,7 @@
 // `npm start`: the secure chat on this machine, with its bots. Flags:
 //   --adapter ws|uws   WebSocket server (default ws)
 //   --port N           default 8443 (0: any free port)
+//   --ws-port N        uws only: the WebSocket port (default port + 1)
 //   --plain            HTTP + WS instead of HTTPS + WSS (loopback only)
 //   --no-bots          do not start greeter, modbot and mallory
 //   --data-dir DIR     where the certificate is kept (default examples/chat/.data)
@@ -14,6 +15,7 @@ const { values } = parseArgs({
   options: {
     adapter: { type: 'string', default: 'ws' },
     port: { type: 'string', default: String(DEFAULT_PORT) },
+    'ws-port': { type: 'string' },
     plain: { type: 'boolean', default: false },
     'no-bots': { type: 'boolean', default: false },
     'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
@@ -21,21 +23,32 @@ const { values } = parseArgs({
 });
 
 const say = (line = ''): void => void process.stderr.write(`${line}\n`);
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  say(`--port expected 0–65535, got ${values.port}`);
+function portFlag(name: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) {
+    say(`--${name} expected 0–65535, got ${value}`);
+    process.exit(2);
+  }
+  return n;
+}
+const port = portFlag('port', values.port);
+const wsPort = values['ws-port'] === undefined ? undefined : portFlag('ws-port', values['ws-port']);
+if (values.adapter !== 'ws' && values.adapter !== 'uws') {
+  say(`--adapter expected ws or uws, got ${values.adapter}`);
   process.exit(2);
 }
 
 const chat = await startChat({
   adapter: values.adapter as AdapterName,
   port,
+  ...(wsPort !== undefined ? { wsPort } : {}),
   tls: !values.plain,
   dataDir: values['data-dir'],
 });
 
 say();
-say(`  sealwire chat (${chat.adapter} adapter) is running:  ${chat.url}`);
+say(`  sealwire chat is running:  ${chat.url}`);
+say(`  sessions: ${chat.wsUrl} (${chat.adapter === 'ws' ? 'ws' : 'uWebSockets.js'} adapter)`);
 if (chat.certificate !== undefined) {
   say(`  TLS: self-signed certificate ${chat.certificate.created ? 'created' : 'reused'} in ${values['data-dir']}`);
   say(`       SHA-256 ${chat.certificate.fingerprint}`);

@@ -40,6 +40,11 @@ export interface LoginResponse {
   readonly serverKey: string;
   /** Where the sealwire session runs (wss://… or ws://…). */
   readonly wsUrl: string;
+  /**
+   * Whether that endpoint checks RFC 9266 channel binding: the ws adapter reads Node's TLS
+   * exporter, uWebSockets.js cannot. Node clients bind only when it does (browsers never can).
+   */
+  readonly channelBinding: boolean;
   readonly rooms: readonly RoomInfo[];
 }
 
