@@ -3,7 +3,8 @@
 // can be checked by conformance/run.ts; this one drives the TypeScript library on either backend.
 import { createInterface } from 'node:readline';
 import { ProtocolError } from '../src/errors.js';
-import { fromHex, toHex } from '../src/bytes.js';
+import { toHex } from '../src/bytes.js';
+import { RequestError, hex, optBool, optHex, optString, optUint, uint, type Answer, type Request } from './lib/fields.js';
 import { getBackend } from '../src/crypto/select.js';
 import { verifyStrict } from '../src/crypto/ed25519.js';
 import type { Ed25519Backend } from '../src/crypto/backend.js';
@@ -13,13 +14,7 @@ import { seal } from '../src/envelope/seal.js';
 import { open, type Opened, type OpenOptions } from '../src/envelope/open.js';
 import { ALG_ED25519, ALG_EDDSA, externalAad } from '../src/wire/envelope.js';
 import { Receiver, type ReceiverOptions } from '../src/envelope/receiver.js';
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type Request = { [k: string]: Json };
-type Answer = { [k: string]: Json };
-
-/** A request the driver cannot act on: answered with `{"ok":false,"error":...}`, never a crash. */
-class RequestError extends Error {}
+import { handshakeClient, handshakeServer } from './lib/handshake-ops.js';
 
 function parseArgs(argv: string[]): { backend: string } {
   let backend = 'node';
@@ -30,45 +25,6 @@ function parseArgs(argv: string[]): { backend: string } {
     else throw new Error(`unknown argument: ${a}`);
   }
   return { backend };
-}
-
-// --- field readers: every hostile field becomes a RequestError naming it --------------------------
-
-function hex(req: Request, name: string): Uint8Array {
-  const v = req[name];
-  if (typeof v !== 'string') throw new RequestError(`"${name}" expected a hex string`);
-  if (v.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(v)) throw new RequestError(`"${name}" is not valid hex`);
-  return fromHex(v);
-}
-
-function optHex(req: Request, name: string): Uint8Array | undefined {
-  return req[name] === undefined || req[name] === null ? undefined : hex(req, name);
-}
-
-function uint(req: Request, name: string): number {
-  const v = req[name];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new RequestError(`"${name}" expected a non-negative safe integer`);
-  }
-  return v;
-}
-
-function optUint(req: Request, name: string): number | undefined {
-  return req[name] === undefined || req[name] === null ? undefined : uint(req, name);
-}
-
-function optBool(req: Request, name: string): boolean | undefined {
-  const v = req[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw new RequestError(`"${name}" expected a boolean`);
-  return v;
-}
-
-function optString(req: Request, name: string): string | undefined {
-  const v = req[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new RequestError(`"${name}" expected a string`);
-  return v;
 }
 
 function openedAnswer(o: Opened): Answer {
@@ -110,7 +66,7 @@ export class Driver {
     this.backend = getBackend(backendName);
   }
 
-  handle(line: string): Answer {
+  async handle(line: string): Promise<Answer> {
     let req: unknown;
     try {
       req = JSON.parse(line);
@@ -122,7 +78,7 @@ export class Driver {
     }
     const r = req as Request;
     try {
-      return this.dispatch(r);
+      return await this.dispatch(r);
     } catch (err) {
       if (err instanceof RequestError || err instanceof TypeError || err instanceof RangeError) {
         return { ok: false, error: err.message };
@@ -132,8 +88,12 @@ export class Driver {
     }
   }
 
-  dispatch(req: Request): Answer {
+  dispatch(req: Request): Answer | Promise<Answer> {
     switch (req['op']) {
+      case 'handshake.server':
+        return handshakeServer(req, this.backend);
+      case 'handshake.client':
+        return handshakeClient(req, this.backend);
       case 'ed25519.verify':
         return this.verify(req);
       case 'seal':
@@ -345,7 +305,7 @@ async function main(): Promise<void> {
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const line of rl) {
     if (line.trim() === '') continue;
-    const answer = driver.handle(line);
+    const answer = await driver.handle(line);
     if (!process.stdout.write(JSON.stringify(answer) + '\n')) {
       await new Promise((resolve) => process.stdout.once('drain', resolve));
     }

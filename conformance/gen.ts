@@ -7,6 +7,7 @@ import { checkConsistency } from './lib/format.js';
 import * as ed25519 from './gen/ed25519.js';
 import * as envelope from './gen/envelope-vectors.js';
 import * as transcripts from './gen/transcripts.js';
+import * as handshake from './gen/handshake.js';
 import { SCHEMAS } from './gen/schemas.js';
 
 export const VECTOR_DIR = fileURLToPath(new URL('./vectors/', import.meta.url));
@@ -26,6 +27,8 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'keys_validity.json': transcripts.keyValidity,
   'replay_window.json': transcripts.replayWindow,
   'replay_freshness.json': transcripts.freshness,
+  'handshake.json': handshake.handshake,
+  'session_binding.json': handshake.sessionBinding,
 };
 
 export function serialize(file: VectorFile): string {

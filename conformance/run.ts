@@ -7,6 +7,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type {
   Ed25519VerifyGroup,
+  HandshakeGroup,
+  HandshakeTest,
   OpenGroup,
   OpenTest,
   SealGroup,
@@ -113,6 +115,63 @@ function pick<T extends object>(o: T, keys: (keyof T)[]): Record<string, unknown
 
 type Check = (d: DriverProcess) => Promise<string | undefined>;
 
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * A handshake vector: the client answers the hello (and the Welcome), the server answers the
+ * ClientAuth, each with exact bytes; the tested side's verdict is the vector's.
+ */
+async function checkHandshake(d: DriverProcess, t: HandshakeTest): Promise<string | undefined> {
+  if (t.side !== 'server') {
+    const a = await d.request({
+      op: 'handshake.client',
+      clientSeed: t.clientSeed,
+      clientNonce: t.clientNonce,
+      clientTime: t.clientTime,
+      serverKey: t.serverKey,
+      origin: t.origin,
+      exporter: t.exporter,
+      credential: t.credential,
+      hello: t.hello,
+      welcome: t.welcome,
+    });
+    const bad = outcome(a, t.result, t.code);
+    if (bad) return `client: ${bad}`;
+    if (a['clientAuth'] !== undefined && !same(a['clientAuth'], t.clientAuth)) {
+      return `client: clientAuth: expected ${t.clientAuth.slice(0, 64)}…, got ${String(a['clientAuth']).slice(0, 64)}…`;
+    }
+    if (t.result === 'valid') {
+      if (a['clientAuth'] === undefined) return 'client: no clientAuth in the answer';
+      const f = fields(a, { sessionId: t.sessionId, identity: t.identity, expires: t.expires });
+      if (f) return `client: ${f}`;
+      if (!sameJson(a['roles'], t.roles)) return `client: roles: expected ${JSON.stringify(t.roles)}, got ${JSON.stringify(a['roles'] ?? null)}`;
+    }
+  }
+  if (t.side !== 'client') {
+    const s = t.server;
+    const a = await d.request({
+      op: 'handshake.server',
+      serverSeed: t.serverSeed,
+      serverNonce: t.serverNonce,
+      serverTime: t.serverTime,
+      limits: t.limits,
+      exporter: s.exporter !== undefined ? s.exporter : t.exporter,
+      ...pick(s, ['requireChannelBinding', 'peerOrigin', 'origins', 'accounts', 'keys', 'revoked']),
+      clientAuth: t.clientAuth,
+    });
+    if (a['hello'] !== undefined && !same(a['hello'], t.hello)) return `server: hello: expected ${t.hello.slice(0, 64)}…, got ${String(a['hello']).slice(0, 64)}…`;
+    const bad = outcome(a, t.result, t.code);
+    if (bad) return `server: ${bad}`;
+    if (t.result === 'valid') {
+      if (a['hello'] === undefined) return 'server: no hello in the answer';
+      const f = fields(a, { welcome: t.welcome, sessionId: t.sessionId, identity: t.identity });
+      if (f) return `server: ${f}`;
+      if (!sameJson(a['roles'], t.roles)) return `server: roles: expected ${JSON.stringify(t.roles)}, got ${JSON.stringify(a['roles'] ?? null)}`;
+    }
+  }
+  return undefined;
+}
+
 function checksFor(file: VectorFile): { test: TestBase; check: Check }[] {
   const out: { test: TestBase; check: Check }[] = [];
   for (const group of file.testGroups) {
@@ -191,6 +250,11 @@ function checksFor(file: VectorFile): { test: TestBase; check: Check }[] {
             },
           });
         }
+        break;
+      }
+      case 'Handshake': {
+        const g = group as HandshakeGroup;
+        for (const t of g.tests) out.push({ test: t, check: (d) => checkHandshake(d, t) });
         break;
       }
       default:

@@ -75,6 +75,11 @@ describe('driver: hostile requests get an error line, never a crash', () => {
       { op: 'reset', keys: [] },
       { op: 'open', publicKey: '00'.repeat(32), envelope: 'd2', maxEnvelopeSize: 'big' },
       { op: 'open', publicKey: '01' + '00'.repeat(31), envelope: 'd2' },
+      { op: 'handshake.server' },
+      { op: 'handshake.server', serverSeed: '01'.repeat(32), serverNonce: '11'.repeat(31), serverTime: 0, limits: {}, clientAuth: '' },
+      { op: 'handshake.server', serverSeed: '01'.repeat(32), serverNonce: '11'.repeat(32), serverTime: 0, limits: { maxSkewMs: 1, maxMessageSize: 1, window: 1, handshakeTimeoutMs: 1 }, clientAuth: '', accounts: 'x' },
+      { op: 'handshake.client', clientSeed: '02'.repeat(32), clientNonce: '22'.repeat(32), clientTime: 0, serverKey: '00'.repeat(32), hello: 'zz' },
+      { op: 'handshake.client', clientSeed: '02'.repeat(32), clientNonce: '22'.repeat(32), clientTime: -1, serverKey: '00'.repeat(32), hello: '' },
     ];
     const raw = hostile.map((h) => (typeof h === 'string' ? h : JSON.stringify(h))).join('\n') + '\n{"op":"info"}\n';
     const r = spawnSync(DRIVER, ['--backend', 'noble'], { input: raw, encoding: 'utf8' });

@@ -87,4 +87,16 @@ export const NOTES: Record<string, Note> = {
   Restart: n('REPLAY', 'A receiver restart, under the spec\'s rule.', REPLAY),
   StreamLimit: n('RESOURCE', 'The cap on tracked streams.', 'Memory exhaustion, or replays accepted after state is evicted.'),
   Streams: n('BASIC', 'Streams are independent: the same sequence number on another stream is new.', 'Valid messages are refused, or state is shared where it must not be.'),
+  // Handshake.
+  Handshake: n('BASIC', 'A complete handshake with exact bytes for the given keys, nonces and times.', 'Other implementations cannot complete a handshake with this one, or agree on the session id.'),
+  Advisory: n('BASIC', 'Unknown hello limits are advisory: ignored, and hashed verbatim.', 'A newer server that announces a new limit locks out older clients.'),
+  HandshakeShape: n('MALFORMED_INPUT', 'A handshake message that decodes but has the wrong shape (length, type, size).', 'A decoder misreads a field or crashes on hostile input.'),
+  StateMachine: n('MISSING_CHECK', 'A message that is not the next one the handshake state machine expects.', 'An unauthenticated peer skips the handshake or restarts it.'),
+  ServerIdentity: n('AUTH_BYPASS', 'The hello carries a server key the client does not trust.', 'A man in the middle impersonates the server.'),
+  ClockSkew: n('EDGE_CASE', 'Client and server clocks compared against max_skew_ms (inclusive).', 'Every later envelope is refused one by one, or stale handshakes are accepted.'),
+  WelcomeCheck: n('AUTH_BYPASS', 'A Welcome for another transcript, or not signed by the hello key.', 'The client believes in a session the server never agreed to.'),
+  Origin: n('MISSING_CHECK', 'The declared origin against the transport origin and the allow-list.', 'Cross-site WebSocket hijacking.'),
+  ChannelBinding: n('MISSING_CHECK', 'The TLS exporter binding of the client against the server\'s connection.', 'A relay that terminates TLS forwards a handshake it does not own.'),
+  Credential: n('MISSING_CHECK', 'The credential check that maps the proven key to an identity.', 'A key holder gets an identity it was not issued.'),
+  CheckOrder: n('EDGE_CASE', 'Two rules broken at once: the code of the earlier check is reported.', 'Implementations disagree on codes, or do expensive work for unauthenticated peers.'),
 };

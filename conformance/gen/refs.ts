@@ -89,6 +89,28 @@ export const REF = {
   rplPersisted: 'RPL-7.1',
   rplRestart: 'RPL-7.3',
   rplNoBindingNoSkip: 'RPL-7.4',
+  // spec/handshake.md
+  hsEncoding: 'HS-1.1',
+  hsSize: 'HS-1.2',
+  hsShape: 'HS-1.3',
+  hsUnexpected: 'HS-1.4',
+  hsHelloCheck: 'HS-2.2',
+  hsSkewClose: 'HS-2.3',
+  hsLimits: 'HS-2.4',
+  hsTranscript: 'HS-3.1',
+  hsSessionId: 'HS-3.2',
+  hsClientSig: 'HS-3.3',
+  hsAuthOrder: 'HS-3.4',
+  hsCheapFirst: 'HS-3.5',
+  hsCbHash: 'HS-4.2',
+  hsCbCheck: 'HS-4.3',
+  hsCbOptional: 'HS-4.4',
+  hsIdentity: 'HS-5.1',
+  hsOrigin: 'HS-5.3',
+  hsOneIdentity: 'HS-5.4',
+  hsServerSig: 'HS-6.1',
+  hsWelcomeCheck: 'HS-6.2',
+  hsDataBinding: 'HS-6.3',
 } as const;
 
 export type RefName = keyof typeof REF;

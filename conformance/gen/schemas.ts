@@ -54,6 +54,9 @@ const keySpec = closed(
 
 const stepCommon = { result: testBase.result, code, comment: { type: 'string' } };
 
+const hexOrNull = { type: ['string', 'null'], pattern: '^([0-9a-f]{2})*$' };
+const strings = { type: 'array', items: { type: 'string' } };
+
 export const SCHEMAS: Record<string, Schema> = {
   'ed25519_verify_schema.json': file('sealwire Ed25519 verify vectors', {
     Group: closed(
@@ -177,5 +180,60 @@ export const SCHEMAS: Record<string, Schema> = {
         ),
       ],
     },
+  }),
+  'handshake_schema.json': file('sealwire handshake transcripts', {
+    Group: closed({ type: { const: 'Handshake' }, tests: { type: 'array', items: { $ref: '#/definitions/Test' } } }, ['type', 'tests']),
+    Test: closed(
+      {
+        ...testBase,
+        side: { enum: ['client', 'server', 'both'] },
+        serverSeed: hex,
+        clientSeed: hex,
+        serverKey: hex,
+        serverNonce: hex,
+        clientNonce: hex,
+        serverTime: uint,
+        clientTime: uint,
+        limits: closed(
+          { maxSkewMs: uint, maxMessageSize: uint, window: uint, handshakeTimeoutMs: uint },
+          ['maxSkewMs', 'maxMessageSize', 'window', 'handshakeTimeoutMs'],
+        ),
+        origin: { type: 'string' },
+        exporter: hexOrNull,
+        credential: hexOrNull,
+        server: closed(
+          {
+            exporter: hexOrNull,
+            requireChannelBinding: { type: 'boolean' },
+            peerOrigin: { type: 'string' },
+            origins: strings,
+            accounts: {
+              type: 'array',
+              items: closed(
+                { credential: hexOrNull, identity: { type: 'string' }, roles: strings, expires: uint, code },
+                ['credential'],
+              ),
+            },
+            keys: { type: 'array', items: closed({ publicKey: hex, identity: { type: 'string' } }, ['publicKey', 'identity']) },
+            revoked: { type: 'array', items: hex },
+          },
+          [],
+        ),
+        identity: { type: 'string' },
+        roles: strings,
+        expires: { type: ['integer', 'null'], minimum: 0, maximum: 9007199254740991 },
+        hello: hex,
+        authBody: hex,
+        clientAuth: hex,
+        welcomeBody: hex,
+        welcome: hex,
+        sessionId: hex,
+      },
+      [
+        ...testRequired,
+        'side', 'serverSeed', 'clientSeed', 'serverKey', 'serverNonce', 'clientNonce', 'serverTime', 'clientTime', 'limits', 'origin',
+        'exporter', 'credential', 'server', 'identity', 'roles', 'expires', 'hello', 'authBody', 'clientAuth', 'welcomeBody', 'welcome', 'sessionId',
+      ],
+    ),
   }),
 };

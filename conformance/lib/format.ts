@@ -128,7 +128,72 @@ export interface TranscriptGroup {
   tests: TranscriptTest[];
 }
 
-export type Group = Ed25519VerifyGroup | SealGroup | OpenGroup | TranscriptGroup;
+export interface HandshakeLimits {
+  maxSkewMs: number;
+  maxMessageSize: number;
+  window: number;
+  handshakeTimeoutMs: number;
+}
+
+/** An `authenticate` hook as a table: a listed credential gives its identity, or its `code`. */
+export interface HandshakeAccount {
+  credential: string | null;
+  identity?: string;
+  roles?: string[];
+  expires?: number;
+  code?: string;
+}
+
+/** The server's situation beyond the hello inputs (spec/handshake.md §3–§5). */
+export interface HandshakeServer {
+  /** The server's own tls-exporter value; absent = the test's `exporter`, null = none. */
+  exporter?: string | null;
+  requireChannelBinding?: boolean;
+  /** The web origin the transport reported (a browser's Origin header). */
+  peerOrigin?: string;
+  /** Origin allow-list. */
+  origins?: string[];
+  /** The authenticate hook; absent = no hook, keys from `keys` ([HS-5.1]). */
+  accounts?: HandshakeAccount[];
+  /** Keys in the server's key ring, with identities. */
+  keys?: { publicKey: string; identity: string }[];
+  /** Kids revoked in the server's key ring. */
+  revoked?: string[];
+}
+
+export interface HandshakeTest extends TestBase {
+  /** Which end the vector tests: the client, the server, or both (happy paths). */
+  side: 'client' | 'server' | 'both';
+  serverSeed: string;
+  clientSeed: string;
+  /** The server key the client pins (normally the public key of serverSeed). */
+  serverKey: string;
+  serverNonce: string;
+  clientNonce: string;
+  serverTime: number;
+  clientTime: number;
+  limits: HandshakeLimits;
+  origin: string;
+  exporter: string | null;
+  credential: string | null;
+  server: HandshakeServer;
+  identity: string;
+  roles: string[];
+  expires: number | null;
+  hello: string;
+  authBody: string;
+  clientAuth: string;
+  welcomeBody: string;
+  welcome: string;
+  sessionId: string;
+}
+
+export interface HandshakeGroup {
+  type: 'Handshake';
+  tests: HandshakeTest[];
+}
+
+export type Group = Ed25519VerifyGroup | SealGroup | OpenGroup | TranscriptGroup | HandshakeGroup;
 
 export interface VectorFile {
   algorithm: string;
