@@ -1,6 +1,6 @@
 // The server end of one connection: ServerHello, ClientAuth checks in the order of
 // spec/handshake.md [HS-3.4], Welcome, then requests dispatched through policy (spec/policy.md).
-import { ProtocolError, type ErrorCode } from '../errors.js';
+import { ProtocolError, isProtocolError, type ErrorCode } from '../errors.js';
 import { equalBytes, fromHex, randomBytes, toHex } from '../bytes.js';
 import { verifyStrict } from '../crypto/ed25519.js';
 import type { Opened } from '../envelope/open.js';
@@ -223,11 +223,13 @@ export class ServerSession extends SecureChannel {
    */
   relay(channel: string | null, payload: Uint8Array, options: { action?: string; as?: ChannelMessage }): boolean {
     if (this.state !== 'open') return false;
-    if (!this.writable) {
-      this.fail(refuse('ERR_OUTBOX_FULL', 'the client does not acknowledge: outbox full'));
-      return false;
+    try {
+      this.send(channel, payload, options);
+    } catch (err) {
+      // Refused before sealing, so the stream has no gap; the member resumes and gets the rest.
+      if (!isProtocolError(err, 'ERR_OUTBOX_FULL')) throw err;
+      this.fail(err);
     }
-    this.send(channel, payload, options);
     return this.state === 'open';
   }
 
