@@ -15,6 +15,7 @@ import { open, type Opened, type OpenOptions } from '../src/envelope/open.js';
 import { ALG_ED25519, ALG_EDDSA, externalAad } from '../src/wire/envelope.js';
 import { Receiver, type ReceiverOptions } from '../src/envelope/receiver.js';
 import { handshakeClient, handshakeServer } from './lib/handshake-ops.js';
+import { receiptDecode, receiptEncode, receiptVerify } from './lib/receipt-ops.js';
 
 function parseArgs(argv: string[]): { backend: string } {
   let backend = 'node';
@@ -94,6 +95,12 @@ export class Driver {
         return handshakeServer(req, this.backend);
       case 'handshake.client':
         return handshakeClient(req, this.backend);
+      case 'receipt.encode':
+        return receiptEncode(req);
+      case 'receipt.decode':
+        return receiptDecode(req);
+      case 'receipt.verify':
+        return receiptVerify(req, this.backend);
       case 'ed25519.verify':
         return this.verify(req);
       case 'seal':

@@ -8,6 +8,7 @@ import * as ed25519 from './gen/ed25519.js';
 import * as envelope from './gen/envelope-vectors.js';
 import * as transcripts from './gen/transcripts.js';
 import * as handshake from './gen/handshake.js';
+import * as receipts from './gen/receipts.js';
 import { SCHEMAS } from './gen/schemas.js';
 
 export const VECTOR_DIR = fileURLToPath(new URL('./vectors/', import.meta.url));
@@ -29,6 +30,8 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'replay_freshness.json': transcripts.freshness,
   'handshake.json': handshake.handshake,
   'session_binding.json': handshake.sessionBinding,
+  'receipt_codec.json': receipts.codec,
+  'receipt_verify.json': receipts.verify,
 };
 
 export function serialize(file: VectorFile): string {

@@ -9,6 +9,8 @@ import type {
   Ed25519VerifyGroup,
   HandshakeGroup,
   HandshakeTest,
+  ReceiptCodecGroup,
+  ReceiptVerifyGroup,
   OpenGroup,
   OpenTest,
   SealGroup,
@@ -255,6 +257,43 @@ function checksFor(file: VectorFile): { test: TestBase; check: Check }[] {
       case 'Handshake': {
         const g = group as HandshakeGroup;
         for (const t of g.tests) out.push({ test: t, check: (d) => checkHandshake(d, t) });
+        break;
+      }
+      case 'ReceiptCodec': {
+        const g = group as ReceiptCodecGroup;
+        for (const t of g.tests) {
+          out.push({
+            test: t,
+            check: async (d) => {
+              const want = pick(t, ['kid', 'stream', 'next', 'sack', 'hash']);
+              if (t.result === 'valid') {
+                const e = await d.request({ op: 'receipt.encode', ...want });
+                const bad = outcome(e, 'valid', undefined) ?? fields(e, { payload: t.payload });
+                if (bad) return `encode: ${bad}`;
+              }
+              const a = await d.request({ op: 'receipt.decode', payload: t.payload });
+              const bad = outcome(a, t.result, t.code) ?? (t.result === 'valid' ? fields(a, want) : undefined);
+              return bad ? `decode: ${bad}` : undefined;
+            },
+          });
+        }
+        break;
+      }
+      case 'ReceiptVerify': {
+        const g = group as ReceiptVerifyGroup;
+        for (const t of g.tests) {
+          out.push({
+            test: t,
+            check: async (d) => {
+              const a = await d.request({ op: 'receipt.verify', publicKey: g.publicKey, ...pick(t, ['envelope', 'binding', 'acked']) });
+              const bad = outcome(a, t.result, t.code);
+              if (bad || t.result !== 'valid') return bad;
+              const r = a['receipt'];
+              if (r === null || typeof r !== 'object' || Array.isArray(r)) return 'no receipt in the answer';
+              return fields(r, { ...t.receipt }) ?? fields(a, { stream: t.stream, seq: t.seq, ts: t.ts });
+            },
+          });
+        }
         break;
       }
       default:

@@ -133,7 +133,7 @@ const HEADER = [
 
 type B = FileBuilder<HandshakeGroup>;
 
-function baseTest(i: Inputs): Omit<HandshakeTest, 'tcId' | 'comment' | 'flags' | 'specRefs' | 'result' | 'side'> {
+function baseTest(i: Inputs): Pick<HandshakeTest, 'serverSeed' | 'clientSeed' | 'serverKey' | 'serverNonce' | 'clientNonce' | 'serverTime' | 'clientTime' | 'limits' | 'origin' | 'exporter' | 'credential'> {
   return {
     serverSeed: hex(i.serverSeed),
     clientSeed: hex(i.clientSeed),

@@ -98,5 +98,7 @@ export const NOTES: Record<string, Note> = {
   Origin: n('MISSING_CHECK', 'The declared origin against the transport origin and the allow-list.', 'Cross-site WebSocket hijacking.'),
   ChannelBinding: n('MISSING_CHECK', 'The TLS exporter binding of the client against the server\'s connection.', 'A relay that terminates TLS forwards a handshake it does not own.'),
   Credential: n('MISSING_CHECK', 'The credential check that maps the proven key to an identity.', 'A key holder gets an identity it was not issued.'),
+  Receipt: n('BASIC', 'A receipt payload or receipt envelope (spec/receipts.md).', 'Senders and auditors disagree on what was delivered.'),
+  Evidence: n('MISSING_CHECK', 'The auditor\'s check that a receipt names an envelope ([RCP-7.1]).', 'A receipt is taken as evidence for an envelope it does not cover.'),
   CheckOrder: n('EDGE_CASE', 'Two rules broken at once: the code of the earlier check is reported.', 'Implementations disagree on codes, or do expensive work for unauthenticated peers.'),
 };

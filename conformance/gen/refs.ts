@@ -111,6 +111,18 @@ export const REF = {
   hsServerSig: 'HS-6.1',
   hsWelcomeCheck: 'HS-6.2',
   hsDataBinding: 'HS-6.3',
+  // spec/receipts.md
+  rcpEnvelope: 'RCP-2.1',
+  rcpContentType: 'RCP-2.2',
+  rcpBinding: 'RCP-2.5',
+  rcpPayload: 'RCP-3.1',
+  rcpNext: 'RCP-3.2',
+  rcpSack: 'RCP-3.3',
+  rcpHighest: 'RCP-3.4',
+  rcpNonEmpty: 'RCP-3.5',
+  rcpDecode: 'RCP-3.6',
+  rcpVerifyOrder: 'RCP-4.1',
+  rcpAudit: 'RCP-7.1',
 } as const;
 
 export type RefName = keyof typeof REF;

@@ -236,4 +236,27 @@ export const SCHEMAS: Record<string, Schema> = {
       ],
     ),
   }),
+  'receipt_codec_schema.json': file('sealwire receipt payload vectors', {
+    Group: closed({ type: { const: 'ReceiptCodec' }, tests: { type: 'array', items: { $ref: '#/definitions/Test' } } }, ['type', 'tests']),
+    Test: closed({ ...testBase, kid: hex, stream: hex, next: uint, sack: hex, hash: hex, payload: hex }, [...testRequired, 'payload']),
+  }),
+  'receipt_verify_schema.json': file('sealwire receipt envelope vectors', {
+    Group: closed(
+      { type: { const: 'ReceiptVerify' }, publicKey: hex, tests: { type: 'array', items: { $ref: '#/definitions/Test' } } },
+      ['type', 'publicKey', 'tests'],
+    ),
+    Test: closed(
+      {
+        ...testBase,
+        envelope: hex,
+        binding: hex,
+        acked: closed({ publicKey: hex, envelope: hex, binding: hex }, ['publicKey', 'envelope']),
+        receipt: closed({ kid: hex, stream: hex, next: uint, sack: hex, hash: hex }, ['kid', 'stream', 'next', 'sack', 'hash']),
+        stream: hex,
+        seq: uint,
+        ts: uint,
+      },
+      [...testRequired, 'envelope'],
+    ),
+  }),
 };

@@ -193,7 +193,43 @@ export interface HandshakeGroup {
   tests: HandshakeTest[];
 }
 
-export type Group = Ed25519VerifyGroup | SealGroup | OpenGroup | TranscriptGroup | HandshakeGroup;
+export interface ReceiptFields {
+  kid: string;
+  stream: string;
+  next: number;
+  sack: string;
+  hash: string;
+}
+
+export interface ReceiptCodecTest extends TestBase, Partial<ReceiptFields> {
+  payload: string;
+}
+
+export interface ReceiptCodecGroup {
+  type: 'ReceiptCodec';
+  tests: ReceiptCodecTest[];
+}
+
+export interface ReceiptVerifyTest extends TestBase {
+  envelope: string;
+  binding?: string;
+  /** The auditor's check ([RCP-7.1]) against this envelope of the acknowledged sender. */
+  acked?: { publicKey: string; envelope: string; binding?: string };
+  /** For a valid test: the receipt, and the receipt envelope's own stream, seq and ts. */
+  receipt?: ReceiptFields;
+  stream?: string;
+  seq?: number;
+  ts?: number;
+}
+
+export interface ReceiptVerifyGroup {
+  type: 'ReceiptVerify';
+  /** The acknowledging side's public key. */
+  publicKey: string;
+  tests: ReceiptVerifyTest[];
+}
+
+export type Group = Ed25519VerifyGroup | SealGroup | OpenGroup | TranscriptGroup | HandshakeGroup | ReceiptCodecGroup | ReceiptVerifyGroup;
 
 export interface VectorFile {
   algorithm: string;
