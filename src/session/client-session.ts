@@ -197,8 +197,10 @@ export class ClientSession extends SecureChannel {
 
   /**
    * Sends data to a joined room. The server answers only a refusal (`refused` event).
-   * Returns the envelope's sequence number.
-   * @throws {ProtocolError} `ERR_SESSION_CLOSED` when the session is not open.
+   * Returns the envelope's sequence number; the `delivered` event names it once a verified
+   * receipt acknowledges it.
+   * @throws {ProtocolError} `ERR_SESSION_CLOSED` when the session is not open; `ERR_OUTBOX_FULL`
+   *   when the server has not acknowledged enough (check `writable`, wait for `drain`).
    * @example
    * ```ts
    * session.send('lobby', new TextEncoder().encode('hello'))
