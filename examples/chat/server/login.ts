@@ -18,6 +18,8 @@ const MAX_BODY = 2048;
 /** Failed logins per (user name, address) in {@link FAILURE_WINDOW_MS} before 429. */
 const MAX_FAILURES = 5;
 const FAILURE_WINDOW_MS = 60_000;
+/** Most (user name, address) pairs tracked at once. */
+const MAX_TRACKED = 10_000;
 
 export interface LoginOptions {
   users: readonly DemoUser[];
@@ -121,6 +123,11 @@ export function loginHandler(options: LoginOptions): (req: IncomingMessage, res:
       const user = byName.get(username);
       const ok = await verifyPassword(request.password, user?.passwordHash);
       if (!ok || user === undefined) {
+        // Bounded: sweep expired entries when the table grows, and never keep more than MAX_TRACKED.
+        if (failures.size >= MAX_TRACKED) {
+          for (const k of [...failures.keys()]) recentFailures(k, now);
+          if (failures.size >= MAX_TRACKED) failures.delete(failures.keys().next().value!);
+        }
         failures.set(throttleKey, [...recentFailures(throttleKey, now), now]);
         // One answer for an unknown user and a wrong password.
         throw new HttpError(401, 'wrong user name or password', 'LOGIN_FAILED');
