@@ -55,7 +55,7 @@ const lines = [
   `- Date: ${new Date().toISOString()}`,
   `- Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${process.platform}/${process.arch}`,
   `- Node ${process.version}; backends: ${keys.backends.join(', ')}`,
-  `- Profile: ${profile.quick ? 'quick' : 'full'}; ${profile.rounds} rounds × ${profile.time} ms per task (after ${profile.warmup} ms warm-up), task order rotated each round; every figure is the median over rounds, every ratio the median of per-round ratios; run took ${seconds.toFixed(0)} s`,
+  `- Profile: ${profile.quick ? 'quick' : 'full'}; ${profile.rounds} rounds × ${profile.time} ms per task (after ${profile.warmup} ms warm-up), task order rotated each round; every rate is the median over rounds; each ratio of two synchronous tasks is the median of ${profile.quick ? 15 : 41} paired, interleaved ~2 ms blocks (A B, B A, …), so load from other processes hits both sides alike; ratios of async tasks (pool, peers) are medians of per-round ratios; run took ${seconds.toFixed(0)} s`,
   `- The machine is shared: other processes may have run at the same time (1-minute load average ${loadBefore.toFixed(2)} at the start, ${loadAfter.toFixed(2)} at the end, on ${cpu.length} cores). Ratios are robust to that (both sides measured in the same round); absolute rates are not, and the pool's ratio needs idle cores.`,
   '',
   '## Targets',

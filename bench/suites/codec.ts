@@ -3,7 +3,7 @@
 import { Encoder, Tag } from 'cbor-x';
 import { decodeEnvelope, encodeEnvelope, encodeProtectedHeader, externalAad, sigStructure } from '../../src/wire/envelope.js';
 import { makeFixture, type Keys } from '../fixtures.js';
-import { consume, fmtHz, fmtRatio, fmtSize, measure, ratio, table, type Profile, type SuiteReport } from '../lib.js';
+import { consume, fmtHz, fmtRatio, fmtSize, measure, pairUp, ratio, table, type Profile, type SuiteReport } from '../lib.js';
 
 const BATCH = 64;
 
@@ -50,6 +50,10 @@ export async function codecSuite(profile: Profile, keys: Keys): Promise<SuiteRep
       },
     ];
     const r = await measure(profile, tasks);
+    pairUp(profile, r, tasks, [
+      ['decodeEnvelope', 'cbor-x decode'],
+      ['encode header+envelope', 'cbor-x encode'],
+    ]);
     rows.push([
       fmtSize(size),
       fmtHz(r.get('decodeEnvelope')!.median),

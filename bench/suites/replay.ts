@@ -5,7 +5,7 @@ import { MemoryReplayStore, Receiver, open, seal } from '../../src/index.js';
 import type { ReplayRequest } from '../../src/replay/store.js';
 import { loadSodium } from '../../src/crypto/sodium.js';
 import { STREAM, TS, makeFixture, type Keys } from '../fixtures.js';
-import { consume, fmtHz, fmtRatio, fmtSize, measure, ratio, table, type Profile, type SuiteReport, type Target } from '../lib.js';
+import { consume, fmtHz, fmtRatio, fmtSize, measure, pairUp, ratio, table, type Profile, type SuiteReport, type Target } from '../lib.js';
 
 /** Envelopes with consecutive seqs, all with the same size and timestamp. */
 export function sealRun(keys: Keys, size: number, count: number, stream = STREAM): Uint8Array[] {
@@ -57,6 +57,11 @@ export async function replaySuite(profile: Profile, keys: Keys): Promise<SuiteRe
       });
     }
     const r = await measure(profile, tasks);
+    pairUp(profile, r, tasks, [
+      ['receiver node', 'bare node verify'],
+      ['receiver node', 'open node'],
+      ...(r.has('receiver sodium') ? ([['receiver sodium', 'bare node verify']] as const) : []),
+    ]);
     const rv = ratio(r, 'receiver node', 'bare node verify');
     if (rv < worst) [worst, worstAt] = [rv, size];
     rows.push([

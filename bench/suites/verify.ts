@@ -12,6 +12,7 @@ import {
   fmtRatio,
   fmtSize,
   measure,
+  pairUp,
   ratio,
   table,
   type Profile,
@@ -49,6 +50,17 @@ export async function verifySuite(profile: Profile, keys: Keys): Promise<SuiteRe
       throw new Error('baseline rejected the fixture');
     }
     const r = await measure(profile, tasks);
+    pairUp(profile, r, tasks, [
+      ['open node', 'bare node verify'],
+      ['open noble', 'bare noble verify'],
+      ...(na
+        ? ([
+            ['open sodium', 'bare sodium verify'],
+            ['open sodium', 'bare node verify'],
+            ['bare sodium verify', 'bare node verify'],
+          ] as const)
+        : []),
+    ]);
     const nodeR = ratio(r, 'open node', 'bare node verify');
     const nobleR = ratio(r, 'open noble', 'bare noble verify');
     const row = [
@@ -65,11 +77,17 @@ export async function verifySuite(profile: Profile, keys: Keys): Promise<SuiteRe
     if (na) {
       const sR = ratio(r, 'open sodium', 'bare sodium verify');
       const svn = ratio(r, 'open sodium', 'bare node verify');
-      row.push(fmtHz(r.get('bare sodium verify')!.median), fmtHz(r.get('open sodium')!.median), fmtRatio(sR), fmtRatio(svn));
+      row.push(
+        fmtHz(r.get('bare sodium verify')!.median),
+        fmtHz(r.get('open sodium')!.median),
+        fmtRatio(sR),
+        fmtRatio(svn),
+        fmtRatio(ratio(r, 'bare sodium verify', 'bare node verify')),
+      );
       if (sR < worst.sodium) [worst.sodium, worstAt.sodium] = [sR, size];
       if (svn < worst.sodiumVsNode) [worst.sodiumVsNode, worstAt.sodiumVsNode] = [svn, size];
     } else {
-      row.push('–', '–', '–', '–');
+      row.push('–', '–', '–', '–', '–');
     }
     rows.push(row);
     process.stderr.write(`  verify ${fmtSize(size)}: open/bare node ${fmtRatio(nodeR)}, noble ${fmtRatio(nobleR)}\n`);
@@ -92,10 +110,11 @@ export async function verifySuite(profile: Profile, keys: Keys): Promise<SuiteRe
   }
   const markdown = [
     'Envelopes sealed once per size (key ring lookup included in `open()`, default 64-byte stream and',
-    'header); baselines verify the identical Sig_structure bytes. Ratios are medians of per-round ratios.',
+    'header); baselines verify the identical Sig_structure bytes. Rates are tinybench medians over rounds;',
+      'ratios come from paired ~2 ms blocks of the two tasks, interleaved, median of 41 blocks.',
     '',
     table(
-      ['payload', 'bare node', 'open node', 'ratio', 'bare noble', 'open noble', 'ratio', 'bare sodium', 'open sodium', 'ratio', 'open sodium / bare node'],
+      ['payload', 'bare node', 'open node', 'ratio', 'bare noble', 'open noble', 'ratio', 'bare sodium', 'open sodium', 'ratio', 'open sodium / bare node', 'bare sodium / bare node (ceiling)'],
       rows,
     ),
   ].join('\n');
@@ -124,6 +143,11 @@ export async function sealSuite(profile: Profile, keys: Keys): Promise<SuiteRepo
       );
     }
     const r = await measure(profile, tasks);
+    pairUp(profile, r, tasks, [
+      ['seal node', 'bare node sign'],
+      ['seal noble', 'bare noble sign'],
+      ...(na ? ([['seal sodium', 'bare sodium sign']] as const) : []),
+    ]);
     const row = [
       fmtSize(size),
       fmtHz(r.get('bare node sign')!.median),
