@@ -387,6 +387,21 @@ describe('revocation and expiry', () => {
     await expect(again.client.ready).rejects.toMatchObject({ code: 'ERR_KEY_REVOKED' });
   });
 
+  it('a key revoked before it was ever seen is refused at step 7, before the credential hook runs', async () => {
+    let hookCalls = 0;
+    const { server } = makeServer({
+      authenticate: () => {
+        hookCalls++;
+        return { identity: 'mallory', roles: ['user'] };
+      },
+    });
+    const stolen = importSigningKey(generateKeyPair().secretKey);
+    server.keys.revokeKey(stolen.kid); // e.g. reported compromised by another node
+    const m = connect(server, 'mallory', { key: stolen });
+    await expect(m.client.ready).rejects.toMatchObject({ code: 'ERR_KEY_REVOKED' });
+    expect(hookCalls).toBe(0);
+  });
+
   it('revokeIdentity closes every session of that identity', async () => {
     const { server } = makeServer();
     const a1 = connect(server, 'alice');

@@ -355,6 +355,7 @@ export function handshake(): VectorFile {
   order('origin before channel binding', { server: { peerOrigin: 'https://evil.example', exporter: null }, expect: 'ERR_ORIGIN' });
   order('channel binding before the key', { clientAuth: signed(2, authBody(P, { key: lowOrder }), new Uint8Array(64)), server: { exporter: null }, expect: 'ERR_CHANNEL_BINDING' });
   order('a revoked key before the signature', { clientAuth: flippedSig, server: { keys: [{ publicKey: hex(clientPub), identity: 'alice' }], revoked: [clientKid] }, expect: 'ERR_KEY_REVOKED' });
+  order('a kid revoked while not in the ring, before the signature', { clientAuth: flippedSig, server: { revoked: [clientKid] }, expect: 'ERR_KEY_REVOKED' });
   order('the signature before the credential', { clientAuth: flippedSig, server: { accounts: [] }, expect: 'ERR_BAD_SIGNATURE' });
   order('clock skew before the signature', { inputs: { clientTime: P.serverTime + 60_000 }, clientAuth: signed(2, authBody({ ...P, clientTime: P.serverTime + 60_000 }), new Uint8Array(64)), expect: 'ERR_CLOCK_SKEW' });
   return b.build();
@@ -383,6 +384,9 @@ export function sessionBinding(): VectorFile {
     b.add(g, { ...base, comment: `${who} envelope reflected back to its sender (direction 0x0${3 - dir})`, binding: hex(bind(sid, 3 - dir)), result: 'invalid', code: 'ERR_BAD_SIGNATURE' });
     b.add(g, { ...base, comment: `${who} envelope replayed into another session (same direction)`, binding: hex(bind(other, dir)), result: 'invalid', code: 'ERR_BAD_SIGNATURE' });
     b.add(g, { ...base, comment: `${who} envelope opened without the session binding`, result: 'invalid', code: 'ERR_BAD_SIGNATURE' });
+    // [HS-1.5]: the peer's key is known only under its RFC 7638 thumbprint; any other kid is unknown.
+    const ownKid = signer.seal({ seq: 0, ts: PINNED.clientTime, stream, ct: 60, kid: seed(`${who} custom kid`).subarray(0, 16) }, payload, undefined, bind(sid, dir)).envelope;
+    b.add(g, { envelope: hex(ownKid), flags: ['SessionBinding'], specRefs: refs('hsDefaultKid'), comment: `${who} envelope correctly signed but under a kid other than the key's thumbprint`, binding: hex(bind(sid, dir)), result: 'invalid', code: 'ERR_UNKNOWN_KEY' });
   }
   return b.build();
 }

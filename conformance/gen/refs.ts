@@ -92,6 +92,7 @@ export const REF = {
   // spec/handshake.md
   hsEncoding: 'HS-1.1',
   hsSize: 'HS-1.2',
+  hsDefaultKid: 'HS-1.5',
   hsShape: 'HS-1.3',
   hsUnexpected: 'HS-1.4',
   hsHelloCheck: 'HS-2.2',

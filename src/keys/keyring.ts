@@ -142,6 +142,15 @@ export class KeyRing {
     return checkValidity(entry, ts);
   }
 
+  /**
+   * True when this key id was revoked, whether or not it is in the ring now: a revoked kid is
+   * refused for good, so a handshake can turn it away before any signature work.
+   */
+  isRevoked(kid: Uint8Array): boolean {
+    assertBytes(kid, 'kid');
+    return this.#revokedKids.has(toHex(kid));
+  }
+
   /** Revokes one key for good. Returns false when the kid is unknown (it is still refused later). */
   revokeKey(kid: Uint8Array): boolean {
     // A hex string or array here would otherwise "revoke" a key id that never matches.

@@ -269,7 +269,7 @@ export class ServerSession extends SecureChannel {
     // 7. key: strict import, not revoked.
     const clientKey = importPublicKey(b.key, { backend: core.keys.backend });
     const existing = core.keys.get(clientKey.kid);
-    if (existing?.revoked) throw refuse('ERR_KEY_REVOKED', 'key has been revoked');
+    if (existing?.revoked || core.keys.isRevoked(clientKey.kid)) throw refuse('ERR_KEY_REVOKED', 'key has been revoked');
     // 8. proof of possession over the transcript.
     const th = transcriptHash(this.#hello, auth.bodyBytes);
     if (!verifyStrict(clientKey.backend, clientKey.handle, clientSignatureInput(th), auth.signature)) {
