@@ -6,6 +6,7 @@ export { getBackend, getDefaultBackend, setDefaultBackend } from './crypto/selec
 export {
   generateKeyPair,
   importPublicKey,
+  isPublicKey,
   importSigningKey,
   keyId,
   publicKeyOf,

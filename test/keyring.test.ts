@@ -261,3 +261,25 @@ describe('add() argument checks', () => {
     expect(outcome(ring, sealAt(importSigningKey(new Uint8Array(32).fill(99)), 1))).toBe('ERR_UNKNOWN_KEY');
   });
 });
+
+describe('only imported keys verify', () => {
+  it('a hand-built PublicKey around the identity point is refused everywhere a key is taken', async () => {
+    const { KeyRing: Ring, importPublicKey: imp, open: openEnv, verifySign1: v1, getBackend: gb, isPublicKey: isPk, Receiver: Recv } = await import('../src/index.js');
+    const identity = new Uint8Array(32);
+    identity[0] = 1;
+    const backend = gb('node');
+    const fake = { bytes: identity, kid: new Uint8Array(32), backend, handle: backend.importPublicKey(identity) };
+    expect(isPk(fake)).toBe(false);
+    expect(isPk(imp(generateKeyPairForBrand()))).toBe(true);
+    const env = new Uint8Array([0xd2]);
+    expect(() => openEnv(env, { keys: fake as never })).toThrow(TypeError);
+    expect(() => v1(env, fake as never)).toThrow(TypeError);
+    expect(() => new Ring().add(fake as never)).toThrow(TypeError);
+    expect(() => new Recv({ keys: fake as never })).toThrow(TypeError);
+  });
+});
+
+function generateKeyPairForBrand(): Uint8Array {
+  // Any valid key: RFC 8032 TEST 1.
+  return Uint8Array.from(Buffer.from('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', 'hex'));
+}

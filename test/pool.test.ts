@@ -78,15 +78,15 @@ describe('VerifyPool verdicts', () => {
     expect(want.filter(Boolean).length).toBe(80); // exactly the untouched ones
   });
 
-  it('re-applies the key import rule in the worker: a small-order key verifies nothing', async () => {
-    // The identity point with R = identity, S = 0 is the universal forgery; a forged PublicKey
-    // object (never through importPublicKey) must not get it past the pool.
+  it('refuses a PublicKey that never went through importPublicKey (the identity-point forgery)', () => {
+    // The identity point with R = identity, S = 0 is the universal forgery; a hand-built PublicKey
+    // object must not get it past the pool (the worker re-imports strictly as a second line).
     const identity = new Uint8Array(32);
     identity[0] = 1;
     const fake = { bytes: identity, kid: new Uint8Array(32), backend: node, handle: undefined } as PublicKey;
     const sig = new Uint8Array(64);
     sig[0] = 1;
-    expect(await pool.verify(fake, new Uint8Array([1, 2, 3]), sig)).toBe(false);
+    expect(() => pool.verify(fake, new Uint8Array([1, 2, 3]), sig)).toThrow(TypeError);
   });
 
   it('resolves false without a worker for a signature of the wrong length', async () => {
@@ -242,8 +242,9 @@ describe('VerifyPool lifecycle', () => {
   it('does not keep the process alive when idle, even if never closed', async () => {
     const { execFile } = await import('node:child_process');
     const script = `import { VerifyPool } from ${JSON.stringify(new URL('../src/pool/index.ts', import.meta.url).href)};
+      import { generateKeyPair, importPublicKey } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
       const p = new VerifyPool({ threads: 2, backend: 'node' });
-      const r = await p.verify({ bytes: new Uint8Array(32) }, new Uint8Array(1), new Uint8Array(64));
+      const r = await p.verify(importPublicKey(generateKeyPair().publicKey), new Uint8Array(1), new Uint8Array(64));
       console.log('answered', r);`;
     const started = Date.now();
     const out = await new Promise<string>((resolve, reject) => {

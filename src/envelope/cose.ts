@@ -3,7 +3,7 @@
 import { ProtocolError, SIGNATURE_FAILED } from '../errors.js';
 import { assertBytes } from '../bytes.js';
 import { verifyStrict } from '../crypto/ed25519.js';
-import type { PublicKey } from '../keys/keys.js';
+import { isPublicKey, type PublicKey } from '../keys/keys.js';
 import { ALG_ED25519, ALG_EDDSA, LABEL, readProtectedMap, readSign1, sigStructure } from '../wire/envelope.js';
 
 export interface VerifiedSign1 {
@@ -24,6 +24,7 @@ export interface VerifiedSign1 {
  */
 export function verifySign1(bytes: Uint8Array, key: PublicKey, externalAad: Uint8Array = new Uint8Array(0)): VerifiedSign1 {
   assertBytes(bytes, 'bytes');
+  if (!isPublicKey(key)) throw new TypeError('"key" expected a PublicKey from importPublicKey()');
   assertBytes(externalAad, 'externalAad');
   const raw = readSign1(bytes, false);
   const protectedMap = readProtectedMap(raw.protectedBytes);

@@ -4,7 +4,7 @@ import { ProtocolError, SIGNATURE_FAILED } from '../errors.js';
 import { assertBytes, assertSafeUint } from '../bytes.js';
 import { verifyStrict } from '../crypto/ed25519.js';
 import { checkValidity, KeyRing, type KeyEntry } from '../keys/keyring.js';
-import type { PublicKey } from '../keys/keys.js';
+import { isPublicKey, type PublicKey } from '../keys/keys.js';
 import { equalBytes } from '../bytes.js';
 import { sigStructureScratch } from '../wire/sig-structure.js';
 import {
@@ -132,8 +132,8 @@ export function toOpened(resolved: Resolved): Opened {
  * ```
  */
 export function open(envelope: Uint8Array, options: OpenOptions): Opened {
-  if (options === null || typeof options !== 'object' || options.keys === undefined) {
-    throw new TypeError('"options.keys" expected a KeyRing or PublicKey');
+  if (options === null || typeof options !== 'object' || !(options.keys instanceof KeyRing || isPublicKey(options.keys))) {
+    throw new TypeError('"options.keys" expected a KeyRing or a PublicKey from importPublicKey()');
   }
   if (options.aad !== undefined) assertBytes(options.aad, 'aad');
   if (options.binding !== undefined) assertBytes(options.binding, 'binding');

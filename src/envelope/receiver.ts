@@ -5,7 +5,7 @@ import { ProtocolError, SIGNATURE_FAILED } from '../errors.js';
 import { assertBytes, toHex } from '../bytes.js';
 import { isCanonicalPoint, isCanonicalScalar, verifyStrict } from '../crypto/ed25519.js';
 import { KeyRing } from '../keys/keyring.js';
-import type { PublicKey } from '../keys/keys.js';
+import { isPublicKey, type PublicKey } from '../keys/keys.js';
 import { checkFreshness, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_SKEW_MS, MAX_AGE_LIMIT_MS, MAX_FUTURE_SKEW_LIMIT_MS } from '../replay/freshness.js';
 import { MemoryReplayStore } from '../replay/memory.js';
 import type { ReplayRequest, ReplayStore, ReplayVerdict } from '../replay/store.js';
@@ -101,12 +101,6 @@ function assertMs(value: unknown, name: string, min: number, max: number): void 
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new RangeError(`"${name}" expected an integer from ${min} to ${max}, got ${String(value)}`);
   }
-}
-
-function isPublicKey(value: unknown): value is PublicKey {
-  if (value === null || typeof value !== 'object') return false;
-  const k = value as Partial<PublicKey>;
-  return k.kid instanceof Uint8Array && k.bytes instanceof Uint8Array && typeof k.backend === 'object' && k.backend !== null;
 }
 
 function isStore(value: unknown): value is ReplayStore {

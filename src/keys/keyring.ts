@@ -2,7 +2,7 @@
 import { ProtocolError } from '../errors.js';
 import { assertBytes, assertSafeUint, toHex } from '../bytes.js';
 import type { Ed25519Backend } from '../crypto/backend.js';
-import { backendOption, importPublicKey, type PublicKey } from './keys.js';
+import { backendOption, importPublicKey, isPublicKey, type PublicKey } from './keys.js';
 
 export interface KeyEntryOptions {
   /** Who holds the key: the identity every policy decision is made on. */
@@ -93,7 +93,9 @@ export class KeyRing {
       publicKey instanceof Uint8Array
         ? importPublicKey(publicKey, { backend: this.backend, ...(options.kid ? { kid: options.kid } : {}) })
         : publicKey;
-    if (!(publicKey instanceof Uint8Array)) assertBytes(key.bytes, 'publicKey.bytes', 32);
+    if (!(publicKey instanceof Uint8Array) && !isPublicKey(publicKey)) {
+      throw new TypeError('"publicKey" expected Uint8Array or a PublicKey from importPublicKey()');
+    }
     const kid = options.kid ?? key.kid;
     const id = toHex(kid);
     if (this.#revokedKids.has(id)) throw new ProtocolError('ERR_KEY_REVOKED', 'key has been revoked');

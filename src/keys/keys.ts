@@ -97,7 +97,18 @@ export function importPublicKey(publicKey: Uint8Array, options: KeyOptions = {})
   const backend = backendOption(options.backend);
   checkPublicKey(publicKey);
   const bytes = publicKey.slice();
-  return { bytes, kid: checkKid(options.kid, bytes), backend, handle: backend.importPublicKey(bytes) };
+  const key: PublicKey = Object.freeze({ bytes, kid: checkKid(options.kid, bytes), backend, handle: backend.importPublicKey(bytes) });
+  imported.add(key);
+  return key;
+}
+
+// Only keys that went through the strict import rule may verify anything: a hand-built object
+// shaped like a PublicKey could carry the identity point and its universal forgery.
+const imported = new WeakSet<PublicKey>();
+
+/** True only for keys returned by {@link importPublicKey}. */
+export function isPublicKey(value: unknown): value is PublicKey {
+  return typeof value === 'object' && value !== null && imported.has(value as PublicKey);
 }
 
 function ensureHash(): void {

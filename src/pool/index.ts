@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { PublicKey } from '../keys/keys.js';
+import { isPublicKey, type PublicKey } from '../keys/keys.js';
 import { packBatch, SIG_BYTES, WORKER_KIND, type Request, type ResultMessage, type WorkerConfig } from './protocol.js';
 
 export interface VerifyPoolOptions {
@@ -127,7 +127,7 @@ export class VerifyPool {
    * the request stopped.
    */
   readonly verify = (key: PublicKey, message: Uint8Array, signature: Uint8Array): Promise<boolean> => {
-    if (key === null || typeof key !== 'object' || !(key.bytes instanceof Uint8Array) || key.bytes.length !== 32) {
+    if (!isPublicKey(key)) {
       throw new TypeError('"key" expected a PublicKey from importPublicKey()');
     }
     if (!(message instanceof Uint8Array)) throw new TypeError('"message" expected Uint8Array');
