@@ -172,6 +172,8 @@ for (const adapter of ADAPTERS) {
         expect(info.code).toBe(1009);
         expect(info.error?.code).toBe('ERR_TOO_LARGE');
         await waitUntil(() => events.some((e) => e.type === 'close' && e.code === 'ERR_TOO_LARGE'));
+        // Counted as a rejected message too ([POL-7.1]), not only as a close.
+        expect(events.some((e) => e.type === 'message' && e.outcome === 'reject' && e.code === 'ERR_TOO_LARGE')).toBe(true);
       });
 
       it('closes a flood with ERR_RATE_LIMITED (4072)', async () => {

@@ -192,12 +192,12 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   receive(bytes: Uint8Array): void {
     if (this.#state === 'closed') return;
     if (!(bytes instanceof Uint8Array)) {
-      this.fail(new ProtocolError('ERR_MALFORMED', 'transport delivered a non-binary message'));
+      this.reject(new ProtocolError('ERR_MALFORMED', 'transport delivered a non-binary message'));
       return;
     }
     // Size before anything else ([POL-1.1]); the transport's own frame limit should have hit first.
     if (bytes.length > this.maxMessageSize) {
-      this.fail(new ProtocolError('ERR_TOO_LARGE', `message exceeds ${this.maxMessageSize} bytes`));
+      this.reject(new ProtocolError('ERR_TOO_LARGE', `message exceeds ${this.maxMessageSize} bytes`));
       return;
     }
     // An owned, plain copy: Node Buffers' slice() is a view, and adapters may reuse their buffers.
@@ -207,7 +207,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       return;
     }
     if (++this.#pending > MAX_PENDING) {
-      this.fail(new ProtocolError('ERR_RATE_LIMITED', 'too many messages awaiting verification'));
+      this.reject(new ProtocolError('ERR_RATE_LIMITED', 'too many messages awaiting verification'));
       return;
     }
     this.#queue = this.#queue.then(async () => {
@@ -454,6 +454,16 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       if (isProtocolError(err)) this.fail(err);
       else this.finish({ code: 1006, reason: 'transport send failed' }, true);
     }
+  }
+
+  /**
+   * Refuses one incoming message and ends the session for it: on an established session the
+   * refusal is reported as a rejected message first ([POL-7.1]), like a refused envelope.
+   * Adapters call this for frames their transport cut (oversized) before the channel saw them.
+   */
+  reject(error: ProtocolError): void {
+    if (this.#state === 'open') this.onRejected(error);
+    this.fail(error);
   }
 
   /** Ends the session because of `err`: a ProtocolError keeps its code, anything else is internal. */

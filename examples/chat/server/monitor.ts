@@ -97,8 +97,8 @@ export class Monitor {
     } else {
       const reported = e.session === undefined ? undefined : this.#reported.get(e.session);
       if (e.session !== undefined) this.#reported.delete(e.session);
-      // Some refusals of an open session reach us only as its close (sealwire emits no message
-      // reject for a frame the WebSocket refused as too large): count them once, here.
+      // Some ends of an open session are refusals that no message event reported (revocation,
+      // backpressure, a stalled peer): count each once, here.
       if (e.session !== undefined && e.code !== undefined && reported?.has(e.code) !== true) {
         this.#reject({ type: 'close', code: e.code, identity: e.identity ?? null, channel: null, time: e.time });
         this.#logger.log('warn', 'reject', { type: 'close', code: e.code, ...who });

@@ -144,9 +144,11 @@ export function attach(secure: SecureServer, options: AttachUwsOptions): Attache
       if (session === undefined) return;
       if (message.byteLength > limits.maxMessageSize) {
         // RFC 6455 1009 on the wire (clients report ERR_TOO_LARGE), the typed verdict on the session.
+        // Record first (uWS runs the close handler inside end()), with the transport already marked
+        // closed so the session's own 4009 does not replace the 1009 on the wire.
         data.closed = true;
+        session.reject(new ProtocolError('ERR_TOO_LARGE', 'frame exceeds maxMessageSize'));
         ws.end(1009, 'message too big');
-        session.fail(new ProtocolError('ERR_TOO_LARGE', 'frame exceeds maxMessageSize'));
         return;
       }
       if (!isBinary) {
@@ -170,7 +172,7 @@ export function attach(secure: SecureServer, options: AttachUwsOptions): Attache
         return;
       }
       const reason = text.decode(message);
-      if (reason === UWS_TOO_BIG) data.session.fail(new ProtocolError('ERR_TOO_LARGE', 'frame far over maxMessageSize'));
+      if (reason === UWS_TOO_BIG) data.session.reject(new ProtocolError('ERR_TOO_LARGE', 'frame far over maxMessageSize'));
       else data.session.transportClosed(code, reason);
     },
   });

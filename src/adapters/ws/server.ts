@@ -144,7 +144,7 @@ function bind(secure: SecureServer, ws: WebSocket, admission: Admission, tlsExpo
   });
   ws.on('error', (err: Error & { code?: string }) => {
     // ws has already closed with 1009 (RFC 6455 "message too big"); record the typed verdict.
-    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') session.fail(new ProtocolError('ERR_TOO_LARGE', 'frame exceeds maxPayload'));
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') session.reject(new ProtocolError('ERR_TOO_LARGE', 'frame exceeds maxPayload'));
     else session.fail(new ProtocolError('ERR_MALFORMED', 'invalid WebSocket frame'));
   });
   ws.on('close', (code: number, reason: Buffer) => session.transportClosed(code, reason.toString()));
