@@ -17,7 +17,7 @@ import {
   type Ed25519Backend,
 } from '../src/index.js';
 import { CURVE_ORDER, bytesToNumberLE, verifyStrict } from '../src/crypto/ed25519.js';
-import { loadSodium } from '../src/crypto/sodium.js';
+import { SODIUM_MAX_MESSAGE, loadSodium } from '../src/crypto/sodium.js';
 
 type Verdict = 'bad-key' | 'ok' | 'bad-sig';
 
@@ -226,6 +226,24 @@ describe.skipIf(!sodiumAvailable)('sodium backend', () => {
     }
     expect(accepted).toBeGreaterThan(2000);
     expect(rejected).toBeGreaterThan(10_000);
+  });
+
+  it('agrees with node and noble on both sides of the size where it hands over to node:crypto', () => {
+    const { secretKey, publicKey } = generateKeyPair();
+    const s = importSigningKey(secretKey, { backend: node });
+    for (const n of [SODIUM_MAX_MESSAGE - 1, SODIUM_MAX_MESSAGE, SODIUM_MAX_MESSAGE + 1, 100_000]) {
+      const msg = new Uint8Array(n).map((_, i) => i & 0xff);
+      const sig = s.sign(msg);
+      const bad = msg.slice();
+      bad[n >> 1]! ^= 1;
+      for (const b of [sodium, node, noble]) {
+        expect(verdict(b, publicKey, msg, sig), `${b.name} n=${n}`).toBe('ok');
+        expect(verdict(b, publicKey, bad, sig), `${b.name} n=${n} tampered`).toBe('bad-sig');
+      }
+      // The identity-R signature on a long message too.
+      const idSig = signWithR(secretKey, publicKey, SMALL_ORDER[0]!, msg);
+      for (const b of [sodium, node, noble]) expect(verdict(b, publicKey, msg, idSig), `${b.name} n=${n} R=identity`).toBe('ok');
+    }
   });
 
   it('signs exactly as node does (Ed25519 is deterministic) and round-trips through seal/open', () => {

@@ -28,6 +28,9 @@ export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteRepo
     const envs = sealRun(keys, 32, profile.quick ? 2048 : 8192);
     const pooledReceiver = () => new Receiver({ keys: keys.ring[name]!, verify: pool.verify, ...RECEIVER_OPTS });
     let rx = pooledReceiver();
+    // CPU this process got while the pool ran (all threads): near 2.0 cores only when no other
+    // process competed; the pool's ratio cannot exceed what the machine left free.
+    const busy = { cpu: 0, wall: 0 };
     let at = 0;
     const syncLoop = receiverLoop(() => new Receiver({ keys: keys.ring[name]!, ...RECEIVER_OPTS }), envs);
 
@@ -43,9 +46,14 @@ export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteRepo
         name: 'pool verify',
         ops: BURST,
         fn: async () => {
+          const t0 = performance.now();
+          const c0 = process.cpuUsage();
           const ps = new Array<Promise<boolean>>(BURST);
           for (let i = 0; i < BURST; i++) ps[i] = pool.verify(key, f.tbs, f.signature);
           consume(await Promise.all(ps));
+          const c = process.cpuUsage(c0);
+          busy.cpu += (c.user + c.system) / 1000;
+          busy.wall += performance.now() - t0;
         },
       },
       {
@@ -75,6 +83,7 @@ export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteRepo
     rows.push([
       name,
       String(threads),
+      (busy.cpu / busy.wall).toFixed(2),
       fmtHz(r.get('one thread verifyStrict')!.median),
       fmtHz(r.get('pool verify')!.median),
       fmtRatio(raw),
@@ -83,7 +92,7 @@ export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteRepo
       fmtRatio(rcv),
     ]);
     targets.push(
-      { what: `pool / one thread, raw verify, ${name} backend, ${threads} workers`, issue: '#7.3', measured: raw, goal: 1.8, kind: 'min', unit: '×' },
+      { what: `pool / one thread, raw verify, ${name} backend, ${threads} workers`, issue: '#7.3', measured: raw, goal: 1.8, kind: 'min', unit: '×', note: `process got ${(busy.cpu / busy.wall).toFixed(2)} cores` },
       { what: `Receiver.open with pool / Receiver.openSync, ${name} backend`, issue: '#7.3', measured: rcv, goal: 1.8, kind: 'min', unit: '×' },
     );
   }
@@ -92,9 +101,11 @@ export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteRepo
     markdown: [
       `Bursts of ${BURST} requests (32-byte payloads) awaited together; one worker per core (${threads}).`,
       'The main thread keeps decoding, replay checks, batching and result handling, so on 2 cores it',
-      'competes with the two workers for CPU.',
+      'competes with the two workers for CPU. The third column is the CPU time all threads of this process',
+      'got per second of wall time during the pool task: below ~1.9, other processes held a core and the',
+      'ratio measures the machine, not the pool.',
       '',
-      table(['backend', 'workers', 'one thread', 'pool', 'ratio', 'Receiver.openSync', 'Receiver.open + pool', 'ratio'], rows),
+      table(['backend', 'workers', 'cores this process got (pool task)', 'one thread', 'pool', 'ratio', 'Receiver.openSync', 'Receiver.open + pool', 'ratio'], rows),
     ].join('\n'),
     targets,
   };
