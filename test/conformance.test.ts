@@ -1,4 +1,4 @@
-// The conformance runner against our driver on both backends, and the runner's own failure modes:
+// The conformance runner against our driver on every backend, and the runner's own failure modes:
 // a driver that lies must fail the run, and a hostile request must never crash the driver.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,8 @@ const DRIVER = fileURLToPath(new URL('../conformance/driver', import.meta.url));
 const RUN = fileURLToPath(new URL('../conformance/run.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
 
-for (const backend of ['node', 'noble']) {
+// sodium-native is an optionalDependency that `npm ci` installs here, so CI runs all three.
+for (const backend of ['node', 'noble', 'sodium']) {
   it(`every vector passes against the TypeScript driver (${backend})`, async () => {
     const lines: string[] = [];
     const { passed, failed, files } = await runConformance({ driver: `"${DRIVER}" --backend ${backend}`, log: (l) => lines.push(l) });
