@@ -30,6 +30,13 @@ export interface Transport {
    * Without it, only the outbox bounds what a session queues.
    */
   bufferedAmount?(): number;
+  /**
+   * Stop and restart reading from the peer. Adapters that can provide them let a session hold a
+   * fast honest peer back by TCP flow control instead of closing it when verification lags
+   * ([POL-8.5]).
+   */
+  pauseReading?(): void;
+  resumeReading?(): void;
 }
 
 /** A verified message, the same shape on both ends. */
@@ -72,8 +79,15 @@ export interface ChannelEvents extends Record<string, unknown> {
 
 export const DIRECTION_CLIENT_TO_SERVER = 0x01;
 export const DIRECTION_SERVER_TO_CLIENT = 0x02;
-/** Messages received faster than they can be verified queue up to this many, then the flood closes. */
-const MAX_PENDING = 256;
+/**
+ * Messages received faster than they can be verified: reading pauses at PAUSE_AT where the
+ * transport can pause, and resumes at RESUME_AT. MAX_PENDING is the hard cap, above what an honest
+ * peer can have in flight (its outbox holds at most a replay window, 1,024 at most, plus receipts),
+ * so only a peer that ignores acknowledgements reaches it ([POL-8.5]).
+ */
+const PAUSE_AT = 64;
+const RESUME_AT = 16;
+const MAX_PENDING = 1024 + 64;
 /** Default hard cap on a transport's buffered bytes per session (spec/policy.md [POL-8.4]). */
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 1 << 20;
 // Largest envelope framing around a payload: protected header (at most 512), signature, CBOR heads.
@@ -103,6 +117,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   #transport: Transport;
   #queue: Promise<void> = Promise.resolve();
   #pending = 0;
+  #readingPaused = false;
   #closeInfo: CloseInfo | undefined;
   readonly #closed: Promise<CloseInfo>;
   #resolveClosed!: (info: CloseInfo) => void;
@@ -210,8 +225,16 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       this.reject(new ProtocolError('ERR_RATE_LIMITED', 'too many messages awaiting verification'));
       return;
     }
+    if (this.#pending >= PAUSE_AT && !this.#readingPaused && this.#transport.pauseReading !== undefined) {
+      this.#readingPaused = true;
+      this.#transport.pauseReading();
+    }
     this.#queue = this.#queue.then(async () => {
       this.#pending--;
+      if (this.#readingPaused && this.#pending <= RESUME_AT && this.#state === 'open') {
+        this.#readingPaused = false;
+        this.#transport.resumeReading?.();
+      }
       if (this.#state !== 'open') return;
       try {
         await this.processEnvelope(copy);

@@ -131,6 +131,8 @@ export function attach(secure: SecureServer, options: AttachUwsOptions): Attache
             ws.end(code, reason);
           },
           bufferedAmount: () => (data.closed ? 0 : ws.getBufferedAmount()),
+          // No pauseReading: this uWS build cannot stop reading a WebSocket, so the session's
+          // hard cap on queued envelopes applies alone ([POL-8.5]).
         },
         data.admission,
       );

@@ -16,6 +16,11 @@ export interface WebSocketLike {
   onerror: ((event: unknown) => void) | null;
 }
 
+interface PausableSocket {
+  pause(): void;
+  resume(): void;
+}
+
 /**
  * A WebSocket constructor: the browser's, Node 22's global, or `ws`. Typed loosely on purpose so
  * each of them is accepted as is; the client uses only the standard members ({@link WebSocketLike}).
@@ -76,6 +81,11 @@ export function connect(url: string | URL, options: ConnectOptions): Promise<Cli
     {
       send: (bytes) => ws.send(bytes),
       close: (code, reason) => ws.close(code, reason),
+      // Node's `ws` can stop reading ([POL-8.5]); the browser's WebSocket cannot, and needs not:
+      // a client verifies only what one server sends it.
+      ...(typeof (ws as unknown as Partial<PausableSocket>).pause === 'function'
+        ? { pauseReading: () => (ws as unknown as PausableSocket).pause(), resumeReading: () => (ws as unknown as PausableSocket).resume() }
+        : {}),
     },
     { ...sessionOptions, channelBinding: () => (channelBinding ? exporter : undefined) },
   );

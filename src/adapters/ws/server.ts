@@ -131,6 +131,9 @@ function bind(secure: SecureServer, ws: WebSocket, admission: Admission, tlsExpo
       close: (code, reason) => ws.close(code, reason),
       // spec/policy.md §8: ws queues in its sender and the socket; both count.
       bufferedAmount: () => ws.bufferedAmount,
+      // [POL-8.5]: hold a peer back by TCP flow control while its envelopes wait for verification.
+      pauseReading: () => ws.pause(),
+      resumeReading: () => ws.resume(),
     },
     admission,
     tlsExporter === undefined ? {} : { tlsExporter },
