@@ -149,6 +149,26 @@ describe('MemoryReplayStore', () => {
     expect(store.size).toBe(4);
   });
 
+  it('finds a stream by its bytes, not by the array that carried them (the key of the last call is reused)', () => {
+    const store = new MemoryReplayStore({ startedAt: 0 });
+    const kid2 = new Uint8Array(32).fill(8);
+    const stream = streamId(0).slice();
+    const at = (seq: number, s: Uint8Array, kid: Uint8Array = KID): ReplayRequest => ({ ...req(seq), kid, stream: s });
+    expect(store.commit(at(1, stream))).toBe('ok');
+    // The same array, changed in place: another stream.
+    stream[15] = stream[15]! ^ 0xff;
+    expect(store.check(at(1, stream))).toBe('ok');
+    expect(store.commit(at(1, stream))).toBe('ok');
+    // Back to the first stream's bytes in a new array: its window.
+    stream[15] = stream[15]! ^ 0xff;
+    expect(store.commit(at(1, stream.slice()))).toBe('ERR_REPLAY');
+    // Same stream bytes under another kid: its own window, then the first kid again.
+    expect(store.commit(at(1, stream, kid2))).toBe('ok');
+    expect(store.check(at(1, stream))).toBe('ERR_REPLAY');
+    expect(store.check(at(2, stream))).toBe('ok');
+    expect(store.size).toBe(3);
+  });
+
   it('strict mode accepts only increasing seq and keeps no bitmap', () => {
     const store = new MemoryReplayStore({ strict: true, startedAt: 0 });
     expect(store.commit(req(5))).toBe('ok');

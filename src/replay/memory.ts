@@ -90,6 +90,11 @@ export class MemoryReplayStore implements ReplayStore {
   readonly #kids = new Map<string, number>();
   #lastKid: Uint8Array | undefined;
   #lastKidIndex = 0;
+  // The last index key built, with the bytes it was built from: check() and commit() of one
+  // envelope ask for the same key, and a reused string keeps its hash (one build, one hash).
+  readonly #lastStream = new Uint8Array(16);
+  #lastKeyKid = -1;
+  #lastKey = '';
   // Lower bound on the smallest expiresAt held: at the cap, no sweep can help before it passes.
   #earliest = Infinity;
   // Largest expiresAt ever forgotten: an envelope at or below it may be a replay of forgotten
@@ -248,11 +253,25 @@ export class MemoryReplayStore implements ReplayStore {
   // one-byte string (concatenation would make a cons string and double the key's memory).
   #key(kid: Uint8Array, s: Uint8Array): string {
     const k = this.#kidIndex(kid);
-    return String.fromCharCode(
+    const last = this.#lastStream;
+    if (
+      k === this.#lastKeyKid &&
+      s[0] === last[0] && s[1] === last[1] && s[2] === last[2] && s[3] === last[3] &&
+      s[4] === last[4] && s[5] === last[5] && s[6] === last[6] && s[7] === last[7] &&
+      s[8] === last[8] && s[9] === last[9] && s[10] === last[10] && s[11] === last[11] &&
+      s[12] === last[12] && s[13] === last[13] && s[14] === last[14] && s[15] === last[15]
+    ) {
+      return this.#lastKey;
+    }
+    const key = String.fromCharCode(
       k & 0xff, (k >>> 8) & 0xff, k >>> 16,
       s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, s[6]!, s[7]!,
       s[8]!, s[9]!, s[10]!, s[11]!, s[12]!, s[13]!, s[14]!, s[15]!,
     );
+    last.set(s.subarray(0, 16));
+    this.#lastKeyKid = k;
+    this.#lastKey = key;
+    return key;
   }
 
   #kidIndex(kid: Uint8Array): number {
