@@ -93,6 +93,24 @@ describe('VerifyPool verdicts', () => {
     expect(await pool.verify(aliceKey, new Uint8Array(1), new Uint8Array(63))).toBe(false);
   });
 
+  it('keeps every verdict in place when the staging buffer grows and the queue is compacted', async () => {
+    // 6,000 requests in one tick (more than the 4,096 kept before compaction), some with messages
+    // large enough to grow the 64 KiB staging buffer several times, every fifth one forged.
+    const small = pool;
+    const next = rng(11);
+    const msgs = Array.from({ length: 6000 }, (_, i) => new Uint8Array(i % 997 === 0 ? 40_000 + (next() % 9000) : next() % 200).map(() => next() & 0xff));
+    const sigs = msgs.map((m, i) => {
+      const sig = signer.sign(m);
+      if (i % 5 === 3) sig[i % 64]! ^= 1;
+      return sig;
+    });
+    const got = await Promise.all(msgs.map((m, i) => small.verify(aliceKey, m, sigs[i]!)));
+    expect(got).toEqual(msgs.map((_, i) => i % 5 !== 3));
+    // And again after the pool went idle: the buffer starts over.
+    expect(await small.verify(aliceKey, msgs[1]!, sigs[1]!)).toBe(true);
+    expect(await small.verify(aliceKey, msgs[3]!, sigs[3]!)).toBe(false);
+  });
+
   it('copies its inputs before returning', async () => {
     const msg = new Uint8Array([1, 2, 3]);
     const sig = signer.sign(msg);

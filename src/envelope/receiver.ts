@@ -2,7 +2,7 @@
 // the order of spec/replay.md §5: size → decode → header → key and validity → freshness → replay
 // pre-check → [beforeSignature] → signature → replay commit (atomic check-and-set).
 import { ProtocolError, SIGNATURE_FAILED } from '../errors.js';
-import { assertBytes, toHex } from '../bytes.js';
+import { assertBytes } from '../bytes.js';
 import { isCanonicalPoint, isCanonicalScalar, verifyStrict } from '../crypto/ed25519.js';
 import { KeyRing } from '../keys/keyring.js';
 import { isPublicKey, type PublicKey } from '../keys/keys.js';
@@ -134,6 +134,27 @@ function detach(f: Front): Front {
   };
 }
 
+// What the ordered tail of open() still needs once the signature check has started on owned bytes
+// (a sync store and a started verification): the replay request and the caller's result. The
+// protected header and signature are not needed again, so only kid, stream and payload are copied.
+function detachResult(f: Front): Front {
+  const d = f.resolved.decoded;
+  const header = { ...d.header, kid: d.header.kid.slice(), stream: d.header.stream.slice() };
+  const resolved: Resolved = {
+    entry: f.resolved.entry,
+    decoded: { header, protectedBytes: EMPTY, payload: d.payload.slice(), signature: EMPTY },
+  };
+  return { resolved, req: { ...f.req, kid: header.kid, stream: header.stream }, aad: undefined, binding: undefined, hook: undefined };
+}
+
+const EMPTY = new Uint8Array(0);
+
+// The key of the per-(kid, stream) chains: the bytes themselves as a one-byte string (the kid's
+// length first, so no two (kid, stream) pairs share a key); cheaper than two hex strings.
+function chainId(kid: Uint8Array, stream: Uint8Array): string {
+  return String.fromCharCode(kid.length, ...kid, ...stream);
+}
+
 /**
  * Opens envelopes from live peers: everything `open()` checks, plus freshness against the receiver
  * clock and replay protection per (kid, stream). A forged envelope never moves a window: the
@@ -249,17 +270,22 @@ export class Receiver {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.#store.synchronous && this.#chains.size === 0) {
-      // Nothing pending anywhere: run synchronously and stay async only if verify is.
+    if (this.#store.synchronous) {
+      // A synchronous store: the pre-check, the hook and the start of the signature check run now,
+      // on the caller's bytes (the verifier gets its own copy of the signing input). With nothing
+      // pending anywhere a synchronous verdict finishes here; otherwise the result and the commit
+      // wait their turn on the (kid, stream) chain, as do refusals, so outcomes keep call order.
+      const idle = this.#chains.size === 0;
       let sig: boolean | Promise<boolean>;
       try {
         this.#precheckSync(f);
         sig = this.#startVerify(f);
-        if (typeof sig === 'boolean') return Promise.resolve(this.#finishSync(f, sig));
+        if (typeof sig === 'boolean' && idle) return Promise.resolve(this.#finishSync(f, sig));
       } catch (err) {
-        return Promise.reject(err);
+        if (idle) return Promise.reject(err);
+        return this.#enqueue(detachResult(f), Promise.reject(err));
       }
-      return this.#enqueue(detach(f), sig);
+      return this.#enqueue(detachResult(f), sig);
     }
     return this.#enqueue(detach(f), undefined);
   }
@@ -334,7 +360,9 @@ export class Receiver {
     const r = this.#verify(entry.key, tbs, sig.slice());
     if (typeof r === 'boolean') return r;
     if (r !== null && typeof r === 'object' && typeof (r as Promise<boolean>).then === 'function') {
-      return Promise.resolve(r).then((v) => v === true);
+      // Only a literal true is valid: settle() below and openSync's refusal both apply that rule to
+      // the resolved value, so a native promise is passed on as is (one microtask fewer).
+      return r instanceof Promise ? r : Promise.resolve(r);
     }
     return false;
   }
@@ -351,8 +379,8 @@ export class Receiver {
     return toOpened(f.resolved);
   }
 
-  #enqueue(f: Front, started: Promise<boolean> | undefined): Promise<Opened> {
-    const id = `${toHex(f.req.kid)}.${toHex(f.req.stream)}`;
+  #enqueue(f: Front, started: boolean | Promise<boolean> | undefined): Promise<Opened> {
+    const id = chainId(f.req.kid, f.req.stream);
     const prev = this.#chains.get(id);
     const result = this.#run(f, prev, started);
     const tail = result.then(noop, noop);
@@ -363,7 +391,7 @@ export class Receiver {
     return result;
   }
 
-  async #run(f: Front, prev: Promise<void> | undefined, started: Promise<boolean> | undefined): Promise<Opened> {
+  async #run(f: Front, prev: Promise<void> | undefined, started: boolean | Promise<boolean> | undefined): Promise<Opened> {
     let sig: Promise<Settled>;
     if (started !== undefined) {
       sig = settle(started);
@@ -391,7 +419,9 @@ export class Receiver {
     if (s.ok !== true) throw new ProtocolError('ERR_BAD_SIGNATURE', SIGNATURE_FAILED);
     let v: ReplayVerdict;
     try {
-      v = await this.#store.commit(f.req);
+      // A synchronous store's verdict needs no extra turn of the microtask queue.
+      const c = this.#store.commit(f.req);
+      v = typeof c === 'string' ? c : await c;
     } catch (err) {
       throw storeError(err);
     }

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { isPublicKey, type PublicKey } from '../keys/keys.js';
-import { packBatch, SIG_BYTES, WORKER_KIND, type Request, type ResultMessage, type WorkerConfig } from './protocol.js';
+import { KEY_BYTES, recordLength, SIG_BYTES, WORKER_KIND, writeRecord, type ResultMessage, type WorkerConfig } from './protocol.js';
 
 export interface VerifyPoolOptions {
   /** Worker threads. Default: `os.availableParallelism()`. 1 to 256. */
@@ -28,10 +28,14 @@ const BATCHES_IN_FLIGHT = 2;
 // A worker that dies before answering anything this many times in a row means the pool cannot run.
 const MAX_START_FAILURES = 3;
 
-interface Pending extends Request {
+interface Pending {
   resolve(ok: boolean): void;
   reject(err: Error): void;
 }
+
+// Requests are packed into the batch format as they are queued (protocol.ts), in one staging
+// buffer: a batch is then one copy of a byte range, and a request costs no copies of its own.
+const STAGE_INITIAL = 64 * 1024;
 
 interface Slot {
   worker: Worker;
@@ -88,6 +92,11 @@ export class VerifyPool {
   readonly #slots: Slot[] = [];
   #queue: Pending[] = [];
   #head = 0;
+  // Packed requests of #queue: request i starts at #offsets[i]; #stageEnd is the end of the last.
+  #stage = new Uint8Array(STAGE_INITIAL);
+  #stageView = new DataView(this.#stage.buffer);
+  #stageEnd = 0;
+  #offsets: number[] = [];
   #nextId = 1;
   #scheduled = false;
   #closed = false;
@@ -138,15 +147,42 @@ export class VerifyPool {
     if (this.#queue.length - this.#head >= this.maxQueue) {
       return Promise.reject(new Error('verification pool queue is full'));
     }
+    // The caller's buffers are copied here, before this returns (key.bytes is the PublicKey's own).
+    const keyBytes = key.bytes;
+    if (keyBytes.length !== KEY_BYTES) return Promise.resolve(false); // rule K1: no such key verifies
+    const need = recordLength(message.length);
+    if (this.#stageEnd + need > this.#stage.length) this.#grow(need);
+    this.#offsets.push(this.#stageEnd);
+    this.#stageEnd = writeRecord(this.#stage, this.#stageView, this.#stageEnd, keyBytes, signature, message);
     return new Promise<boolean>((resolve, reject) => {
-      // key.bytes is the PublicKey's own copy, made at import; the caller's buffers are copied.
-      this.#queue.push({ key: key.bytes, message: message.slice(), signature: signature.slice(), resolve, reject });
+      this.#queue.push({ resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         queueMicrotask(() => this.#pump());
       }
     });
   };
+
+  #grow(need: number): void {
+    let size = this.#stage.length * 2;
+    while (size < this.#stageEnd + need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.#stage.subarray(0, this.#stageEnd));
+    this.#stage = next;
+    this.#stageView = new DataView(next.buffer);
+  }
+
+  // Drops the requests before #head from the queue and the staging buffer.
+  #compact(): void {
+    const head = this.#head;
+    if (head === 0) return;
+    const from = head < this.#offsets.length ? this.#offsets[head]! : this.#stageEnd;
+    this.#stage.copyWithin(0, from, this.#stageEnd);
+    this.#stageEnd -= from;
+    this.#offsets = this.#offsets.slice(head).map((o) => o - from);
+    this.#queue = this.#queue.slice(head);
+    this.#head = 0;
+  }
 
   /**
    * Stops taking requests, lets every pending one finish, then stops the workers.
@@ -205,19 +241,18 @@ export class VerifyPool {
       }
       if (best === undefined) {
         // Resumes when a worker answers; meanwhile keep the consumed prefix from piling up.
-        if (this.#head > 4096) {
-          this.#queue = q.slice(this.#head);
-          this.#head = 0;
-        }
+        if (this.#head > 4096) this.#compact();
         return;
       }
       const waiting = q.length - this.#head;
       // Spread a small burst over every free worker rather than filling one batch.
       const n = Math.min(this.maxBatch, Math.ceil(waiting / free));
+      const start = this.#offsets[this.#head]!;
+      const end = this.#head + n < q.length ? this.#offsets[this.#head + n]! : this.#stageEnd;
       const batch = q.slice(this.#head, this.#head + n);
       this.#head += n;
       const id = this.#nextId++;
-      const buffer = packBatch(batch, 0, n);
+      const buffer = this.#stage.slice(start, end).buffer;
       best.batches.set(id, batch);
       best.items += n;
       if (best.items === n) best.worker.ref(); // work in flight keeps the process alive
@@ -226,6 +261,8 @@ export class VerifyPool {
     // Everything was handed out: drop the consumed prefix.
     this.#queue = [];
     this.#head = 0;
+    this.#offsets = [];
+    this.#stageEnd = 0;
   }
 
   #onResult(slot: Slot, msg: ResultMessage): void {
@@ -275,6 +312,8 @@ export class VerifyPool {
     for (let i = this.#head; i < this.#queue.length; i++) this.#queue[i]!.reject(err);
     this.#queue = [];
     this.#head = 0;
+    this.#offsets = [];
+    this.#stageEnd = 0;
   }
 
   #checkDrained(): void {

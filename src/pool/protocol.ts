@@ -39,6 +39,20 @@ export interface Request {
   readonly signature: Uint8Array;
 }
 
+/** Bytes one request takes in a batch. */
+export function recordLength(messageLength: number): number {
+  return RECORD_OVERHEAD + messageLength;
+}
+
+/** Writes one request at `p` (the caller made room for {@link recordLength}); returns the end. */
+export function writeRecord(bytes: Uint8Array, view: DataView, p: number, key: Uint8Array, signature: Uint8Array, message: Uint8Array): number {
+  bytes.set(key, p);
+  bytes.set(signature, p + KEY_BYTES);
+  view.setUint32(p + KEY_BYTES + SIG_BYTES, message.length, true);
+  bytes.set(message, p + RECORD_OVERHEAD);
+  return p + RECORD_OVERHEAD + message.length;
+}
+
 export function packBatch(requests: readonly Request[], from: number, to: number): ArrayBuffer {
   let size = 0;
   for (let i = from; i < to; i++) size += RECORD_OVERHEAD + requests[i]!.message.length;
