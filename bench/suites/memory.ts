@@ -4,8 +4,69 @@
 // request inputs are allocated before the baseline and kept alive, so they are not.
 import { MemoryReplayStore } from '../../src/index.js';
 import type { ReplayRequest } from '../../src/replay/store.js';
+import { loadSodium } from '../../src/crypto/sodium.js';
 import { TS, type Keys } from '../fixtures.js';
 import { runChild, table, type Profile, type SuiteReport } from '../lib.js';
+import { Proc } from '../e2e/proc.js';
+import type { ClientCommand, ClientReply, ServerCommand, ServerReply } from '../e2e/protocol.js';
+
+interface SessionFigure {
+  adapter: 'ws' | 'uws';
+  mode: 'unsigned' | 'sealwire';
+  sessions: number;
+  heapPerSession: number;
+  buffersPerSession: number;
+  rssPerSession: number;
+}
+
+// Open connections held by one client process, measured in the server process (bench/e2e/server.ts
+// started with --expose-gc): heap + ArrayBuffers and RSS after full GCs, before and after N more
+// connections, divided by N. A few connections are opened first so that one-off costs (JIT, the
+// first session's tables) fall before the baseline.
+async function sessionMemory(adapter: 'ws' | 'uws', mode: 'unsigned' | 'sealwire', n: number): Promise<SessionFigure> {
+  const WARM = 32;
+  const backend = loadSodium() ? 'sodium' : 'node';
+  const { proc: server, first } = await Proc.start<ServerCommand, ServerReply>('./server.ts', [adapter, mode, backend, '0'], ['--expose-gc']);
+  const { proc: client } = await Proc.start<ClientCommand, ClientReply>('./client.ts', []);
+  try {
+    if (first.op !== 'ready') throw new Error('memory: server did not start');
+    if (adapter === 'uws' && !first.uwsNative) throw new Error('memory: uWebSockets.js native binary not loaded');
+    const url = `ws://127.0.0.1:${first.port}${mode === 'sealwire' ? '/bench' : '/'}`;
+    const open = async (conns: number): Promise<void> => {
+      const c = await client.call({ op: 'connect', url, mode, conns, serverKey: first.serverKey }, 120_000);
+      if (c.op !== 'connected') throw new Error('memory: connect failed');
+    };
+    const settled = async (want: number): Promise<ServerReply & { op: 'memory' }> => {
+      // The server may still be finishing the last handshakes: wait (bounded) for all of them.
+      const until = performance.now() + 10_000;
+      for (;;) {
+        const m = await server.call({ op: 'memory' });
+        if (m.op !== 'memory') throw new Error('memory: no figure');
+        if (m.sessions >= want || performance.now() > until) {
+          if (m.sessions < want) throw new Error(`memory: ${m.sessions} of ${want} sessions open`);
+          return m;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await open(WARM);
+    const before = await settled(WARM);
+    await open(n);
+    const after = await settled(WARM + n);
+    await client.call({ op: 'close' }, 30_000);
+    await server.call({ op: 'stop' }, 30_000);
+    return {
+      adapter,
+      mode,
+      sessions: n,
+      heapPerSession: (after.heap - before.heap) / n,
+      buffersPerSession: (after.buffers - before.buffers) / n,
+      rssPerSession: (after.rss - before.rss) / n,
+    };
+  } finally {
+    await Promise.all([client.end(), server.end()]);
+  }
+}
 
 interface MemoryFigure {
   window: number;
@@ -70,8 +131,26 @@ export async function memorySuite(profile: Profile): Promise<SuiteReport> {
     buffersPerStream: med(runs.map((r) => r[j]!.buffersPerStream)),
   }));
   const w1024 = figures.find((f) => f.window === 1024)!;
+  const n = profile.quick ? 300 : 2000;
+  const sessions: SessionFigure[] = [];
+  for (const adapter of ['ws', 'uws'] as const) {
+    for (const mode of ['unsigned', 'sealwire'] as const) sessions.push(await sessionMemory(adapter, mode, n));
+  }
+  const sessionRows = sessions.map((f) => {
+    const base = sessions.find((u) => u.adapter === f.adapter && u.mode === 'unsigned')!;
+    const js = f.heapPerSession + f.buffersPerSession;
+    return [
+      `${f.adapter} ${f.mode === 'unsigned' ? 'unsigned (plain connection)' : 'sealwire session'}`,
+      f.sessions.toLocaleString('en'),
+      js.toFixed(0),
+      f.heapPerSession.toFixed(0),
+      f.buffersPerSession.toFixed(0),
+      f.rssPerSession.toFixed(0),
+      f.mode === 'sealwire' ? (js - (base.heapPerSession + base.buffersPerSession)).toFixed(0) : '–',
+    ];
+  });
   return {
-    title: 'Memory per tracked replay stream',
+    title: 'Memory per tracked replay stream and per open session',
     markdown: [
       `MemoryReplayStore after one commit on each of N distinct streams (same kid), measured in a fresh`,
       `process with --expose-gc: (heapUsed + arrayBuffers after − before) / N, median of ${runs.length} process(es).`,
@@ -90,7 +169,18 @@ export async function memorySuite(profile: Profile): Promise<SuiteReport> {
         ]),
       ),
       '',
-      'Bytes per open session: needs the session layer\'s objects; not measured yet.',
+      '### Bytes per open session',
+      '',
+      `N idle connections from one client process to a server process started with --expose-gc (bench/e2e/`,
+      `server.ts, 127.0.0.1): heap + ArrayBuffers and RSS of the server after full GCs, before and after N`,
+      `more connections (after ${32} warm-up ones), divided by N; one process per row. A sealwire session is`,
+      'counted after its handshake and one join (a room of its own, so one replay stream and one',
+      'acknowledgement record); it includes its client key\'s entry in the server\'s key ring, its',
+      'ServerSession, outbox, receipt sender and rate-limit bucket, and the transport underneath. "Plain',
+      'connection" is the same server stack without sealwire. RSS also counts native memory (uWS keeps',
+      'its sockets outside the JS heap) and moves in pages, so it is the rougher figure.',
+      '',
+      table(['server', 'connections N', 'JS bytes / connection', 'of which heap', 'of which ArrayBuffers', 'RSS bytes / connection', 'sealwire − plain (JS)'], sessionRows),
     ].join('\n'),
     targets: [
       {
