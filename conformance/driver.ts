@@ -16,6 +16,8 @@ import { ALG_ED25519, ALG_EDDSA, externalAad } from '../src/wire/envelope.js';
 import { Receiver, type ReceiverOptions } from '../src/envelope/receiver.js';
 import { handshakeClient, handshakeServer } from './lib/handshake-ops.js';
 import { receiptDecode, receiptEncode, receiptVerify } from './lib/receipt-ops.js';
+import { DeliveryOps } from './lib/delivery-ops.js';
+import { SessionOps } from './lib/session-ops.js';
 
 function parseArgs(argv: string[]): { backend: string } {
   let backend = 'node';
@@ -62,9 +64,18 @@ interface State {
 export class Driver {
   readonly backend: Ed25519Backend;
   #state: State | undefined;
+  readonly #delivery: DeliveryOps;
+  readonly #sessions: SessionOps;
 
   constructor(backendName: string) {
     this.backend = getBackend(backendName);
+    this.#delivery = new DeliveryOps(this.backend);
+    this.#sessions = new SessionOps(this.backend);
+  }
+
+  /** Closes the live sessions, so no timer keeps the process up after stdin ends. */
+  close(): void {
+    this.#sessions.close();
   }
 
   async handle(line: string): Promise<Answer> {
@@ -101,6 +112,32 @@ export class Driver {
         return receiptDecode(req);
       case 'receipt.verify':
         return receiptVerify(req, this.backend);
+      case 'outbox.reset':
+        return this.#delivery.outboxReset(req);
+      case 'outbox.send':
+        return this.#delivery.outboxSend(req);
+      case 'outbox.ack':
+        return this.#delivery.outboxAck(req);
+      case 'outbox.state':
+        return this.#delivery.outboxState();
+      case 'outbox.reseal':
+        return this.#delivery.outboxReseal(req);
+      case 'acks.reset':
+        return this.#delivery.acksReset(req);
+      case 'acks.open':
+        return this.#delivery.acksOpen(req);
+      case 'acks.receipt':
+        return this.#delivery.acksReceipt(req);
+      case 'session.reset':
+        return this.#sessions.reset(req);
+      case 'session.open':
+        return this.#sessions.open(req);
+      case 'session.send':
+        return this.#sessions.send(req);
+      case 'session.advance':
+        return this.#sessions.advance(req);
+      case 'session.drop':
+        return this.#sessions.drop();
       case 'ed25519.verify':
         return this.verify(req);
       case 'seal':
@@ -317,6 +354,7 @@ async function main(): Promise<void> {
       await new Promise((resolve) => process.stdout.once('drain', resolve));
     }
   }
+  driver.close();
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('driver.ts')) {

@@ -9,6 +9,8 @@ import * as envelope from './gen/envelope-vectors.js';
 import * as transcripts from './gen/transcripts.js';
 import * as handshake from './gen/handshake.js';
 import * as receipts from './gen/receipts.js';
+import * as delivery from './gen/delivery.js';
+import * as sessions from './gen/sessions.js';
 import { SCHEMAS } from './gen/schemas.js';
 
 export const VECTOR_DIR = fileURLToPath(new URL('./vectors/', import.meta.url));
@@ -32,6 +34,9 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'session_binding.json': handshake.sessionBinding,
   'receipt_codec.json': receipts.codec,
   'receipt_verify.json': receipts.verify,
+  'delivery_outbox.json': delivery.outbox,
+  'delivery_acks.json': delivery.acks,
+  'session_data.json': sessions.sessionData,
 };
 
 export function serialize(file: VectorFile): string {

@@ -17,6 +17,7 @@ import type {
   Step,
   TestBase,
   TranscriptGroup,
+  StepsGroup,
   VectorFile,
 } from './lib/format.js';
 
@@ -113,6 +114,15 @@ function pick<T extends object>(o: T, keys: (keyof T)[]): Record<string, unknown
   const out: Record<string, unknown> = {};
   for (const k of keys) if (o[k] !== undefined) out[k as string] = o[k];
   return out;
+}
+
+/** Every member of `want` equals the answer's, compared as JSON (hex in either case). */
+function fieldsJson(a: Answer, want: Record<string, unknown>): string | undefined {
+  const norm = (v: unknown): string => JSON.stringify(v ?? null).toLowerCase();
+  for (const [k, v] of Object.entries(want)) {
+    if (norm(a[k]) !== norm(v)) return `field ${k}: expected ${JSON.stringify(v)}, got ${JSON.stringify(a[k] ?? null)}`;
+  }
+  return undefined;
 }
 
 type Check = (d: DriverProcess) => Promise<string | undefined>;
@@ -291,6 +301,24 @@ function checksFor(file: VectorFile): { test: TestBase; check: Check }[] {
               const r = a['receipt'];
               if (r === null || typeof r !== 'object' || Array.isArray(r)) return 'no receipt in the answer';
               return fields(r, { ...t.receipt }) ?? fields(a, { stream: t.stream, seq: t.seq, ts: t.ts });
+            },
+          });
+        }
+        break;
+      }
+      case 'Steps': {
+        const g = group as StepsGroup;
+        for (const t of g.tests) {
+          out.push({
+            test: t,
+            check: async (d) => {
+              for (const [i, step] of t.steps.entries()) {
+                const { result, code, comment, expect, ...req } = step;
+                const a = await d.request(req);
+                const bad = outcome(a, result, code) ?? (expect === undefined ? undefined : fieldsJson(a, expect));
+                if (bad) return `step ${i + 1} (${step.op}${comment ? `: ${comment}` : ''}): ${bad}`;
+              }
+              return undefined;
             },
           });
         }

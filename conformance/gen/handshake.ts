@@ -75,7 +75,7 @@ export function hello(i: Inputs, o: { versions?: number[]; limits?: Bytes } = {}
 /** cb = SHA-256(CBOR(["sealwire/1 tls-exporter", E])) ([HS-4.2]). */
 export const cbOf = (e: Bytes): Bytes => sha256(arr(tstr('sealwire/1 tls-exporter'), bstr(e)));
 
-export function authBody(i: Inputs, o: { version?: number; key?: Bytes; cbType?: number; cb?: Bytes } = {}): Bytes {
+export function authBody(i: Inputs, o: { version?: number; key?: Bytes; cbType?: number; cb?: Bytes; resume?: Bytes } = {}): Bytes {
   const cbType = o.cbType ?? (i.exporter === null ? 0 : 1);
   const cb = o.cb ?? (i.exporter === null ? new Uint8Array(0) : cbOf(i.exporter));
   return arr(
@@ -87,7 +87,7 @@ export function authBody(i: Inputs, o: { version?: number; key?: Bytes; cbType?:
     uint(cbType),
     bstr(cb),
     i.credential === null ? NULL : bstr(i.credential),
-    NULL,
+    o.resume === undefined ? NULL : bstr(o.resume),
   );
 }
 

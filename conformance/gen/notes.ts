@@ -10,6 +10,12 @@ const ENCODING = 'One envelope gets several encodings, which defeats replay cach
 const REPLAY = 'An attacker re-delivers a message the receiver already accepted, and it is accepted again.';
 
 export const NOTES: Record<string, Note> = {
+  // Delivery and live sessions (step transcripts).
+  Delivery: n('BASIC', 'Outbox or acknowledgement state after a sequence of envelopes and receipts.', 'Messages are reported delivered that were not, or kept and resent forever, or acknowledged before they were accepted.'),
+  Resume: n('BASIC', 'State carried into a new session or connection.', 'Messages are lost or delivered twice across a reconnect.'),
+  Session: n('BASIC', 'A data-phase verdict inside a live session after the pinned handshake.', 'An authenticated peer can inject, reorder or mis-route messages inside a session.'),
+  Timer: n('EDGE_CASE', 'Time passes inside a session (timeouts, credential expiry).', 'A connection or credential outlives the bound the server promised.'),
+  Jwt: n('AUTH_BYPASS', 'A JWT credential verified by the issuer key, expiry and cnf.jkt.', 'A stolen, expired or foreign token opens a session.'),
   // Ed25519, external sources.
   Rfc8032: n('BASIC', 'A test vector from RFC 8032 §7.1.', 'Refusing it means the implementation is not Ed25519.'),
   'wycheproof.Valid': n('BASIC', 'Wycheproof: a valid signature.', 'Refusing valid signatures breaks interoperability.'),

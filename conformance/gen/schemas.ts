@@ -57,7 +57,52 @@ const stepCommon = { result: testBase.result, code, comment: { type: 'string' } 
 const hexOrNull = { type: ['string', 'null'], pattern: '^([0-9a-f]{2})*$' };
 const strings = { type: 'array', items: { type: 'string' } };
 
+/** One closed schema per stateful op of a `Steps` test, told apart by `op`. */
+function opStep(op: string, properties: Schema, required: string[] = []): Schema {
+  return closed({ op: { const: op }, ...stepCommon, expect: { type: 'object', description: 'answer members that must be equal' }, ...properties }, ['op', 'result', ...required]);
+}
+const limitsSchema = closed({ maxSkewMs: uint, maxMessageSize: uint, window: uint, handshakeTimeoutMs: uint }, ['maxSkewMs', 'maxMessageSize', 'window', 'handshakeTimeoutMs']);
+const account = closed(
+  { credential: hexOrNull, identity: { type: 'string' }, roles: strings, expires: uint, code },
+  ['credential'],
+);
+const hexes = { type: 'array', items: hex };
+const STEP_OPS: Schema[] = [
+  opStep('outbox.reset', { secretKey: hex, stream: hex, keys: hexes, receiverKey: hex, capacity: uint, maxBytes: uint, binding: hex, startedAt: uint, window: uint }, ['secretKey', 'stream', 'keys', 'startedAt']),
+  opStep('outbox.send', { payload: hex, ts: uint }, ['payload', 'ts']),
+  opStep('outbox.ack', { envelope: hex, now: uint, binding: hex }, ['envelope', 'now']),
+  opStep('outbox.state', {}),
+  opStep('outbox.reseal', { binding: hex, ts: uint }, ['binding', 'ts']),
+  opStep('acks.reset', { secretKey: hex, keys: hexes, startedAt: uint, window: uint, binding: hex }, ['secretKey', 'keys', 'startedAt']),
+  opStep('acks.open', { envelope: hex, now: uint }, ['envelope', 'now']),
+  opStep('acks.receipt', { kid: hex, stream: hex, receiptStream: hex, ts: uint }, ['kid', 'stream', 'receiptStream', 'ts']),
+  opStep(
+    'session.reset',
+    {
+      serverSeed: hex,
+      serverTime: uint,
+      limits: limitsSchema,
+      exporter: hexOrNull,
+      requireChannelBinding: { type: 'boolean' },
+      origins: strings,
+      accounts: { type: 'array', items: account },
+      jwt: closed({ issuerKey: hex, issuer: { type: 'string' }, audience: { type: 'string' } }, ['issuerKey', 'issuer', 'audience']),
+      keys: { type: 'array', items: closed({ publicKey: hex, identity: { type: 'string' } }, ['publicKey', 'identity']) },
+      forbidden: strings,
+    },
+    ['serverSeed', 'serverTime', 'limits'],
+  ),
+  opStep('session.open', { serverNonce: hex, clientAuth: hex, peerOrigin: { type: 'string' } }, ['serverNonce']),
+  opStep('session.send', { envelope: hex }, ['envelope']),
+  opStep('session.advance', { ms: uint }, ['ms']),
+  opStep('session.drop', {}),
+];
+
 export const SCHEMAS: Record<string, Schema> = {
+  'steps_schema.json': file('sealwire step transcripts (outbox, acknowledging side, live sessions)', {
+    Group: closed({ type: { const: 'Steps' }, tests: { type: 'array', items: { $ref: '#/definitions/Test' } } }, ['type', 'tests']),
+    Test: closed({ ...testBase, steps: { type: 'array', minItems: 1, items: { oneOf: STEP_OPS } } }, [...testRequired, 'steps']),
+  }),
   'ed25519_verify_schema.json': file('sealwire Ed25519 verify vectors', {
     Group: closed(
       {

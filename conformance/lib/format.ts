@@ -229,7 +229,30 @@ export interface ReceiptVerifyGroup {
   tests: ReceiptVerifyTest[];
 }
 
-export type Group = Ed25519VerifyGroup | SealGroup | OpenGroup | TranscriptGroup | HandshakeGroup | ReceiptCodecGroup | ReceiptVerifyGroup;
+/**
+ * One request of a `Steps` test: `op` and its fields are sent as they are; `result`/`code` is the
+ * verdict, and every member of `expect` must equal the answer's member of that name.
+ */
+export interface OpStep {
+  op: string;
+  result: Result;
+  code?: string;
+  comment?: string;
+  expect?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+export interface StepsTest extends TestBase {
+  steps: OpStep[];
+}
+
+/** Stateful driver ops in sequence: the outbox, the acknowledging side, live sessions. */
+export interface StepsGroup {
+  type: 'Steps';
+  tests: StepsTest[];
+}
+
+export type Group = Ed25519VerifyGroup | SealGroup | OpenGroup | TranscriptGroup | HandshakeGroup | ReceiptCodecGroup | ReceiptVerifyGroup | StepsGroup;
 
 export interface VectorFile {
   algorithm: string;
@@ -255,8 +278,8 @@ export function checkConsistency(file: VectorFile, name: string): string[] {
         problems.push(`${at}: "code" must be present exactly when result is "invalid"`);
       }
       for (const f of t.flags) if (!(f in file.notes)) problems.push(`${at}: flag ${f} has no note`);
-      if (g.type === 'Transcript') {
-        const steps = (t as TranscriptTest).steps;
+      if (g.type === 'Transcript' || g.type === 'Steps') {
+        const steps = (t as TranscriptTest | StepsTest).steps;
         const last = steps[steps.length - 1];
         if (!last) problems.push(`${at}: transcript without steps`);
         else if (last.result !== t.result || last.code !== t.code) {

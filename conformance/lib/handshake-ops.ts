@@ -27,10 +27,13 @@ import {
 } from './fields.js';
 
 /** A transport that records what the session sends and how it closes. */
-class MemoryTransport implements Transport {
+export class MemoryTransport implements Transport {
   readonly sent: Uint8Array[] = [];
+  /** Called after each message the session sends. */
+  onSend: (() => void) | undefined;
   send(bytes: Uint8Array): void {
     this.sent.push(bytes.slice());
+    this.onSend?.();
   }
   close(): void {}
 }
@@ -40,7 +43,7 @@ class MemoryTransport implements Transport {
  * given nonce, once: the only randomness of a handshake message is its nonce, and a vector pins it.
  * Other draws (stream ids) stay random.
  */
-function withNonce<T>(nonce: Uint8Array, fn: () => T): T {
+export function withNonce<T>(nonce: Uint8Array, fn: () => T): T {
   const c = globalThis.crypto;
   const real = c.getRandomValues.bind(c);
   let used = false;
@@ -64,20 +67,20 @@ function withNonce<T>(nonce: Uint8Array, fn: () => T): T {
   }
 }
 
-function codeOf(info: CloseInfo): Answer {
+export function codeOf(info: CloseInfo): Answer {
   if (info.error !== undefined) return { ok: false, code: info.error.code };
   return { ok: false, error: `session closed without a protocol error (${info.code} ${info.reason})` };
 }
 
 /** Settles with the close, or undefined once the session is open. */
-function outcome(session: { on(e: 'open', f: () => void): unknown; closed: Promise<CloseInfo> }): Promise<CloseInfo | undefined> {
+export function outcome(session: { on(e: 'open', f: () => void): unknown; closed: Promise<CloseInfo> }): Promise<CloseInfo | undefined> {
   return new Promise((resolve) => {
     session.on('open', () => resolve(undefined));
     void session.closed.then(resolve);
   });
 }
 
-function readLimits(req: Request) {
+export function readLimits(req: Request) {
   const l = optObject(req, 'limits');
   if (l === undefined) throw new RequestError('"limits" expected an object');
   return {
@@ -91,7 +94,7 @@ function readLimits(req: Request) {
 const ACCOUNT_CODES = new Set<ErrorCode>(['ERR_UNAUTHENTICATED', 'ERR_CREDENTIAL_EXPIRED', 'ERR_CREDENTIAL_KEY_MISMATCH']);
 
 /** `accounts` as an authenticate hook: a listed credential gives its identity or its code. */
-function accountsHook(accounts: Request[]): Authenticate {
+export function accountsHook(accounts: Request[]): Authenticate {
   const table = accounts.map((a) => {
     const code = optString(a, 'code');
     if (code !== undefined && !ACCOUNT_CODES.has(code as ErrorCode)) throw new RequestError(`"accounts[].code" ${code} is not a credential code`);

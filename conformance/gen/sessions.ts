@@ -1,0 +1,231 @@
+// Live-session vectors (spec/handshake.md §3.6, §5, §6–§8): the pinned handshake of §10 on a real
+// server, then client envelopes in the data phase, time passing, JWT credentials and resume, as step
+// transcripts. Every client message is rebuilt with the reference signer and the generator's CBOR.
+import { createHash } from 'node:crypto';
+import type { OpStep, StepsGroup, VectorFile } from '../lib/format.js';
+import { FileBuilder } from './build.js';
+import { arr, bstr, NULL, tstr, uint, type Bytes } from './cbor.js';
+import { Signer } from './envelope.js';
+import { PINNED, authBody, transcript, type Inputs } from './handshake.js';
+import { cat, enc, hex, publicKeyOf, seed, signRef, thumbprint } from './ref.js';
+import { refs, type RefName } from './refs.js';
+
+const fill = (byte: number, n = 32): Bytes => new Uint8Array(n).fill(byte);
+const sha256 = (b: Bytes): Bytes => new Uint8Array(createHash('sha256').update(b).digest());
+const b64u = (b: Bytes | string): string => Buffer.from(b).toString('base64url');
+
+// Close codes of spec/errors.md, restated.
+const CLOSE: Record<string, number> = {
+  ERR_UNKNOWN_KEY: 4020,
+  ERR_BAD_SIGNATURE: 4025,
+  ERR_REPLAY: 4030,
+  ERR_HANDSHAKE_TIMEOUT: 4041,
+  ERR_CREDENTIAL_EXPIRED: 4045,
+  ERR_CREDENTIAL_KEY_MISMATCH: 4046,
+  ERR_UNAUTHENTICATED: 4044,
+  ERR_SESSION_KEY: 4047,
+  ERR_MESSAGE_MALFORMED: 4050,
+  ERR_WRONG_STREAM: 4052,
+  ERR_ACK_RANGE: 4096,
+  ERR_RESUME_REFUSED: 4097,
+};
+
+const CLIENT = new Signer(PINNED.clientSeed);
+const BOB = new Signer(seed('session other known client'));
+const STRANGER = new Signer(seed('session unknown key'));
+const BOB_TOKEN = enc.encode('bob token');
+const STREAM = seed('session client data stream').subarray(0, 16);
+const STREAM2 = seed('session client second stream').subarray(0, 16);
+const T = PINNED.serverTime;
+
+// spec/handshake.md §8 messages.
+const join = (room: string): Bytes => arr(uint(1), tstr(room));
+const leave = (room: string): Bytes => arr(uint(2), tstr(room));
+const sendTo = (room: string, data: string): Bytes => arr(uint(3), tstr(room), bstr(enc.encode(data)));
+const result = (refSeq: number, code: string | null): string => hex(arr(uint(17), uint(refSeq), code === null ? NULL : tstr(code)));
+
+/** A client data envelope of session `sid` (direction 0x01, content type 60). */
+function data(sid: Bytes, seq: number, payload: Bytes, o: { by?: Signer; stream?: Bytes } = {}): Bytes {
+  return (o.by ?? CLIENT).seal({ seq, ts: T, stream: o.stream ?? STREAM, ct: 60 }, payload, undefined, cat(sid, Uint8Array.of(0x01))).envelope;
+}
+
+type B = FileBuilder<StepsGroup>;
+type StepIn = { op: string; comment?: string; expect?: Record<string, unknown>; [field: string]: unknown };
+const ok = (s: StepIn): OpStep => ({ ...s, result: 'valid' });
+const closes = (code: string, s: StepIn): OpStep => ({ ...s, result: 'invalid', code, expect: { closeCode: CLOSE[code]! } });
+
+function add(b: B, g: StepsGroup, comment: string, flags: string[], r: RefName[], steps: OpStep[]): void {
+  const last = steps[steps.length - 1]!;
+  b.add(g, { comment, flags, specRefs: refs(...r), steps, result: last.result, ...(last.code !== undefined ? { code: last.code } : {}) });
+}
+
+function reset(i: Inputs, o: { jwt?: { issuerKey: Bytes; issuer: string; audience: string }; forbidden?: string[] } = {}): OpStep {
+  return ok({
+    op: 'session.reset',
+    serverSeed: hex(i.serverSeed),
+    serverTime: i.serverTime,
+    limits: { ...i.limits },
+    exporter: i.exporter === null ? null : hex(i.exporter),
+    keys: [{ publicKey: hex(BOB.publicKey), identity: 'bob' }],
+    ...(o.jwt
+      ? { jwt: { issuerKey: hex(o.jwt.issuerKey), issuer: o.jwt.issuer, audience: o.jwt.audience } }
+      : {
+          accounts: [
+            { credential: i.credential === null ? null : hex(i.credential), identity: i.identity, roles: [...i.roles], ...(i.expires !== null ? { expires: i.expires } : {}) },
+            { credential: hex(BOB_TOKEN), identity: 'bob', roles: [] },
+          ],
+        }),
+    ...(o.forbidden ? { forbidden: o.forbidden } : {}),
+  });
+}
+
+/** session.open with the ClientAuth of `i` (optionally resuming `resume`); answers the session id. */
+function openStep(i: Inputs, resume?: Bytes, sent: string[] = []): { step: OpStep; sid: Bytes } {
+  const t = transcript(i, resume === undefined ? {} : { body: authBody(i, { resume }) });
+  return { sid: t.th, step: ok({ op: 'session.open', serverNonce: hex(i.serverNonce), clientAuth: hex(t.clientAuth), expect: { sessionId: hex(t.th), sent } }) };
+}
+function openFails(code: string, i: Inputs, resume?: Bytes): OpStep {
+  const t = transcript(i, resume === undefined ? {} : { body: authBody(i, { resume }) });
+  return closes(code, { op: 'session.open', serverNonce: hex(i.serverNonce), clientAuth: hex(t.clientAuth) });
+}
+const sendOk = (bytes: Bytes, sent: string[], comment?: string): OpStep => ok({ op: 'session.send', envelope: hex(bytes), expect: { sent }, ...(comment ? { comment } : {}) });
+const sendCloses = (code: string, bytes: Bytes, comment?: string): OpStep => closes(code, { op: 'session.send', envelope: hex(bytes), ...(comment ? { comment } : {}) });
+
+export function sessionData(): VectorFile {
+  const b = new FileBuilder<StepsGroup>('sealwire-session-v1', 'steps_schema.json', [
+    'Live sessions on a real server (spec/handshake.md). session.reset starts a server with the',
+    'handshake.server fields (accounts as the authenticate hook, or `jwt` {issuerKey, issuer,',
+    'audience} for a JWT verifier per [HS-5.2]; `forbidden` rooms refused by authorize); session.open',
+    'accepts a connection with `serverNonce` and presents `clientAuth` (answering sessionId, or the',
+    'code and closeCode); session.send presents a client data envelope and answers `sent` (payloads',
+    'of the application messages the server sent back, receipts left out) or the code and closeCode',
+    'the session ended with; session.advance lets `ms` of timers run (clocks stay fixed) and answers',
+    'ok while the session is up; session.drop loses the transport (close 1006).',
+  ]);
+  const g = b.group({ type: 'Steps' });
+  const P = PINNED;
+  const { step: open, sid } = openStep(P);
+
+  // §8 application messages.
+  add(b, g, 'Join, Leave and a refused Send are answered with a Result naming the envelope seq', ['Session'], ['hsResult'], [
+    reset(P), open,
+    sendOk(data(sid, 0, join('lobby')), [result(0, null)]),
+    sendOk(data(sid, 1, leave('lobby')), [result(1, null)]),
+    sendOk(data(sid, 2, sendTo('lobby', 'hi')), [result(2, 'ERR_NOT_JOINED')]),
+  ]);
+  add(b, g, 'an accepted Send is not answered; a refused Join is, and the session stays open', ['Session'], ['hsResult'], [
+    reset(P, { forbidden: ['vault'] }), open,
+    sendOk(data(sid, 0, join('lobby')), [result(0, null)]),
+    sendOk(data(sid, 1, sendTo('lobby', 'hi')), []),
+    sendOk(data(sid, 2, join('vault')), [result(2, 'ERR_FORBIDDEN')]),
+    sendOk(data(sid, 3, sendTo('lobby', 'still here')), []),
+  ]);
+  add(b, g, 'a verified payload that is no application message closes the session', ['Session'], ['hsMessageShape', 'hsFailCloses'], [
+    reset(P), open, sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 0, arr(uint(9), tstr('lobby')))),
+  ]);
+  add(b, g, 'a Join with an empty room name closes the session', ['Session'], ['hsMessageShape'], [
+    reset(P), open, sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 0, join(''))),
+  ]);
+
+  // §6 data-phase checks.
+  add(b, g, 'an envelope of another key the server knows: ERR_SESSION_KEY before the signature', ['Session'], ['hsSessionKey', 'hsFailCloses'], [
+    reset(P), open, sendCloses('ERR_SESSION_KEY', data(sid, 0, join('lobby'), { by: BOB })),
+  ]);
+  const bobForged = data(sid, 0, join('lobby'), { by: BOB }).slice();
+  bobForged[bobForged.length - 1]! ^= 0x01;
+  add(b, g, 'the session-key check precedes the signature: a forged envelope of the other key', ['Session', 'Forged'], ['hsSessionKey'], [
+    reset(P), open, sendCloses('ERR_SESSION_KEY', bobForged),
+  ]);
+  add(b, g, 'an envelope of a key the server does not know: ERR_UNKNOWN_KEY', ['Session'], ['hsSessionKey', 'hsFailCloses'], [
+    reset(P), open, sendCloses('ERR_UNKNOWN_KEY', data(sid, 0, join('lobby'), { by: STRANGER })),
+  ]);
+  const forged = data(sid, 0, join('lobby')).slice();
+  forged[forged.length - 1]! ^= 0x01;
+  add(b, g, 'a forged envelope of the peer ends the session with 4025', ['Session', 'Forged'], ['hsFailCloses'], [reset(P), open, sendCloses('ERR_BAD_SIGNATURE', forged)]);
+  add(b, g, 'a replayed envelope ends a session that was not resumed', ['Session', 'Duplicate'], ['hsFailCloses', 'hsResentDuplicate'], [
+    reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), sendCloses('ERR_REPLAY', data(sid, 0, join('lobby'))),
+  ]);
+  add(b, g, 'the first data envelope fixes the data stream; a second stream is refused', ['Session'], ['hsStreamPin', 'hsFailCloses'], [
+    reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), sendCloses('ERR_WRONG_STREAM', data(sid, 0, join('lobby'), { stream: STREAM2 })),
+  ]);
+  add(b, g, 'an envelope beyond the acknowledgement range (seq next + 1025) closes with ERR_ACK_RANGE', ['Session', 'Boundary'], ['hsAcknowledge', 'rcpAckRange'], [
+    reset(P), open, sendCloses('ERR_ACK_RANGE', data(sid, 1025, join('lobby'))),
+  ]);
+  add(b, g, 'seq next + 1024 is acknowledgeable and accepted', ['Session', 'Boundary'], ['hsAcknowledge', 'rcpAckRange'], [
+    reset(P), open, sendOk(data(sid, 1024, join('lobby')), [result(1024, null)]),
+  ]);
+
+  // [HS-3.6], [HS-5.5]: time passes.
+  const quick: Inputs = { ...P, limits: { ...P.limits, handshakeTimeoutMs: 30 } };
+  add(b, g, 'no ClientAuth within handshake_timeout_ms: ERR_HANDSHAKE_TIMEOUT', ['Timer'], ['hsTimeout'], [
+    reset(quick),
+    ok({ op: 'session.open', serverNonce: hex(quick.serverNonce) }),
+    ok({ op: 'session.advance', ms: 5 }),
+    closes('ERR_HANDSHAKE_TIMEOUT', { op: 'session.advance', ms: 60 }),
+  ]);
+  const q = openStep(quick);
+  add(b, g, 'a ClientAuth in time: the timeout no longer applies', ['Timer'], ['hsTimeout'], [reset(quick), q.step, ok({ op: 'session.advance', ms: 60 })]);
+  const expiring: Inputs = { ...P, expires: T + 40 };
+  const e = openStep(expiring);
+  add(b, g, 'the credential expires 40 ms into the session: closed with ERR_CREDENTIAL_EXPIRED', ['Timer'], ['hsExpiry'], [
+    reset(expiring), e.step,
+    sendOk(data(e.sid, 0, join('lobby')), [result(0, null)]),
+    closes('ERR_CREDENTIAL_EXPIRED', { op: 'session.advance', ms: 80 }),
+  ]);
+
+  // [HS-5.2]: JWT credentials, the token minted here (EdDSA over the JWS signing input).
+  const issuerSeed = seed('session jwt issuer');
+  const jwtOpts = { issuerKey: publicKeyOf(issuerSeed), issuer: 'https://auth.example', audience: 'chat' };
+  const now = Math.floor(T / 1000);
+  const jkt = b64u(thumbprint(publicKeyOf(P.clientSeed)));
+  const token = (claims: Record<string, unknown>, signer = issuerSeed): Bytes => {
+    const input = `${b64u(JSON.stringify({ alg: 'EdDSA', typ: 'JWT' }))}.${b64u(JSON.stringify(claims))}`;
+    return enc.encode(`${input}.${b64u(signRef(signer, enc.encode(input)))}`);
+  };
+  const base = { iss: jwtOpts.issuer, aud: jwtOpts.audience, sub: 'alice', exp: now + 3600, cnf: { jkt }, roles: ['user'] };
+  const withToken = (claims: Record<string, unknown>, signer?: Bytes): Inputs => ({ ...P, credential: token(claims, signer) });
+  const jwtCase = (comment: string, expect: string, claims: Record<string, unknown>, signer?: Bytes): void => {
+    const i = withToken(claims, signer);
+    add(b, g, comment, ['Jwt'], ['hsJwt'], [reset(i, { jwt: jwtOpts }), expect === 'ok' ? openStep(i).step : openFails(expect, i)]);
+  };
+  jwtCase('a token of the issuer, bound to the handshake key, exp in the future', 'ok', base);
+  jwtCase('exp one second after the server clock', 'ok', { ...base, exp: now + 1 });
+  jwtCase('exp equal to the server clock: no longer in the future', 'ERR_CREDENTIAL_EXPIRED', { ...base, exp: now });
+  jwtCase('exp in the past', 'ERR_CREDENTIAL_EXPIRED', { ...base, exp: now - 60 });
+  jwtCase('cnf.jkt names another key (a stolen token)', 'ERR_CREDENTIAL_KEY_MISMATCH', { ...base, cnf: { jkt: b64u(thumbprint(BOB.publicKey)) } });
+  jwtCase('signed by another key than the issuer\'s', 'ERR_UNAUTHENTICATED', base, seed('session jwt impostor'));
+  jwtCase('another issuer', 'ERR_UNAUTHENTICATED', { ...base, iss: 'https://evil.example' });
+  jwtCase('another audience', 'ERR_UNAUTHENTICATED', { ...base, aud: 'billing' });
+
+  // §7 resume.
+  const second: Inputs = { ...P, serverNonce: fill(0x12), clientNonce: fill(0x23) };
+  add(b, g, 'resume naming a session the server never had: ERR_RESUME_REFUSED', ['Resume'], ['hsResumeRefused'], [
+    reset(P), openFails('ERR_RESUME_REFUSED', P, sha256(enc.encode('no such session'))),
+  ]);
+  // The client never acknowledged the Result of its Join: the resumed server resends it ([HS-7.5]).
+  const r2 = openStep(second, sid, [result(0, null)]);
+  add(b, g, 'resume of an ended session of the same key and identity is accepted', ['Resume'], ['hsResumeRefused'], [
+    reset(P), open, ok({ op: 'session.drop' }), openStep(second, sid).step,
+  ]);
+  add(b, g, 'resume: the server at once resends what the client did not acknowledge, re-sealed for the new session', ['Resume'], ['hsResend', 'rcpResend'], [
+    reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), ok({ op: 'session.drop' }), r2.step,
+  ]);
+  const bobInputs: Inputs = { ...second, clientSeed: BOB.secretKey, credential: BOB_TOKEN, identity: 'bob', roles: [] };
+  add(b, g, 'resume of another key\'s session: ERR_RESUME_REFUSED', ['Resume'], ['hsResumeRefused'], [
+    reset(P), open, ok({ op: 'session.drop' }), openFails('ERR_RESUME_REFUSED', bobInputs, sid),
+  ]);
+  add(b, g, 'the resumed session keeps the client\'s data stream and rooms: a Send is not refused', ['Resume'], ['hsResumeTakeover'], [
+    reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), ok({ op: 'session.drop' }), r2.step,
+    sendOk(data(r2.sid, 1, sendTo('lobby', 'after resume')), []),
+  ]);
+  add(b, g, 'the resumed session keeps the fixed data stream: another stream is refused', ['Resume'], ['hsResumeTakeover', 'hsStreamPin'], [
+    reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), ok({ op: 'session.drop' }), r2.step,
+    sendCloses('ERR_WRONG_STREAM', data(r2.sid, 0, join('lobby'), { stream: STREAM2 })),
+  ]);
+  add(b, g, 'a resent duplicate of the continued stream is dropped without ending the session', ['Resume', 'Duplicate'], ['hsResentDuplicate'], [
+    reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), ok({ op: 'session.drop' }), r2.step,
+    sendOk(data(r2.sid, 0, join('lobby')), [], 'seq 0 re-sealed for the new session'),
+    sendOk(data(r2.sid, 1, leave('lobby')), [result(1, null)]),
+  ]);
+  return b.build();
+}
