@@ -1,6 +1,7 @@
 // Traceability: every MUST / MUST NOT requirement in spec/*.md has a vector citing its id, or an
-// entry with a reason in conformance/uncovered.json; every id a vector cites exists in the spec.
-// `npx tsx conformance/trace.ts` prints the table and exits non-zero on any problem.
+// entry in conformance/uncovered.json with a reason and the test files that check it (each must
+// exist and name the id), or — stated, and counted apart — no test yet; every id a vector cites
+// exists in the spec. `npx tsx conformance/trace.ts` prints the table and exits non-zero on any problem.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestBase, VectorFile } from './lib/format.js';
@@ -87,18 +88,56 @@ export function readCitations(dir = VECTOR_DIR): Map<string, string[]> {
   return cited;
 }
 
+/**
+ * An allow-list entry: why no vector can test the rule, and either the test files that do (`tests`,
+ * paths from the repository root) or `untested: true` (no automated test checks it yet).
+ */
+export interface Uncovered {
+  reason: string;
+  tests?: string[];
+  untested?: true;
+}
+
 export function readUncovered(path = UNCOVERED): Record<string, unknown> {
   if (!existsSync(path)) return {};
   const data = JSON.parse(readFileSync(path, 'utf8')) as { ids?: Record<string, unknown> };
   return data.ids ?? {};
 }
 
+/** Problems of one allow-list entry: its shape, and whether each named test file exists and names the id. */
+export function checkEntry(id: string, entry: unknown, root = ROOT): string[] {
+  const problems: string[] = [];
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return [`uncovered.json: ${id} must be {reason, tests} or {reason, untested: true}`];
+  const e = entry as Record<string, unknown>;
+  for (const k of Object.keys(e)) if (!['reason', 'tests', 'untested'].includes(k)) problems.push(`uncovered.json: ${id} has an unknown member "${k}"`);
+  if (typeof e['reason'] !== 'string' || e['reason'].trim().length < 10) problems.push(`uncovered.json: ${id} needs a reason`);
+  const tests = e['tests'];
+  if (e['untested'] !== undefined) {
+    if (e['untested'] !== true) problems.push(`uncovered.json: ${id}: "untested" can only be true`);
+    if (tests !== undefined) problems.push(`uncovered.json: ${id} names tests and says untested`);
+    return problems;
+  }
+  if (!Array.isArray(tests) || tests.length === 0 || !tests.every((t) => typeof t === 'string')) {
+    problems.push(`uncovered.json: ${id} needs "tests" (the test files that check it) or "untested": true`);
+    return problems;
+  }
+  const mention = new RegExp(`(?<![\\w.-])${id.replace(/\./g, '\\.')}(?![\\w.]*\\d)`);
+  for (const t of tests as string[]) {
+    if (!existsSync(root + t)) problems.push(`uncovered.json: ${id} names ${t}, which does not exist`);
+    else if (!mention.test(readFileSync(root + t, 'utf8'))) problems.push(`uncovered.json: ${id} names ${t}, which does not mention ${id}`);
+  }
+  return problems;
+}
+
 export interface TraceReport {
   problems: string[];
   must: number;
   covered: number;
-  allowListed: number;
-  rows: { id: string; level: Level; vectors: number; allowListed: boolean }[];
+  /** MUSTs without vectors whose allow-list entry names the tests that check them. */
+  byTests: number;
+  /** MUSTs without vectors that no automated test checks yet (`untested: true`). */
+  untested: number;
+  rows: { id: string; level: Level; vectors: number; tests: string[]; untested: boolean }[];
 }
 
 export function trace(specDir = SPEC_DIR, vectorDir = VECTOR_DIR, uncoveredPath = UNCOVERED): TraceReport {
@@ -110,26 +149,29 @@ export function trace(specDir = SPEC_DIR, vectorDir = VECTOR_DIR, uncoveredPath 
   for (const [id, where] of cited) {
     if (!exists(id)) problems.push(`${id} is cited by ${where.length} vector(s) (first: ${where[0]}) but spec/ does not define it`);
   }
-  for (const [id, reason] of Object.entries(uncovered)) {
-    if (typeof reason !== 'string' || reason.trim().length < 10) problems.push(`uncovered.json: ${id} needs a reason`);
+  for (const [id, entry] of Object.entries(uncovered)) {
+    problems.push(...checkEntry(id, entry));
     if (!defined.has(id)) problems.push(`uncovered.json: ${id} is not a requirement in spec/ (stale entry)`);
     else if (cited.has(id)) problems.push(`uncovered.json: ${id} has vectors now; remove it from the allow-list`);
   }
   const rows: TraceReport['rows'] = [];
   let must = 0;
   let covered = 0;
-  let allowListed = 0;
+  let byTests = 0;
+  let untested = 0;
   for (const r of requirements) {
     const n = cited.get(r.id)?.length ?? 0;
-    const listed = Object.hasOwn(uncovered, r.id);
-    rows.push({ id: r.id, level: r.level, vectors: n, allowListed: listed });
+    const entry = (Object.hasOwn(uncovered, r.id) ? uncovered[r.id] : undefined) as Partial<Uncovered> | undefined;
+    const tests = Array.isArray(entry?.tests) ? entry.tests : [];
+    rows.push({ id: r.id, level: r.level, vectors: n, tests, untested: entry?.untested === true });
     if (r.level !== 'MUST') continue;
     must++;
     if (n > 0) covered++;
-    else if (listed) allowListed++;
-    else problems.push(`${r.id} (${r.file}:${r.line}) is a MUST with no vector and no reason in uncovered.json: "${r.text.slice(0, 100)}"`);
+    else if (tests.length > 0) byTests++;
+    else if (entry?.untested === true) untested++;
+    else if (entry === undefined) problems.push(`${r.id} (${r.file}:${r.line}) is a MUST with no vector and no reason in uncovered.json: "${r.text.slice(0, 100)}"`);
   }
-  return { problems, must, covered, allowListed, rows };
+  return { problems, must, covered, byTests, untested, rows };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -137,13 +179,17 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const verbose = process.argv.includes('--verbose');
   if (verbose) {
     for (const r of report.rows) {
-      console.log(`${r.id.padEnd(10)} ${r.level.padEnd(6)} ${r.vectors > 0 ? `${r.vectors} vector(s)` : r.allowListed ? 'allow-listed' : '-'}`);
+      const how = r.vectors > 0 ? `${r.vectors} vector(s)` : r.tests.length > 0 ? `tests: ${r.tests.join(', ')}` : r.untested ? 'UNTESTED (allow-listed)' : '-';
+      console.log(`${r.id.padEnd(10)} ${r.level.padEnd(6)} ${how}`);
     }
   }
   for (const p of report.problems) console.log(`PROBLEM ${p}`);
+  const untested = report.rows.filter((r) => r.level === 'MUST' && r.vectors === 0 && r.untested).map((r) => r.id);
+  if (untested.length > 0) console.log(`untested: ${untested.join(' ')}`);
   console.log(
-    `${report.must} MUST requirements: ${report.covered} covered by vectors, ${report.allowListed} allow-listed with a reason, ` +
-      `${report.must - report.covered - report.allowListed} uncovered; ${report.problems.length} problem(s)`,
+    `${report.must} MUST requirements: ${report.covered} covered by vectors, ${report.byTests} by named tests, ` +
+      `${report.untested} allow-listed without a test, ${report.must - report.covered - report.byTests - report.untested} uncovered; ` +
+      `${report.problems.length} problem(s)`,
   );
   process.exit(report.problems.length > 0 ? 1 : 0);
 }

@@ -48,6 +48,7 @@ it('uWebSockets.js is the native binary, not the JS fallback', () => {
 
 for (const factory of ADAPTERS) {
   describe(`slow consumer over ${factory.name}`, () => {
+    // [POL-8.1], [POL-8.2], [POL-8.3]: buffered bytes reported, data paused under the cap, a slow member closed with 4095
     it('server memory stays bounded: data pauses under the cap, the slow member is closed (4095), then resumes losing nothing', async () => {
       const keys = new KeyRing();
       const slowKey = importSigningKey(generateKeyPair().secretKey);

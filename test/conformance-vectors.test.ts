@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { GENERATORS, outputs } from '../conformance/gen.js';
 import { checkConsistency, type VectorFile } from '../conformance/lib/format.js';
 import { validate } from '../conformance/lib/schema.js';
-import { trace } from '../conformance/trace.js';
+import { checkEntry, trace } from '../conformance/trace.js';
 
 const DIR = fileURLToPath(new URL('../conformance/', import.meta.url));
 const vectorNames = readdirSync(DIR + 'vectors').filter((f) => f.endsWith('.json')).sort();
@@ -80,12 +80,27 @@ describe('traceability', () => {
     );
     const file = { algorithm: 'x', schema: 'x', numberOfTests: 1, header: [], notes: {}, testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ['ENV-1.1', 'ENV-9.9'], result: 'valid' }] }] };
     writeFileSync(join(tmp, 'vectors', 'v.json'), JSON.stringify(file));
-    writeFileSync(join(tmp, 'uncovered.json'), JSON.stringify({ ids: { 'ENV-1.4': '' } }));
+    writeFileSync(join(tmp, 'uncovered.json'), JSON.stringify({ ids: { 'ENV-1.4': { reason: '' } } }));
     const report = trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'uncovered.json'));
     expect(report.must).toBe(3);
     expect(report.problems.some((p) => p.startsWith('ENV-1.3'))).toBe(true); // multi-line MUST NOT, no vector
     expect(report.problems.some((p) => p.includes('ENV-9.9'))).toBe(true);
     expect(report.problems.some((p) => p.includes('ENV-1.4 needs a reason'))).toBe(true);
     expect(report.problems.some((p) => p.startsWith('ENV-1.2'))).toBe(false); // SHOULD: not required
+  });
+
+  it('an allow-listed id must name existing test files that mention it, or say it is untested', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'sealwire-trace-'));
+    mkdirSync(join(tmp, 'test'));
+    writeFileSync(join(tmp, 'test', 'a.test.ts'), "it('closes the session [HS-6.6]', () => {})\n// HS-6.10 and HS-6.12 only\n");
+    const root = tmp + '/';
+    const reason = 'a live-transport property, not a verdict on bytes';
+    expect(checkEntry('HS-6.6', { reason, tests: ['test/a.test.ts'] }, root)).toEqual([]);
+    expect(checkEntry('HS-6.1', { reason, tests: ['test/a.test.ts'] }, root)).toEqual(['uncovered.json: HS-6.1 names test/a.test.ts, which does not mention HS-6.1']);
+    expect(checkEntry('HS-6.6', { reason, tests: ['test/gone.test.ts'] }, root)[0]).toContain('does not exist');
+    expect(checkEntry('HS-6.6', { reason, tests: [] }, root)[0]).toContain('needs "tests"');
+    expect(checkEntry('HS-6.6', reason, root)[0]).toContain('must be {reason, tests}');
+    expect(checkEntry('HS-6.6', { reason, untested: true }, root)).toEqual([]);
+    expect(checkEntry('HS-6.6', { reason, untested: true, tests: ['test/a.test.ts'] }, root)).toEqual(['uncovered.json: HS-6.6 names tests and says untested']);
   });
 });

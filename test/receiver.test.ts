@@ -191,6 +191,7 @@ describe('check order and the atomic commit', () => {
     expect(calls).toEqual([1]);
   });
 
+  // [RPL-5.6]: an unavailable store fails closed
   it('fails closed with ERR_STORE (4036) when the store throws', () => {
     const broken: ReplayStore = {
       window: 1024,
@@ -241,6 +242,7 @@ describe('asynchronous store and verifier', () => {
     expect(() => r.openSync(env(3))).toThrow(TypeError);
   });
 
+  // [RPL-5.3]: the commit is atomic under concurrent opens
   it('accepts exactly one of two concurrent copies of an envelope', async () => {
     for (const store of [new MemoryReplayStore({ startedAt: 0 }), new AsyncMemoryReplayStore({ startedAt: 0 })]) {
       const r = receiver({ store, verify: async (k, m, s) => verifyStrict(k.backend, k.handle, m, s) });
@@ -250,6 +252,7 @@ describe('asynchronous store and verifier', () => {
     }
   });
 
+  // [RPL-5.5]: commit order under out-of-order signature verification
   it('commits and settles in call order per stream when signatures finish out of order', async () => {
     // Strict mode would refuse any commit out of order, so all ten passing proves the order.
     const delays = [9, 1, 7, 0, 5, 3, 8, 2, 6, 4];

@@ -221,6 +221,7 @@ for (const factory of ADAPTERS) {
       resumed.close();
     });
 
+    // [HS-7.1], [HS-7.4]: another key cannot name the session; a state is resumed at most once
     it('only the same key can resume a session, and only once', async () => {
       const s = await setup(factory);
       const first = await connect(s.adapter.url, s.options);

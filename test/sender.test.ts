@@ -33,6 +33,7 @@ describe('Sender', () => {
     expect(s.nextSeq).toBe(5);
   });
 
+  // [RPL-8.1]: a sender never reuses (kid, stream, seq)
   it('starts a new random stream each time, so a restart never reuses (kid, stream, seq)', () => {
     const streams = new Set<string>();
     for (let i = 0; i < 50; i++) streams.add(toHex(new Sender(key).stream));
@@ -58,6 +59,7 @@ describe('Sender', () => {
     expect(seen).toEqual([4, 4, 4, 4, 8, 8, 8, 8, 12]);
   });
 
+  // [RPL-8.3]: reservations persisted before use survive a restart
   it('resumes a stream after a crash from the persisted bound: skips, never reuses', () => {
     const d = disk();
     const r = new Receiver({ keys: ring, clock: () => T0, startedAt: 0 });
@@ -95,6 +97,7 @@ describe('Sender', () => {
     expect(open(s.seal(payload), { keys: ring }).seq).toBe(0);
   });
 
+  // [RPL-8.4]: sender exhaustion at 2^53 - 1
   it('ends at 2^53 - 1 with ERR_SEQ_EXHAUSTED (4035)', () => {
     const s = new Sender(key, { seq: MAX_UINT });
     expect(open(s.seal(payload), { keys: ring }).seq).toBe(MAX_UINT);

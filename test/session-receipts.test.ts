@@ -175,6 +175,7 @@ describe('receipts in a session', () => {
 });
 
 describe('send-buffer policy (spec/policy.md §8)', () => {
+  // [POL-8.2]: pause over half of max_buffered, resume on drain
   it('data pauses while the transport is over half the cap and goes out on drain', async () => {
     const { session, client, link, buffered } = await pair({ limits: { maxBufferedAmount: 4096 } });
     buffered.value = 3000;
@@ -190,6 +191,7 @@ describe('send-buffer policy (spec/policy.md §8)', () => {
     expect(session.state).toBe('open');
   });
 
+  // [POL-8.4]: the hard cap closes with ERR_BACKPRESSURE
   it('anything that would pass the hard cap closes the session (ERR_BACKPRESSURE, 4076)', async () => {
     const { client, buffered } = await pair({ limits: { maxBufferedAmount: 4096 } });
     const join = client.join('r'); // the server records it and owes a receipt
@@ -198,6 +200,7 @@ describe('send-buffer policy (spec/policy.md §8)', () => {
     expect(await client.closed).toMatchObject({ code: 4076, reason: 'ERR_BACKPRESSURE' });
   });
 
+  // [HS-6.10]: a full outbox refuses the application and tells it when room returns
   it('a producer finds the outbox full (ERR_OUTBOX_FULL) and is told when it drains', async () => {
     const { session, client, buffered } = await pair({ limits: { outboxCapacity: 4 } });
     buffered.value = 1 << 30; // nothing reaches the client, so nothing is acknowledged

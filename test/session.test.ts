@@ -152,6 +152,7 @@ describe('session handshake over a memory link', () => {
 });
 
 describe('rooms and policy', () => {
+  // [HS-8.3], [HS-8.4]: members only, never back to the sender; from/from_roles are the verified ones
   it('delivers a room message to members only, with the verified sender identity', async () => {
     const { server } = makeServer();
     const a = connect(server, 'alice');
@@ -177,6 +178,7 @@ describe('rooms and policy', () => {
     expect(seenByAlice).toHaveLength(0);
   });
 
+  // [POL-2.1], [POL-2.3]: authorize decides the Join; a refused Join makes no member
   it('refuses an unauthorized join, and a send to that room is never delivered', async () => {
     const { server, events } = makeServer();
     const admin = connect(server, 'admin');
@@ -224,6 +226,7 @@ describe('rooms and policy', () => {
     expect(seen.map((m) => [m.identity, m.action, m.channel])).toEqual([['admin', 'broadcast', 'lobby']]);
   });
 
+  // [POL-1.1], [POL-1.2], [POL-3.2]: rate limits charged before the signature, the session closed
   it('closes a flooding connection with ERR_RATE_LIMITED, charged before the signature', async () => {
     const { server, events } = makeServer({ rateLimit: { connection: { perSecond: 1, burst: 5 } } });
     const a = connect(server, 'alice');

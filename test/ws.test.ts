@@ -145,6 +145,7 @@ for (const adapter of ADAPTERS) {
         expect(events.filter((e) => e.type === 'handshake' && e.outcome === 'accept')).toHaveLength(0);
       });
 
+      // [POL-5.1]: the origin allow-list at the upgrade
       it('refuses a bad origin at the upgrade, before any handshake work (HTTP 403, ERR_ORIGIN)', async () => {
         await start({ origins: ['https://chat.example'] });
         const key = newKey();
@@ -163,6 +164,7 @@ for (const adapter of ADAPTERS) {
         await expect(client('bob')).rejects.toMatchObject({ code: 'ERR_TOO_MANY_CONNECTIONS' });
       });
 
+      // [POL-4.1], [POL-1.1]: the adapter's frame limit is max_message_size, checked before decoding
       it('refuses an oversized frame at the transport (close 1009 → ERR_TOO_LARGE)', async () => {
         await start({ limits: { maxMessageSize: 4096 } });
         const alice = await client('alice');
@@ -184,6 +186,7 @@ for (const adapter of ADAPTERS) {
         expect(await alice.closed).toMatchObject({ code: 4072, reason: 'ERR_RATE_LIMITED' });
       });
 
+      // [ERR-1.5], [ERR-1.6]: the code's close code on a real socket
       it('closes a connection that never authenticates (ERR_HANDSHAKE_TIMEOUT, 4041)', async () => {
         await start({ limits: { handshakeTimeoutMs: 150 } });
         const raw = new WebSocket(running!.url, mode === 'tls' ? { ca: cert.cert } : {});
