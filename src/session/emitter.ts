@@ -18,13 +18,7 @@ export class Emitter<Events extends Record<string, unknown>> {
   protected emit<K extends keyof Events>(event: K, value: Events[K]): void {
     const set = this.#listeners.get(event);
     if (set === undefined) return;
-    for (const l of [...set]) {
-      try {
-        (l as Listener<Events[K]>)(value);
-      } catch (err) {
-        reportListenerError(err);
-      }
-    }
+    for (const l of [...set]) callListener(l as Listener<Events[K]>, value);
   }
 
   protected listenerCount(event: keyof Events): number {
@@ -38,4 +32,19 @@ export function reportListenerError(err: unknown): void {
   const report = (globalThis as { reportError?: (e: unknown) => void }).reportError;
   if (typeof report === 'function') report(err);
   else console.error('sealwire: a listener threw', err);
+}
+
+/**
+ * Calls an application callback whose failure must not reach the caller: a throw, or the rejection
+ * of an async callback (which would otherwise be unhandled and end a Node process), is reported.
+ */
+export function callListener<T>(listener: (value: T) => unknown, value: T): void {
+  try {
+    const r = listener(value);
+    if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+      (r as PromiseLike<unknown>).then(undefined, reportListenerError);
+    }
+  } catch (err) {
+    reportListenerError(err);
+  }
 }

@@ -19,7 +19,7 @@ import { DEFAULT_CONNECTION_RATE, DEFAULT_IDENTITY_RATE, TokenBucket, assertRate
 import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../replay/freshness.js';
 import { DEFAULT_WINDOW } from '../replay/window.js';
 import { equalBytes } from '../bytes.js';
-import { Emitter, reportListenerError } from './emitter.js';
+import { Emitter, callListener } from './emitter.js';
 import type { ChannelMessage, Transport } from './channel.js';
 import { DEFAULT_MAX_HANDSHAKE_SIZE } from './handshake.js';
 import { ServerSession, type Authenticate, type ServerCore, type SessionPeer } from './server-session.js';
@@ -416,13 +416,7 @@ export class SecureServer extends Emitter<ServerEvents> {
 
   #event(e: Omit<SecurityEvent, 'time'>): void {
     const event: SecurityEvent = Object.freeze({ ...e, time: this.#clock() });
-    if (this.#onEvent !== undefined) {
-      try {
-        this.#onEvent(event);
-      } catch (err) {
-        reportListenerError(err); // [POL-7.2]
-      }
-    }
+    if (this.#onEvent !== undefined) callListener(this.#onEvent, event); // [POL-7.2]
     this.emit('event', event);
   }
 }
