@@ -1,7 +1,7 @@
 // The data phase both ends share (spec/handshake.md §6): every transport message is one envelope
 // bound to session id || direction, opened by a Receiver and sealed by a Sender. Server and client
 // differ only in their handshake and in what they do with a verified payload.
-import { ERROR_CODES, ProtocolError, isProtocolError, type ErrorCode } from '../errors.js';
+import { ERROR_CODES, ProtocolError, SIGNATURE_FAILED, isProtocolError, type ErrorCode } from '../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
 import type { Opened } from '../envelope/open.js';
 import type { Receiver } from '../envelope/receiver.js';
@@ -102,7 +102,9 @@ export function errorFromClose(code: number, reason: string): ProtocolError | un
   // RFC 6455 1009 "message too big": WebSocket servers refuse an oversized frame with it.
   if (code === 1009) return new ProtocolError('ERR_TOO_LARGE', reason || 'message too big');
   const name = CODE_BY_CLOSE.get(code);
-  return name === undefined ? undefined : new ProtocolError(name, reason || name);
+  if (name === undefined) return undefined;
+  // [ERR-1.4]: a signature failure has one message, whoever reports it.
+  return new ProtocolError(name, name === 'ERR_BAD_SIGNATURE' ? SIGNATURE_FAILED : reason || name);
 }
 
 export function binding(sessionId: Uint8Array, direction: number): Uint8Array {
