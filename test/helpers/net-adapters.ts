@@ -93,9 +93,11 @@ export const uwsAdapter: AdapterFactory = {
     }
     const attached = attachUws(secure, { app, path });
     app.any('/*', (res) => void res.writeStatus('404 Not Found').end());
-    const listenSocket = await new Promise<Uws.us_listen_socket>((resolve, reject) => {
-      app.listen('127.0.0.1', 0, (ls) => (ls === false ? reject(new Error('uWS could not listen')) : resolve(ls)));
-    });
+    const listenOnce = (): Promise<Uws.us_listen_socket | false> => new Promise((resolve) => app.listen('127.0.0.1', 0, resolve));
+    let listenSocket = await listenOnce();
+    // Under load uWS has been seen to refuse an ephemeral port once; asking again for another one is safe.
+    for (let attempt = 1; listenSocket === false && attempt < 3; attempt++) listenSocket = await listenOnce();
+    if (listenSocket === false) throw new Error('uWS could not listen');
     const port = uws.us_socket_local_port(listenSocket as unknown as Uws.us_socket);
     return {
       url: `${tls === undefined ? 'ws' : 'wss'}://127.0.0.1:${port}${path}`,

@@ -38,9 +38,11 @@ export async function startUwsTransport(
   const app = certificate === undefined ? uws.App() : uws.SSLApp({ cert_file_name: certificate.certPath, key_file_name: certificate.keyPath });
   const attached = attach(secure, { app, path: options.path });
   app.any('/*', (res) => void res.writeStatus('404 Not Found').end('not found'));
-  const listenSocket = await new Promise<Uws.us_listen_socket>((resolve, reject) => {
-    app.listen(options.host, options.port, (ls) => (ls === false ? reject(new Error(`uWS could not listen on ${options.host}:${options.port}`)) : resolve(ls)));
-  });
+  const listenOnce = (): Promise<Uws.us_listen_socket | false> => new Promise((resolve) => app.listen(options.host, options.port, resolve));
+  let listenSocket = await listenOnce();
+  // Under load uWS has been seen to refuse an ephemeral port once; asking again for another one is safe.
+  for (let attempt = 1; listenSocket === false && options.port === 0 && attempt < 3; attempt++) listenSocket = await listenOnce();
+  if (listenSocket === false) throw new Error(`uWS could not listen on ${options.host}:${options.port}`);
   return {
     port: uws.us_socket_local_port(listenSocket as unknown as Uws.us_socket),
     close() {
