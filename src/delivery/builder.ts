@@ -1,6 +1,6 @@
 // Receiver side of spec/receipts.md §5: what was accepted per (sender kid, stream), and the
 // receipts that say so.
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from '../crypto/sha256.js';
 import { ProtocolError } from '../errors.js';
 import { assertBytes, assertSafeUint, toHex } from '../bytes.js';
 import { MAX_KID_LENGTH, STREAM_ID_LENGTH } from '../wire/envelope.js';

@@ -1,6 +1,6 @@
 // Sender side of spec/receipts.md §6: the envelopes of one stream that no receipt has acknowledged
 // yet, bounded, and the rules a receipt must pass before it changes anything.
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from '../crypto/sha256.js';
 import { ProtocolError } from '../errors.js';
 import { assertBytes, equalBytes, toHex } from '../bytes.js';
 import { decodeEnvelope, STREAM_ID_LENGTH } from '../wire/envelope.js';
