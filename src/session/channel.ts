@@ -131,6 +131,8 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
 
   // Set when the handshake completes.
   protected sessionIdBytes: Uint8Array | undefined;
+  #sessionIdOf: Uint8Array | undefined;
+  #sessionIdHex: string | undefined;
   protected receiver: Receiver | undefined;
   protected peerKid: Uint8Array | undefined;
   protected sessionStartedAt = 0;
@@ -166,7 +168,14 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
 
   /** The 32-byte session id (lowercase hex) once the handshake completed. */
   get sessionId(): string | undefined {
-    return this.sessionIdBytes === undefined ? undefined : toHex(this.sessionIdBytes);
+    const bytes = this.sessionIdBytes;
+    if (bytes === undefined) return undefined;
+    // Security events name the session on every message: the hex is built once per id.
+    if (this.#sessionIdOf !== bytes) {
+      this.#sessionIdOf = bytes;
+      this.#sessionIdHex = toHex(bytes);
+    }
+    return this.#sessionIdHex;
   }
 
   /** Resolves once, when the channel has closed for any reason. */

@@ -86,6 +86,8 @@ export interface ServerCore {
   readonly resume: ResumeRegistry;
   clock(): number;
   event(e: Omit<SecurityEvent, 'time'>): void;
+  /** False when no event listener would see an event: sessions then build none. */
+  wantsEvents(): boolean;
   acquireIdentity(identity: string): boolean;
   releaseIdentity(identity: string): void;
   identityBucket(identity: string): TokenBucket;
@@ -446,17 +448,19 @@ export class ServerSession extends SecureChannel {
   }
 
   #event(type: SecurityEvent['type'], outcome: SecurityEvent['outcome'], code?: ErrorCode, channel?: string | null, closeCode?: number): void {
-    this.#core.event({
-      type,
-      outcome,
-      ...(code !== undefined ? { code } : {}),
-      ...(closeCode !== undefined ? { closeCode } : {}),
-      ...(this.sessionId !== undefined ? { session: this.sessionId } : {}),
-      ...(this.#keyId !== undefined ? { keyId: this.#keyId } : {}),
-      ...(this.#identity !== undefined ? { identity: this.#identity } : {}),
-      ...(this.#peer.address !== undefined ? { peer: this.#peer.address } : {}),
-      ...(channel != null ? { channel } : {}),
-    });
+    const core = this.#core;
+    // Two events per message: none is built when nobody listens, and the hex ids are cached.
+    if (!core.wantsEvents()) return;
+    const e: { -readonly [K in keyof SecurityEvent]?: SecurityEvent[K] } & Pick<SecurityEvent, 'type' | 'outcome'> = { type, outcome };
+    if (code !== undefined) e.code = code;
+    if (closeCode !== undefined) e.closeCode = closeCode;
+    const session = this.sessionId;
+    if (session !== undefined) e.session = session;
+    if (this.#keyId !== undefined) e.keyId = this.#keyId;
+    if (this.#identity !== undefined) e.identity = this.#identity;
+    if (this.#peer.address !== undefined) e.peer = this.#peer.address;
+    if (channel != null) e.channel = channel;
+    core.event(e);
   }
 
   protected override onRejected(error: ProtocolError): void {

@@ -248,6 +248,7 @@ export class SecureServer extends Emitter<ServerEvents> {
       resume: this.#resume,
       clock,
       event: (e) => self.#event(e),
+      wantsEvents: () => self.#onEvent !== undefined || self.listenerCount('event') > 0,
       acquireIdentity: (identity) => self.#perIdentity.acquire(identity),
       releaseIdentity: (identity) => self.#perIdentity.release(identity),
       identityBucket: (identity) => self.#bucket(identity),
