@@ -17,6 +17,7 @@ import { Receiver, type ReceiverOptions } from '../src/envelope/receiver.js';
 import { handshakeClient, handshakeServer } from './lib/handshake-ops.js';
 import { receiptDecode, receiptEncode, receiptVerify } from './lib/receipt-ops.js';
 import { DeliveryOps } from './lib/delivery-ops.js';
+import { SharedStore, type FailPhase } from './lib/replay-store.js';
 import { SessionOps } from './lib/session-ops.js';
 
 function parseArgs(argv: string[]): { backend: string } {
@@ -52,12 +53,14 @@ function protocol(fn: () => Answer): Answer {
   }
 }
 
-// --- the stateful part: one key ring and (when replay is on) one receiver per `reset` -------------
+// --- the stateful part: one key ring and (when replay is on) `nodes` receivers over one store -----
 
 interface State {
   ring: KeyRing;
-  receiver: Receiver | undefined;
-  /** Receiver options of the last `reset`, so `restart` builds the receiver again with them. */
+  /** The receivers ("nodes", spec/replay.md §9), all over `store`; empty with replay off. */
+  nodes: Receiver[];
+  store: SharedStore | undefined;
+  /** Receiver options of the last `reset`, so `restart` builds the receivers again with them. */
   options: ReceiverSettings;
 }
 
@@ -148,6 +151,12 @@ export class Driver {
         return this.reset(req);
       case 'restart':
         return this.restart(req);
+      case 'store.fail':
+        return this.storeFail(req);
+      case 'store.recover':
+        return (this.#requireStore().recover(), { ok: true });
+      case 'store.snapshot':
+        return (this.#requireStore().snapshot(), { ok: true });
       case 'keyring.add':
         return this.keyringAdd(req);
       case 'keyring.revoke':
@@ -234,31 +243,55 @@ export class Driver {
     }
     const replay = optBool(req, 'replay') ?? true;
     const options = receiverSettings(req);
-    let receiver: Receiver | undefined;
+    const count = optUint(req, 'nodes') ?? 1;
+    if (count < 1 || count > 16) throw new RequestError('"nodes" expected an integer from 1 to 16');
+    this.#state = { ring, nodes: [], store: undefined, options };
     if (replay) {
       const startedAt = optUint(req, 'startedAt');
       // Vectors must be independent of the wall clock: the receiver's state start is explicit.
       if (startedAt === undefined) throw new RequestError('"startedAt" is required when replay protection is on');
-      receiver = new Receiver({ keys: ring, ...options, startedAt });
+      this.#startNodes(this.#state, newStore(options, startedAt), count);
+    } else if (req['nodes'] !== undefined) {
+      throw new RequestError('"nodes" needs replay protection on');
     }
-    this.#state = { ring, receiver, options };
     return { ok: true };
   }
 
+  // Every node shares the store and the settings of the reset ([RPL-9.1], [RPL-9.2]).
+  #startNodes(state: State, store: SharedStore, count: number): void {
+    const { window: _w, strict: _s, maxStreams: _m, ...timing } = state.options;
+    state.store = store;
+    state.nodes = Array.from({ length: count }, () => new Receiver({ keys: state.ring, ...timing, store }));
+  }
+
+  #requireStore(): SharedStore {
+    const state = this.#requireState();
+    if (state.store === undefined) throw new RequestError('this op needs a receiver with replay on');
+    return state.store;
+  }
+
   /**
-   * A receiver restart (spec/replay.md): the process comes back at `now`. With `persist`, the
-   * replay store survives (a durable store); without it, all replay state is lost and the new
-   * store starts at `now`, so the restart bound applies.
+   * A restart of every node (spec/replay.md §7): they come back at `now`. With `persist` the
+   * store survives as it is (a durable store); with `snapshot` it comes back as of the last
+   * `store.snapshot`, with `startedAt` = `now` ([RPL-7.2]); otherwise all replay state is lost
+   * and the new store starts at `now`. Either of the last two makes the restart bound apply.
    */
   restart(req: Request): Answer {
     const state = this.#requireState();
-    if (state.receiver === undefined) throw new RequestError('restart needs a receiver with replay on');
+    const store = this.#requireStore();
     const now = uint(req, 'now');
     const persist = optBool(req, 'persist') ?? false;
-    const { window: _w, strict: _s, maxStreams: _m, ...timing } = state.options;
-    state.receiver = persist
-      ? new Receiver({ keys: state.ring, ...timing, store: state.receiver.store })
-      : new Receiver({ keys: state.ring, ...state.options, startedAt: now });
+    const snapshot = optBool(req, 'snapshot') ?? false;
+    if (persist && snapshot) throw new RequestError('"persist" and "snapshot" are exclusive');
+    const next = persist ? store : snapshot ? store.restored(now) : newStore(state.options, now);
+    this.#startNodes(state, next, state.nodes.length);
+    return { ok: true };
+  }
+
+  storeFail(req: Request): Answer {
+    const phase = optString(req, 'phase') ?? 'both';
+    if (phase !== 'check' && phase !== 'commit' && phase !== 'both') throw new RequestError('"phase" expected "check", "commit" or "both"');
+    this.#requireStore().fail(phase as FailPhase);
     return { ok: true };
   }
 
@@ -268,12 +301,13 @@ export class Driver {
     const aad = optHex(req, 'aad');
     const binding = optHex(req, 'binding');
     const now = optUint(req, 'now');
+    const node = optUint(req, 'node');
+    if (node !== undefined && node >= Math.max(state.nodes.length, 1)) throw new RequestError(`"node" expected below ${state.nodes.length}`);
     return protocol(() => {
-      if (state.receiver !== undefined) {
+      const receiver = state.nodes[node ?? 0];
+      if (receiver !== undefined) {
         if (now === undefined) throw new RequestError('"now" is required when replay protection is on');
-        return openedAnswer(
-          state.receiver.openSync(envelope, { now, ...(aad ? { aad } : {}), ...(binding ? { binding } : {}) }),
-        );
+        return openedAnswer(receiver.openSync(envelope, { now, ...(aad ? { aad } : {}), ...(binding ? { binding } : {}) }));
       }
       const options: OpenOptions = { keys: state.ring };
       if (aad) options.aad = aad;
@@ -320,6 +354,15 @@ export class Driver {
 }
 
 type ReceiverSettings = Pick<ReceiverOptions, 'window' | 'strict' | 'maxFutureSkewMs' | 'maxAgeMs' | 'maxStreams'>;
+
+function newStore(o: ReceiverSettings, startedAt: number): SharedStore {
+  return new SharedStore({
+    startedAt,
+    ...(o.window !== undefined ? { window: o.window } : {}),
+    ...(o.strict !== undefined ? { strict: o.strict } : {}),
+    ...(o.maxStreams !== undefined ? { maxStreams: o.maxStreams } : {}),
+  });
+}
 
 /** Receiver options a `reset` may carry; absent ones keep the library's defaults. */
 function receiverSettings(req: Request): ReceiverSettings {

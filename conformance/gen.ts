@@ -7,6 +7,7 @@ import { checkConsistency } from './lib/format.js';
 import * as ed25519 from './gen/ed25519.js';
 import * as envelope from './gen/envelope-vectors.js';
 import * as transcripts from './gen/transcripts.js';
+import { replayNodes } from './gen/replay-nodes.js';
 import * as handshake from './gen/handshake.js';
 import * as receipts from './gen/receipts.js';
 import * as delivery from './gen/delivery.js';
@@ -30,6 +31,7 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'keys_validity.json': transcripts.keyValidity,
   'replay_window.json': transcripts.replayWindow,
   'replay_freshness.json': transcripts.freshness,
+  'replay_nodes.json': replayNodes,
   'handshake.json': handshake.handshake,
   'session_binding.json': handshake.sessionBinding,
   'receipt_codec.json': receipts.codec,

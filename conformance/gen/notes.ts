@@ -92,6 +92,9 @@ export const NOTES: Record<string, Note> = {
   Freshness: n('EDGE_CASE', 'Timestamp against max future skew and max age (inclusive bounds).', 'Old or post-dated envelopes are accepted.'),
   Restart: n('REPLAY', 'A receiver restart, under the spec\'s rule.', REPLAY),
   StreamLimit: n('RESOURCE', 'The cap on tracked streams.', 'Memory exhaustion, or replays accepted after state is evicted.'),
+  SharedStore: n('REPLAY', 'Several receivers (nodes) over one replay store.', 'An envelope accepted by one node is accepted again by another.'),
+  StoreDown: n('MISSING_CHECK', 'The replay store cannot answer.', 'Envelopes are accepted without a replay commit, so replays pass while the store is down.'),
+  Snapshot: n('REPLAY', 'A restart from a store snapshot, which lacks the acceptances made after it.', REPLAY),
   Streams: n('BASIC', 'Streams are independent: the same sequence number on another stream is new.', 'Valid messages are refused, or state is shared where it must not be.'),
   // Handshake.
   Handshake: n('BASIC', 'A complete handshake with exact bytes for the given keys, nonces and times.', 'Other implementations cannot complete a handshake with this one, or agree on the session id.'),

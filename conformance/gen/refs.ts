@@ -89,6 +89,12 @@ export const REF = {
   rplPersisted: 'RPL-7.1',
   rplRestart: 'RPL-7.3',
   rplNoBindingNoSkip: 'RPL-7.4',
+  rplStoreDown: 'RPL-5.6',
+  rplSnapshot: 'RPL-7.2',
+  rplSharedStore: 'RPL-9.1',
+  rplNodeSettings: 'RPL-9.2',
+  rplSharedHorizon: 'RPL-9.3',
+  rplSharedFailClosed: 'RPL-9.4',
   // spec/handshake.md
   hsEncoding: 'HS-1.1',
   hsSize: 'HS-1.2',

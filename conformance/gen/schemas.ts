@@ -191,6 +191,7 @@ export const SCHEMAS: Record<string, Schema> = {
             maxAgeMs: uint,
             maxStreams: uint,
             startedAt: uint,
+            nodes: uint,
           },
           ['keys'],
         ),
@@ -201,10 +202,12 @@ export const SCHEMAS: Record<string, Schema> = {
     Step: {
       oneOf: [
         closed(
-          { op: { const: 'open' }, envelope: hex, now: uint, aad: hex, binding: hex, seq: uint, ts: uint, stream: hex, ...stepCommon },
+          { op: { const: 'open' }, envelope: hex, now: uint, aad: hex, binding: hex, node: uint, seq: uint, ts: uint, stream: hex, ...stepCommon },
           ['op', 'envelope', 'result'],
         ),
-        closed({ op: { const: 'restart' }, now: uint, persist: { type: 'boolean' }, ...stepCommon }, ['op', 'now', 'result']),
+        closed({ op: { const: 'restart' }, now: uint, persist: { type: 'boolean' }, snapshot: { type: 'boolean' }, ...stepCommon }, ['op', 'now', 'result']),
+        closed({ op: { const: 'store.fail' }, phase: { enum: ['check', 'commit', 'both'] }, ...stepCommon }, ['op', 'result']),
+        closed({ op: { enum: ['store.recover', 'store.snapshot'] }, ...stepCommon }, ['op', 'result']),
         closed(
           {
             op: { const: 'keyring.add' },

@@ -7,24 +7,24 @@ import { Signer } from './envelope.js';
 import { enc, hex, seed } from './ref.js';
 import { refs, type RefName } from './refs.js';
 
-const SCHEMA = 'transcript_schema.json';
-const TS = 1_700_000_000_000;
-const SKEW = 5_000;
-const MAX_AGE = 60_000;
+export const SCHEMA = 'transcript_schema.json';
+export const TS = 1_700_000_000_000;
+export const SKEW = 5_000;
+export const MAX_AGE = 60_000;
 /** Receiver state began an hour before the transcripts' messages: no restart bound applies. */
-const STARTED = TS - 3_600_000;
+export const STARTED = TS - 3_600_000;
 
-const HEADER = [
+export const HEADER = [
   'Transcripts: {"op":"reset",...reset} then each step as a request, in order, to one driver.',
   'Open steps without "publicKey" go through the receiver the reset created; "seq", "ts" and',
   '"stream" on a step are informational (they are what the envelope carries).',
 ];
 
-const streamOf = (label: string) => seed(`transcript stream ${label}`).subarray(0, 16);
+export const streamOf = (label: string) => seed(`transcript stream ${label}`).subarray(0, 16);
 
 type OpenStep = Extract<Step, { op: 'open' }>;
 
-class Sender {
+export class Sender {
   readonly signer: Signer;
 
   constructor(label: string) {
@@ -36,7 +36,7 @@ class Sender {
   }
 
   /** A sealed envelope delivered at `now` (default: its own ts, i.e. perfectly fresh). */
-  open(seq: number, expect: string, o: { ts?: number; now?: number; stream?: Uint8Array; tamper?: boolean; comment?: string } = {}): OpenStep {
+  open(seq: number, expect: string, o: { ts?: number; now?: number; stream?: Uint8Array; tamper?: boolean; node?: number; comment?: string } = {}): OpenStep {
     const ts = o.ts ?? TS + seq;
     const stream = o.stream ?? streamOf('main');
     const env = this.signer.seal({ seq, ts, stream }, enc.encode(`message ${seq}`)).envelope;
@@ -45,6 +45,7 @@ class Sender {
       op: 'open',
       envelope: hex(env),
       now: o.now ?? ts,
+      ...(o.node !== undefined ? { node: o.node } : {}),
       seq,
       ts,
       stream: hex(stream),
@@ -58,9 +59,9 @@ function outcome(expect: string): { result: 'valid' | 'invalid'; code?: string }
   return expect === 'ok' ? { result: 'valid' } : { result: 'invalid', code: expect };
 }
 
-type B = FileBuilder<TranscriptGroup>;
+export type B = FileBuilder<TranscriptGroup>;
 
-function transcript(b: B, g: TranscriptGroup, comment: string, flags: string[], ref: RefName[], reset: ResetSpec, steps: Step[]): void {
+export function transcript(b: B, g: TranscriptGroup, comment: string, flags: string[], ref: RefName[], reset: ResetSpec, steps: Step[]): void {
   const last = steps[steps.length - 1]!;
   const t: Omit<TranscriptTest, 'tcId'> = {
     comment,
@@ -74,7 +75,7 @@ function transcript(b: B, g: TranscriptGroup, comment: string, flags: string[], 
   b.add(g, t);
 }
 
-const replayReset = (keys: KeySpec[], extra: Partial<ResetSpec> = {}): ResetSpec => ({
+export const replayReset = (keys: KeySpec[], extra: Partial<ResetSpec> = {}): ResetSpec => ({
   keys,
   startedAt: STARTED,
   maxFutureSkewMs: SKEW,

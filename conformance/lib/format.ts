@@ -96,6 +96,8 @@ export interface ResetSpec {
   maxStreams?: number;
   /** When the receiver's replay state began (ms); required when replay is on. */
   startedAt?: number;
+  /** Receivers ("nodes") sharing the one replay store (spec/replay.md §9); default 1. */
+  nodes?: number;
 }
 
 export type Step =
@@ -105,6 +107,8 @@ export type Step =
       now?: number;
       aad?: string;
       binding?: string;
+      /** Which node receives it (default 0). */
+      node?: number;
       /** Informational: the header fields sealed into `envelope`. */
       seq?: number;
       ts?: number;
@@ -113,7 +117,9 @@ export type Step =
       code?: string;
       comment?: string;
     }
-  | { op: 'restart'; now: number; persist?: boolean; result: Result; code?: string; comment?: string }
+  | { op: 'restart'; now: number; persist?: boolean; snapshot?: boolean; result: Result; code?: string; comment?: string }
+  | { op: 'store.fail'; phase?: 'check' | 'commit' | 'both'; result: Result; code?: string; comment?: string }
+  | { op: 'store.recover' | 'store.snapshot'; result: Result; code?: string; comment?: string }
   | ({ op: 'keyring.add'; result: Result; code?: string; comment?: string } & KeySpec)
   | { op: 'keyring.revoke'; kid: string; result: Result; code?: string; comment?: string }
   | { op: 'keyring.revokeIdentity'; identity: string; issuedBefore: number; result: Result; code?: string; comment?: string };
