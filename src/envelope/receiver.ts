@@ -156,6 +156,27 @@ function chainId(kid: Uint8Array, stream: Uint8Array): string {
 }
 
 /**
+ * @internal Thrown by {@link openGated} when its gate said no: the envelope was verified (or not)
+ * but never committed, so the peer may send it again.
+ */
+export class GateClosed extends Error {
+  constructor() {
+    super('envelope not committed: its session stopped first');
+    this.name = 'GateClosed';
+  }
+}
+
+/**
+ * @internal A session's pipelined open (spec/policy.md [POL-8.5]): everything up to the signature
+ * runs now, in call order (pre-check, `beforeSignature`, start of the signature check); the commit
+ * waits for `gate`, which the session resolves with `true` once it has fully processed the
+ * envelopes received before this one, or `false` when it stopped (a refusal, a close). Without a
+ * gate, the commit is not held back. `envelope` must be owned by the caller and never change: the
+ * decoded views into it are kept instead of copied. Requires a synchronous store.
+ */
+export let openGated!: (receiver: Receiver, envelope: Uint8Array, ctx: OpenContext, gate: Promise<boolean> | undefined) => Promise<Opened>;
+
+/**
  * Opens envelopes from live peers: everything `open()` checks, plus freshness against the receiver
  * clock and replay protection per (kid, stream). A forged envelope never moves a window: the
  * window is only pre-checked before the signature and committed, atomically, after it passed.
@@ -217,6 +238,58 @@ export class Receiver {
         ...(options.maxStreams !== undefined ? { maxStreams: options.maxStreams } : {}),
       });
     }
+  }
+
+  static {
+    openGated = (receiver, envelope, ctx, gate) => receiver.#openGated(envelope, ctx, gate);
+  }
+
+  #openGated(envelope: Uint8Array, ctx: OpenContext, gate: Promise<boolean> | undefined): Promise<Opened> {
+    let f: Front;
+    let sig: boolean | Promise<boolean>;
+    try {
+      if (!this.#store.synchronous) throw new TypeError('"store" is asynchronous: use open()');
+      f = this.#front(envelope, ctx);
+      this.#precheckSync(f);
+      sig = this.#startVerify(f);
+    } catch (err) {
+      // Refused before the signature: nothing to commit, and the session orders outcomes itself.
+      return Promise.reject(err);
+    }
+    const id = chainId(f.req.kid, f.req.stream);
+    const prev = this.#chains.get(id);
+    if (gate === undefined && prev === undefined && typeof sig === 'boolean') {
+      try {
+        return Promise.resolve(this.#finishSync(f, sig));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const result = this.#runGated(f, prev, gate, sig);
+    const tail = result.then(noop, noop);
+    this.#chains.set(id, tail);
+    void tail.then(() => {
+      if (this.#chains.get(id) === tail) this.#chains.delete(id);
+    });
+    return result;
+  }
+
+  async #runGated(f: Front, prev: Promise<void> | undefined, gate: Promise<boolean> | undefined, started: boolean | Promise<boolean>): Promise<Opened> {
+    const sig = settle(started);
+    // Commits stay in call order per (kid, stream) ([RPL-5.5]), and after the session's earlier envelopes.
+    if (prev !== undefined) await prev;
+    if (gate !== undefined && (await gate) !== true) throw new GateClosed();
+    const s = await sig;
+    if (s.error !== undefined) throw s.error;
+    if (s.ok !== true) throw new ProtocolError('ERR_BAD_SIGNATURE', SIGNATURE_FAILED);
+    let v: ReplayVerdict;
+    try {
+      v = this.#store.commit(f.req) as ReplayVerdict;
+    } catch (err) {
+      throw storeError(err);
+    }
+    if (v !== 'ok') throw verdictError(v);
+    return toOpened(f.resolved);
   }
 
   /** The replay state this receiver commits to. */

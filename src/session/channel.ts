@@ -4,7 +4,7 @@
 import { ERROR_CODES, ProtocolError, SIGNATURE_FAILED, isProtocolError, type ErrorCode } from '../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
 import type { Opened } from '../envelope/open.js';
-import type { Receiver } from '../envelope/receiver.js';
+import { GateClosed, openGated, type OpenContext, type Receiver } from '../envelope/receiver.js';
 import { seal } from '../envelope/seal.js';
 import { Sender } from '../envelope/sender.js';
 import { RECEIPT_CONTENT_TYPE } from '../delivery/receipt.js';
@@ -77,6 +77,17 @@ export interface ChannelEvents extends Record<string, unknown> {
   close: CloseInfo;
 }
 
+/** One received data-phase envelope whose checks and signature started at arrival. */
+interface Envelope {
+  readonly bytes: Uint8Array;
+  isReceipt: boolean;
+  opened: Promise<Opened>;
+  /** Lets its commit proceed (true) or stops it (false); absent when the commit never waited. */
+  admit: ((go: boolean) => void) | undefined;
+}
+
+function noop(): void {}
+
 export const DIRECTION_CLIENT_TO_SERVER = 0x01;
 export const DIRECTION_SERVER_TO_CLIENT = 0x02;
 /**
@@ -148,6 +159,13 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   #unsent: Uint8Array[] = [];
   #sinceReceipt = 0;
   #receiptTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Envelopes received in the data phase whose turn has not finished. */
+  #busy = 0;
+  /** Gates of started envelopes still waiting for their turn: all close when the session does. */
+  readonly #gates = new Set<(go: boolean) => void>();
+  /** Streams pinned by envelopes still in process, before {@link DeliveryState.peerStream} is set. */
+  #pinnedDataStream: Uint8Array | undefined;
+  #pinnedReceiptStream: Uint8Array | undefined;
 
   protected constructor(transport: Transport, maxMessageSize: number) {
     super();
@@ -240,18 +258,33 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       this.#readingPaused = true;
       this.#transport.pauseReading();
     }
+    // [POL-8.5]: with a synchronous replay store, the checks up to the signature and the signature
+    // itself start now, so a verify pool can work on several envelopes of this session at once;
+    // each is committed only once every earlier one was fully processed (its gate), and processed
+    // in arrival order below.
+    let started: Envelope | undefined;
+    if (this.receiver!.store.synchronous) started = this.#startEnvelope(copy);
+    this.#busy++;
     this.#queue = this.#queue.then(async () => {
       this.#pending--;
       if (this.#readingPaused && this.#pending <= RESUME_AT && this.#state === 'open') {
         this.#readingPaused = false;
         this.#transport.resumeReading?.();
       }
-      if (this.#state !== 'open') return;
       try {
-        await this.processEnvelope(copy);
-      } catch (err) {
-        if (isProtocolError(err)) this.onRejected(err);
-        this.fail(err);
+        if (started !== undefined) {
+          await this.#finishEnvelope(started);
+          return;
+        }
+        if (this.#state !== 'open') return;
+        try {
+          await this.processEnvelope(copy);
+        } catch (err) {
+          if (isProtocolError(err)) this.onRejected(err);
+          this.fail(err);
+        }
+      } finally {
+        this.#busy--;
       }
     });
   }
@@ -354,33 +387,102 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     this.#pump();
   }
 
-  private async processEnvelope(bytes: Uint8Array): Promise<void> {
+  /** The Receiver context of one received envelope; the hook records whether it is a receipt. */
+  #openContext(e: { isReceipt: boolean }): OpenContext {
     const d = this.#delivery!;
-    let isReceipt = false;
+    return {
+      binding: this.#recvBinding!,
+      // Envelopes bound to this fresh session id cannot have been accepted before it existed, so
+      // the receiver's restart bound never applies; the session is at least 1 ms younger than the
+      // store in the receiver's millisecond terms, even when both began within one millisecond.
+      sessionStartedAt: Math.max(this.sessionStartedAt, this.receiver!.store.startedAt + 1),
+      beforeSignature: ({ header }) => {
+        // [HS-6.4]: another key the receiver knows is still not this session's peer.
+        if (!equalBytes(header.kid, this.peerKid!)) {
+          throw new ProtocolError('ERR_SESSION_KEY', 'envelope key is not the session key');
+        }
+        // [HS-6.7], [HS-6.8]: one data stream and one receipt stream per peer and session. The
+        // first envelope of each pins it for the envelopes behind it; any refusal ends the session,
+        // so a pin taken by an envelope that is then refused never outlives it.
+        const isReceipt = header.contentType === RECEIPT_CONTENT_TYPE;
+        e.isReceipt = isReceipt;
+        const pinned = isReceipt ? (this.#peerReceiptStream ?? this.#pinnedReceiptStream) : (d.peerStream ?? this.#pinnedDataStream);
+        if (pinned === undefined) {
+          if (isReceipt) this.#pinnedReceiptStream = header.stream.slice();
+          else this.#pinnedDataStream = header.stream.slice();
+        } else if (!equalBytes(pinned, header.stream)) {
+          throw new ProtocolError('ERR_WRONG_STREAM', 'envelope on a stream this session does not use');
+        }
+        this.beforeSignature(header);
+        // [RCP-5.2]: never accept what no receipt could acknowledge.
+        if (!isReceipt) d.builder.check({ kid: header.kid, stream: header.stream, seq: header.seq });
+      },
+    };
+  }
+
+  /** Starts the checks and the signature of one received envelope; its commit waits for its gate. */
+  #startEnvelope(bytes: Uint8Array): Envelope {
+    const e: Envelope = { bytes, isReceipt: false, opened: undefined!, admit: undefined };
+    let gate: Promise<boolean> | undefined;
+    // With nothing of this session in process, the commit need not wait.
+    if (this.#busy > 0) {
+      gate = new Promise<boolean>((resolve) => (e.admit = resolve));
+      this.#gates.add(e.admit!);
+    }
+    e.opened = openGated(this.receiver!, bytes, this.#openContext(e), gate);
+    // Awaited in its turn; until then a refusal must not count as unhandled.
+    e.opened.catch(noop);
+    return e;
+  }
+
+  /** The turn of a started envelope, in arrival order: everything before it was processed. */
+  async #finishEnvelope(e: Envelope): Promise<void> {
+    if (e.admit !== undefined) {
+      this.#gates.delete(e.admit);
+      e.admit(this.#state === 'open');
+    }
+    if (this.#state !== 'open') {
+      // Not processed, like an envelope whose turn comes after the close, unless the window
+      // committed it before the close: then it must still reach the application ([HS-7.7]).
+      let opened: Opened;
+      try {
+        opened = await e.opened;
+      } catch {
+        return;
+      }
+      try {
+        await this.#accepted(opened, e.bytes, e.isReceipt);
+      } catch (err) {
+        if (isProtocolError(err)) this.onRejected(err);
+        this.fail(err);
+      }
+      return;
+    }
+    try {
+      let opened: Opened;
+      try {
+        opened = await e.opened;
+      } catch (err) {
+        if (this.#isResentDuplicate(err, e.bytes)) {
+          // [HS-7.6]: a resent envelope the replay state already accepted; the receipt tells the peer.
+          this.#sendReceipt(true);
+          return;
+        }
+        throw err;
+      }
+      await this.#accepted(opened, e.bytes, e.isReceipt);
+    } catch (err) {
+      if (err instanceof GateClosed) return;
+      if (isProtocolError(err)) this.onRejected(err);
+      this.fail(err);
+    }
+  }
+
+  private async processEnvelope(bytes: Uint8Array): Promise<void> {
+    const e = { isReceipt: false };
     let opened: Opened;
     try {
-      opened = await this.receiver!.open(bytes, {
-        binding: this.#recvBinding!,
-        // Envelopes bound to this fresh session id cannot have been accepted before it existed, so
-        // the receiver's restart bound never applies; the session is at least 1 ms younger than the
-        // store in the receiver's millisecond terms, even when both began within one millisecond.
-        sessionStartedAt: Math.max(this.sessionStartedAt, this.receiver!.store.startedAt + 1),
-        beforeSignature: ({ header }) => {
-          // [HS-6.4]: another key the receiver knows is still not this session's peer.
-          if (!equalBytes(header.kid, this.peerKid!)) {
-            throw new ProtocolError('ERR_SESSION_KEY', 'envelope key is not the session key');
-          }
-          // [HS-6.7]: one data stream and one receipt stream per peer and session.
-          isReceipt = header.contentType === RECEIPT_CONTENT_TYPE;
-          const pinned = isReceipt ? this.#peerReceiptStream : d.peerStream;
-          if (pinned !== undefined && !equalBytes(pinned, header.stream)) {
-            throw new ProtocolError('ERR_WRONG_STREAM', 'envelope on a stream this session does not use');
-          }
-          this.beforeSignature(header);
-          // [RCP-5.2]: never accept what no receipt could acknowledge.
-          if (!isReceipt) d.builder.check({ kid: header.kid, stream: header.stream, seq: header.seq });
-        },
-      });
+      opened = await this.receiver!.open(bytes, this.#openContext(e));
     } catch (err) {
       if (this.#isResentDuplicate(err, bytes)) {
         // [HS-7.6]: a resent envelope the replay state already accepted; the receipt tells the peer.
@@ -389,6 +491,12 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       }
       throw err;
     }
+    await this.#accepted(opened, bytes, e.isReceipt);
+  }
+
+  /** An envelope the replay window committed: receipts go to the outbox, data to the application. */
+  async #accepted(opened: Opened, bytes: Uint8Array, isReceipt: boolean): Promise<void> {
+    const d = this.#delivery!;
     if (isReceipt) {
       this.#peerReceiptStream ??= opened.stream.slice();
       // [RCP-4.2]: opened by the replay-protected receiver, so a replayed receipt never gets here.
@@ -541,6 +649,9 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     clearTimeout(this.#receiptTimer);
     this.#receiptTimer = undefined;
     this.#unsent = [];
+    // Envelopes still waiting to be committed never will be: the peer resends them on resume.
+    for (const admit of this.#gates) admit(false);
+    this.#gates.clear();
     if (closeTransport) {
       try {
         this.#transport.close(info.code, info.reason);
