@@ -139,6 +139,8 @@ export class Driver {
         return this.#sessions.send(req);
       case 'session.advance':
         return this.#sessions.advance(req);
+      case 'session.revoke':
+        return this.#sessions.revoke(req);
       case 'session.drop':
         return this.#sessions.drop();
       case 'ed25519.verify':

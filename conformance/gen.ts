@@ -12,6 +12,7 @@ import * as handshake from './gen/handshake.js';
 import * as receipts from './gen/receipts.js';
 import * as delivery from './gen/delivery.js';
 import * as sessions from './gen/sessions.js';
+import { sessionPolicy } from './gen/session-policy.js';
 import { SCHEMAS } from './gen/schemas.js';
 
 export const VECTOR_DIR = fileURLToPath(new URL('./vectors/', import.meta.url));
@@ -39,6 +40,7 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'delivery_outbox.json': delivery.outbox,
   'delivery_acks.json': delivery.acks,
   'session_data.json': sessions.sessionData,
+  'session_policy.json': sessionPolicy,
 };
 
 export function serialize(file: VectorFile): string {

@@ -96,6 +96,11 @@ export interface Uncovered {
   reason: string;
   tests?: string[];
   untested?: true;
+  /**
+   * The rule has vectors too; `tests` add what no driver op expresses (real sockets, HTTP at the
+   * upgrade, wall-clock bounds), and `reason` says what.
+   */
+  withVectors?: true;
 }
 
 export function readUncovered(path = UNCOVERED): Record<string, unknown> {
@@ -109,14 +114,16 @@ export function checkEntry(id: string, entry: unknown, root = ROOT): string[] {
   const problems: string[] = [];
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return [`uncovered.json: ${id} must be {reason, tests} or {reason, untested: true}`];
   const e = entry as Record<string, unknown>;
-  for (const k of Object.keys(e)) if (!['reason', 'tests', 'untested'].includes(k)) problems.push(`uncovered.json: ${id} has an unknown member "${k}"`);
+  for (const k of Object.keys(e)) if (!['reason', 'tests', 'untested', 'withVectors'].includes(k)) problems.push(`uncovered.json: ${id} has an unknown member "${k}"`);
   if (typeof e['reason'] !== 'string' || e['reason'].trim().length < 10) problems.push(`uncovered.json: ${id} needs a reason`);
   const tests = e['tests'];
   if (e['untested'] !== undefined) {
     if (e['untested'] !== true) problems.push(`uncovered.json: ${id}: "untested" can only be true`);
     if (tests !== undefined) problems.push(`uncovered.json: ${id} names tests and says untested`);
+    if (e['withVectors'] !== undefined) problems.push(`uncovered.json: ${id} says untested and withVectors`);
     return problems;
   }
+  if (e['withVectors'] !== undefined && e['withVectors'] !== true) problems.push(`uncovered.json: ${id}: "withVectors" can only be true`);
   if (!Array.isArray(tests) || tests.length === 0 || !tests.every((t) => typeof t === 'string')) {
     problems.push(`uncovered.json: ${id} needs "tests" (the test files that check it) or "untested": true`);
     return problems;
@@ -152,7 +159,11 @@ export function trace(specDir = SPEC_DIR, vectorDir = VECTOR_DIR, uncoveredPath 
   for (const [id, entry] of Object.entries(uncovered)) {
     problems.push(...checkEntry(id, entry));
     if (!defined.has(id)) problems.push(`uncovered.json: ${id} is not a requirement in spec/ (stale entry)`);
-    else if (cited.has(id)) problems.push(`uncovered.json: ${id} has vectors now; remove it from the allow-list`);
+    else if (cited.has(id) && (entry as Partial<Uncovered> | null)?.withVectors !== true) {
+      problems.push(`uncovered.json: ${id} has vectors now; remove it from the allow-list, or mark it "withVectors" if its tests add transport coverage`);
+    } else if (!cited.has(id) && (entry as Partial<Uncovered> | null)?.withVectors === true) {
+      problems.push(`uncovered.json: ${id} says withVectors but no vector cites it`);
+    }
   }
   const rows: TraceReport['rows'] = [];
   let must = 0;
@@ -179,7 +190,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const verbose = process.argv.includes('--verbose');
   if (verbose) {
     for (const r of report.rows) {
-      const how = r.vectors > 0 ? `${r.vectors} vector(s)` : r.tests.length > 0 ? `tests: ${r.tests.join(', ')}` : r.untested ? 'UNTESTED (allow-listed)' : '-';
+      const how = r.vectors > 0 ? `${r.vectors} vector(s)${r.tests.length > 0 ? `; also tests: ${r.tests.join(', ')}` : ''}` : r.tests.length > 0 ? `tests: ${r.tests.join(', ')}` : r.untested ? 'UNTESTED (allow-listed)' : '-';
       console.log(`${r.id.padEnd(10)} ${r.level.padEnd(6)} ${how}`);
     }
   }

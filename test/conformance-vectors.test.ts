@@ -102,5 +102,25 @@ describe('traceability', () => {
     expect(checkEntry('HS-6.6', reason, root)[0]).toContain('must be {reason, tests}');
     expect(checkEntry('HS-6.6', { reason, untested: true }, root)).toEqual([]);
     expect(checkEntry('HS-6.6', { reason, untested: true, tests: ['test/a.test.ts'] }, root)).toEqual(['uncovered.json: HS-6.6 names tests and says untested']);
+    expect(checkEntry('HS-6.6', { reason, tests: ['test/a.test.ts'], withVectors: true }, root)).toEqual([]);
+    expect(checkEntry('HS-6.6', { reason, untested: true, withVectors: true }, root)).toContain('uncovered.json: HS-6.6 says untested and withVectors');
+  });
+
+  it('an entry for an id with vectors must say withVectors, and withVectors needs a vector', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'sealwire-trace-'));
+    for (const d of ['spec', 'vectors', 'test']) mkdirSync(join(tmp, d));
+    writeFileSync(join(tmp, 'spec', 'x.md'), '# X\n\n- [ENV-1.1] Decoders MUST reject it.\n- [ENV-1.2] Encoders MUST do this.\n');
+    const file = { algorithm: 'x', schema: 'x', numberOfTests: 1, header: [], notes: {}, testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ['ENV-1.1'], result: 'valid' }] }] };
+    writeFileSync(join(tmp, 'vectors', 'v.json'), JSON.stringify(file));
+    const run = (ids: Record<string, unknown>) => {
+      writeFileSync(join(tmp, 'uncovered.json'), JSON.stringify({ ids }));
+      return trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'uncovered.json')).problems;
+    };
+    const reason = 'real sockets add the HTTP status at the upgrade';
+    // Named test files are resolved from the repository root: cite one that mentions both ids.
+    const tests = ['test/conformance-vectors.test.ts'];
+    expect(run({ 'ENV-1.1': { reason, tests }, 'ENV-1.2': { reason, tests } }).some((p) => p.includes('ENV-1.1 has vectors now'))).toBe(true);
+    expect(run({ 'ENV-1.1': { reason, tests, withVectors: true }, 'ENV-1.2': { reason, tests } })).toEqual([]);
+    expect(run({ 'ENV-1.1': { reason, tests, withVectors: true }, 'ENV-1.2': { reason, tests, withVectors: true } })).toEqual(['uncovered.json: ENV-1.2 says withVectors but no vector cites it']);
   });
 });

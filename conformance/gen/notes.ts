@@ -15,6 +15,9 @@ export const NOTES: Record<string, Note> = {
   Resume: n('BASIC', 'State carried into a new session or connection.', 'Messages are lost or delivered twice across a reconnect.'),
   Session: n('BASIC', 'A data-phase verdict inside a live session after the pinned handshake.', 'An authenticated peer can inject, reorder or mis-route messages inside a session.'),
   Timer: n('EDGE_CASE', 'Time passes inside a session (timeouts, credential expiry).', 'A connection or credential outlives the bound the server promised.'),
+  RateLimit: n('RESOURCE', 'Token buckets per connection and per identity, charged before the signature.', 'A flood costs the server an Ed25519 verification per message, or one identity outruns its budget over several connections.'),
+  ConnectionCap: n('RESOURCE', 'Open connections per identity and per peer address.', 'One identity or address holds unbounded server resources.'),
+  Authorization: n('AUTH_BYPASS', 'The authorize hook per request and room membership after a refusal.', 'A session acts in, or receives from, a room it was not allowed into.'),
   Jwt: n('AUTH_BYPASS', 'A JWT credential verified by the issuer key, expiry and cnf.jkt.', 'A stolen, expired or foreign token opens a session.'),
   // Ed25519, external sources.
   Rfc8032: n('BASIC', 'A test vector from RFC 8032 §7.1.', 'Refusing it means the implementation is not Ed25519.'),

@@ -155,6 +155,15 @@ export const REF = {
   hsResend: 'HS-7.5',
   hsMessageShape: 'HS-8.1',
   hsResult: 'HS-8.2',
+  // spec/policy.md (session_policy.json)
+  polOrder: 'POL-1.1',
+  polChargeFirst: 'POL-1.2',
+  polAuthorize: 'POL-2.1',
+  polNotJoined: 'POL-2.3',
+  polRateLimited: 'POL-3.2',
+  polConnectionCap: 'POL-4.2',
+  polOriginList: 'POL-5.1',
+  polRevokeCloses: 'POL-6.1',
 } as const;
 
 export type RefName = keyof typeof REF;

@@ -67,6 +67,7 @@ const account = closed(
   ['credential'],
 );
 const hexes = { type: 'array', items: hex };
+const rate = closed({ perSecond: uint, burst: uint }, ['perSecond', 'burst']);
 const STEP_OPS: Schema[] = [
   opStep('outbox.reset', { secretKey: hex, stream: hex, keys: hexes, receiverKey: hex, capacity: uint, maxBytes: uint, binding: hex, startedAt: uint, window: uint }, ['secretKey', 'stream', 'keys', 'startedAt']),
   opStep('outbox.send', { payload: hex, ts: uint }, ['payload', 'ts']),
@@ -89,10 +90,15 @@ const STEP_OPS: Schema[] = [
       jwt: closed({ issuerKey: hex, issuer: { type: 'string' }, audience: { type: 'string' } }, ['issuerKey', 'issuer', 'audience']),
       keys: { type: 'array', items: closed({ publicKey: hex, identity: { type: 'string' } }, ['publicKey', 'identity']) },
       forbidden: strings,
+      refuse: { type: 'array', items: closed({ action: { type: 'string' }, channel: { type: 'string' }, identity: { type: 'string' } }, []) },
+      rateLimit: closed({ connection: rate, identity: rate }, []),
+      maxConnectionsPerIdentity: uint,
+      maxConnectionsPerIp: uint,
     },
     ['serverSeed', 'serverTime', 'limits'],
   ),
-  opStep('session.open', { serverNonce: hex, clientAuth: hex, peerOrigin: { type: 'string' } }, ['serverNonce']),
+  opStep('session.open', { serverNonce: hex, clientAuth: hex, peerOrigin: { type: 'string' }, peerAddress: { type: 'string' } }, ['serverNonce']),
+  opStep('session.revoke', { kid: hex }, ['kid']),
   opStep('session.send', { envelope: hex }, ['envelope']),
   opStep('session.advance', { ms: uint }, ['ms']),
   opStep('session.drop', {}),

@@ -15,7 +15,7 @@ const sha256 = (b: Bytes): Bytes => new Uint8Array(createHash('sha256').update(b
 const b64u = (b: Bytes | string): string => Buffer.from(b).toString('base64url');
 
 // Close codes of spec/errors.md, restated.
-const CLOSE: Record<string, number> = {
+export const CLOSE: Record<string, number> = {
   ERR_UNKNOWN_KEY: 4020,
   ERR_BAD_SIGNATURE: 4025,
   ERR_REPLAY: 4030,
@@ -27,39 +27,42 @@ const CLOSE: Record<string, number> = {
   ERR_MESSAGE_MALFORMED: 4050,
   ERR_WRONG_STREAM: 4052,
   ERR_ACK_RANGE: 4096,
+  ERR_KEY_REVOKED: 4021,
+  ERR_RATE_LIMITED: 4072,
+  ERR_TOO_MANY_CONNECTIONS: 4073,
   ERR_RESUME_REFUSED: 4097,
 };
 
-const CLIENT = new Signer(PINNED.clientSeed);
-const BOB = new Signer(seed('session other known client'));
+export const CLIENT = new Signer(PINNED.clientSeed);
+export const BOB = new Signer(seed('session other known client'));
 const STRANGER = new Signer(seed('session unknown key'));
 const BOB_TOKEN = enc.encode('bob token');
-const STREAM = seed('session client data stream').subarray(0, 16);
-const STREAM2 = seed('session client second stream').subarray(0, 16);
-const T = PINNED.serverTime;
+export const STREAM = seed('session client data stream').subarray(0, 16);
+export const STREAM2 = seed('session client second stream').subarray(0, 16);
+export const T = PINNED.serverTime;
 
 // spec/handshake.md §8 messages.
-const join = (room: string): Bytes => arr(uint(1), tstr(room));
-const leave = (room: string): Bytes => arr(uint(2), tstr(room));
-const sendTo = (room: string, data: string): Bytes => arr(uint(3), tstr(room), bstr(enc.encode(data)));
-const result = (refSeq: number, code: string | null): string => hex(arr(uint(17), uint(refSeq), code === null ? NULL : tstr(code)));
+export const join = (room: string): Bytes => arr(uint(1), tstr(room));
+export const leave = (room: string): Bytes => arr(uint(2), tstr(room));
+export const sendTo = (room: string, data: string): Bytes => arr(uint(3), tstr(room), bstr(enc.encode(data)));
+export const result = (refSeq: number, code: string | null): string => hex(arr(uint(17), uint(refSeq), code === null ? NULL : tstr(code)));
 
 /** A client data envelope of session `sid` (direction 0x01, content type 60). */
-function data(sid: Bytes, seq: number, payload: Bytes, o: { by?: Signer; stream?: Bytes } = {}): Bytes {
+export function data(sid: Bytes, seq: number, payload: Bytes, o: { by?: Signer; stream?: Bytes } = {}): Bytes {
   return (o.by ?? CLIENT).seal({ seq, ts: T, stream: o.stream ?? STREAM, ct: 60 }, payload, undefined, cat(sid, Uint8Array.of(0x01))).envelope;
 }
 
-type B = FileBuilder<StepsGroup>;
-type StepIn = { op: string; comment?: string; expect?: Record<string, unknown>; [field: string]: unknown };
-const ok = (s: StepIn): OpStep => ({ ...s, result: 'valid' });
-const closes = (code: string, s: StepIn): OpStep => ({ ...s, result: 'invalid', code, expect: { closeCode: CLOSE[code]! } });
+export type B = FileBuilder<StepsGroup>;
+export type StepIn = { op: string; comment?: string; expect?: Record<string, unknown>; [field: string]: unknown };
+export const ok = (s: StepIn): OpStep => ({ ...s, result: 'valid' });
+export const closes = (code: string, s: StepIn): OpStep => ({ ...s, result: 'invalid', code, expect: { closeCode: CLOSE[code]! } });
 
-function add(b: B, g: StepsGroup, comment: string, flags: string[], r: RefName[], steps: OpStep[]): void {
+export function add(b: B, g: StepsGroup, comment: string, flags: string[], r: RefName[], steps: OpStep[]): void {
   const last = steps[steps.length - 1]!;
   b.add(g, { comment, flags, specRefs: refs(...r), steps, result: last.result, ...(last.code !== undefined ? { code: last.code } : {}) });
 }
 
-function reset(i: Inputs, o: { jwt?: { issuerKey: Bytes; issuer: string; audience: string }; forbidden?: string[] } = {}): OpStep {
+export function reset(i: Inputs, o: { jwt?: { issuerKey: Bytes; issuer: string; audience: string }; forbidden?: string[]; policy?: Record<string, unknown> } = {}): OpStep {
   return ok({
     op: 'session.reset',
     serverSeed: hex(i.serverSeed),
@@ -76,20 +79,21 @@ function reset(i: Inputs, o: { jwt?: { issuerKey: Bytes; issuer: string; audienc
           ],
         }),
     ...(o.forbidden ? { forbidden: o.forbidden } : {}),
+    ...o.policy,
   });
 }
 
 /** session.open with the ClientAuth of `i` (optionally resuming `resume`); answers the session id. */
-function openStep(i: Inputs, resume?: Bytes, sent: string[] = []): { step: OpStep; sid: Bytes } {
+export function openStep(i: Inputs, resume?: Bytes, sent: string[] = [], peer: { peerOrigin?: string; peerAddress?: string } = {}): { step: OpStep; sid: Bytes } {
   const t = transcript(i, resume === undefined ? {} : { body: authBody(i, { resume }) });
-  return { sid: t.th, step: ok({ op: 'session.open', serverNonce: hex(i.serverNonce), clientAuth: hex(t.clientAuth), expect: { sessionId: hex(t.th), sent } }) };
+  return { sid: t.th, step: ok({ op: 'session.open', serverNonce: hex(i.serverNonce), clientAuth: hex(t.clientAuth), ...peer, expect: { sessionId: hex(t.th), sent } }) };
 }
-function openFails(code: string, i: Inputs, resume?: Bytes): OpStep {
+export function openFails(code: string, i: Inputs, resume?: Bytes): OpStep {
   const t = transcript(i, resume === undefined ? {} : { body: authBody(i, { resume }) });
   return closes(code, { op: 'session.open', serverNonce: hex(i.serverNonce), clientAuth: hex(t.clientAuth) });
 }
-const sendOk = (bytes: Bytes, sent: string[], comment?: string): OpStep => ok({ op: 'session.send', envelope: hex(bytes), expect: { sent }, ...(comment ? { comment } : {}) });
-const sendCloses = (code: string, bytes: Bytes, comment?: string): OpStep => closes(code, { op: 'session.send', envelope: hex(bytes), ...(comment ? { comment } : {}) });
+export const sendOk = (bytes: Bytes, sent: string[], comment?: string): OpStep => ok({ op: 'session.send', envelope: hex(bytes), expect: { sent }, ...(comment ? { comment } : {}) });
+export const sendCloses = (code: string, bytes: Bytes, comment?: string): OpStep => closes(code, { op: 'session.send', envelope: hex(bytes), ...(comment ? { comment } : {}) });
 
 export function sessionData(): VectorFile {
   const b = new FileBuilder<StepsGroup>('sealwire-session-v1', 'steps_schema.json', [

@@ -12,7 +12,26 @@ import type { ServerSession } from '../../src/session/server-session.js';
 import type { CloseInfo } from '../../src/session/channel.js';
 import { jwtAuthenticator } from '../../src/session/jwt.js';
 import { MemoryTransport, accountsHook, outcome, readLimits, withNonce } from './handshake-ops.js';
-import { RequestError, hex, optBool, optHex, optObject, optObjects, optString, optStrings, string, uint, type Answer, type Request } from './fields.js';
+import { RequestError, hex, optBool, optHex, optObject, optObjects, optString, optStrings, optUint, string, uint, type Answer, type Request } from './fields.js';
+import type { RateLimit } from '../../src/policy/rate-limit.js';
+
+/** `{perSecond, burst}` of a `rateLimit` member, if present. */
+function readRate(o: Request | undefined, name: string): RateLimit | undefined {
+  const r = o === undefined ? undefined : optObject(o, name);
+  return r === undefined ? undefined : { perSecond: uint(r, 'perSecond'), burst: uint(r, 'burst') };
+}
+
+/** `refuse` rules: authorize refuses a request matching every member a rule gives. */
+function readRefusals(req: Request): { action?: string; channel?: string; identity?: string }[] {
+  return (optObjects(req, 'refuse') ?? []).map((r) => {
+    const out: { action?: string; channel?: string; identity?: string } = {};
+    for (const k of ['action', 'channel', 'identity'] as const) {
+      const v = optString(r, k);
+      if (v !== undefined) out[k] = v;
+    }
+    return out;
+  });
+}
 
 /** How long a step may take before the driver gives up on a verdict (a hung implementation). */
 const STEP_TIMEOUT_MS = 2000;
@@ -37,6 +56,7 @@ export class SessionOps {
   #server: SecureServer | undefined;
   #serverKey: PublicKey | undefined;
   #exporter: Uint8Array | undefined;
+  #ring: KeyRing | undefined;
   #live: Live | undefined;
   /** Settles each time the server reports a verdict on a data-phase message. */
   #verdict: (() => void) | undefined;
@@ -65,7 +85,14 @@ export class SessionOps {
     if (accounts !== undefined && jwt !== undefined) throw new RequestError('"accounts" and "jwt" are exclusive');
     const origins = optStrings(req, 'origins');
     const forbidden = new Set(optStrings(req, 'forbidden') ?? []);
+    const refusals = readRefusals(req);
+    const rate = optObject(req, 'rateLimit');
+    const connectionRate = readRate(rate, 'connection');
+    const identityRate = readRate(rate, 'identity');
+    const perIdentity = optUint(req, 'maxConnectionsPerIdentity');
+    const perIp = optUint(req, 'maxConnectionsPerIp');
     const ring = new KeyRing({ backend: this.backend });
+    this.#ring = ring;
     for (const k of optObjects(req, 'keys') ?? []) ring.add(hex(k, 'publicKey', 32), { identity: string(k, 'identity'), issuedAt: 0 });
     const key = importSigningKey(serverSeed, { backend: this.backend });
     this.#serverKey = importPublicKey(key.publicKey, { backend: this.backend });
@@ -84,11 +111,25 @@ export class SessionOps {
     this.#server = new SecureServer({
       key,
       keys: ring,
-      authorize: ({ channel }) => channel === null || !forbidden.has(channel),
+      authorize: ({ identity, action, channel }) =>
+        (channel === null || !forbidden.has(channel)) &&
+        !refusals.some(
+          (r) =>
+            (r.action === undefined || r.action === action) &&
+            (r.channel === undefined || r.channel === channel) &&
+            (r.identity === undefined || r.identity === identity),
+        ),
+      ...(connectionRate !== undefined || identityRate !== undefined
+        ? { rateLimit: { ...(connectionRate ? { connection: connectionRate } : {}), ...(identityRate ? { identity: identityRate } : {}) } }
+        : {}),
       ...(authenticate !== undefined ? { authenticate } : {}),
       ...(origins !== undefined ? { origins } : {}),
       requireChannelBinding: optBool(req, 'requireChannelBinding') ?? false,
-      limits,
+      limits: {
+        ...limits,
+        ...(perIdentity !== undefined ? { maxConnectionsPerIdentity: perIdentity } : {}),
+        ...(perIp !== undefined ? { maxConnectionsPerIp: perIp } : {}),
+      },
       clock: () => serverTime,
       onEvent: (e) => {
         if (e.type === 'message') this.#verdict?.();
@@ -117,7 +158,13 @@ export class SessionOps {
     const nonce = hex(req, 'serverNonce', 32);
     const clientAuth = optHex(req, 'clientAuth');
     const peerOrigin = optString(req, 'peerOrigin');
-    const admission = server.admit(peerOrigin === undefined ? {} : { origin: peerOrigin });
+    const peerAddress = optString(req, 'peerAddress');
+    // A refusal at admission (origin, per-IP cap) throws its ProtocolError: {"ok":false,"code"},
+    // no hello and no close code, as an upgrade refused before any WebSocket exists.
+    const admission = server.admit({
+      ...(peerOrigin !== undefined ? { origin: peerOrigin } : {}),
+      ...(peerAddress !== undefined ? { address: peerAddress } : {}),
+    });
     const transport = new MemoryTransport();
     const exporter = this.#exporter;
     const session = withNonce(nonce, () => server.accept(transport, admission, exporter === undefined ? {} : { tlsExporter: exporter }));
@@ -197,6 +244,19 @@ export class SessionOps {
   async advance(req: Request): Promise<Answer> {
     const live = this.#needLive();
     await sleep(uint(req, 'ms'));
+    await tick();
+    if (live.session.state === 'closed') return closedAnswer(await live.session.closed);
+    return { ok: true };
+  }
+
+  /**
+   * `session.revoke`: revokes `kid` in the server's key ring (sessions of that key close at once,
+   * spec/policy.md [POL-6.1]); answers as `session.advance` does for the last opened session.
+   */
+  async revoke(req: Request): Promise<Answer> {
+    this.#needServer();
+    this.#ring!.revokeKey(hex(req, 'kid'));
+    const live = this.#needLive();
     await tick();
     if (live.session.state === 'closed') return closedAnswer(await live.session.closed);
     return { ok: true };
