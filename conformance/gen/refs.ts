@@ -64,6 +64,8 @@ export const REF = {
   // spec/errors.md
   errKnownCodes: 'ERR-1.2',
   errFirstCheck: 'ERR-1.3',
+  errCloseCode: 'ERR-1.5',
+  errCloseOrDrop: 'ERR-1.6',
   // spec/replay.md
   rplPerStream: 'RPL-2.1',
   rplNoDoubleAccept: 'RPL-2.2',

@@ -106,7 +106,7 @@ export function sessionPolicy(): VectorFile {
     sendOk(data(sid, 0, join('vault')), [result(0, 'ERR_FORBIDDEN')]),
     sendOk(data(sid, 1, sendTo('vault', 'let me in')), [result(1, 'ERR_NOT_JOINED')]),
   ]);
-  add(b, g, 'authorize is asked for every Send: a member\'s refused Send is ERR_FORBIDDEN and the session stays open', ['Authorization'], ['polAuthorize'], [
+  add(b, g, 'authorize is asked for every Send: a member\'s refused Send is ERR_FORBIDDEN and the session stays open', ['Authorization'], ['polAuthorize', 'errCloseOrDrop'], [
     refuse({ action: 'send', channel: 'lobby' }), open,
     sendOk(data(sid, 0, join('lobby')), [result(0, null)]),
     sendOk(data(sid, 1, sendTo('lobby', 'hi')), [result(1, 'ERR_FORBIDDEN')]),

@@ -59,7 +59,11 @@ export const closes = (code: string, s: StepIn): OpStep => ({ ...s, result: 'inv
 
 export function add(b: B, g: StepsGroup, comment: string, flags: string[], r: RefName[], steps: OpStep[]): void {
   const last = steps[steps.length - 1]!;
-  b.add(g, { comment, flags, specRefs: refs(...r), steps, result: last.result, ...(last.code !== undefined ? { code: last.code } : {}) });
+  // A session ended with a code: its close code is the table's ([ERR-1.5]) and a close-row code
+  // closes ([ERR-1.6]). A drop-row refusal (a Result, a resent duplicate) is cited by its test.
+  const closed = steps.some((s) => s.expect !== undefined && 'closeCode' in s.expect);
+  const cite = closed ? [...r, 'errCloseCode', 'errCloseOrDrop'].filter((x, i, l) => l.indexOf(x) === i) as RefName[] : r;
+  b.add(g, { comment, flags, specRefs: refs(...cite), steps, result: last.result, ...(last.code !== undefined ? { code: last.code } : {}) });
 }
 
 export function reset(i: Inputs, o: { jwt?: { issuerKey: Bytes; issuer: string; audience: string }; forbidden?: string[]; policy?: Record<string, unknown> } = {}): OpStep {
@@ -117,7 +121,7 @@ export function sessionData(): VectorFile {
     sendOk(data(sid, 1, leave('lobby')), [result(1, null)]),
     sendOk(data(sid, 2, sendTo('lobby', 'hi')), [result(2, 'ERR_NOT_JOINED')]),
   ]);
-  add(b, g, 'an accepted Send is not answered; a refused Join is, and the session stays open', ['Session'], ['hsResult'], [
+  add(b, g, 'an accepted Send is not answered; a refused Join is, and the session stays open', ['Session'], ['hsResult', 'errCloseOrDrop'], [
     reset(P, { forbidden: ['vault'] }), open,
     sendOk(data(sid, 0, join('lobby')), [result(0, null)]),
     sendOk(data(sid, 1, sendTo('lobby', 'hi')), []),
@@ -226,7 +230,7 @@ const expiring: Inputs = { ...P, expires: T + 250 };
     reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), ok({ op: 'session.drop' }), r2.step,
     sendCloses('ERR_WRONG_STREAM', data(r2.sid, 0, join('lobby'), { stream: STREAM2 })),
   ]);
-  add(b, g, 'a resent duplicate of the continued stream is dropped without ending the session', ['Resume', 'Duplicate'], ['hsResentDuplicate'], [
+  add(b, g, 'a resent duplicate of the continued stream is dropped without ending the session', ['Resume', 'Duplicate'], ['hsResentDuplicate', 'errCloseOrDrop'], [
     reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), ok({ op: 'session.drop' }), r2.step,
     sendOk(data(r2.sid, 0, join('lobby')), [], 'seq 0 re-sealed for the new session'),
     sendOk(data(r2.sid, 1, leave('lobby')), [result(1, null)]),
