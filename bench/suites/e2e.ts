@@ -127,8 +127,8 @@ export async function e2eSuite(profile: Profile, keys: Keys): Promise<SuiteRepor
     { adapter: 'uws', mode: 'unsigned', backend: 'none', pool: 0, conns: 4 },
     { adapter: 'uws', mode: 'sealwire', backend: best, pool: 0, conns: 4 },
     ...(best !== 'node' ? [{ adapter: 'uws', mode: 'sealwire', backend: 'node', pool: 0, conns: 4 } as const] : []),
-    // Sessions process their envelopes one at a time, so the pool gets parallel work only from
-    // several sessions: 16 connections keep both workers fed.
+    // A session verifies the envelopes waiting in its queue concurrently ([POL-8.5]), and 16
+    // connections keep both workers fed even when each session has only a few in flight.
     { adapter: 'uws', mode: 'sealwire', backend: 'node', pool: 2, conns: 16 },
     ...(best !== 'node' ? [{ adapter: 'uws', mode: 'sealwire', backend: best, pool: 2, conns: 16 } as const] : []),
   ];
