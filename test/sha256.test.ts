@@ -35,3 +35,24 @@ describe('sha256 seam', () => {
     expect(d.buffer.byteLength).toBe(32);
   });
 });
+
+describe('ReceiptBuilder hashes the highest envelope as recorded', () => {
+  it('a receipt built later names the bytes given to record(), even if the caller reused its buffer', async () => {
+    const { ReceiptBuilder } = await import('../src/delivery/builder.js');
+    const kid = new Uint8Array(32).fill(1);
+    const stream = new Uint8Array(16).fill(2);
+    for (const size of [100, 4096, 4097, 20_000]) {
+      const b = new ReceiptBuilder();
+      const buf = Buffer.alloc(size, 7);
+      const expected = sha256Noble(new Uint8Array(buf));
+      b.record({ kid, stream, seq: 0 }, buf);
+      buf.fill(9); // the caller reuses its buffer
+      expect(b.state(kid, stream)!.hash, `size ${size}`).toEqual(expected);
+      // A lower seq recorded later does not change which envelope is named.
+      const first = Buffer.alloc(size, 3);
+      b.record({ kid, stream, seq: 2 }, first);
+      b.record({ kid, stream, seq: 1 }, Buffer.alloc(size, 4));
+      expect(b.state(kid, stream)!.hash).toEqual(sha256Noble(new Uint8Array(Buffer.alloc(size, 3))));
+    }
+  });
+});

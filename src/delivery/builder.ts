@@ -37,8 +37,15 @@ interface Track {
   readonly above: Set<number>;
   highest: number;
   hash: Uint8Array;
+  /** A copy of the highest accepted envelope whose hash no receipt needed yet (small ones only). */
+  unhashed: Uint8Array | undefined;
   dirty: boolean;
 }
+
+// A receipt names only the highest envelope at the time it is built (every 32 envelopes by
+// default), so a small envelope is copied and hashed when a receipt needs it: one SHA-256 per
+// receipt instead of one per envelope. Larger ones are hashed at once, bounding what a track holds.
+const LAZY_HASH_MAX = 4096;
 
 // The bytes themselves as a one-byte-per-char string, the kid's length first so no two pairs share
 // a key: checked and recorded on every data envelope, and cheaper than two hex strings.
@@ -132,7 +139,7 @@ export class ReceiptBuilder {
     this.#check(track, ref.seq);
     const { seq } = ref;
     if (track === undefined) {
-      track = { kid: ref.kid.slice(), stream: ref.stream.slice(), next: 0, above: new Set(), highest: -1, hash: new Uint8Array(0), dirty: false };
+      track = { kid: ref.kid.slice(), stream: ref.stream.slice(), next: 0, above: new Set(), highest: -1, hash: new Uint8Array(0), unhashed: undefined, dirty: false };
       this.#tracks.set(key, track);
     }
     if (seq === track.next) {
@@ -141,10 +148,16 @@ export class ReceiptBuilder {
     } else {
       track.above.add(seq);
     }
-    // Only the highest accepted envelope is hashed (§3.4): one SHA-256 per new maximum.
+    // Only the highest accepted envelope is hashed (§3.4), and only when a receipt needs it.
     if (seq > track.highest) {
       track.highest = seq;
-      track.hash = sha256(envelope);
+      if (envelope.length <= LAZY_HASH_MAX) {
+        // An owned copy: a Node Buffer's slice() would be a view of the caller's bytes.
+        track.unhashed = Uint8Array.prototype.slice.call(envelope);
+      } else {
+        track.unhashed = undefined;
+        track.hash = sha256(envelope);
+      }
     }
     track.dirty = true;
   }
@@ -155,6 +168,10 @@ export class ReceiptBuilder {
     assertBytes(stream, 'stream');
     const t = this.#tracks.get(keyOf(kid, stream));
     if (t === undefined) return undefined;
+    if (t.unhashed !== undefined) {
+      t.hash = sha256(t.unhashed);
+      t.unhashed = undefined;
+    }
     let sack = new Uint8Array(0);
     if (t.above.size > 0) {
       sack = new Uint8Array(((t.highest - t.next - 1) >> 3) + 1);
