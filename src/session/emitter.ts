@@ -17,7 +17,13 @@ export class Emitter<Events extends Record<string, unknown>> {
   /** Calls every listener; a throwing listener is reported on `reportError`, never to the caller. */
   protected emit<K extends keyof Events>(event: K, value: Events[K]): void {
     const set = this.#listeners.get(event);
-    if (set === undefined) return;
+    if (set === undefined || set.size === 0) return;
+    // One listener needs no snapshot; several are copied first, so adding or removing one while
+    // calling them changes nothing for this event.
+    if (set.size === 1) {
+      callListener(set.values().next().value as Listener<Events[K]>, value);
+      return;
+    }
     for (const l of [...set]) callListener(l as Listener<Events[K]>, value);
   }
 

@@ -395,12 +395,8 @@ export class ServerSession extends SecureChannel {
     const room = m.room;
     const action = m.op === OP_JOIN ? 'join' : m.op === OP_LEAVE ? 'leave' : m.op === OP_SEND ? 'send' : m.action;
     const type = m.op === OP_CUSTOM ? 'custom' : action;
-    const refused = (code: ErrorCode): void => {
-      this.#event(type as SecurityEvent['type'], 'reject', code, room);
-      this.#result(opened.seq, code);
-    };
-    if (m.op === OP_SEND && !this.#rooms.has(m.room)) return refused('ERR_NOT_JOINED');
-    if (!(await decide(core.authorize, { identity, roles, action, channel: room }))) return refused('ERR_FORBIDDEN');
+    if (m.op === OP_SEND && !this.#rooms.has(m.room)) return this.#refused(type, room, opened.seq, 'ERR_NOT_JOINED');
+    if (!(await decide(core.authorize, { identity, roles, action, channel: room }))) return this.#refused(type, room, opened.seq, 'ERR_FORBIDDEN');
     // After any other close the request still counts: it was accepted and will not be resent ([HS-7.6]).
     if (this.authorityEnded) return;
     if (m.op === OP_JOIN || m.op === OP_LEAVE) {
@@ -416,7 +412,7 @@ export class ServerSession extends SecureChannel {
     }
     if (core.validate !== undefined) {
       if (!(await decide(core.validate, { identity, roles, action, channel: room, payload: m.data }))) {
-        return refused('ERR_PAYLOAD_INVALID');
+        return this.#refused(type, room, opened.seq, 'ERR_PAYLOAD_INVALID');
       }
       if (this.authorityEnded) return;
     }
@@ -441,6 +437,12 @@ export class ServerSession extends SecureChannel {
     }
     this.emit('message', message);
     core.message(message, this);
+  }
+
+  /** A request refused by policy: reported, answered with a Result, the session stays open ([POL-2.4]). */
+  #refused(type: string, room: string | null, refSeq: number, code: ErrorCode): void {
+    this.#event(type as SecurityEvent['type'], 'reject', code, room);
+    this.#result(refSeq, code);
   }
 
   #result(refSeq: number, code: ErrorCode | null): void {
