@@ -320,6 +320,9 @@ export class ServerSession extends SecureChannel {
         if (await decide(core.authorize, { identity: who.identity, roles: this.#roles, action: 'join', channel: room })) rooms.add(room);
       }
       if (this.state !== 'handshake') return;
+      // [POL-6.1]: revocation closes registered sessions only; a key revoked during these awaits
+      // would otherwise get a session, and its rooms' traffic, until it sent something.
+      if (core.keys.isRevoked(clientKey.kid) || core.keys.get(clientKey.kid)?.revoked) throw refuse('ERR_KEY_REVOKED', 'key has been revoked');
       if (core.resume.find(b.resume) !== resumed) throw refuse('ERR_RESUME_REFUSED', 'the session was resumed concurrently');
     }
 
