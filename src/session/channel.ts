@@ -463,8 +463,11 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       try {
         opened = await e.opened;
       } catch (err) {
-        if (this.#isResentDuplicate(err, e.bytes)) {
+        const dup = this.#resentDuplicate(err, e.bytes);
+        if (dup !== undefined) {
           // [HS-7.6]: a resent envelope the replay state already accepted; the receipt tells the peer.
+          // [POL-3.1]: it still costs its token (refused before the hook that charges it).
+          this.beforeSignature(dup);
           this.#sendReceipt(true);
           return;
         }
@@ -484,8 +487,11 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     try {
       opened = await this.receiver!.open(bytes, this.#openContext(e));
     } catch (err) {
-      if (this.#isResentDuplicate(err, bytes)) {
+      const dup = this.#resentDuplicate(err, bytes);
+      if (dup !== undefined) {
         // [HS-7.6]: a resent envelope the replay state already accepted; the receipt tells the peer.
+        // [POL-3.1]: it still costs its token (refused before the hook that charges it).
+        this.beforeSignature(dup);
         this.#sendReceipt(true);
         return;
       }
@@ -512,15 +518,16 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     await this.onPayload(opened);
   }
 
-  #isResentDuplicate(err: unknown, bytes: Uint8Array): boolean {
-    if (!this.#resumed || !(isProtocolError(err, 'ERR_REPLAY') || isProtocolError(err, 'ERR_TOO_OLD'))) return false;
+  /** The header of a resent duplicate ([HS-7.6]), or undefined when `err` ends the session. */
+  #resentDuplicate(err: unknown, bytes: Uint8Array): EnvelopeHeader | undefined {
+    if (!this.#resumed || !(isProtocolError(err, 'ERR_REPLAY') || isProtocolError(err, 'ERR_TOO_OLD'))) return undefined;
     const stream = this.#delivery!.peerStream;
-    if (stream === undefined) return false;
+    if (stream === undefined) return undefined;
     try {
       const h = decodeEnvelope(bytes).header;
-      return h.contentType !== RECEIPT_CONTENT_TYPE && equalBytes(h.kid, this.peerKid!) && equalBytes(h.stream, stream);
+      return h.contentType !== RECEIPT_CONTENT_TYPE && equalBytes(h.kid, this.peerKid!) && equalBytes(h.stream, stream) ? h : undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
 
