@@ -115,6 +115,25 @@ describe('pipelined verification in a session ([POL-8.5])', () => {
     expect(session.state).toBe('open');
   });
 
+  it('at most 32 envelopes of one session verify ahead of their turn; the rest are checked in turn, in order', async () => {
+    const { link: l, client, session, v, seen } = await setup();
+    l.hold();
+    for (let i = 0; i < 100; i++) client.send('r', `m${i}`);
+    const frames = l.held.splice(0);
+    const seqs = frames.map((f) => decodeEnvelope(f).header.seq);
+    v.start();
+    l.burst(frames);
+    // One flooding session cannot put more than 32 verifications into a shared pool's queue.
+    expect(v.calls.length).toBe(32);
+    for (let released = 0; released < v.calls.length; released++) {
+      v.calls[released]!.release();
+      await new Promise((r) => setImmediate(r));
+    }
+    await expect.poll(() => seen.length).toBe(100);
+    expect(seen).toEqual(seqs);
+    expect(session.state).toBe('open');
+  });
+
   it('a forged envelope in a burst: those before it are delivered, none after it is committed or delivered', async () => {
     const { link: l, client, session, receiver, v, seen } = await setup();
     l.hold();

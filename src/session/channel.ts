@@ -98,6 +98,12 @@ export const DIRECTION_SERVER_TO_CLIENT = 0x02;
  */
 const PAUSE_AT = 64;
 const RESUME_AT = 16;
+/**
+ * At most this many envelopes of one session verify ahead of their turn ([POL-8.5]): enough to
+ * keep a verification pool busy, few enough that one flooding peer cannot fill a shared pool's
+ * queue and get honest sessions refused. The rest wait and are checked in turn.
+ */
+const MAX_EARLY = 32;
 const MAX_PENDING = 1024 + 64;
 /** Default hard cap on a transport's buffered bytes per session (spec/policy.md [POL-8.4]). */
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 1 << 20;
@@ -161,6 +167,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   #receiptTimer: ReturnType<typeof setTimeout> | undefined;
   /** Envelopes received in the data phase whose turn has not finished. */
   #busy = 0;
+  #early = 0;
   /** Gates of started envelopes still waiting for their turn: all close when the session does. */
   readonly #gates = new Set<(go: boolean) => void>();
   /** Streams pinned by envelopes still in process, before {@link DeliveryState.peerStream} is set. */
@@ -263,7 +270,10 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     // each is committed only once every earlier one was fully processed (its gate), and processed
     // in arrival order below.
     let started: Envelope | undefined;
-    if (this.receiver!.store.synchronous) started = this.#startEnvelope(copy);
+    if (this.receiver!.store.synchronous && this.#early < MAX_EARLY) {
+      started = this.#startEnvelope(copy);
+      this.#early++;
+    }
     this.#busy++;
     this.#queue = this.#queue.then(async () => {
       this.#pending--;
@@ -285,6 +295,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
         }
       } finally {
         this.#busy--;
+        if (started !== undefined) this.#early--;
       }
     });
   }
