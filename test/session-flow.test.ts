@@ -9,9 +9,8 @@ import {
   importPublicKey,
   importSigningKey,
   type CloseInfo,
-  type SecureChannel,
-  type Transport,
 } from '../src/index.js';
+import { burstLink } from './helpers/net-memory.js';
 
 const serverPair = generateKeyPair();
 const serverKey = importSigningKey(serverPair.secretKey);
@@ -20,45 +19,6 @@ const servers: SecureServer[] = [];
 afterEach(() => {
   for (const s of servers.splice(0)) s.close();
 });
-
-/** A link whose client→server direction can be held and then delivered in one synchronous burst. */
-function burstLink() {
-  let s: SecureChannel | undefined;
-  let c: SecureChannel | undefined;
-  let holding = false;
-  const held: Uint8Array[] = [];
-  const calls: string[] = [];
-  const server: Transport = {
-    send: (b) => void setImmediate(() => c?.receive(b.slice())),
-    close: (code, reason) => void setImmediate(() => c?.transportClosed(code, reason)),
-    pauseReading: () => calls.push('pause'),
-    resumeReading: () => calls.push('resume'),
-  };
-  const client: Transport = {
-    send: (b) => {
-      const copy = b.slice();
-      if (holding) held.push(copy);
-      else setImmediate(() => s?.receive(copy));
-    },
-    close: (code, reason) => void setImmediate(() => s?.transportClosed(code, reason)),
-  };
-  return {
-    server,
-    client,
-    calls,
-    held,
-    connect(a: SecureChannel, b: SecureChannel) {
-      s = a;
-      c = b;
-    },
-    hold: () => void (holding = true),
-    /** Delivers everything held in one synchronous loop, as one network read would. */
-    burst(extra: Uint8Array[] = []) {
-      holding = false;
-      for (const b of [...held.splice(0), ...extra]) s!.receive(b);
-    },
-  };
-}
 
 async function setup() {
   const server = new SecureServer({

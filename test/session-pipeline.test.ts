@@ -11,9 +11,8 @@ import {
   importPublicKey,
   importSigningKey,
   type PublicKey,
-  type SecureChannel,
-  type Transport,
 } from '../src/index.js';
+import { burstLink } from './helpers/net-memory.js';
 import { verifyStrict } from '../src/crypto/ed25519.js';
 import { decodeEnvelope } from '../src/wire/envelope.js';
 
@@ -24,39 +23,6 @@ const servers: SecureServer[] = [];
 afterEach(() => {
   for (const s of servers.splice(0)) s.close();
 });
-
-function link() {
-  let s: SecureChannel | undefined;
-  let c: SecureChannel | undefined;
-  let holding = false;
-  const held: Uint8Array[] = [];
-  const server: Transport = {
-    send: (b) => void setImmediate(() => c?.receive(b.slice())),
-    close: (code, reason) => void setImmediate(() => c?.transportClosed(code, reason)),
-  };
-  const client: Transport = {
-    send: (b) => {
-      const copy = b.slice();
-      if (holding) held.push(copy);
-      else setImmediate(() => s?.receive(copy));
-    },
-    close: (code, reason) => void setImmediate(() => c?.transportClosed(code, reason)),
-  };
-  return {
-    server,
-    client,
-    held,
-    connect(a: SecureChannel, b: SecureChannel) {
-      s = a;
-      c = b;
-    },
-    hold: () => void (holding = true),
-    burst(frames: Uint8Array[]) {
-      holding = false;
-      for (const b of frames) s!.receive(b);
-    },
-  };
-}
 
 /** A verifier whose verdicts (the real ones) are released by the test, in any order. */
 function heldVerifier() {
@@ -83,7 +49,7 @@ async function setup() {
     rateLimit: { connection: { perSecond: 1e6, burst: 1e6 }, identity: { perSecond: 1e6, burst: 1e6 } },
   });
   servers.push(server);
-  const l = link();
+  const l = burstLink();
   const session = server.accept(l.server, server.admit({ address: '127.0.0.1' }));
   const client = new ClientSession(l.client, {
     key: importSigningKey(generateKeyPair().secretKey),

@@ -57,3 +57,42 @@ export function memoryLink(): MemoryLink {
     injectToClient: (bytes) => later(() => c?.receive(bytes)),
   };
 }
+
+/** A link whose client→server direction can be held and then delivered in one synchronous burst. */
+export function burstLink() {
+  let s: SecureChannel | undefined;
+  let c: SecureChannel | undefined;
+  let holding = false;
+  const held: Uint8Array[] = [];
+  const calls: string[] = [];
+  const server: Transport = {
+    send: (b) => void setImmediate(() => c?.receive(b.slice())),
+    close: (code, reason) => void setImmediate(() => c?.transportClosed(code, reason)),
+    pauseReading: () => calls.push('pause'),
+    resumeReading: () => calls.push('resume'),
+  };
+  const client: Transport = {
+    send: (b) => {
+      const copy = b.slice();
+      if (holding) held.push(copy);
+      else setImmediate(() => s?.receive(copy));
+    },
+    close: (code, reason) => void setImmediate(() => s?.transportClosed(code, reason)),
+  };
+  return {
+    server,
+    client,
+    calls,
+    held,
+    connect(a: SecureChannel, b: SecureChannel) {
+      s = a;
+      c = b;
+    },
+    hold: () => void (holding = true),
+    /** Delivers everything held, then `extra`, in one synchronous loop, as one network read would. */
+    burst(extra: Uint8Array[] = []) {
+      holding = false;
+      for (const b of [...held.splice(0), ...extra]) s!.receive(b);
+    },
+  };
+}
