@@ -281,15 +281,7 @@ export class Receiver {
     if (gate !== undefined && (await gate) !== true) throw new GateClosed();
     const s = await sig;
     if (s.error !== undefined) throw s.error;
-    if (s.ok !== true) throw new ProtocolError('ERR_BAD_SIGNATURE', SIGNATURE_FAILED);
-    let v: ReplayVerdict;
-    try {
-      v = this.#store.commit(f.req) as ReplayVerdict;
-    } catch (err) {
-      throw storeError(err);
-    }
-    if (v !== 'ok') throw verdictError(v);
-    return toOpened(f.resolved);
+    return this.#finishSync(f, s.ok === true);
   }
 
   /** The replay state this receiver commits to. */
