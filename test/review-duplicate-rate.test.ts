@@ -3,7 +3,8 @@
 // rate-limit hook, so duplicates must be charged too, or a client floods the server with them and
 // gets each answered by a freshly signed receipt ([POL-3.2]: a flood is not answered message by message).
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClientSession, KeyRing, SecureServer, generateKeyPair, importPublicKey, importSigningKey, type SecureChannel, type Transport } from '../src/index.js';
+import { ClientSession, KeyRing, SecureServer, generateKeyPair, importPublicKey, importSigningKey } from '../src/index.js';
+import { memoryLink } from './helpers/net-memory.js';
 import { seal } from '../src/envelope/seal.js';
 import { binding, DIRECTION_CLIENT_TO_SERVER } from '../src/session/channel.js';
 import { MESSAGE_CONTENT_TYPE, encodeClientMessage, OP_SEND } from '../src/session/messages.js';
@@ -16,36 +17,6 @@ const servers: SecureServer[] = [];
 afterEach(() => {
   for (const s of servers.splice(0)) s.close();
 });
-
-function link() {
-  let s: SecureChannel | undefined;
-  let c: SecureChannel | undefined;
-  let toClient = 0;
-  const server: Transport = {
-    send: (b) => {
-      toClient++;
-      setImmediate(() => c?.receive(b.slice()));
-    },
-    close: (code, reason) => void setImmediate(() => c?.transportClosed(code, reason)),
-  };
-  const client: Transport = {
-    send: (b) => void setImmediate(() => s?.receive(b.slice())),
-    close: (code, reason) => void setImmediate(() => s?.transportClosed(code, reason)),
-  };
-  return {
-    server,
-    client,
-    sent: () => toClient,
-    connect(a: SecureChannel, b: SecureChannel) {
-      s = a;
-      c = b;
-    },
-    cut() {
-      s?.transportClosed(1006, '');
-      c?.transportClosed(1006, '');
-    },
-  };
-}
 
 describe('review: resent duplicates and rate limits', () => {
   it('a flood of duplicates in a resumed session is refused with ERR_RATE_LIMITED, not answered receipt by receipt', async () => {
@@ -60,7 +31,7 @@ describe('review: resent duplicates and rate limits', () => {
     });
     servers.push(server);
 
-    const l1 = link();
+    const l1 = memoryLink();
     const s1 = server.accept(l1.server, server.admit({ address: '127.0.0.1' }));
     const c1 = new ClientSession(l1.client, { key: alice, serverKey: serverPublic });
     l1.connect(s1, c1);
@@ -70,7 +41,7 @@ describe('review: resent duplicates and rate limits', () => {
     l1.cut();
     await c1.closed;
 
-    const l2 = link();
+    const l2 = memoryLink();
     const s2 = server.accept(l2.server, server.admit({ address: '127.0.0.1' }));
     const c2 = new ClientSession(l2.client, { key: alice, serverKey: serverPublic, resumeFrom: c1 });
     l2.connect(s2, c2);
@@ -84,10 +55,10 @@ describe('review: resent duplicates and rate limits', () => {
       binding: binding(fromHex(s2.sessionId!), DIRECTION_CLIENT_TO_SERVER),
       contentType: MESSAGE_CONTENT_TYPE,
     });
-    const before = l2.sent();
+    const before = l2.fromServer.length;
     for (let i = 0; i < 200; i++) s2.receive(dup);
     const info = await Promise.race([s2.closed, new Promise((r) => setTimeout(() => r(undefined), 200))]);
-    expect(info, `${l2.sent() - before} receipts sent for 200 duplicates`).toMatchObject({ reason: 'ERR_RATE_LIMITED' });
-    expect(l2.sent() - before).toBeLessThanOrEqual(20);
+    expect(info, `${l2.fromServer.length - before} receipts sent for 200 duplicates`).toMatchObject({ reason: 'ERR_RATE_LIMITED' });
+    expect(l2.fromServer.length - before).toBeLessThanOrEqual(20);
   });
 });

@@ -9,9 +9,8 @@ import {
   generateKeyPair,
   importPublicKey,
   importSigningKey,
-  type SecureChannel,
-  type Transport,
 } from '../src/index.js';
+import { memoryLink } from './helpers/net-memory.js';
 
 const serverPair = generateKeyPair();
 const serverKey = importSigningKey(serverPair.secretKey);
@@ -20,31 +19,6 @@ const servers: SecureServer[] = [];
 afterEach(() => {
   for (const s of servers.splice(0)) s.close();
 });
-
-function link() {
-  let s: SecureChannel | undefined;
-  let c: SecureChannel | undefined;
-  const server: Transport = {
-    send: (b) => void setImmediate(() => c?.receive(b.slice())),
-    close: (code, reason) => void setImmediate(() => c?.transportClosed(code, reason)),
-  };
-  const client: Transport = {
-    send: (b) => void setImmediate(() => s?.receive(b.slice())),
-    close: (code, reason) => void setImmediate(() => s?.transportClosed(code, reason)),
-  };
-  return {
-    server,
-    client,
-    connect(a: SecureChannel, b: SecureChannel) {
-      s = a;
-      c = b;
-    },
-    cut() {
-      s?.transportClosed(1006, '');
-      c?.transportClosed(1006, '');
-    },
-  };
-}
 
 describe('review: resume and revocation', () => {
   it('a key revoked while a resume re-authorizes its rooms does not get a session', async () => {
@@ -60,7 +34,7 @@ describe('review: resume and revocation', () => {
     });
     servers.push(server);
 
-    const l1 = link();
+    const l1 = memoryLink();
     const s1 = server.accept(l1.server, server.admit({ address: '127.0.0.1' }));
     const c1 = new ClientSession(l1.client, { key: alice, serverKey: serverPublic });
     l1.connect(s1, c1);
@@ -70,7 +44,7 @@ describe('review: resume and revocation', () => {
     await c1.closed;
 
     holding = true;
-    const l2 = link();
+    const l2 = memoryLink();
     const s2 = server.accept(l2.server, server.admit({ address: '127.0.0.1' }));
     const c2 = new ClientSession(l2.client, { key: alice, serverKey: serverPublic, resumeFrom: c1 });
     l2.connect(s2, c2);

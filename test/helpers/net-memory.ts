@@ -14,6 +14,8 @@ export interface MemoryLink {
   /** Inject raw bytes as if the client (or server) had sent them. */
   injectToServer(bytes: Uint8Array): void;
   injectToClient(bytes: Uint8Array): void;
+  /** The connection drops with no close frame (1006): both ends learn it at once. */
+  cut(): void;
 }
 
 export function memoryLink(): MemoryLink {
@@ -55,6 +57,11 @@ export function memoryLink(): MemoryLink {
     },
     injectToServer: (bytes) => later(() => s?.receive(bytes)),
     injectToClient: (bytes) => later(() => c?.receive(bytes)),
+    cut() {
+      closed = true;
+      s?.transportClosed(1006, '');
+      c?.transportClosed(1006, '');
+    },
   };
 }
 
