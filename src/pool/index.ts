@@ -1,55 +1,14 @@
 // `sealwire/pool`: signature checks spread over worker threads. Node-only (worker_threads), kept
-// out of the core's import graph; the batch protocol (protocol.ts) and the worker (worker.ts) are
-// runtime-neutral so a Web Worker spawner can follow.
+// out of the core's import graph; the scheduler, the batch protocol and the worker are
+// runtime-neutral, and `sealwire/pool/web` starts the same worker as a Web Worker.
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { isPublicKey, type PublicKey } from '../keys/keys.js';
-import { KEY_BYTES, recordLength, SIG_BYTES, WORKER_KIND, writeRecord, type ResultMessage, type WorkerConfig } from './protocol.js';
+import type { ResultMessage, WorkerConfig } from './protocol.js';
+import { PoolScheduler, type VerifyPoolOptions, type WorkerEvents, type WorkerLink } from './scheduler.js';
 
-export interface VerifyPoolOptions {
-  /** Worker threads. Default: `os.availableParallelism()`. 1 to 256. */
-  threads?: number;
-  /** Backend the workers verify with. Default: the workers' default (sodium → node → noble). */
-  backend?: 'sodium' | 'node' | 'noble';
-  /** Most requests in one postMessage. Default 64. 1 to 4,096. */
-  maxBatch?: number;
-  /** Most requests waiting for a worker; beyond it `verify()` rejects. Default 65,536. */
-  maxQueue?: number;
-}
-
-/** Defaults of {@link VerifyPoolOptions}, documented in README "Limits and defaults". */
-export const DEFAULT_MAX_BATCH = 64;
-export const DEFAULT_MAX_QUEUE = 65_536;
-// Two batches in flight per worker: one being verified, one waiting, so a worker never idles
-// while its reply crosses to the main thread and the next batch comes back.
-const BATCHES_IN_FLIGHT = 2;
-// A worker that dies before answering anything this many times in a row means the pool cannot run.
-const MAX_START_FAILURES = 3;
-
-interface Pending {
-  resolve(ok: boolean): void;
-  reject(err: Error): void;
-}
-
-// Requests are packed into the batch format as they are queued (protocol.ts), in one staging
-// buffer: a batch is then one copy of a byte range, and a request costs no copies of its own.
-const STAGE_INITIAL = 64 * 1024;
-
-interface Slot {
-  worker: Worker;
-  readonly batches: Map<number, Pending[]>;
-  items: number;
-  answered: boolean;
-  error: unknown;
-}
-
-function assertInt(value: unknown, name: string, min: number, max: number): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`"${name}" expected an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-}
+export { DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE, type VerifyPoolOptions } from './scheduler.js';
 
 // From dist the worker is worker.js beside this file. Under tsx or vitest this module is the .ts
 // source: Node 20 does not apply `--import tsx` hooks to a worker's entry module, so a two-line
@@ -84,243 +43,24 @@ function startWorker(workerData: WorkerConfig): Worker {
  * await pool.close()
  * ```
  */
-export class VerifyPool {
-  readonly threads: number;
-  readonly maxBatch: number;
-  readonly maxQueue: number;
-  readonly #config: WorkerConfig;
-  readonly #slots: Slot[] = [];
-  #queue: Pending[] = [];
-  #head = 0;
-  // Packed requests of #queue: request i starts at #offsets[i]; #stageEnd is the end of the last.
-  #stage = new Uint8Array(STAGE_INITIAL);
-  #stageView = new DataView(this.#stage.buffer);
-  #stageEnd = 0;
-  #offsets: number[] = [];
-  #nextId = 1;
-  #scheduled = false;
-  #closed = false;
-  #broken: Error | undefined;
-  #startFailures = 0;
-  #drained: (() => void) | undefined;
-
+export class VerifyPool extends PoolScheduler {
   constructor(options: VerifyPoolOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
-    this.threads = options.threads ?? Math.max(1, availableParallelism());
-    assertInt(this.threads, 'threads', 1, 256);
-    this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
-    assertInt(this.maxBatch, 'maxBatch', 1, 4096);
-    this.maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
-    assertInt(this.maxQueue, 'maxQueue', 1, 2 ** 24);
-    const b = options.backend;
-    if (b !== undefined && b !== 'sodium' && b !== 'node' && b !== 'noble') {
-      throw new RangeError(`"backend" expected 'sodium', 'node' or 'noble', got ${String(b)}`);
-    }
-    this.#config = { kind: WORKER_KIND, backend: b };
-    for (let i = 0; i < this.threads; i++) this.#slots.push(this.#spawn());
+    super(options, availableParallelism());
+    this.start();
   }
 
-  /** Requests waiting for a worker plus requests being verified. */
-  get pending(): number {
-    let n = this.#queue.length - this.#head;
-    for (const s of this.#slots) n += s.items;
-    return n;
-  }
-
-  /**
-   * Verifies one signature on a worker; resolves `true` only for a valid one. Bound to the pool,
-   * so it can be passed as a `Receiver`'s `verify` option. Inputs are copied before it returns.
-   *
-   * @throws {TypeError} (synchronously) when an argument is not what it should be.
-   * Rejects with an Error when the pool is closed, its queue is full, or the worker verifying
-   * the request stopped.
-   */
-  readonly verify = (key: PublicKey, message: Uint8Array, signature: Uint8Array): Promise<boolean> => {
-    if (!isPublicKey(key)) {
-      throw new TypeError('"key" expected a PublicKey from importPublicKey()');
-    }
-    if (!(message instanceof Uint8Array)) throw new TypeError('"message" expected Uint8Array');
-    if (!(signature instanceof Uint8Array)) throw new TypeError('"signature" expected Uint8Array');
-    if (this.#broken) return Promise.reject(this.#broken);
-    if (this.#closed) return Promise.reject(new Error('verification pool is closed'));
-    if (signature.length !== SIG_BYTES) return Promise.resolve(false); // rule V1, no worker needed
-    if (this.#queue.length - this.#head >= this.maxQueue) {
-      return Promise.reject(new Error('verification pool queue is full'));
-    }
-    // The caller's buffers are copied here, before this returns (key.bytes is the PublicKey's own).
-    const keyBytes = key.bytes;
-    if (keyBytes.length !== KEY_BYTES) return Promise.resolve(false); // rule K1: no such key verifies
-    const need = recordLength(message.length);
-    if (this.#stageEnd + need > this.#stage.length) this.#grow(need);
-    this.#offsets.push(this.#stageEnd);
-    this.#stageEnd = writeRecord(this.#stage, this.#stageView, this.#stageEnd, keyBytes, signature, message);
-    return new Promise<boolean>((resolve, reject) => {
-      this.#queue.push({ resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        queueMicrotask(() => this.#pump());
-      }
-    });
-  };
-
-  #grow(need: number): void {
-    let size = this.#stage.length * 2;
-    while (size < this.#stageEnd + need) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.#stage.subarray(0, this.#stageEnd));
-    this.#stage = next;
-    this.#stageView = new DataView(next.buffer);
-  }
-
-  // Drops the requests before #head from the queue and the staging buffer.
-  #compact(): void {
-    const head = this.#head;
-    if (head === 0) return;
-    const from = head < this.#offsets.length ? this.#offsets[head]! : this.#stageEnd;
-    this.#stage.copyWithin(0, from, this.#stageEnd);
-    this.#stageEnd -= from;
-    this.#offsets = this.#offsets.slice(head).map((o) => o - from);
-    this.#queue = this.#queue.slice(head);
-    this.#head = 0;
-  }
-
-  /**
-   * Stops taking requests, lets every pending one finish, then stops the workers.
-   * @example
-   * ```ts
-   * await pool.close()
-   * ```
-   */
-  async close(): Promise<void> {
-    this.#closed = true;
-    if (this.pending > 0 && !this.#broken) {
-      await new Promise<void>((resolve) => {
-        this.#drained = resolve;
-      });
-    }
-    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
-  }
-
-  /** Stops the workers now; every pending request rejects. */
-  async destroy(): Promise<void> {
-    this.#closed = true;
-    const err = new Error('verification pool was destroyed');
-    this.#failQueue(err);
-    const slots = this.#slots.splice(0);
-    for (const s of slots) this.#failSlot(s, err);
-    await Promise.all(slots.map((s) => s.worker.terminate()));
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
-  #spawn(): Slot {
-    const worker = startWorker(this.#config);
-    const slot: Slot = { worker, batches: new Map(), items: 0, answered: false, error: undefined };
-    worker.on('message', (msg: ResultMessage) => this.#onResult(slot, msg));
-    worker.on('error', (err) => {
-      slot.error = err;
-    });
-    worker.on('exit', () => this.#onExit(slot));
+  protected spawn(config: WorkerConfig, events: WorkerEvents): WorkerLink {
+    const worker = startWorker(config);
+    worker.on('message', (msg: ResultMessage) => events.message(msg));
+    worker.on('error', (err) => events.error(err));
+    worker.on('exit', () => events.exit());
     // After the listeners: adding a 'message' listener refs the worker's port again.
     worker.unref();
-    return slot;
-  }
-
-  #pump(): void {
-    this.#scheduled = false;
-    const q = this.#queue;
-    while (this.#head < q.length) {
-      let free = 0;
-      let best: Slot | undefined;
-      for (const s of this.#slots) {
-        if (s.batches.size >= BATCHES_IN_FLIGHT) continue;
-        free++;
-        if (best === undefined || s.items < best.items) best = s;
-      }
-      if (best === undefined) {
-        // Resumes when a worker answers; meanwhile keep the consumed prefix from piling up.
-        if (this.#head > 4096) this.#compact();
-        return;
-      }
-      const waiting = q.length - this.#head;
-      // Spread a small burst over every free worker rather than filling one batch.
-      const n = Math.min(this.maxBatch, Math.ceil(waiting / free));
-      const start = this.#offsets[this.#head]!;
-      const end = this.#head + n < q.length ? this.#offsets[this.#head + n]! : this.#stageEnd;
-      const batch = q.slice(this.#head, this.#head + n);
-      this.#head += n;
-      const id = this.#nextId++;
-      const buffer = this.#stage.slice(start, end).buffer;
-      best.batches.set(id, batch);
-      best.items += n;
-      if (best.items === n) best.worker.ref(); // work in flight keeps the process alive
-      best.worker.postMessage({ id, count: n, buffer }, [buffer]);
-    }
-    // Everything was handed out: drop the consumed prefix.
-    this.#queue = [];
-    this.#head = 0;
-    this.#offsets = [];
-    this.#stageEnd = 0;
-  }
-
-  #onResult(slot: Slot, msg: ResultMessage): void {
-    const batch = slot.batches.get(msg.id);
-    if (batch === undefined) return;
-    slot.batches.delete(msg.id);
-    slot.items -= batch.length;
-    slot.answered = true;
-    this.#startFailures = 0;
-    if (slot.items === 0) slot.worker.unref();
-    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(msg.results[i] === 1);
-    this.#pump();
-    this.#checkDrained();
-  }
-
-  #onExit(slot: Slot): void {
-    const at = this.#slots.indexOf(slot);
-    if (at === -1) return; // destroyed or already replaced
-    const reason = slot.error instanceof Error ? `: ${slot.error.message}` : '';
-    this.#failSlot(slot, new Error(`verification worker stopped${reason}`, { cause: slot.error }));
-    if (!slot.answered) this.#startFailures++;
-    if (this.#startFailures >= MAX_START_FAILURES) {
-      // Workers cannot start here (e.g. the worker file is missing): fail loudly, never hang.
-      this.#broken = new Error(`verification pool cannot start workers${reason}`, { cause: slot.error });
-      this.#slots.splice(at, 1);
-      this.#failQueue(this.#broken);
-      for (const s of this.#slots.splice(0)) void s.worker.terminate();
-      this.#checkDrained();
-      return;
-    }
-    if (this.#closed && this.#queue.length === this.#head) {
-      this.#slots.splice(at, 1);
-    } else {
-      this.#slots[at] = this.#spawn();
-      this.#pump();
-    }
-    this.#checkDrained();
-  }
-
-  #failSlot(slot: Slot, err: Error): void {
-    for (const batch of slot.batches.values()) for (const p of batch) p.reject(err);
-    slot.batches.clear();
-    slot.items = 0;
-  }
-
-  #failQueue(err: Error): void {
-    for (let i = this.#head; i < this.#queue.length; i++) this.#queue[i]!.reject(err);
-    this.#queue = [];
-    this.#head = 0;
-    this.#offsets = [];
-    this.#stageEnd = 0;
-  }
-
-  #checkDrained(): void {
-    if (this.#drained !== undefined && this.pending === 0) {
-      const done = this.#drained;
-      this.#drained = undefined;
-      done();
-    }
+    return {
+      post: (batch, transfer) => worker.postMessage(batch, transfer),
+      // Work in flight keeps the process alive; an idle pool never does.
+      busy: (yes) => (yes ? worker.ref() : worker.unref()),
+      terminate: () => worker.terminate(),
+    };
   }
 }
