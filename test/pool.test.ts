@@ -14,6 +14,7 @@ import {
 } from '../src/index.js';
 import { CURVE_ORDER, bytesToNumberLE, verifyStrict } from '../src/crypto/ed25519.js';
 import { VerifyPool } from '../src/pool/index.js';
+import { outcomeOf as outcome, outcomeOfSync } from './helpers/outcome.js';
 
 const node = getBackend('node');
 const alice = generateKeyPair();
@@ -139,15 +140,6 @@ describe('VerifyPool behind a Receiver', () => {
   const TS = 1_750_000_000_000;
   const opts = { keys: aliceKey, startedAt: TS - 60_000, window: 64 };
 
-  async function outcome(p: Promise<unknown>): Promise<string> {
-    try {
-      await p;
-      return 'ok';
-    } catch (err) {
-      return isProtocolError(err) ? err.code : `other: ${String(err)}`;
-    }
-  }
-
   it('gives every envelope the same outcome as a synchronous receiver, in call order', async () => {
     const next = rng(42);
     const stream = new Uint8Array(16).fill(3);
@@ -169,14 +161,7 @@ describe('VerifyPool behind a Receiver', () => {
       }
     }
     const sync = new Receiver(opts);
-    const want = deliveries.map((d) => {
-      try {
-        sync.openSync(d, { now: TS + 1 });
-        return 'ok';
-      } catch (err) {
-        return isProtocolError(err) ? err.code : `other: ${String(err)}`;
-      }
-    });
+    const want = deliveries.map((d) => outcomeOfSync(() => sync.openSync(d, { now: TS + 1 })));
     const pooled = new Receiver({ ...opts, verify: pool.verify });
     const order: number[] = [];
     const got = await Promise.all(
