@@ -8,7 +8,6 @@ import {
   getBackend,
   importPublicKey,
   importSigningKey,
-  isProtocolError,
   seal,
   type PublicKey,
 } from '../src/index.js';
