@@ -165,6 +165,8 @@ export class Driver {
         return this.keyringRevoke(req);
       case 'keyring.revokeIdentity':
         return this.keyringRevokeIdentity(req);
+      case 'keyring.remove':
+        return this.keyringRemove(req);
       case 'info':
         return { ok: true, implementation: 'sealwire-ts', backend: this.backend.name };
       default:
@@ -343,6 +345,12 @@ export class Driver {
   keyringRevoke(req: Request): Answer {
     const state = this.#requireState();
     state.ring.revokeKey(hex(req, 'kid'));
+    return { ok: true };
+  }
+
+  keyringRemove(req: Request): Answer {
+    const state = this.#requireState();
+    state.ring.remove(hex(req, 'kid'));
     return { ok: true };
   }
 

@@ -140,6 +140,41 @@ describe('revokeKey', () => {
   });
 });
 
+describe('remove (spec/envelope.md [ENV-7.8])', () => {
+  it('makes the kid unknown at once, even right after the same kid was looked up, and lets it come back', () => {
+    const a = newSigner();
+    const b = newSigner();
+    const ring = new KeyRing();
+    ring.add(a.publicKey, { identity: 'alice' });
+    ring.add(b.publicKey, { identity: 'bob' });
+    expect(outcome(ring, sealAt(a, 100))).toBe('ok:alice'); // a is now the ring's cached last lookup
+    expect(ring.remove(a.kid)).toBe(true);
+    expect(ring.size).toBe(1);
+    expect(ring.get(a.kid)).toBeUndefined();
+    expect(outcome(ring, sealAt(a, 101))).toBe('ERR_UNKNOWN_KEY');
+    expect(ring.keysOf('alice')).toEqual([]);
+    expect(outcome(ring, sealAt(b, 101))).toBe('ok:bob');
+    expect(ring.remove(a.kid)).toBe(false);
+    ring.add(a.publicKey, { identity: 'alice' });
+    expect(outcome(ring, sealAt(a, 102))).toBe('ok:alice');
+  });
+
+  it('does not undo a revocation', () => {
+    const a = newSigner();
+    const ring = new KeyRing();
+    ring.add(a.publicKey);
+    ring.revokeKey(a.kid);
+    expect(ring.remove(a.kid)).toBe(true);
+    expect(ring.isRevoked(a.kid)).toBe(true);
+    expect(codeOfThrow(() => ring.add(a.publicKey))).toBe('ERR_KEY_REVOKED');
+  });
+
+  it('refuses a kid that is not bytes', () => {
+    const ring = new KeyRing();
+    expect(() => ring.remove('00' as unknown as Uint8Array)).toThrow(TypeError);
+  });
+});
+
 describe('revokeIdentity(identity, issuedBefore)', () => {
   it('revokes the keys issued before the cutoff, keeps later ones and other identities', () => {
     const old1 = newSigner();

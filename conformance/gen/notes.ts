@@ -85,6 +85,7 @@ export const NOTES: Record<string, Note> = {
   UnknownKey: n('MISSING_CHECK', 'The kid names no key the receiver trusts.', FORGERY),
   KeyValidity: n('MISSING_CHECK', 'Envelope timestamp against the key\'s validity window (inclusive bounds).', 'Expired or not-yet-valid keys sign accepted messages.'),
   Revocation: n('MISSING_CHECK', 'A revoked key, or a key of an identity revoked before a cutoff.', 'A compromised key keeps signing accepted messages.'),
+  Removal: n('MISSING_CHECK', 'A key taken out of the ring (retired, not revoked).', 'A retired device key keeps signing accepted messages, or a removal silently lifts a revocation.'),
   Rotation: n('BASIC', 'Two keys of one identity with overlapping validity.', 'Messages are refused during a key rotation.'),
   // Replay and freshness.
   Window: n('EDGE_CASE', 'A sequence number at the edge of the replay window (W-1, W, W+1 behind the highest).', REPLAY),

@@ -53,6 +53,7 @@ export const REF = {
   envIdentityRevocation: 'ENV-7.4',
   envKeyCheckOrder: 'ENV-7.5',
   envKeyImport: 'ENV-7.6',
+  envKeyRemoval: 'ENV-7.8',
   envSizeCap: 'ENV-8.1',
   envProtectedCap: 'ENV-8.2',
   envPipeline: 'ENV-8.3',

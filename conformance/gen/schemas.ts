@@ -227,7 +227,7 @@ export const SCHEMAS: Record<string, Schema> = {
           },
           ['op', 'publicKey', 'result'],
         ),
-        closed({ op: { const: 'keyring.revoke' }, kid: hex, ...stepCommon }, ['op', 'kid', 'result']),
+        closed({ op: { enum: ['keyring.revoke', 'keyring.remove'] }, kid: hex, ...stepCommon }, ['op', 'kid', 'result']),
         closed(
           { op: { const: 'keyring.revokeIdentity' }, identity: { type: 'string' }, issuedBefore: uint, ...stepCommon },
           ['op', 'identity', 'issuedBefore', 'result'],

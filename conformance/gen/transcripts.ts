@@ -317,6 +317,23 @@ export function keyValidity(): VectorFile {
     { op: 'keyring.revoke', kid: kidA, result: 'valid' },
     a.open(1, 'ERR_KEY_REVOKED', { ts: TS + 5000 }),
   ]);
+  transcript(b, g, 'remove: accepted before, unknown after, accepted again once added back', ['Removal', 'UnknownKey'], ['envKeyRemoval', 'envKeyLookup'], reset([a.key]), [
+    a.open(1, 'ok'),
+    { op: 'keyring.remove', kid: kidA, result: 'valid' },
+    a.open(2, 'ERR_UNKNOWN_KEY'),
+    { op: 'keyring.add', ...a.key, result: 'valid' },
+    a.open(3, 'ok'),
+  ]);
+  transcript(b, g, 'remove does not undo a revocation', ['Removal', 'Revocation'], ['envKeyRemoval', 'envRevocation'], reset([a.key]), [
+    { op: 'keyring.revoke', kid: kidA, result: 'valid' },
+    { op: 'keyring.remove', kid: kidA, result: 'valid' },
+    a.open(1, 'ERR_UNKNOWN_KEY'),
+    { op: 'keyring.add', ...a.key, result: 'invalid', code: 'ERR_KEY_REVOKED' },
+  ]);
+  transcript(b, g, 'removing a key id the ring does not hold changes nothing', ['Removal'], ['envKeyRemoval'], reset([a.key]), [
+    { op: 'keyring.remove', kid: hex(c.signer.kid), result: 'valid' },
+    a.open(1, 'ok'),
+  ]);
   const alice = (s: Sender, issuedAt: number): KeySpec => ({ ...s.key, identity: 'alice', issuedAt });
   const cutoff = TS - 1000;
   transcript(b, g, 'revokeIdentity: a key issued before the cutoff is revoked', ['Revocation'], ['envIdentityRevocation'], reset([alice(a, TS - 2000), alice(c, TS)]), [

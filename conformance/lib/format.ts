@@ -121,7 +121,7 @@ export type Step =
   | { op: 'store.fail'; phase?: 'check' | 'commit' | 'both'; result: Result; code?: string; comment?: string }
   | { op: 'store.recover' | 'store.snapshot'; result: Result; code?: string; comment?: string }
   | ({ op: 'keyring.add'; result: Result; code?: string; comment?: string } & KeySpec)
-  | { op: 'keyring.revoke'; kid: string; result: Result; code?: string; comment?: string }
+  | { op: 'keyring.revoke' | 'keyring.remove'; kid: string; result: Result; code?: string; comment?: string }
   | { op: 'keyring.revokeIdentity'; identity: string; issuedBefore: number; result: Result; code?: string; comment?: string };
 
 export interface TranscriptTest extends TestBase {

@@ -63,8 +63,8 @@ export class KeyRing {
   readonly #listeners = new Set<RevocationListener>();
   // The last entry resolve() found, checked by comparing bytes before the hex-keyed map is
   // consulted: a receiver sees the same sender key many times in a row, and building the hex
-  // string and hashing it cost more than the rest of the lookup (bench/RESULTS.md). Entries are
-  // never removed from the ring (revocation only flags them), so the cached entry stays valid.
+  // string and hashing it cost more than the rest of the lookup (bench/RESULTS.md). remove()
+  // clears it; revocation only flags the entry, which the cached reference sees.
   // The kid is our own copy: entry.kid is reachable by callers, the map key is not.
   #last: MutableEntry | undefined;
   #lastKid: Uint8Array = new Uint8Array(0);
@@ -151,6 +151,28 @@ export class KeyRing {
   isRevoked(kid: Uint8Array): boolean {
     assertBytes(kid, 'kid');
     return this.#revokedKids.has(toHex(kid));
+  }
+
+  /**
+   * Takes a key out of the ring without revoking it ([ENV-7.8]): envelopes under its kid are then
+   * refused with `ERR_UNKNOWN_KEY`, and the key may be added again later. A revoked kid stays
+   * refused for good, removed or not. Returns false when the kid is not in the ring.
+   * @example
+   * ```ts
+   * ring.remove(entry.kid) // a device was retired; its key may come back after a re-enrolment
+   * ```
+   */
+  remove(kid: Uint8Array): boolean {
+    assertBytes(kid, 'kid');
+    const id = toHex(kid);
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return false;
+    this.#entries.delete(id);
+    if (this.#last === entry) {
+      this.#last = undefined;
+      this.#lastKid = new Uint8Array(0);
+    }
+    return true;
   }
 
   /** Revokes one key for good. Returns false when the kid is unknown (it is still refused later). */
