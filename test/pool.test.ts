@@ -13,6 +13,9 @@ import {
 } from '../src/index.js';
 import { CURVE_ORDER, bytesToNumberLE, verifyStrict } from '../src/crypto/ed25519.js';
 import { VerifyPool } from '../src/pool/index.js';
+import type { BatchMessage, WorkerConfig } from '../src/pool/protocol.js';
+import { PoolScheduler, type VerifyPoolOptions, type WorkerEvents, type WorkerLink } from '../src/pool/scheduler.js';
+import { createHandler } from '../src/pool/worker.js';
 import { outcomeOf as outcome, outcomeOfSync } from './helpers/outcome.js';
 
 const node = getBackend('node');
@@ -186,6 +189,117 @@ describe('VerifyPool behind a Receiver', () => {
     // seq 900 would be too old had the forged seq 1000 been committed.
     const later = seal(signer, new Uint8Array([3]), { seq: 900, stream, ts: TS });
     expect(await outcome(r.open(later, { now: TS + 1 }))).toBe('ok');
+  });
+});
+
+// The scheduler with in-thread workers that run the real worker handler only when the test says
+// so: which requests travel together, and when, is then deterministic.
+class ManualPool extends PoolScheduler {
+  readonly posted: { worker: number; count: number; answer(): void }[] = [];
+  #workers = 0;
+  constructor(options: VerifyPoolOptions) {
+    super({ backend: 'node', ...options }, 1);
+    this.start();
+  }
+
+  protected spawn(config: WorkerConfig, events: WorkerEvents): WorkerLink {
+    const worker = this.#workers++;
+    const handle = createHandler(config, { postMessage: (reply) => events.message(reply as Parameters<WorkerEvents['message']>[0]) });
+    return {
+      post: (batch: BatchMessage) => this.posted.push({ worker, count: batch.count, answer: () => handle(batch) }),
+      busy: () => {},
+      terminate: () => {},
+    };
+  }
+
+  counts(): number[] {
+    return this.posted.map((p) => p.count);
+  }
+}
+
+const nextTask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('VerifyPool batching', () => {
+  const msg = new Uint8Array([5]);
+  const sig = signer.sign(msg);
+
+  it('sends a full batch the moment it is queued, while the caller is still queueing', async () => {
+    const p = new ManualPool({ threads: 2, maxBatch: 8 });
+    const results: Promise<boolean>[] = [];
+    for (let i = 0; i < 7; i++) results.push(p.verify(aliceKey, msg, sig));
+    expect(p.posted).toEqual([]);
+    results.push(p.verify(aliceKey, msg, sig));
+    // Still inside the caller's synchronous run: both workers already have work.
+    expect(p.counts()).toEqual([4, 4]);
+    expect(p.posted.map((b) => b.worker)).toEqual([0, 1]);
+    for (const b of p.posted) b.answer();
+    expect(await Promise.all(results)).toEqual(new Array(8).fill(true));
+  });
+
+  it('never keeps an idle worker waiting', async () => {
+    const p = new ManualPool({ threads: 2, maxBatch: 64 });
+    const a = p.verify(aliceKey, msg, sig);
+    await Promise.resolve();
+    expect(p.counts()).toEqual([1]);
+    // One worker is busy; the other is idle and takes the next request at once.
+    const b = p.verify(aliceKey, msg, sig);
+    await Promise.resolve();
+    expect(p.counts()).toEqual([1, 1]);
+    expect(p.posted.map((x) => x.worker)).toEqual([0, 1]);
+    for (const x of p.posted) x.answer();
+    expect(await Promise.all([a, b])).toEqual([true, true]);
+  });
+
+  it('while its worker is busy, a trickle of requests waits and leaves as one batch', async () => {
+    const p = new ManualPool({ threads: 1, maxBatch: 16 });
+    const forged = sig.slice();
+    forged[5]! ^= 1;
+    const results = [p.verify(aliceKey, msg, sig)];
+    await nextTask();
+    expect(p.counts()).toEqual([1]);
+    // One request per event-loop task, as a server gets them from its sockets.
+    for (let i = 0; i < 5; i++) {
+      results.push(p.verify(aliceKey, msg, i === 2 ? forged : sig));
+      await nextTask();
+    }
+    expect(p.counts()).toEqual([1]);
+    p.posted[0]!.answer();
+    expect(p.counts()).toEqual([1, 5]);
+    // A full batch does not wait for the answer: it is the worker's second batch in flight.
+    for (let i = 0; i < 16; i++) {
+      results.push(p.verify(aliceKey, msg, sig));
+      await nextTask();
+    }
+    expect(p.counts()).toEqual([1, 5, 16]);
+    p.posted[1]!.answer();
+    p.posted[2]!.answer();
+    expect(await Promise.all(results)).toEqual([true, true, true, false, true, true, ...new Array(16).fill(true)]);
+    expect(p.pending).toBe(0);
+  });
+
+  it('splits a small burst evenly, one batch per worker', async () => {
+    const p = new ManualPool({ threads: 2, maxBatch: 64 });
+    const results = Array.from({ length: 40 }, () => p.verify(aliceKey, msg, sig));
+    await Promise.resolve();
+    expect(p.counts()).toEqual([20, 20]);
+    for (const b of p.posted) b.answer();
+    expect(await Promise.all(results)).toEqual(new Array(40).fill(true));
+  });
+
+  it('a request queued while every worker is busy goes to the first that answers', async () => {
+    const p = new ManualPool({ threads: 2, maxBatch: 64 });
+    const first = Array.from({ length: 10 }, () => p.verify(aliceKey, msg, sig));
+    await Promise.resolve();
+    expect(p.counts()).toEqual([5, 5]);
+    const late = p.verify(aliceKey, msg, sig);
+    await Promise.resolve();
+    expect(p.counts()).toEqual([5, 5]);
+    p.posted[1]!.answer();
+    expect(p.counts()).toEqual([5, 5, 1]);
+    expect(p.posted[2]!.worker).toBe(1);
+    p.posted[0]!.answer();
+    p.posted[2]!.answer();
+    expect(await Promise.all([...first, late])).toEqual(new Array(11).fill(true));
   });
 });
 

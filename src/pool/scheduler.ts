@@ -40,10 +40,9 @@ export interface WorkerLink {
   terminate(): Promise<unknown> | void;
 }
 
-interface Pending {
-  resolve(ok: boolean): void;
-  reject(err: Error): void;
-}
+// A request's promise settles through these two, kept side by side in flat arrays (resolve at
+// 2i, reject at 2i + 1): no object per request.
+type Settle = ((ok: boolean) => void) | ((err: Error) => void);
 
 // Requests are packed into the batch format as they are queued (protocol.ts), in one staging
 // buffer: a batch is then one copy of a byte range, and a request costs no copies of its own.
@@ -51,7 +50,7 @@ const STAGE_INITIAL = 64 * 1024;
 
 interface Slot {
   readonly link: WorkerLink;
-  readonly batches: Map<number, Pending[]>;
+  readonly batches: Map<number, Settle[]>;
   items: number;
   answered: boolean;
   error: unknown;
@@ -73,9 +72,11 @@ export abstract class PoolScheduler {
   readonly maxQueue: number;
   readonly #config: WorkerConfig;
   readonly #slots: Slot[] = [];
-  #queue: Pending[] = [];
+  // Waiting requests: #offsets has one entry per request, #queue two (its Settle pair); the first
+  // #head requests have been handed out. Request i is packed at #offsets[i] in #stage; #stageEnd
+  // is the end of the last.
+  #queue: Settle[] = [];
   #head = 0;
-  // Packed requests of #queue: request i starts at #offsets[i]; #stageEnd is the end of the last.
   #stage = new Uint8Array(STAGE_INITIAL);
   #stageView = new DataView(this.#stage.buffer);
   #stageEnd = 0;
@@ -113,7 +114,7 @@ export abstract class PoolScheduler {
 
   /** Requests waiting for a worker plus requests being verified. */
   get pending(): number {
-    let n = this.#queue.length - this.#head;
+    let n = this.#offsets.length - this.#head;
     for (const s of this.#slots) n += s.items;
     return n;
   }
@@ -135,7 +136,7 @@ export abstract class PoolScheduler {
     if (this.#broken) return Promise.reject(this.#broken);
     if (this.#closed) return Promise.reject(new Error('verification pool is closed'));
     if (signature.length !== SIG_BYTES) return Promise.resolve(false); // rule V1, no worker needed
-    if (this.#queue.length - this.#head >= this.maxQueue) {
+    if (this.#offsets.length - this.#head >= this.maxQueue) {
       return Promise.reject(new Error('verification pool queue is full'));
     }
     // The caller's buffers are copied here, before this returns (key.bytes is the PublicKey's own).
@@ -145,13 +146,30 @@ export abstract class PoolScheduler {
     if (this.#stageEnd + need > this.#stage.length) this.#grow(need);
     this.#offsets.push(this.#stageEnd);
     this.#stageEnd = writeRecord(this.#stage, this.#stageView, this.#stageEnd, keyBytes, signature, message);
-    return new Promise<boolean>((resolve, reject) => {
-      this.#queue.push({ resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        queueMicrotask(() => this.#pump());
-      }
-    });
+    const p = new Promise<boolean>(this.#capture);
+    this.#queue.push(this.#resolve!, this.#reject!);
+    if ((this.#offsets.length - this.#head) % this.maxBatch === 0) {
+      // A full batch leaves now if a worker has room: a caller that queues a long run of requests
+      // in one go would otherwise keep every worker idle until the whole run is staged.
+      this.#pump();
+    } else if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#pumpTask);
+    }
+    return p;
+  };
+
+  // One executor for every request's promise, instead of a closure per request.
+  #resolve: ((ok: boolean) => void) | undefined;
+  #reject: ((err: Error) => void) | undefined;
+  readonly #capture = (resolve: (ok: boolean) => void, reject: (err: Error) => void): void => {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  };
+
+  readonly #pumpTask = (): void => {
+    this.#scheduled = false;
+    this.#pump();
   };
 
   #grow(need: number): void {
@@ -171,7 +189,7 @@ export abstract class PoolScheduler {
     this.#stage.copyWithin(0, from, this.#stageEnd);
     this.#stageEnd -= from;
     this.#offsets = this.#offsets.slice(head).map((o) => o - from);
-    this.#queue = this.#queue.slice(head);
+    this.#queue = this.#queue.slice(2 * head);
     this.#head = 0;
   }
 
@@ -219,35 +237,39 @@ export abstract class PoolScheduler {
     return slot;
   }
 
+  // Hands waiting requests to workers. An idle worker gets what is waiting at once (shared with
+  // the other idle ones); a worker still busy with a batch gets a second one only when a full batch
+  // is waiting, and otherwise requests wait for its answer (or for the batch to fill). So under a
+  // trickle of requests batches grow with the load instead of costing a round trip per signature,
+  // and no idle worker is ever kept waiting.
   #pump(): void {
-    this.#scheduled = false;
-    const q = this.#queue;
-    while (this.#head < q.length) {
-      let free = 0;
+    while (this.#head < this.#offsets.length) {
+      let inFlight = 0;
       let best: Slot | undefined;
       for (const s of this.#slots) {
+        inFlight += s.items;
         if (s.batches.size >= BATCHES_IN_FLIGHT) continue;
-        free++;
         if (best === undefined || s.items < best.items) best = s;
       }
+      const waiting = this.#offsets.length - this.#head;
+      let n: number;
       if (best === undefined) {
+        n = 0;
+      } else if (best.items === 0) {
+        // Its share of all outstanding work, so that when requests stop coming (the end of a
+        // burst) the workers finish together instead of one idling while another works through
+        // a full batch.
+        const share = Math.ceil((waiting + inFlight) / this.#slots.length);
+        n = Math.max(1, Math.min(this.maxBatch, waiting, share));
+      } else {
+        n = waiting >= this.maxBatch ? this.maxBatch : 0;
+      }
+      if (n === 0) {
         // Resumes when a worker answers; meanwhile keep the consumed prefix from piling up.
         if (this.#head > 4096) this.#compact();
         return;
       }
-      const waiting = q.length - this.#head;
-      // Spread a small burst over every free worker rather than filling one batch.
-      const n = Math.min(this.maxBatch, Math.ceil(waiting / free));
-      const start = this.#offsets[this.#head]!;
-      const end = this.#head + n < q.length ? this.#offsets[this.#head + n]! : this.#stageEnd;
-      const batch = q.slice(this.#head, this.#head + n);
-      this.#head += n;
-      const id = this.#nextId++;
-      const buffer = this.#stage.slice(start, end).buffer;
-      best.batches.set(id, batch);
-      best.items += n;
-      if (best.items === n) best.link.busy(true);
-      best.link.post({ id, count: n, buffer }, [buffer]);
+      this.#send(best!, n);
     }
     // Everything was handed out: drop the consumed prefix.
     this.#queue = [];
@@ -256,16 +278,33 @@ export abstract class PoolScheduler {
     this.#stageEnd = 0;
   }
 
+  #send(slot: Slot, n: number): void {
+    const head = this.#head;
+    const start = this.#offsets[head]!;
+    const end = head + n < this.#offsets.length ? this.#offsets[head + n]! : this.#stageEnd;
+    const batch = this.#queue.slice(2 * head, 2 * (head + n));
+    this.#head += n;
+    const id = this.#nextId++;
+    const buffer = this.#stage.slice(start, end).buffer;
+    slot.batches.set(id, batch);
+    slot.items += n;
+    if (slot.items === n) slot.link.busy(true);
+    slot.link.post({ id, count: n, buffer }, [buffer]);
+  }
+
   #onResult(slot: Slot, msg: ResultMessage): void {
     const batch = slot.batches.get(msg.id);
     if (batch === undefined) return;
     slot.batches.delete(msg.id);
-    slot.items -= batch.length;
+    const n = batch.length >> 1;
+    slot.items -= n;
     slot.answered = true;
     this.#startFailures = 0;
     if (slot.items === 0) slot.link.busy(false);
-    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(msg.results[i] === 1);
+    // The next batch first: the worker waits for it, while the results only queue callbacks.
     this.#pump();
+    const results = msg.results;
+    for (let i = 0; i < n; i++) (batch[2 * i] as (ok: boolean) => void)(results[i] === 1);
     this.#checkDrained();
   }
 
@@ -284,7 +323,7 @@ export abstract class PoolScheduler {
       this.#checkDrained();
       return;
     }
-    if (this.#closed && this.#queue.length === this.#head) {
+    if (this.#closed && this.#offsets.length === this.#head) {
       this.#slots.splice(at, 1);
     } else {
       this.#slots[at] = this.#spawn();
@@ -294,13 +333,13 @@ export abstract class PoolScheduler {
   }
 
   #failSlot(slot: Slot, err: Error): void {
-    for (const batch of slot.batches.values()) for (const p of batch) p.reject(err);
+    for (const batch of slot.batches.values()) for (let i = 1; i < batch.length; i += 2) (batch[i] as (err: Error) => void)(err);
     slot.batches.clear();
     slot.items = 0;
   }
 
   #failQueue(err: Error): void {
-    for (let i = this.#head; i < this.#queue.length; i++) this.#queue[i]!.reject(err);
+    for (let i = 2 * this.#head + 1; i < this.#queue.length; i += 2) (this.#queue[i] as (err: Error) => void)(err);
     this.#queue = [];
     this.#head = 0;
     this.#offsets = [];
