@@ -16,6 +16,7 @@ import { VerifyPool } from '../src/pool/index.js';
 import type { BatchMessage, WorkerConfig } from '../src/pool/protocol.js';
 import { PoolScheduler, type VerifyPoolOptions, type WorkerEvents, type WorkerLink } from '../src/pool/scheduler.js';
 import { createHandler } from '../src/pool/worker.js';
+import { copiesInputs } from '../src/envelope/verify-hook.js';
 import { outcomeOf as outcome, outcomeOfSync } from './helpers/outcome.js';
 
 const node = getBackend('node');
@@ -176,6 +177,22 @@ describe('VerifyPool behind a Receiver', () => {
     expect(new Set(want)).toEqual(new Set(['ok', 'ERR_REPLAY', 'ERR_TOO_OLD', 'ERR_BAD_SIGNATURE']));
     // Per stream, results settle in call order.
     expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
+  it('lends the pool reused buffers, and gives a verifier that keeps its arguments bytes of its own', async () => {
+    // The pool copies its arguments before it returns, and says so.
+    expect(copiesInputs(pool.verify)).toBe(true);
+    const stream = new Uint8Array(16).fill(6);
+    const sealed = [0, 1, 2].map((seq) => seal(signer, new Uint8Array(seq + 1).fill(seq), { seq, stream, ts: TS }));
+    // This one verifies a turn later: lent views would all show the last envelope by then.
+    const later = (key: PublicKey, message: Uint8Array, signature: Uint8Array): Promise<boolean> =>
+      new Promise((resolve) => setImmediate(() => resolve(verifyStrict(node, key.handle, message, signature))));
+    expect(copiesInputs(later)).toBe(false);
+    for (const verify of [later, pool.verify]) {
+      const r = new Receiver({ ...opts, verify });
+      const got = await Promise.all(sealed.map((e) => outcome(r.open(e, { now: TS + 1 }))));
+      expect(got).toEqual(['ok', 'ok', 'ok']);
+    }
   });
 
   it('never lets a forged envelope move the window, even when the forgery is verified first', async () => {

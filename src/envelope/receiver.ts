@@ -10,6 +10,7 @@ import { checkFreshness, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_SKEW_MS, MAX_AGE
 import { MemoryReplayStore } from '../replay/memory.js';
 import type { ReplayRequest, ReplayStore, ReplayVerdict } from '../replay/store.js';
 import { SESSION_BINDING_LENGTH, type EnvelopeHeader } from '../wire/envelope.js';
+import { copiesInputs } from './verify-hook.js';
 import { DEFAULT_MAX_ENVELOPE_SIZE, resolveEnvelope, signingInput, signingInputScratch, toOpened, type Opened, type OpenOptions, type Resolved } from './open.js';
 
 export interface ReceiverOptions {
@@ -197,6 +198,7 @@ export class Receiver {
   readonly #store: ReplayStore;
   readonly #clock: () => number;
   readonly #verify: ReceiverOptions['verify'];
+  readonly #verifyCopies: boolean;
   // Tail of the pending open() calls per (kid, stream): commits and results follow call order.
   readonly #chains = new Map<string, Promise<void>>();
 
@@ -218,6 +220,7 @@ export class Receiver {
     this.#clock = options.clock ?? Date.now;
     if (options.verify !== undefined && typeof options.verify !== 'function') throw new TypeError('"verify" expected function');
     this.#verify = options.verify;
+    this.#verifyCopies = copiesInputs(options.verify);
     if (options.store !== undefined) {
       if (!isStore(options.store)) throw new TypeError('"store" expected a ReplayStore');
       const s = options.store;
@@ -419,10 +422,13 @@ export class Receiver {
       // Synchronous backends finish before anything else runs: the reused buffer is safe here.
       return verifyStrict(entry.key.backend, entry.key.handle, signingInputScratch(f.resolved, f.aad, f.binding), sig);
     }
-    const tbs = signingInput(f.resolved, f.aad, f.binding);
     // Policy: the strict rule's byte checks stay here, so a plugged-in verifier cannot loosen them.
     if (sig.length !== 64 || !isCanonicalPoint(sig.subarray(0, 32)) || !isCanonicalScalar(sig.subarray(32, 64))) return false;
-    const r = this.#verify(entry.key, tbs, sig.slice());
+    // A verifier done with its arguments when it returns (VerifyPool) gets the reused buffer and a
+    // view; any other gets bytes of its own, which may outlive this call and the caller's envelope.
+    const r = this.#verifyCopies
+      ? this.#verify(entry.key, signingInputScratch(f.resolved, f.aad, f.binding), sig)
+      : this.#verify(entry.key, signingInput(f.resolved, f.aad, f.binding), sig.slice());
     if (typeof r === 'boolean') return r;
     if (r !== null && typeof r === 'object' && typeof (r as Promise<boolean>).then === 'function') {
       // Only a literal true is valid: settle() below and openSync's refusal both apply that rule to

@@ -2,6 +2,7 @@
 // runtime import. The Node launcher (index.ts, worker_threads) and the browser launcher (web.ts,
 // Web Workers) only say how a worker starts and how its messages arrive.
 import { isPublicKey, type PublicKey } from '../keys/keys.js';
+import { markCopiesInputs } from '../envelope/verify-hook.js';
 import { KEY_BYTES, recordLength, SIG_BYTES, WORKER_KIND, writeRecord, type BatchMessage, type ResultMessage, type WorkerConfig } from './protocol.js';
 
 export interface VerifyPoolOptions {
@@ -121,13 +122,14 @@ export abstract class PoolScheduler {
 
   /**
    * Verifies one signature on a worker; resolves `true` only for a valid one. Bound to the pool,
-   * so it can be passed as a `Receiver`'s `verify` option. Inputs are copied before it returns.
+   * so it can be passed as a `Receiver`'s `verify` option. Inputs are copied before it returns
+   * (and it says so to a Receiver, which then lends it reused buffers instead of copies).
    *
    * @throws {TypeError} (synchronously) when an argument is not what it should be.
    * Rejects with an Error when the pool is closed, its queue is full, or the worker verifying
    * the request stopped.
    */
-  readonly verify = (key: PublicKey, message: Uint8Array, signature: Uint8Array): Promise<boolean> => {
+  readonly verify = markCopiesInputs((key: PublicKey, message: Uint8Array, signature: Uint8Array): Promise<boolean> => {
     if (!isPublicKey(key)) {
       throw new TypeError('"key" expected a PublicKey from importPublicKey()');
     }
@@ -157,7 +159,7 @@ export abstract class PoolScheduler {
       queueMicrotask(this.#pumpTask);
     }
     return p;
-  };
+  });
 
   // One executor for every request's promise, instead of a closure per request.
   #resolve: ((ok: boolean) => void) | undefined;
