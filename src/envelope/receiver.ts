@@ -178,6 +178,17 @@ export class GateClosed extends Error {
 export let openGated!: (receiver: Receiver, envelope: Uint8Array, ctx: OpenContext, gate: Promise<boolean> | undefined) => Promise<Opened>;
 
 /**
+ * @internal {@link openGated} without a gate for a session with nothing else in process: when
+ * nothing is pending on the (kid, stream) and the signature check was synchronous, the envelope is
+ * committed and returned (or refused, by a throw) before this returns; otherwise the promise
+ * openGated would give. The same steps in the same order, minus a promise and its microtasks.
+ */
+export let openNow!: (receiver: Receiver, envelope: Uint8Array, ctx: OpenContext) => Opened | Promise<Opened>;
+
+/** @internal Whether a signature check may answer later: a `verify` hook (a pool) was given. */
+export let verifiesLater!: (receiver: Receiver) => boolean;
+
+/**
  * Opens envelopes from live peers: everything `open()` checks, plus freshness against the receiver
  * clock and replay protection per (kid, stream). A forged envelope never moves a window: the
  * window is only pre-checked before the signature and committed, atomically, after it passed.
@@ -244,10 +255,12 @@ export class Receiver {
   }
 
   static {
-    openGated = (receiver, envelope, ctx, gate) => receiver.#openGated(envelope, ctx, gate);
+    openGated = (receiver, envelope, ctx, gate) => receiver.#openGated(envelope, ctx, gate, false) as Promise<Opened>;
+    openNow = (receiver, envelope, ctx) => receiver.#openGated(envelope, ctx, undefined, true);
+    verifiesLater = (receiver) => receiver.#verify !== undefined;
   }
 
-  #openGated(envelope: Uint8Array, ctx: OpenContext, gate: Promise<boolean> | undefined): Promise<Opened> {
+  #openGated(envelope: Uint8Array, ctx: OpenContext, gate: Promise<boolean> | undefined, now: boolean): Opened | Promise<Opened> {
     let f: Front;
     let sig: boolean | Promise<boolean>;
     try {
@@ -257,11 +270,14 @@ export class Receiver {
       sig = this.#startVerify(f);
     } catch (err) {
       // Refused before the signature: nothing to commit, and the session orders outcomes itself.
+      if (now) throw err;
       return Promise.reject(err);
     }
-    const id = chainId(f.req.kid, f.req.stream);
-    const prev = this.#chains.get(id);
+    // Most of the time no chain is pending at all: no chain id to build then.
+    const id = this.#chains.size === 0 ? undefined : chainId(f.req.kid, f.req.stream);
+    const prev = id === undefined ? undefined : this.#chains.get(id);
     if (gate === undefined && prev === undefined && typeof sig === 'boolean') {
+      if (now) return this.#finishSync(f, sig);
       try {
         return Promise.resolve(this.#finishSync(f, sig));
       } catch (err) {
@@ -269,10 +285,11 @@ export class Receiver {
       }
     }
     const result = this.#runGated(f, prev, gate, sig);
+    const key = id ?? chainId(f.req.kid, f.req.stream);
     const tail = result.then(noop, noop);
-    this.#chains.set(id, tail);
+    this.#chains.set(key, tail);
     void tail.then(() => {
-      if (this.#chains.get(id) === tail) this.#chains.delete(id);
+      if (this.#chains.get(key) === tail) this.#chains.delete(key);
     });
     return result;
   }
