@@ -117,8 +117,14 @@ export class CborReader {
       }
       case 3: {
         const len = this.readLength(arg, 1);
-        const raw = this.bytes.subarray(this.pos, this.pos + len);
+        const start = this.pos;
         this.pos += len;
+        // Short ASCII (room names, actions) needs no decoder: ASCII is UTF-8, byte for character.
+        if (len <= 32) {
+          const ascii = asciiString(this.bytes, start, this.pos);
+          if (ascii !== undefined) return ascii;
+        }
+        const raw = this.bytes.subarray(start, this.pos);
         try {
           return utf8Decoder.decode(raw);
         } catch {
@@ -168,6 +174,43 @@ export class CborReader {
     }
     return map;
   }
+}
+
+/**
+ * The argument of the head at `b[p]` when it has major type `major`, is in preferred form, has at
+ * most 4 argument bytes and ends by `limit`; else -1. For the byte-level readers of the common
+ * envelope and message, which leave every other form (and its error) to the reader above.
+ */
+export function preferredArg(b: Uint8Array, p: number, limit: number, major: number): number {
+  if (p >= limit) return -1;
+  const ib = b[p]!;
+  if (ib >> 5 !== major) return -1;
+  const ai = ib & 0x1f;
+  if (ai < 24) return ai;
+  if (ai > 26 || p + 1 + (1 << (ai - 24)) > limit) return -1;
+  if (ai === 24) return b[p + 1]! >= 24 ? b[p + 1]! : -1;
+  if (ai === 25) {
+    const v = (b[p + 1]! << 8) | b[p + 2]!;
+    return v >= 0x100 ? v : -1;
+  }
+  const v = ((b[p + 1]! << 24) >>> 0) + ((b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!);
+  return v >= 0x10000 ? v : -1;
+}
+
+/** Bytes taken by the head whose initial byte is `ib` (additional information below 28). */
+export function headLength(ib: number): number {
+  const ai = ib & 0x1f;
+  return ai < 24 ? 1 : 1 + (1 << (ai - 24));
+}
+
+function asciiString(b: Uint8Array, start: number, end: number): string | undefined {
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (c >= 0x80) return undefined;
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 // Floats, undefined and other simple values have no place in a sealwire structure.

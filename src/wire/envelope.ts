@@ -2,7 +2,7 @@
 // fully protected header (spec/envelope.md §3–§5).
 import { ProtocolError, SIGNATURE_FAILED } from '../errors.js';
 import { assertBytes, utf8Encoder } from '../bytes.js';
-import { CborReader, CborWriter, type CborMap, type CborValue } from './cbor.js';
+import { CborReader, CborWriter, headLength, preferredArg, type CborMap, type CborValue } from './cbor.js';
 
 /** Header labels. Negative labels below -65536 are COSE's private-use range (RFC 9052 §16.4). */
 export const LABEL = {
@@ -193,6 +193,11 @@ export function readProtectedMap(protectedBytes: Uint8Array): CborMap {
  * order of spec/envelope.md §5.6. Throws ProtocolError; never returns a partially checked value.
  */
 export function decodeEnvelope(bytes: Uint8Array): DecodedEnvelope {
+  return decodeCanonical(bytes) ?? decodeEnvelopeGeneral(bytes);
+}
+
+/** @internal {@link decodeEnvelope} without the byte-level fast path, which the tests compare it with. */
+export function decodeEnvelopeGeneral(bytes: Uint8Array): DecodedEnvelope {
   const raw = readSign1(bytes, true);
   // Checks on the members' sizes come before the protected bstr's contents are decoded: they cost
   // nothing and one order is simple to state (spec/envelope.md §5.6, steps 2–4).
@@ -208,6 +213,92 @@ export function decodeEnvelope(bytes: Uint8Array): DecodedEnvelope {
   const map = readProtectedMap(raw.protectedBytes);
   const header = checkHeader(map);
   return { header, protectedBytes: raw.protectedBytes, payload: raw.payload, signature: raw.signature };
+}
+
+/**
+ * The envelope every sealwire sender writes, read byte by byte: tag 18, the protected map with
+ * labels 1, 3, 4, -65537 … -65540 in this order, a numeric content type, integers and lengths in
+ * preferred form, an empty unprotected map, a 64-byte signature, nothing after it. Deterministic
+ * CBOR allows one encoding per value, so what this accepts the general decoder accepts too, with
+ * the same header. Anything else (text content types, any deviation, any error) returns undefined
+ * and gets the general decoder's verdict and its error code. Per envelope, this skips a Map, a
+ * dozen head objects and the label walk. @internal (exported for the tests that compare the two).
+ */
+export function decodeCanonical(b: Uint8Array): DecodedEnvelope | undefined {
+  const end = b.length;
+  // Tag 18, array of 4, the protected bstr.
+  if (b[0] !== 0xd2 || b[1] !== 0x84) return undefined;
+  const plen = preferredArg(b, 2, end, 2);
+  if (plen < 0 || plen > MAX_PROTECTED_SIZE) return undefined;
+  const pStart = 2 + headLength(b[2]!);
+  const pEnd = pStart + plen;
+  if (pEnd > end) return undefined;
+  // {1: alg, 3: content type, 4: kid, -65537: 1, -65538: seq, -65539: ts, -65540: stream}
+  let p = pStart;
+  if (b[p] !== 0xa7 || b[p + 1] !== 0x01) return undefined;
+  const algByte = b[p + 2];
+  const alg = algByte === 0x27 ? ALG_EDDSA : algByte === 0x32 ? ALG_ED25519 : undefined;
+  if (alg === undefined || b[p + 3] !== 0x03) return undefined;
+  p += 4;
+  const contentType = preferredArg(b, p, pEnd, 0);
+  if (contentType < 0 || contentType > 0xffff) return undefined;
+  p += headLength(b[p]!);
+  if (b[p] !== 0x04) return undefined;
+  const kidLen = preferredArg(b, p + 1, pEnd, 2);
+  if (kidLen < 1 || kidLen > MAX_KID_LENGTH) return undefined;
+  const kidStart = p + 1 + headLength(b[p + 1]!);
+  p = kidStart + kidLen;
+  if (!labelAt(b, p, pEnd, 0) || b[p + 5] !== 0x01 || !labelAt(b, p + 6, pEnd, 1)) return undefined;
+  p += 11;
+  const seq = uint53(b, p, pEnd);
+  if (seq < 0) return undefined;
+  p += headLength(b[p]!);
+  if (!labelAt(b, p, pEnd, 2)) return undefined;
+  p += 5;
+  const ts = uint53(b, p, pEnd);
+  if (ts < 0) return undefined;
+  p += headLength(b[p]!);
+  // The stream label, a 16-byte bstr, and the end of the protected bstr exactly there.
+  if (p + 6 + STREAM_ID_LENGTH !== pEnd || !labelAt(b, p, pEnd, 3) || b[p + 5] !== 0x50) return undefined;
+  const streamStart = p + 6;
+  // Empty unprotected map, payload bstr, the signature bstr ending the input.
+  if (b[pEnd] !== 0xa0) return undefined;
+  p = pEnd + 1;
+  const payloadLen = preferredArg(b, p, end, 2);
+  if (payloadLen < 0) return undefined;
+  const payloadStart = p + headLength(b[p]!);
+  p = payloadStart + payloadLen;
+  if (p + 2 + SIGNATURE_LENGTH !== end || b[p] !== 0x58 || b[p + 1] !== SIGNATURE_LENGTH) return undefined;
+  const header: EnvelopeHeader = {
+    alg,
+    contentType,
+    kid: b.subarray(kidStart, kidStart + kidLen),
+    seq,
+    ts,
+    stream: b.subarray(streamStart, streamStart + STREAM_ID_LENGTH),
+  };
+  return {
+    header,
+    protectedBytes: b.subarray(pStart, pEnd),
+    payload: b.subarray(payloadStart, payloadStart + payloadLen),
+    signature: b.subarray(p + 2, end),
+  };
+}
+
+/** Whether label -65537 - n (major type 1, argument 65536 + n, the one encoding) ends by `limit` at `p`. */
+function labelAt(b: Uint8Array, p: number, limit: number, n: number): boolean {
+  return p + 5 <= limit && b[p] === 0x3a && b[p + 1] === 0x00 && b[p + 2] === 0x01 && b[p + 3] === 0x00 && b[p + 4] === n;
+}
+
+/** A preferred-form unsigned integer below 2^53 at `p`, ending by `limit`, or -1 (any other form). */
+function uint53(b: Uint8Array, p: number, limit: number): number {
+  if (b[p] !== 0x1b) return preferredArg(b, p, limit, 0);
+  if (p + 9 > limit) return -1;
+  const hi = ((b[p + 1]! << 24) >>> 0) + ((b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!);
+  // At least 2^32 (else not preferred) and below 2^53 (else the general decoder refuses it).
+  if (hi === 0 || hi >= 0x200000) return -1;
+  const lo = ((b[p + 5]! << 24) >>> 0) + ((b[p + 6]! << 16) | (b[p + 7]! << 8) | b[p + 8]!);
+  return hi * 0x1_0000_0000 + lo;
 }
 
 function checkHeader(map: CborMap): EnvelopeHeader {
