@@ -4,11 +4,12 @@
 import { ERROR_CODES, ProtocolError, SIGNATURE_FAILED, isProtocolError, type ErrorCode } from '../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
 import type { Opened } from '../envelope/open.js';
-import { GateClosed, openGated, type OpenContext, type Receiver } from '../envelope/receiver.js';
+import { GateClosed, openGated, openNow, verifiesLater, type OpenContext, type Receiver } from '../envelope/receiver.js';
 import { seal } from '../envelope/seal.js';
 import { Sender } from '../envelope/sender.js';
 import { RECEIPT_CONTENT_TYPE } from '../delivery/receipt.js';
 import { receiptFromOpened } from '../delivery/verify.js';
+import { recordOwned } from '../delivery/builder.js';
 import type { SigningKey } from '../keys/keys.js';
 import { decodeEnvelope, type EnvelopeHeader } from '../wire/envelope.js';
 import { DEFAULT_RECEIPT_DELAY_MS, DEFAULT_RECEIPT_EVERY, type DeliveryState } from './delivery.js';
@@ -88,6 +89,9 @@ interface Envelope {
 
 function noop(): void {}
 
+const EMPTY = new Uint8Array(0);
+const RESOLVED = Promise.resolve();
+
 export const DIRECTION_CLIENT_TO_SERVER = 0x01;
 export const DIRECTION_SERVER_TO_CLIENT = 0x02;
 /**
@@ -134,7 +138,12 @@ export function binding(sessionId: Uint8Array, direction: number): Uint8Array {
 export abstract class SecureChannel extends Emitter<ChannelEvents> {
   #state: ChannelState = 'handshake';
   #transport: Transport;
-  #queue: Promise<void> = Promise.resolve();
+  /** Envelopes received in the data phase whose turn has not come, in arrival order, from #head. */
+  readonly #inbox: (Uint8Array | Envelope)[] = [];
+  #head = 0;
+  #draining = false;
+  /** Set from the Welcome until the next task: see #holdFirstBurst. */
+  #holding = false;
   #pending = 0;
   #readingPaused = false;
   #closeInfo: CloseInfo | undefined;
@@ -173,6 +182,11 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   /** Streams pinned by envelopes still in process, before {@link DeliveryState.peerStream} is set. */
   #pinnedDataStream: Uint8Array | undefined;
   #pinnedReceiptStream: Uint8Array | undefined;
+  /** Envelopes start their checks and signature at arrival ([POL-8.5]): with a pool verifier. */
+  #verifyAhead = false;
+  /** The receiver context of envelopes opened in their turn, built once per session. */
+  #nowContext: OpenContext | undefined;
+  readonly #nowKind = { isReceipt: false };
 
   protected constructor(transport: Transport, maxMessageSize: number) {
     super();
@@ -265,39 +279,121 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       this.#readingPaused = true;
       this.#transport.pauseReading();
     }
-    // [POL-8.5]: with a synchronous replay store, the checks up to the signature and the signature
-    // itself start now, so a verify pool can work on several envelopes of this session at once;
-    // each is committed only once every earlier one was fully processed (its gate), and processed
-    // in arrival order below.
-    let started: Envelope | undefined;
-    if (this.receiver!.store.synchronous && this.#early < MAX_EARLY) {
-      started = this.#startEnvelope(copy);
+    // [POL-8.5]: with a synchronous replay store and a verifier that may answer later (a pool), the
+    // checks up to the signature and the signature itself start now, so the pool can work on
+    // several envelopes of this session at once; each is committed only once every earlier one was
+    // fully processed (its gate). A synchronous verifier gains nothing from starting early: its
+    // envelopes are checked in their turn, with no promise per envelope.
+    let item: Uint8Array | Envelope = copy;
+    if (this.#verifyAhead && this.#early < MAX_EARLY) {
+      item = this.#startEnvelope(copy);
       this.#early++;
     }
     this.#busy++;
-    this.#queue = this.#queue.then(async () => {
+    this.#inbox.push(item);
+    // One microtask per burst processes everything received, in arrival order. (Node's
+    // queueMicrotask makes an AsyncResource per call; a resolved promise's then() does not.)
+    if (!this.#draining && !this.#holding) {
+      this.#draining = true;
+      void RESOLVED.then(this.#drainTask);
+    }
+  }
+
+  readonly #drainTask = (): void => this.#drain();
+
+  /**
+   * A resumed server resends at once what was not acknowledged, often in the same read as the
+   * Welcome. The application attaches its listeners when `connect()` resolves, some microtasks
+   * later: what arrives with the Welcome waits for the next task, so none of it is emitted first.
+   */
+  #holdFirstBurst(): void {
+    this.#holding = true;
+    setTimeout(() => {
+      this.#holding = false;
+      if (!this.#draining && this.#head < this.#inbox.length) {
+        this.#draining = true;
+        this.#drain();
+      }
+    }, 0);
+  }
+
+  /** Processes the inbox in arrival order; waits only for a step that answers later. */
+  #drain(): void {
+    const inbox = this.#inbox;
+    while (this.#head < inbox.length) {
+      const item = inbox[this.#head]!;
+      inbox[this.#head++] = EMPTY;
       this.#pending--;
       if (this.#readingPaused && this.#pending <= RESUME_AT && this.#state === 'open') {
         this.#readingPaused = false;
         this.#transport.resumeReading?.();
       }
-      try {
-        if (started !== undefined) {
-          await this.#finishEnvelope(started);
-          return;
-        }
-        if (this.#state !== 'open') return;
-        try {
-          await this.processEnvelope(copy);
-        } catch (err) {
-          if (isProtocolError(err)) this.onRejected(err);
-          this.fail(err);
-        }
-      } finally {
-        this.#busy--;
-        if (started !== undefined) this.#early--;
+      const rest = this.#process(item);
+      if (rest !== undefined) {
+        void rest.then(() => {
+          this.#processed(item);
+          this.#drain();
+        });
+        return;
       }
-    });
+      this.#processed(item);
+    }
+    inbox.length = 0;
+    this.#head = 0;
+    this.#draining = false;
+  }
+
+  #processed(item: Uint8Array | Envelope): void {
+    this.#busy--;
+    if (!(item instanceof Uint8Array)) this.#early--;
+  }
+
+  /** One envelope's turn; a promise (never rejecting) when a step answers later. */
+  #process(item: Uint8Array | Envelope): Promise<void> | undefined {
+    if (!(item instanceof Uint8Array)) return this.#finishEnvelope(item);
+    if (this.#state !== 'open') return undefined;
+    if (this.receiver!.store.synchronous) return this.#processNow(item);
+    return this.processEnvelope(item).then(undefined, (err: unknown) => this.#refusedLate(err));
+  }
+
+  /** The steps of #finishEnvelope for an envelope opened in its turn; a promise when a step answers later (never rejects). */
+  #processNow(bytes: Uint8Array): Promise<void> | undefined {
+    const kind = this.#nowKind;
+    kind.isReceipt = false;
+    let opened: Opened | Promise<Opened>;
+    try {
+      try {
+        opened = openNow(this.receiver!, bytes, this.#contextNow());
+      } catch (err) {
+        const dup = this.#resentDuplicate(err, bytes);
+        if (dup === undefined) throw err;
+        // [HS-7.6]: a resent envelope the replay state already accepted; the receipt tells the peer.
+        // [POL-3.1]: it still costs its token (refused before the hook that charges it).
+        this.beforeSignature(dup);
+        this.#sendReceipt(true);
+        return undefined;
+      }
+      // A verifier that answers later (a pool): the envelope finishes as one started at arrival.
+      if (opened instanceof Promise) return this.#finishEnvelope({ bytes, isReceipt: kind.isReceipt, opened, admit: undefined });
+      const r = this.#accepted(opened, bytes, kind.isReceipt);
+      if (r !== undefined) return r.then(undefined, (err: unknown) => this.#refusedLate(err));
+    } catch (err) {
+      this.#refusedLate(err);
+    }
+    return undefined;
+  }
+
+  #refusedLate(err: unknown): void {
+    if (isProtocolError(err)) this.onRejected(err);
+    this.fail(err);
+  }
+
+  #contextNow(): OpenContext {
+    let ctx = this.#nowContext;
+    if (ctx === undefined) ctx = this.#nowContext = this.#openContext(this.#nowKind);
+    // The store's start may move (a restored snapshot): as #openContext computes it.
+    (ctx as { sessionStartedAt: number }).sessionStartedAt = Math.max(this.sessionStartedAt, this.receiver!.store.startedAt + 1);
+    return ctx;
   }
 
   /** The adapter reports that the transport's buffer drained ([POL-8.1]): paused data goes out. */
@@ -358,6 +454,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   ): void {
     this.sessionIdBytes = sessionId;
     this.receiver = o.receiver;
+    this.#verifyAhead = o.receiver.store.synchronous && verifiesLater(o.receiver);
     this.peerKid = o.delivery.peerKid;
     this.sessionStartedAt = now;
     this.#key = o.key;
@@ -370,6 +467,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       delivered: (seqs) => this.emit('delivered', seqs),
       drained: () => this.emit('drain', undefined),
     };
+    if (side === 'client') this.#holdFirstBurst();
     const out = side === 'client' ? DIRECTION_CLIENT_TO_SERVER : DIRECTION_SERVER_TO_CLIENT;
     const inn = side === 'client' ? DIRECTION_SERVER_TO_CLIENT : DIRECTION_CLIENT_TO_SERVER;
     this.#sendBinding = binding(sessionId, out);
@@ -426,7 +524,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
         }
         this.beforeSignature(header);
         // [RCP-5.2]: never accept what no receipt could acknowledge.
-        if (!isReceipt) d.builder.check({ kid: header.kid, stream: header.stream, seq: header.seq });
+        if (!isReceipt) d.builder.check(header);
       },
     };
   }
@@ -512,7 +610,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   }
 
   /** An envelope the replay window committed: receipts go to the outbox, data to the application. */
-  async #accepted(opened: Opened, bytes: Uint8Array, isReceipt: boolean): Promise<void> {
+  #accepted(opened: Opened, bytes: Uint8Array, isReceipt: boolean): void | Promise<void> {
     const d = this.#delivery!;
     if (isReceipt) {
       this.#peerReceiptStream ??= opened.stream.slice();
@@ -522,11 +620,12 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       return;
     }
     d.peerStream ??= opened.stream.slice();
-    // [RCP-5.1]: recorded once the window committed it, with the exact bytes verified.
-    d.builder.record(opened, bytes);
+    // [RCP-5.1]: recorded once the window committed it, with the exact bytes verified (our own
+    // copy, which nothing changes: the builder keeps it as it is).
+    recordOwned(d.builder, opened, bytes);
     this.#receiptDue();
     if (this.#state !== 'open' && this.authorityEnded) return;
-    await this.onPayload(opened);
+    return this.onPayload(opened);
   }
 
   /** The header of a resent duplicate ([HS-7.6]), or undefined when `err` ends the session. */

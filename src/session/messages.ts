@@ -1,7 +1,6 @@
 // Application messages carried inside data-phase envelope payloads (spec/handshake.md §8).
 import { ProtocolError } from '../errors.js';
-import { CborReader, encodeCbor, type CborValue } from '../wire/cbor.js';
-import { utf8Encoder } from '../bytes.js';
+import { CborReader, encodeCbor, headLength, preferredArg, type CborValue } from '../wire/cbor.js';
 
 export const OP_JOIN = 1;
 export const OP_LEAVE = 2;
@@ -42,13 +41,25 @@ export type ServerMessage = DeliverMessage | ResultMessage;
 
 const RESERVED_ACTIONS = new Set(['join', 'leave', 'send']);
 const ACTION_RE = /^[a-z0-9._:-]{1,64}$/;
-// C0, DEL and C1 controls: a room name is shown to people and written to logs.
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
 
 export function isValidRoom(room: unknown): room is string {
-  if (typeof room !== 'string' || room.length === 0 || CONTROL_RE.test(room)) return false;
-  const n = utf8Encoder.encode(room).length;
-  return n >= 1 && n <= MAX_ROOM_LENGTH;
+  // Every UTF-16 unit takes at least one UTF-8 byte: longer strings cannot fit.
+  if (typeof room !== 'string' || room.length === 0 || room.length > MAX_ROOM_LENGTH) return false;
+  // One pass, as every message is checked: no C0, DEL or C1 control (a room name is shown to
+  // people and written to logs), and the UTF-8 length as TextEncoder counts it (a lone surrogate
+  // becomes U+FFFD, 3 bytes) without encoding.
+  let n = 0;
+  for (let i = 0; i < room.length; i++) {
+    const c = room.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return false;
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && (room.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n <= MAX_ROOM_LENGTH;
 }
 
 export function isValidAction(action: unknown): action is string {
@@ -107,6 +118,37 @@ function uint(v: CborValue | undefined): number {
 
 /** @throws {ProtocolError} `ERR_MESSAGE_MALFORMED` */
 export function decodeClientMessage(payload: Uint8Array): ClientMessage {
+  return decodeSend(payload) ?? decodeClientGeneral(payload);
+}
+
+/**
+ * The common message, a Send to a printable-ASCII room, read byte by byte: [3, room, data] with
+ * preferred heads and nothing after it. What this accepts the general decoder accepts with the
+ * same result (one encoding per value); anything else is left to it, and to its verdict.
+ * @internal (exported for the tests that compare the two)
+ */
+export function decodeSend(b: Uint8Array): ClientMessage | undefined {
+  if (b[0] !== 0x83 || b[1] !== OP_SEND) return undefined;
+  const roomLen = preferredArg(b, 2, b.length, 3);
+  if (roomLen < 1 || roomLen > MAX_ROOM_LENGTH) return undefined;
+  let p = 2 + headLength(b[2]!);
+  const roomEnd = p + roomLen;
+  if (roomEnd > b.length) return undefined;
+  let room = '';
+  for (; p < roomEnd; p++) {
+    const c = b[p]!;
+    if (c < 0x20 || c >= 0x7f) return undefined;
+    room += String.fromCharCode(c);
+  }
+  const len = preferredArg(b, p, b.length, 2);
+  if (len < 0) return undefined;
+  p += headLength(b[p]!);
+  if (p + len !== b.length) return undefined;
+  return { op: OP_SEND, room, data: b.subarray(p, p + len) };
+}
+
+/** @internal {@link decodeClientMessage} without the fast path, which the tests compare it with. */
+export function decodeClientGeneral(payload: Uint8Array): ClientMessage {
   const a = decodeArray(payload);
   const op = a[0];
   if ((op === OP_JOIN || op === OP_LEAVE) && a.length === 2) return { op, room: room(a[1]) };

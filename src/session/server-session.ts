@@ -93,7 +93,8 @@ export interface ServerCore {
   identityBucket(identity: string): TokenBucket;
   joined(session: ServerSession, room: string): void;
   left(session: ServerSession, room: string): void;
-  members(room: string): Iterable<ServerSession>;
+  /** The room's members, live: copy before anything that may change them. */
+  members(room: string): ReadonlySet<ServerSession>;
   registered(session: ServerSession): void;
   unregistered(session: ServerSession): void;
   message(message: ChannelMessage, session: ServerSession): void;
@@ -113,6 +114,9 @@ function refuse(code: ErrorCode, message: string): ProtocolError {
 }
 
 const NO_ROOMS: ReadonlySet<string> = new Set();
+
+/** A request that carries data: a Send or a custom action. */
+type DataMessage = Exclude<ClientMessage, { readonly op: typeof OP_JOIN | typeof OP_LEAVE }>;
 
 // Timers must not outlive a process for a far expiry, nor overflow setTimeout's 2^31-1 ms.
 const MAX_TIMER = 0x7fff_ffff;
@@ -134,6 +138,7 @@ export class ServerSession extends SecureChannel {
   #holdsIdentitySlot = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #connBucket: TokenBucket;
+  #identityBucket: TokenBucket | undefined;
   #rooms = new Set<string>();
   #onRelease: (() => void) | undefined;
   #resumeEntry: ResumeEntry | undefined;
@@ -380,26 +385,34 @@ export class ServerSession extends SecureChannel {
   protected override beforeSignature(_header: EnvelopeHeader): void {
     const now = this.#core.clock();
     // Both buckets are charged: a connection cannot borrow its identity's budget, nor the reverse.
+    // The identity's bucket outlives this session's identity slot, so it is looked up once.
     const conn = this.#connBucket.take(now);
-    const ident = this.#core.identityBucket(this.#identity!).take(now);
+    const ident = (this.#identityBucket ??= this.#core.identityBucket(this.#identity!)).take(now);
     if (!conn || !ident) throw refuse('ERR_RATE_LIMITED', 'rate limit exceeded');
   }
 
-  protected async onPayload(opened: Opened): Promise<void> {
+  protected onPayload(opened: Opened): void | Promise<void> {
     const m = decodeClientMessage(opened.payload);
     this.#event('message', 'accept');
-    await this.#dispatch(m, opened);
+    return this.#dispatch(m, opened);
   }
 
-  async #dispatch(m: ClientMessage, opened: Opened): Promise<void> {
-    const core = this.#core;
-    const identity = this.#identity!;
-    const roles = this.#roles;
+  // Synchronous hooks (the common case) keep the whole dispatch synchronous; a hook returning a
+  // promise continues the same steps when it settles.
+  #dispatch(m: ClientMessage, opened: Opened): void | Promise<void> {
     const room = m.room;
     const action = m.op === OP_JOIN ? 'join' : m.op === OP_LEAVE ? 'leave' : m.op === OP_SEND ? 'send' : m.action;
     const type = m.op === OP_CUSTOM ? 'custom' : action;
     if (m.op === OP_SEND && !this.#rooms.has(m.room)) return this.#refused(type, room, opened.seq, 'ERR_NOT_JOINED');
-    if (!(await decide(core.authorize, { identity, roles, action, channel: room }))) return this.#refused(type, room, opened.seq, 'ERR_FORBIDDEN');
+    const allowed = decide(this.#core.authorize, { identity: this.#identity!, roles: this.#roles, action, channel: room });
+    if (allowed === true || allowed === false) return this.#authorized(m, opened, action, type, allowed);
+    return allowed.then((ok) => this.#authorized(m, opened, action, type, ok));
+  }
+
+  #authorized(m: ClientMessage, opened: Opened, action: string, type: string, allowed: boolean): void | Promise<void> {
+    const core = this.#core;
+    const room = m.room;
+    if (!allowed) return this.#refused(type, room, opened.seq, 'ERR_FORBIDDEN');
     // After any other close the request still counts: it was accepted and will not be resent ([HS-7.6]).
     if (this.authorityEnded) return;
     if (m.op === OP_JOIN || m.op === OP_LEAVE) {
@@ -413,15 +426,25 @@ export class ServerSession extends SecureChannel {
       this.#result(opened.seq, null);
       return;
     }
-    if (core.validate !== undefined) {
-      if (!(await decide(core.validate, { identity, roles, action, channel: room, payload: m.data }))) {
-        return this.#refused(type, room, opened.seq, 'ERR_PAYLOAD_INVALID');
-      }
-      if (this.authorityEnded) return;
-    }
+    const validate = core.validate;
+    if (validate === undefined) return this.#deliver(m, opened, action, type);
+    const valid = decide(validate, { identity: this.#identity!, roles: this.#roles, action, channel: room, payload: m.data });
+    if (valid === true || valid === false) return this.#validated(m, opened, action, type, valid);
+    return valid.then((ok) => this.#validated(m, opened, action, type, ok));
+  }
+
+  #validated(m: DataMessage, opened: Opened, action: string, type: string, valid: boolean): void {
+    if (!valid) return this.#refused(type, m.room, opened.seq, 'ERR_PAYLOAD_INVALID');
+    if (this.authorityEnded) return;
+    this.#deliver(m, opened, action, type);
+  }
+
+  #deliver(m: DataMessage, opened: Opened, action: string, type: string): void {
+    const core = this.#core;
+    const room = m.room;
     const message: ChannelMessage = {
-      identity,
-      roles,
+      identity: this.#identity!,
+      roles: this.#roles,
       keyId: this.#keyId!,
       channel: room,
       action,
@@ -431,9 +454,14 @@ export class ServerSession extends SecureChannel {
     };
     this.#event(type as SecurityEvent['type'], 'accept', undefined, room);
     if (m.op === OP_SEND) {
-      // [HS-8.3]: members only, never back to the sender, each copy sealed in its own session.
-      for (const member of core.members(m.room)) {
-        if (member !== this) member.relay(m.room, message.payload, { as: message });
+      // [HS-8.3]: members only, never back to the sender, each copy sealed in its own session. A
+      // relay may close a member (and change the set): the members are copied first, and only
+      // when someone else is in the room.
+      const members = core.members(m.room);
+      if (members.size > 1 || (members.size === 1 && !members.has(this))) {
+        for (const member of [...members]) {
+          if (member !== this) member.relay(m.room, message.payload, { as: message });
+        }
       }
     } else {
       this.#result(opened.seq, null);
@@ -496,13 +524,23 @@ export class ServerSession extends SecureChannel {
   }
 }
 
-async function decide<T>(hook: (req: T) => boolean | Promise<boolean>, req: T): Promise<boolean> {
+/** A hook's verdict: at once when it answers synchronously, else a promise of it (never rejecting). */
+function decide<T>(hook: (req: T) => boolean | Promise<boolean>, req: T): boolean | Promise<boolean> {
+  let r: unknown;
   try {
-    // Only a literal true allows: a hook that returns a truthy object by mistake denies.
-    return (await hook(req)) === true;
+    r = hook(req);
   } catch {
     return false;
   }
+  // Only a literal true allows: a hook that returns a truthy object by mistake denies. A thenable
+  // is awaited, as `await` would.
+  if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof (r as PromiseLike<unknown>).then === 'function') {
+    return Promise.resolve(r as PromiseLike<unknown>).then(
+      (v) => v === true,
+      () => false,
+    );
+  }
+  return r === true;
 }
 
 function checkAuthenticated(who: Authenticated): void {

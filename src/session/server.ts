@@ -36,6 +36,8 @@ import { DEFAULT_MAX_RESUMABLE, DEFAULT_RESUME_TTL_MS, ResumeRegistry } from './
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
+const NO_MEMBERS: ReadonlySet<ServerSession> = new Set();
+
 export interface ServerLimits {
   /** Largest accepted |client clock − server clock| at the handshake. Default 5,000 ms (= the receiver's future skew). */
   maxSkewMs?: number;
@@ -263,7 +265,7 @@ export class SecureServer extends Emitter<ServerEvents> {
         set.delete(session);
         if (set.size === 0) self.#rooms.delete(room);
       },
-      members: (room) => [...(self.#rooms.get(room) ?? [])],
+      members: (room) => self.#rooms.get(room) ?? NO_MEMBERS,
       registered: (session) => {
         const id = toHex(session.kid!);
         let set = self.#byKid.get(id);
