@@ -11,6 +11,28 @@ import { CTX, RECEIVER_OPTS, receiverLoop, sealRun } from './replay.js';
 
 // Deep enough that the workers rarely wait for the main thread between bursts, as under steady load.
 const BURST = 1024;
+// The steady driver keeps BURST opens in flight, starting one as each settles, for STEADY opens per
+// timed call: one ramp-up and one drain per call instead of per burst, like a server under
+// constant load, which never waits for a whole burst to finish before reading more.
+const STEADY = 8 * BURST;
+
+/** Keeps `depth` calls of `start` in flight until `count` have settled. */
+function steady(count: number, depth: number, start: () => Promise<unknown>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let started = 0;
+    let settled = 0;
+    const next = (): void => {
+      if (started === count) return;
+      started++;
+      start().then(done, reject);
+    };
+    const done = (): void => {
+      if (++settled === count) resolve();
+      else next();
+    };
+    for (let i = 0; i < depth; i++) next();
+  });
+}
 
 export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteReport> {
   const rows: string[][] = [];
@@ -28,10 +50,18 @@ export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteRepo
     const envs = sealRun(keys, 32, profile.quick ? 2048 : 8192);
     const pooledReceiver = () => new Receiver({ keys: keys.ring[name]!, verify: pool.verify, ...RECEIVER_OPTS });
     let rx = pooledReceiver();
+    let at = 0;
+    // Each envelope once per Receiver: a fresh one (and store) when the list wraps.
+    const openNext = (): Promise<unknown> => {
+      if (at === envs.length) {
+        rx = pooledReceiver();
+        at = 0;
+      }
+      return rx.open(envs[at++]!, CTX);
+    };
     // CPU this process got while the pool ran (all threads): near 2.0 cores only when no other
     // process competed; the pool's ratio cannot exceed what the machine left free.
     const busy = { cpu: 0, wall: 0 };
-    let at = 0;
     const syncLoop = receiverLoop(() => new Receiver({ keys: keys.ring[name]!, ...RECEIVER_OPTS }), envs);
 
     const r = await measure(profile, [
@@ -67,19 +97,21 @@ export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteRepo
         name: 'receiver open + pool',
         ops: BURST,
         fn: async () => {
-          if (at + BURST > envs.length) {
-            rx = pooledReceiver();
-            at = 0;
-          }
           const ps = new Array<Promise<unknown>>(BURST);
-          for (let i = 0; i < BURST; i++) ps[i] = rx.open(envs[at++]!, CTX);
+          for (let i = 0; i < BURST; i++) ps[i] = openNext();
           consume(await Promise.all(ps));
         },
+      },
+      {
+        name: 'receiver open + pool, steady',
+        ops: STEADY,
+        fn: () => steady(STEADY, BURST, openNext),
       },
     ], 2);
     await pool.close();
     const raw = ratio(r, 'pool verify', 'one thread verifyStrict');
     const rcv = ratio(r, 'receiver open + pool', 'receiver openSync');
+    const rcvSteady = ratio(r, 'receiver open + pool, steady', 'receiver openSync');
     rows.push([
       name,
       String(threads),
@@ -90,22 +122,32 @@ export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteRepo
       fmtHz(r.get('receiver openSync')!.median),
       fmtHz(r.get('receiver open + pool')!.median),
       fmtRatio(rcv),
+      fmtHz(r.get('receiver open + pool, steady')!.median),
+      fmtRatio(rcvSteady),
     ]);
     targets.push(
       { what: `pool / one thread, raw verify, ${name} backend, ${threads} workers`, issue: '#7.3', measured: raw, goal: 1.8, kind: 'min', unit: '×', note: `process got ${(busy.cpu / busy.wall).toFixed(2)} cores` },
-      { what: `Receiver.open with pool / Receiver.openSync, ${name} backend`, issue: '#7.3', measured: rcv, goal: 1.8, kind: 'min', unit: '×' },
+      { what: `Receiver.open with pool / Receiver.openSync, ${name} backend, bursts of ${BURST} awaited together`, issue: '#7.3', measured: rcv, goal: 1.8, kind: 'min', unit: '×' },
+      { what: `Receiver.open with pool / Receiver.openSync, ${name} backend, steady ${BURST} in flight`, issue: '#7.3', measured: rcvSteady, goal: 1.8, kind: 'min', unit: '×' },
     );
   }
   return {
     title: 'Verification pool',
     markdown: [
-      `Bursts of ${BURST} requests (32-byte payloads) awaited together; one worker per core (${threads}).`,
+      `32-byte payloads; one worker per core (${threads}). "pool" and "Receiver.open + pool" are bursts of ${BURST}`,
+      'requests awaited together: the workers idle while the next burst is staged and while the last',
+      `batches of one drain. "steady" keeps ${BURST} opens in flight and starts one as each settles`,
+      `(${STEADY} per timed call), as a server under constant load does; it has that drain once per`,
+      `${STEADY} instead of once per ${BURST}. Both are shown; neither replaces the other.`,
       'The main thread keeps decoding, replay checks, batching and result handling, so on 2 cores it',
       'competes with the two workers for CPU. The third column is the CPU time all threads of this process',
-      'got per second of wall time during the pool task: below ~1.9, other processes held a core and the',
-      'ratio measures the machine, not the pool.',
+      'got per second of wall time during the raw pool task: below ~1.9, other processes held a core and',
+      'the ratios measure the machine, not the pool.',
       '',
-      table(['backend', 'workers', 'cores this process got (pool task)', 'one thread', 'pool', 'ratio', 'Receiver.openSync', 'Receiver.open + pool', 'ratio'], rows),
+      table(
+        ['backend', 'workers', 'cores this process got (pool task)', 'one thread', 'pool', 'ratio', 'Receiver.openSync', 'Receiver.open + pool, bursts', 'ratio', 'Receiver.open + pool, steady', 'ratio'],
+        rows,
+      ),
     ].join('\n'),
     targets,
   };
