@@ -153,8 +153,15 @@ const EMPTY = new Uint8Array(0);
 // The key of the per-(kid, stream) chains: the bytes themselves as a one-byte string (the kid's
 // length first, so no two (kid, stream) pairs share a key); cheaper than two hex strings.
 function chainId(kid: Uint8Array, stream: Uint8Array): string {
-  return String.fromCharCode(kid.length, ...kid, ...stream);
+  // Through a reused array: spreading two typed arrays into the call cost ~0.3 us per open().
+  const codes = CHAIN_CODES;
+  codes.length = 1 + kid.length + stream.length;
+  codes[0] = kid.length;
+  for (let i = 0; i < kid.length; i++) codes[1 + i] = kid[i]!;
+  for (let i = 0; i < stream.length; i++) codes[1 + kid.length + i] = stream[i]!;
+  return String.fromCharCode.apply(null, codes);
 }
+const CHAIN_CODES: number[] = [];
 
 /**
  * @internal Thrown by {@link openGated} when its gate said no: the envelope was verified (or not)
