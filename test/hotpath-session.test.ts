@@ -4,7 +4,8 @@
 // returning promises) keep order and verdicts.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClientSession, SecureServer, generateKeyPair, importPublicKey, importSigningKey, isProtocolError } from '../src/index.js';
+import { ClientSession, KeyRing, Receiver, SecureServer, generateKeyPair, importPublicKey, importSigningKey, isProtocolError, type PublicKey } from '../src/index.js';
+import { verifyStrict } from '../src/crypto/ed25519.js';
 import { ALG_ED25519, ALG_EDDSA, decodeCanonical, decodeEnvelope, decodeEnvelopeGeneral, encodeEnvelope, encodeProtectedHeader } from '../src/wire/envelope.js';
 import { OP_CUSTOM, OP_JOIN, OP_SEND, decodeClientGeneral, decodeClientMessage, decodeSend, encodeClientMessage, isValidRoom } from '../src/session/messages.js';
 import { encodeCbor } from '../src/wire/cbor.js';
@@ -241,6 +242,53 @@ describe('a turn whose hook answers later', () => {
     await expect.poll(() => seen.length).toBe(2);
     expect(seen).toEqual(['a: valid', 'a: valid again']);
     await expect.poll(() => refused).toEqual(['ERR_PAYLOAD_INVALID']);
+    expect(session.state).toBe('open');
+  });
+});
+
+describe('a pool verifier and the cap on early verification ([POL-8.5])', () => {
+  const serverPair = generateKeyPair();
+  const servers: SecureServer[] = [];
+  afterEach(() => {
+    for (const s of servers.splice(0)) s.close();
+  });
+
+  it('envelopes arriving while earlier ones wait their turn unstarted are all delivered, in order', async () => {
+    const keys = new KeyRing();
+    // A pool-like verifier: the real verdict, a little later.
+    const verify = (key: PublicKey, message: Uint8Array, signature: Uint8Array): Promise<boolean> => {
+      const ok = verifyStrict(key.backend, key.handle, message, signature);
+      return new Promise((resolve) => setTimeout(() => resolve(ok), 1));
+    };
+    const server = new SecureServer({
+      key: importSigningKey(serverPair.secretKey),
+      keys,
+      receiver: new Receiver({ keys, verify }),
+      authenticate: () => ({ identity: 'alice' }),
+      authorize: () => true,
+      rateLimit: { connection: { perSecond: 1e6, burst: 1e6 }, identity: { perSecond: 1e6, burst: 1e6 } },
+    });
+    servers.push(server);
+    const link = burstLink();
+    const session = server.accept(link.server, server.admit({ address: '127.0.0.1' }));
+    const client = new ClientSession(link.client, { key: importSigningKey(generateKeyPair().secretKey), serverKey: importPublicKey(serverPair.publicKey), credential: 'alice', outboxCapacity: 1024 });
+    link.connect(session, client);
+    await client.ready;
+    await client.join('r');
+    const seen: number[] = [];
+    server.on('message', (m) => seen.push(m.seq));
+    link.hold();
+    for (let i = 0; i < 100; i++) client.send('r', `a${i}`);
+    const first = link.held.splice(0);
+    link.burst(first);
+    // 32 of them verify ahead; the rest wait unstarted. Once the first is delivered, a slot is free:
+    // what arrives now must not be started ahead of the ones still waiting (their commits would
+    // wait for it, and it for them).
+    await expect.poll(() => seen.length).toBeGreaterThan(0);
+    for (let i = 0; i < 20; i++) client.send('r', `b${i}`);
+    link.burst();
+    await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(120);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expect(session.state).toBe('open');
   });
 });

@@ -177,6 +177,8 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   /** Envelopes received in the data phase whose turn has not finished. */
   #busy = 0;
   #early = 0;
+  /** Envelopes waiting for their turn without having started (past the cap, or no pool). */
+  #unstarted = 0;
   /** Gates of started envelopes still waiting for their turn: all close when the session does. */
   readonly #gates = new Set<(go: boolean) => void>();
   /** Streams pinned by envelopes still in process, before {@link DeliveryState.peerStream} is set. */
@@ -283,11 +285,15 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     // checks up to the signature and the signature itself start now, so the pool can work on
     // several envelopes of this session at once; each is committed only once every earlier one was
     // fully processed (its gate). A synchronous verifier gains nothing from starting early: its
-    // envelopes are checked in their turn, with no promise per envelope.
+    // envelopes are checked in their turn, with no promise per envelope. Nothing starts ahead of
+    // an envelope that waits unstarted (past the cap): its commit would queue behind the later
+    // one's on their stream, and the later one's gate behind it.
     let item: Uint8Array | Envelope = copy;
-    if (this.#verifyAhead && this.#early < MAX_EARLY) {
+    if (this.#verifyAhead && this.#early < MAX_EARLY && this.#unstarted === 0) {
       item = this.#startEnvelope(copy);
       this.#early++;
+    } else {
+      this.#unstarted++;
     }
     this.#busy++;
     this.#inbox.push(item);
@@ -345,7 +351,8 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
 
   #processed(item: Uint8Array | Envelope): void {
     this.#busy--;
-    if (!(item instanceof Uint8Array)) this.#early--;
+    if (item instanceof Uint8Array) this.#unstarted--;
+    else this.#early--;
   }
 
   /** One envelope's turn; a promise (never rejecting) when a step answers later. */
