@@ -27,8 +27,10 @@ function startWorker(workerData: WorkerConfig): Worker {
  * A pool of worker threads that verify Ed25519 signatures under the strict rule of
  * spec/verification.md (each worker re-imports keys under rules K1–K4 and runs `verifyStrict`).
  * Plug `pool.verify` into a `Receiver`: its `open()` keeps per-stream order and commits replay
- * state only after the pool says a signature is valid. Requests made in the same tick are sent in
- * batches, so a postMessage serves up to `maxBatch` signatures.
+ * state only after the pool says a signature is valid. Requests travel in batches of up to
+ * `maxBatch` (one postMessage each): a full batch leaves as soon as it is queued, an idle worker
+ * gets what is waiting at once, and while a worker is busy new requests wait for its answer, so
+ * batches grow with the load.
  *
  * If a worker dies, the requests it held reject (the envelopes are refused, never accepted) and a
  * new worker takes its place. Call `close()` when done; idle workers never keep the process alive.
