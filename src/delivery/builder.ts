@@ -65,6 +65,16 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  */
 export let recordOwned!: (builder: ReceiptBuilder, ref: AcceptedRef, envelope: Uint8Array) => void;
 
+/** @internal Hashes the stream's highest envelope now if it is still held, so the builder holds it no more. */
+export let releaseEnvelope!: (builder: ReceiptBuilder, kid: Uint8Array, stream: Uint8Array) => void;
+
+function hashHighest(t: Track): void {
+  if (t.unhashed !== undefined) {
+    t.hash = sha256(t.unhashed);
+    t.unhashed = undefined;
+  }
+}
+
 function checkRef(ref: AcceptedRef): void {
   if (ref === null || typeof ref !== 'object') throw new TypeError('"accepted" expected { kid, stream, seq }');
   assertBytes(ref.kid, 'kid');
@@ -101,6 +111,10 @@ export class ReceiptBuilder {
 
   static {
     recordOwned = (builder, ref, envelope) => builder.#record(ref, envelope, true);
+    releaseEnvelope = (builder, kid, stream) => {
+      const t = builder.#track(kid, stream);
+      if (t !== undefined) hashHighest(t);
+    };
   }
 
   constructor(options: ReceiptBuilderOptions = {}) {
@@ -199,10 +213,7 @@ export class ReceiptBuilder {
     assertBytes(stream, 'stream');
     const t = this.#track(kid, stream);
     if (t === undefined) return undefined;
-    if (t.unhashed !== undefined) {
-      t.hash = sha256(t.unhashed);
-      t.unhashed = undefined;
-    }
+    hashHighest(t);
     let sack = new Uint8Array(0);
     if (t.above.size > 0) {
       sack = new Uint8Array(((t.highest - t.next - 1) >> 3) + 1);
