@@ -1,7 +1,9 @@
 // End to end over 127.0.0.1 (issue 7 item 1): unsigned vs sealwire messages/s and round-trip
 // latency for the ws and uWS adapters, server and client in separate processes (bench/e2e/), and
 // the "Done when" target: sealwire over uWS ≥ 0.9× the bare verify ceiling of the cores the server
-// uses, with the ceiling (bare crypto.verify/s on one core) measured in the same rounds.
+// uses, with the ceiling (bare crypto.verify/s on one core) measured in the same rounds. Two
+// readings of "the cores used", both reported: the nominal count (1, or the pool's workers) and
+// the CPU the server process measurably used during the flood.
 import { verify as nodeVerify } from 'node:crypto';
 import { getBackend } from '../../src/index.js';
 import { loadSodium } from '../../src/crypto/sodium.js';
@@ -169,8 +171,10 @@ export async function e2eSuite(profile: Profile, keys: Keys): Promise<SuiteRepor
       }
     }
 
-    // Ratios per round, then the median over rounds.
-    const perRound = (xs: number[], ys: number[], k = 1): number => median(xs.map((x, i) => x / (ys[i]! * k)));
+    // Ratios per round, then the median over rounds. `k`: the cores the ceiling is multiplied by,
+    // one number (nominal) or one per round (the server's measured CPU in that round's flood).
+    const perRound = (xs: number[], ys: number[], k: number | number[] = 1): number =>
+      median(xs.map((x, i) => x / (ys[i]! * (typeof k === 'number' ? k : k[i]!))));
     const rows: string[][] = [];
     const targets: Target[] = [];
     for (const r of running) {
@@ -192,29 +196,39 @@ export async function e2eSuite(profile: Profile, keys: Keys): Promise<SuiteRepor
           sealed ? fmtRatio(perRound(m.hz, unsigned.hz)) : '–',
           sealed ? `${fmtRatio(perRound(m.hz, bare, cores))} (${cores})` : '–',
           sealed && own !== undefined ? fmtRatio(perRound(m.hz, own, cores)) : '–',
+          sealed ? fmtRatio(perRound(m.hz, bare, m.serverCores)) : '–',
+          sealed && own !== undefined ? fmtRatio(perRound(m.hz, own, m.serverCores)) : '–',
           ms(rtt.p50),
           ms(rtt.p99),
         ]);
       }
       if (r.adapter === 'uws' && r.mode === 'sealwire') {
         const cores = r.pool > 0 ? r.pool : 1;
-        let worst = Infinity;
-        let worstAt = 0;
-        for (const size of sizes) {
-          const x = perRound(r.rates.get(size)!.hz, ceilingHz.get(`bare node ${size}`)!, cores);
-          if (x < worst) [worst, worstAt] = [x, size];
+        // The same goal under both readings of "the cores used", each at its own worst size.
+        const readings = [
+          { k: (_size: number): number | number[] => cores, label: r.pool > 0 ? `nominal ${cores} cores (the pool's workers)` : 'nominal 1 core' },
+          { k: (size: number): number | number[] => r.rates.get(size)!.serverCores, label: 'server CPU cores measured in the flood' },
+        ];
+        for (const { k, label: reading } of readings) {
+          let worst = Infinity;
+          let worstAt = 0;
+          for (const size of sizes) {
+            const x = perRound(r.rates.get(size)!.hz, ceilingHz.get(`bare node ${size}`)!, k(size));
+            if (x < worst) [worst, worstAt] = [x, size];
+          }
+          const at = r.rates.get(worstAt)!;
+          targets.push({
+            what: `sealwire over uWS / bare crypto.verify ceiling of the cores used, ${r.backend} backend, ${r.pool > 0 ? `VerifyPool(${r.pool})` : 'no pool'}: ${reading}`,
+            issue: '#7',
+            measured: worst,
+            goal: 0.9,
+            kind: 'min',
+            unit: '×',
+            note:
+              `worst size ${fmtSize(worstAt)}; server got ${median(at.serverCores).toFixed(2)} cores, client ${median(at.clientCores).toFixed(2)}` +
+              (r.backend !== 'node' ? `; ${fmtRatio(perRound(at.hz, ceilingHz.get(`bare ${r.backend} ${worstAt}`)!, k(worstAt)))} of bare ${r.backend} verify` : ''),
+          });
         }
-        targets.push({
-          what: `sealwire over uWS / bare crypto.verify ceiling of the cores used, ${r.backend} backend, ${r.pool > 0 ? `VerifyPool(${r.pool}): ${cores} cores` : 'no pool: 1 core'}`,
-          issue: '#7',
-          measured: worst,
-          goal: 0.9,
-          kind: 'min',
-          unit: '×',
-          note:
-            `worst size ${fmtSize(worstAt)}; server got ${median(r.rates.get(worstAt)!.serverCores).toFixed(2)} cores, client ${median(r.rates.get(worstAt)!.clientCores).toFixed(2)}` +
-            (r.backend !== 'node' ? `; ${fmtRatio(perRound(r.rates.get(worstAt)!.hz, ceilingHz.get(`bare ${r.backend} ${worstAt}`)!, cores))} of bare ${r.backend} verify` : ''),
-        });
       }
     }
     const ceilRows = sizes.map((size) => [
@@ -237,14 +251,35 @@ export async function e2eSuite(profile: Profile, keys: Keys): Promise<SuiteRepor
         'raised to 10⁹/s so they never throttle (the defaults, 50/s per connection and 100/s per identity,',
         'would); connection caps are raised for 127.0.0.1. "server/client cores": CPU time per wall second',
         'of each process during the flood (all threads). The ceiling columns divide by the bare verify rate on',
-        'one core (distinct signatures, measured in the same rounds, table below) × the cores the server\'s',
-        'verification uses: 1, or the pool\'s workers. The client process shares the same 2 cores: it signs',
-        'every envelope, so a server cannot have every core for itself. Round trip: one `request()` at a',
-        'time (client seal → server verify, authorize, seal Result → client verify), or one echoed frame',
+        'one core (distinct signatures, measured in the same rounds, table below) times the cores used, read',
+        'two ways. "× cores": the nominal cores of the server\'s verification, 1 or the pool\'s workers',
+        '(the reading issue 7\'s goal was first measured with). "× server cores": the CPU the server',
+        'process measurably used in that flood, so the ratio is messages per CPU-second against bare',
+        'verifies per CPU-second: below 1 by exactly what sealwire, the socket and the runtime add around',
+        'each signature, and not flattered or penalised by how many cores the server got. The two agree',
+        'when the server keeps one core busy; they part when it gets less (the client is the limit) or more',
+        '(a pool, whose nominal cores the 2-core machine cannot give while the client signs on it). Each',
+        'Targets row names its reading. The client process shares the same 2 cores: it signs every',
+        'envelope, so a server cannot have every core for itself. Round trip: one `request()` at a time',
+        '(client seal → server verify, authorize, seal Result → client verify), or one echoed frame',
         'unsigned; ms.',
         '',
         table(
-          ['server', 'payload', 'conns', 'msgs/s', 'server cores', 'client cores', '/ unsigned', '/ bare crypto.verify × cores (cores)', '/ bare verify of its backend × cores', 'RTT p50 ms', 'RTT p99 ms'],
+          [
+            'server',
+            'payload',
+            'conns',
+            'msgs/s',
+            'server cores',
+            'client cores',
+            '/ unsigned',
+            '/ bare crypto.verify × cores (cores)',
+            '/ bare verify of its backend × cores',
+            '/ bare crypto.verify × server cores',
+            '/ bare verify of its backend × server cores',
+            'RTT p50 ms',
+            'RTT p99 ms',
+          ],
           rows,
         ),
         '',
@@ -252,9 +287,9 @@ export async function e2eSuite(profile: Profile, keys: Keys): Promise<SuiteRepor
         '',
         table(['payload', 'bare crypto.verify', 'bare sodium verify'], ceilRows),
         '',
-        'A session verifies its envelopes one at a time (SecureChannel keeps a per-session queue, so',
-        'order and the replay commit follow the wire), so the pool only runs in parallel across sessions:',
-        'the pool rows use 16 connections.',
+        'A session processes its envelopes in arrival order, and commits each only after the ones before it',
+        '([POL-8.5]); with a pool it starts verifying up to 32 of them ahead of their turn. The pool rows use',
+        '16 connections so that both workers stay fed.',
       ].join('\n'),
       targets,
     };
