@@ -48,6 +48,8 @@ type Settle = ((ok: boolean) => void) | ((err: Error) => void);
 // Requests are packed into the batch format as they are queued (protocol.ts), in one staging
 // buffer: a batch is then one copy of a byte range, and a request costs no copies of its own.
 const STAGE_INITIAL = 64 * 1024;
+// A microtask through a settled promise: Node's queueMicrotask makes an AsyncResource per call.
+const RESOLVED = Promise.resolve();
 
 interface Slot {
   readonly link: WorkerLink;
@@ -156,7 +158,7 @@ export abstract class PoolScheduler {
       this.#pump();
     } else if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(this.#pumpTask);
+      void RESOLVED.then(this.#pumpTask);
     }
     return p;
   });
