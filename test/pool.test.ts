@@ -195,6 +195,40 @@ describe('VerifyPool behind a Receiver', () => {
     }
   });
 
+  it('a check that fails (a stopped worker) refuses that envelope in its turn, never unhandled, and commits nothing', async () => {
+    const stream = new Uint8Array(16).fill(7);
+    const sealed = [0, 1, 2].map((seq) => seal(signer, new Uint8Array([seq]), { seq, stream, ts: TS }));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // The first check answers late, the second fails at once, the third answers at once.
+      let release!: () => void;
+      const late = new Promise<void>((resolve) => (release = resolve));
+      let calls = 0;
+      const verify = (key: PublicKey, message: Uint8Array, signature: Uint8Array): Promise<boolean> => {
+        const n = calls++;
+        if (n === 0) return late.then(() => verifyStrict(node, key.handle, message, signature));
+        if (n === 1) return Promise.reject(new Error('verification worker stopped'));
+        return Promise.resolve(verifyStrict(node, key.handle, message, signature));
+      };
+      const r = new Receiver({ ...opts, verify });
+      const order: number[] = [];
+      const got = sealed.map((e, i) => outcome(r.open(e, { now: TS + 1 }).finally(() => order.push(i))));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(order).toEqual([]); // everything waits for the first
+      release();
+      expect(await Promise.all(got)).toEqual(['ok', 'other: Error: verification worker stopped', 'ok']);
+      expect(order).toEqual([0, 1, 2]);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      // Refused, not committed: the same envelope opens once a check works.
+      expect(await outcome(r.open(sealed[1]!, { now: TS + 1 }))).toBe('ok');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('never lets a forged envelope move the window, even when the forgery is verified first', async () => {
     const stream = new Uint8Array(16).fill(4);
     const good = seal(signer, new Uint8Array([1]), { seq: 5, stream, ts: TS });

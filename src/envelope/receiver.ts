@@ -477,7 +477,7 @@ export class Receiver {
   #enqueue(f: Front, started: boolean | Promise<boolean> | undefined): Promise<Opened> {
     const id = chainId(f.req.kid, f.req.stream);
     const prev = this.#chains.get(id);
-    const result = this.#run(f, prev, started);
+    const result = started === undefined ? this.#run(f, prev) : this.#runStarted(f, prev, started);
     const tail = result.then(noop, noop);
     this.#chains.set(id, tail);
     void tail.then(() => {
@@ -486,27 +486,40 @@ export class Receiver {
     return result;
   }
 
-  async #run(f: Front, prev: Promise<void> | undefined, started: boolean | Promise<boolean> | undefined): Promise<Opened> {
-    let sig: Promise<Settled>;
-    if (started !== undefined) {
-      sig = settle(started);
-    } else {
-      sig = (async (): Promise<Settled> => {
-        let v: ReplayVerdict;
-        try {
-          v = await this.#store.check(f.req);
-        } catch (err) {
-          return { error: storeError(err) };
-        }
-        if (v !== 'ok') return { error: verdictError(v) };
-        try {
-          this.#runHook(f);
-          return await settle(this.#startVerify(f));
-        } catch (err) {
-          return { error: err };
-        }
-      })();
+  // A synchronous store, the verification started at call time: its verdict is awaited first, so a
+  // rejection is handled at once while this call waits its turn, with no promise or object to carry it.
+  async #runStarted(f: Front, prev: Promise<void> | undefined, started: boolean | Promise<boolean>): Promise<Opened> {
+    let ok = false;
+    let failed = false;
+    let error: unknown;
+    try {
+      ok = (await started) === true;
+    } catch (err) {
+      failed = true;
+      error = err;
     }
+    // Settle in call order: wait for the previous call on this stream, whatever its outcome.
+    if (prev !== undefined) await prev;
+    if (failed) throw error;
+    return this.#finishSync(f, ok);
+  }
+
+  async #run(f: Front, prev: Promise<void> | undefined): Promise<Opened> {
+    const sig = (async (): Promise<Settled> => {
+      let v: ReplayVerdict;
+      try {
+        v = await this.#store.check(f.req);
+      } catch (err) {
+        return { error: storeError(err) };
+      }
+      if (v !== 'ok') return { error: verdictError(v) };
+      try {
+        this.#runHook(f);
+        return await settle(this.#startVerify(f));
+      } catch (err) {
+        return { error: err };
+      }
+    })();
     // Settle in call order: wait for the previous call on this stream, whatever its outcome.
     if (prev !== undefined) await prev;
     const s = await sig;
