@@ -2,21 +2,16 @@
 // the peer's data stream with a receipt instead of ending ([HS-7.6]); that refusal comes before the
 // rate-limit hook, so duplicates must be charged too, or a client floods the server with them and
 // gets each answered by a freshly signed receipt ([POL-3.2]: a flood is not answered message by message).
-import { afterEach, describe, expect, it } from 'vitest';
-import { ClientSession, KeyRing, SecureServer, generateKeyPair, importPublicKey, importSigningKey } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { ClientSession, KeyRing, SecureServer, generateKeyPair, importSigningKey } from '../src/index.js';
 import { memoryLink } from './helpers/net-memory.js';
+import { closedAfterEach, serverKey, serverPublic } from './helpers/server-fixture.js';
 import { seal } from '../src/envelope/seal.js';
 import { binding, DIRECTION_CLIENT_TO_SERVER } from '../src/session/channel.js';
 import { MESSAGE_CONTENT_TYPE, encodeClientMessage, OP_SEND } from '../src/session/messages.js';
 import { fromHex } from '../src/bytes.js';
 
-const serverPair = generateKeyPair();
-const serverKey = importSigningKey(serverPair.secretKey);
-const serverPublic = importPublicKey(serverPair.publicKey);
-const servers: SecureServer[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) s.close();
-});
+const servers = closedAfterEach();
 
 describe('review: resent duplicates and rate limits', () => {
   it('a flood of duplicates in a resumed session is refused with ERR_RATE_LIMITED, not answered receipt by receipt', async () => {

@@ -1,24 +1,18 @@
 // Review: a key revoked while the server re-authorizes a resumed session's rooms ([HS-7.3] awaits
 // the authorize hook) must not get an established session: revocation closes live sessions only
 // once they are registered ([POL-6.1]), so the handshake must check again after its last await.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ClientSession,
   KeyRing,
   SecureServer,
   generateKeyPair,
-  importPublicKey,
   importSigningKey,
 } from '../src/index.js';
 import { memoryLink } from './helpers/net-memory.js';
+import { closedAfterEach, serverKey, serverPublic } from './helpers/server-fixture.js';
 
-const serverPair = generateKeyPair();
-const serverKey = importSigningKey(serverPair.secretKey);
-const serverPublic = importPublicKey(serverPair.publicKey);
-const servers: SecureServer[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) s.close();
-});
+const servers = closedAfterEach();
 
 describe('review: resume and revocation', () => {
   it('a key revoked while a resume re-authorizes its rooms does not get a session', async () => {

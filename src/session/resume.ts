@@ -18,6 +18,8 @@ export interface ResumeEntry {
   /** Ids this state may be resumed under: the last one named and the one given for it ([HS-7.4]). */
   ids: string[];
   expiresAt: number;
+  /** It holds its client key in the ring (a key the server learned, [HS-5.6]) until forgotten. */
+  holdsKey: boolean;
 }
 
 /** @internal */

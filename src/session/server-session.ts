@@ -6,7 +6,7 @@ import { verifyStrict } from '../crypto/ed25519.js';
 import type { Opened } from '../envelope/open.js';
 import type { Receiver } from '../envelope/receiver.js';
 import type { ReceiptBuilder } from '../delivery/builder.js';
-import type { KeyRing } from '../keys/keyring.js';
+import type { KeyEntry, KeyRing } from '../keys/keyring.js';
 import { importPublicKey, type PublicKey, type SigningKey } from '../keys/keys.js';
 import type { Authorize, Validate } from '../policy/authorize.js';
 import type { SecurityEvent } from '../policy/events.js';
@@ -90,6 +90,14 @@ export interface ServerCore {
   wantsEvents(): boolean;
   acquireIdentity(identity: string): boolean;
   releaseIdentity(identity: string): void;
+  /**
+   * Counts one more holder of a client key the server learned ([HS-5.6]): `added` is the entry
+   * this handshake just put in the ring, else the key was already there. False when the key is
+   * not one the server learned (it was in the ring before: never removed by the server).
+   */
+  holdKey(kid: Uint8Array, added?: KeyEntry): boolean;
+  /** One holder less; the last one removes the learned key from the ring. */
+  releaseKey(kid: string): void;
   identityBucket(identity: string): TokenBucket;
   joined(session: ServerSession, room: string): void;
   left(session: ServerSession, room: string): void;
@@ -136,6 +144,7 @@ export class ServerSession extends SecureChannel {
   #keyId: string | undefined;
   #kid: Uint8Array | undefined;
   #holdsIdentitySlot = false;
+  #holdsKey = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #connBucket: TokenBucket;
   #identityBucket: TokenBucket | undefined;
@@ -307,9 +316,11 @@ export class ServerSession extends SecureChannel {
     this.#identity = who.identity;
     this.#holdsIdentitySlot = true;
     const entry = core.keys.get(clientKey.kid);
-    if (entry === undefined) core.keys.add(clientKey, { identity: who.identity });
+    let added: KeyEntry | undefined;
+    if (entry === undefined) added = core.keys.add(clientKey, { identity: who.identity });
     else if (entry.revoked) throw refuse('ERR_KEY_REVOKED', 'key has been revoked');
     else if (entry.identity !== who.identity) throw refuse('ERR_UNAUTHENTICATED', 'key belongs to another identity');
+    this.#holdsKey = core.holdKey(clientKey.kid, added);
     this.#roles = Object.freeze([...(who.roles ?? [])]);
 
     // 11. resume ([HS-7.2]): the named session must be known and belong to this key and identity.
@@ -361,7 +372,9 @@ export class ServerSession extends SecureChannel {
         maxBytes: core.delivery.outboxBytes,
         clock,
       });
-      held = { kid: this.#keyId!, identity: who.identity, delivery, rooms: this.#rooms, holder: this, ids: [], expiresAt: Infinity };
+      held = { kid: this.#keyId!, identity: who.identity, delivery, rooms: this.#rooms, holder: this, ids: [], expiresAt: Infinity, holdsKey: false };
+      // The resumable state keeps a learned key in the ring until it is forgotten ([HS-5.6]).
+      held.holdsKey = core.holdKey(clientKey.kid);
     }
     this.#resumeEntry = held;
     this.establish(th, { key: core.key, delivery, receiver: core.receiver, resumed: b.resume !== null, clock }, 'server', after);
@@ -517,6 +530,10 @@ export class ServerSession extends SecureChannel {
     if (this.#holdsIdentitySlot) {
       this.#holdsIdentitySlot = false;
       core.releaseIdentity(this.#identity!);
+    }
+    if (this.#holdsKey) {
+      this.#holdsKey = false;
+      core.releaseKey(this.#keyId!);
     }
     this.#onRelease?.();
     this.#onRelease = undefined;

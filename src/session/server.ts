@@ -5,7 +5,7 @@ import { ProtocolError } from '../errors.js';
 import { toHex } from '../bytes.js';
 import { Receiver } from '../envelope/receiver.js';
 import { DEFAULT_MAX_ENVELOPE_SIZE } from '../envelope/open.js';
-import { KeyRing } from '../keys/keyring.js';
+import { KeyRing, type KeyEntry } from '../keys/keyring.js';
 import { keyId, type SigningKey } from '../keys/keys.js';
 import type { Authorize, Validate } from '../policy/authorize.js';
 import type { SecurityEvent, SecurityEventSink } from '../policy/events.js';
@@ -151,6 +151,10 @@ export class SecureServer extends Emitter<ServerEvents> {
   readonly #rooms = new Map<string, Set<ServerSession>>();
   readonly #sessions = new Set<ServerSession>();
   readonly #byKid = new Map<string, Set<ServerSession>>();
+  // Client keys this server put in its ring for a credential, with their holders (sessions and
+  // resumable states): the last holder gone removes the key, so the ring does not grow with every
+  // client ever seen ([HS-5.6]).
+  readonly #learned = new Map<string, { entry: KeyEntry; holders: number }>();
   readonly #unsubscribe: () => void;
   readonly #clock: () => number;
   readonly #resume: ResumeRegistry;
@@ -222,6 +226,10 @@ export class SecureServer extends Emitter<ServerEvents> {
     this.#resume = new ResumeRegistry(resumeTtlMs, maxResumable, clock, (entry) => {
       const stream = entry.delivery.peerStream;
       if (stream !== undefined) builder.forget(entry.delivery.peerKid, stream);
+      if (entry.holdsKey) {
+        entry.holdsKey = false;
+        this.#releaseKey(entry.kid);
+      }
     });
     this.keys = options.keys ?? new KeyRing();
     this.receiver =
@@ -253,6 +261,15 @@ export class SecureServer extends Emitter<ServerEvents> {
       wantsEvents: () => self.#onEvent !== undefined || self.listenerCount('event') > 0,
       acquireIdentity: (identity) => self.#perIdentity.acquire(identity),
       releaseIdentity: (identity) => self.#perIdentity.release(identity),
+      holdKey: (kid, added) => {
+        const id = toHex(kid);
+        let learned = self.#learned.get(id);
+        if (added !== undefined) self.#learned.set(id, (learned = { entry: added, holders: 0 }));
+        if (learned === undefined) return false;
+        learned.holders++;
+        return true;
+      },
+      releaseKey: (kid) => self.#releaseKey(kid),
       identityBucket: (identity) => self.#bucket(identity),
       joined: (session, room) => {
         let set = self.#rooms.get(room);
@@ -412,6 +429,14 @@ export class SecureServer extends Emitter<ServerEvents> {
     this.#unsubscribe();
     for (const s of [...this.#sessions]) s.close(1000, 'server closed');
     this.#resume.clear();
+  }
+
+  #releaseKey(kid: string): void {
+    const learned = this.#learned.get(kid);
+    if (learned === undefined || --learned.holders > 0) return;
+    this.#learned.delete(kid);
+    // Only the entry this server added: an operator may have removed it and added their own since.
+    if (this.keys.get(learned.entry.kid) === learned.entry) this.keys.remove(learned.entry.kid);
   }
 
   #bucket(identity: string): TokenBucket {
