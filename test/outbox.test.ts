@@ -154,6 +154,24 @@ describe('Outbox: receipts with gaps, delivery state, resend (spec/receipts.md �
     expect(t.outbox.ack(t.receipt()).delivered).toEqual([2]);
     expect(() => t.outbox.reseal(() => t.sent[0]!)).not.toThrow(); // nothing pending: fn not called
   });
+
+  it('counts re-sealings since the last applied receipt ([HS-7.9]); an empty outbox adds nothing', () => {
+    const t = setup();
+    const binding = new Uint8Array(33).fill(9);
+    const again = (): void =>
+      t.outbox.reseal((_old, seq) => seal(aliceKey, enc.encode(`message ${seq}`), { seq, stream: t.sender.stream, binding }));
+    t.outbox.reseal(() => t.sent[0]!);
+    expect(t.outbox.resealsSinceReceipt).toBe(0);
+    t.send(2);
+    again();
+    again();
+    expect(t.outbox.resealsSinceReceipt).toBe(2);
+    t.accept(0);
+    t.outbox.ack(t.receipt()); // seq 1 still pending, but the peer has spoken
+    expect(t.outbox.resealsSinceReceipt).toBe(0);
+    again();
+    expect(t.outbox.resealsSinceReceipt).toBe(1);
+  });
 });
 
 describe('Outbox: receipts it must refuse (spec/receipts.md §6.3–§6.4)', () => {

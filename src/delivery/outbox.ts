@@ -75,6 +75,7 @@ export class Outbox {
   readonly #pending = new Map<number, Entry>();
   #bytes = 0;
   #nextSeq = 0;
+  #resealsSinceReceipt = 0;
   /** Every seq below this is delivered: the largest `next` applied. */
   #floor = 0;
   /** Highest delivered seq and the hash a verified receipt gave for it. */
@@ -164,6 +165,15 @@ export class Outbox {
     return [...this.#pending.values()].map((e) => e.envelope.slice());
   }
 
+  /**
+   * Times {@link reseal} replaced pending envelopes since a receipt was last applied. Each time
+   * keeps one more hash per pending envelope, so a peer that never acknowledges anything must not
+   * be resumed without bound (spec/handshake.md [HS-7.9]).
+   */
+  get resealsSinceReceipt(): number {
+    return this.#resealsSinceReceipt;
+  }
+
   /** Unacknowledged seqs, ascending. */
   pendingSeqs(): number[] {
     return [...this.#pending.keys()];
@@ -178,6 +188,7 @@ export class Outbox {
    */
   reseal(fn: (envelope: Uint8Array, seq: number) => Uint8Array): void {
     if (typeof fn !== 'function') throw new TypeError('"fn" expected function');
+    if (this.#pending.size > 0) this.#resealsSinceReceipt++;
     for (const [seq, entry] of this.#pending) {
       const next = fn(entry.envelope.slice(), seq);
       assertBytes(next, 'resealed envelope');
@@ -245,6 +256,7 @@ export class Outbox {
       this.#highestHash = r.hash.slice();
     }
     this.#lastReceipt = { stream: receiptStream, seq: verified.seq };
+    this.#resealsSinceReceipt = 0;
     if (delivered.length > 0) this.#onDelivered?.(delivered);
     if (wasFull && this.writable()) this.#onDrain?.();
     return { delivered, stale: false };

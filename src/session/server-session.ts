@@ -34,6 +34,10 @@ import {
 } from './handshake.js';
 import { OP_CUSTOM, OP_DELIVER, OP_JOIN, OP_LEAVE, OP_RESULT, OP_SEND, decodeClientMessage, encodeServerMessage, type ClientMessage } from './messages.js';
 
+// [HS-7.9]: resumes whose resent envelopes the client never acknowledged; each keeps one more hash
+// per pending envelope.
+const MAX_RESEALS_WITHOUT_RECEIPT = 8;
+
 /** What an `authenticate` hook returns for an accepted credential. */
 export interface Authenticated {
   readonly identity: string;
@@ -330,6 +334,9 @@ export class ServerSession extends SecureChannel {
       resumed = core.resume.find(b.resume);
       if (resumed === undefined || resumed.kid !== this.#keyId || resumed.identity !== who.identity) {
         throw refuse('ERR_RESUME_REFUSED', 'no resumable session of this key under that id');
+      }
+      if (resumed.delivery.outbox.resealsSinceReceipt >= MAX_RESEALS_WITHOUT_RECEIPT) {
+        throw refuse('ERR_RESUME_REFUSED', 'resumed too often without acknowledging anything');
       }
       // [HS-7.3]: rooms carry over only while the current roles still allow them.
       for (const room of resumed.rooms) {
