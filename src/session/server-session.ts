@@ -347,6 +347,8 @@ export class ServerSession extends SecureChannel {
       // would otherwise get a session, and its rooms' traffic, until it sent something.
       if (core.keys.isRevoked(clientKey.kid) || core.keys.get(clientKey.kid)?.revoked) throw refuse('ERR_KEY_REVOKED', 'key has been revoked');
       if (core.resume.find(b.resume) !== resumed) throw refuse('ERR_RESUME_REFUSED', 'the session was resumed concurrently');
+      // [HS-5.5]: a credential that ran out during these awaits gets no Welcome and no resent data.
+      if (who.expiresAt !== undefined && who.expiresAt <= core.clock()) throw refuse('ERR_CREDENTIAL_EXPIRED', 'credential expired');
     }
 
     const welcomeBody = encodeWelcomeBody({
