@@ -104,6 +104,23 @@ describe('Receiver basics', () => {
     expect(() => r.openSync(env(0), { sessionStartedAt: T0 })).toThrow(/"sessionStartedAt"/);
   });
 
+  it('refuses a shared store recorded with other freshness settings ([RPL-9.2]), at construction', () => {
+    const first = receiver({ maxAgeMs: 30_000, maxFutureSkewMs: 2_000 });
+    expect(first.store.maxAgeMs).toBe(30_000);
+    expect(first.store.maxFutureSkewMs).toBe(2_000);
+    // A second node on the first one's store: same settings pass, any other is refused.
+    expect(() => receiver({ store: first.store, maxAgeMs: 30_000, maxFutureSkewMs: 2_000 })).not.toThrow();
+    expect(() => receiver({ store: first.store, maxFutureSkewMs: 2_000 })).toThrow(/"maxAgeMs" differs/);
+    expect(() => receiver({ store: first.store, maxAgeMs: 30_000 })).toThrow(/"maxFutureSkewMs" differs/);
+    const recorded = new AsyncMemoryReplayStore({ maxAgeMs: 10_000, maxFutureSkewMs: 0 });
+    expect(() => receiver({ store: recorded, maxAgeMs: 10_000, maxFutureSkewMs: 0 })).not.toThrow();
+    expect(() => receiver({ store: recorded, maxAgeMs: 10_001, maxFutureSkewMs: 0 })).toThrow(RangeError);
+    // A store that records nothing is not checked; bad recorded values are refused by the store.
+    expect(() => receiver({ store: new MemoryReplayStore({}), maxAgeMs: 1 })).not.toThrow();
+    expect(() => new MemoryReplayStore({ maxAgeMs: 0 })).toThrow(/"maxAgeMs"/);
+    expect(() => new MemoryReplayStore({ maxFutureSkewMs: -1 })).toThrow(/"maxFutureSkewMs"/);
+  });
+
   it('turns hostile bytes into ProtocolError codes, never another exception', () => {
     const r = receiver();
     const e = env(9);

@@ -249,11 +249,20 @@ export class Receiver {
         throw new RangeError('"maxStreams" differs from store.maxStreams');
       }
       if (options.startedAt !== undefined) throw new TypeError('"startedAt" belongs to the store when one is given');
+      // [RPL-9.2]: receivers sharing a store judge freshness alike, or a store's horizon and the
+      // replay guarantee built on it would not hold for the one with the longer maxAge.
+      if (s.maxAgeMs !== undefined && s.maxAgeMs !== this.#maxAge) throw new RangeError('"maxAgeMs" differs from store.maxAgeMs');
+      if (s.maxFutureSkewMs !== undefined && s.maxFutureSkewMs !== this.#skew) {
+        throw new RangeError('"maxFutureSkewMs" differs from store.maxFutureSkewMs');
+      }
       this.#store = s;
     } else {
       const startedAt = options.startedAt === undefined ? this.#now(undefined) : options.startedAt;
       this.#store = new MemoryReplayStore({
         startedAt,
+        // Recorded, so another receiver given this one's store must judge freshness alike.
+        maxAgeMs: this.#maxAge,
+        maxFutureSkewMs: this.#skew,
         ...(options.window !== undefined ? { window: options.window } : {}),
         ...(options.strict !== undefined ? { strict: options.strict } : {}),
         ...(options.maxStreams !== undefined ? { maxStreams: options.maxStreams } : {}),

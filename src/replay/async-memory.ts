@@ -46,6 +46,12 @@ export class AsyncMemoryReplayStore implements ReplayStore {
   get startedAt(): number {
     return this.inner.startedAt;
   }
+  get maxAgeMs(): number | undefined {
+    return this.inner.maxAgeMs;
+  }
+  get maxFutureSkewMs(): number | undefined {
+    return this.inner.maxFutureSkewMs;
+  }
 
   check(request: ReplayRequest): Promise<ReplayVerdict> {
     return this.#later('check', request, (req) => this.inner.check(req));

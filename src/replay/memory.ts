@@ -4,6 +4,7 @@
 // so no object per stream).
 import { assertWindow, checkStrict, checkWindow, DEFAULT_WINDOW, markWindow, SEQ_OK, SEQ_REPLAY, windowBlocks } from './window.js';
 import type { ReplayRequest, ReplayStore, ReplayVerdict } from './store.js';
+import { MAX_AGE_LIMIT_MS, MAX_FUTURE_SKEW_LIMIT_MS } from './freshness.js';
 
 /** Default cap on tracked streams: about 24 MB of state at the default window (§10). */
 export const DEFAULT_MAX_STREAMS = 100_000;
@@ -24,6 +25,10 @@ export interface MemoryReplayStoreOptions {
   maxStreams?: number;
   /** When this (empty) store started, ms. Default `Date.now()`. */
   startedAt?: number;
+  /** The `maxAgeMs` every receiver using this store must have ([RPL-9.2]). Default: not checked. */
+  maxAgeMs?: number;
+  /** The `maxFutureSkewMs` every receiver using this store must have ([RPL-9.2]). Default: not checked. */
+  maxFutureSkewMs?: number;
 }
 
 /** A stream's state as the store holds it; for tests and operators. */
@@ -78,6 +83,8 @@ export class MemoryReplayStore implements ReplayStore {
   readonly strict: boolean;
   readonly maxStreams: number;
   readonly startedAt: number;
+  readonly maxAgeMs: number | undefined;
+  readonly maxFutureSkewMs: number | undefined;
   readonly synchronous = true;
 
   readonly #blocks: number;
@@ -110,6 +117,10 @@ export class MemoryReplayStore implements ReplayStore {
     if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new TypeError('"strict" expected boolean');
     assertOptionalUint(options.maxStreams, 'maxStreams', 1, MAX_STREAMS_LIMIT);
     assertOptionalUint(options.startedAt, 'startedAt', 0, Number.MAX_SAFE_INTEGER);
+    assertOptionalUint(options.maxAgeMs, 'maxAgeMs', 1, MAX_AGE_LIMIT_MS);
+    assertOptionalUint(options.maxFutureSkewMs, 'maxFutureSkewMs', 0, MAX_FUTURE_SKEW_LIMIT_MS);
+    this.maxAgeMs = options.maxAgeMs;
+    this.maxFutureSkewMs = options.maxFutureSkewMs;
     this.window = window;
     this.strict = options.strict ?? false;
     this.maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;

@@ -36,6 +36,12 @@ export interface ReplayStore {
   /** Tracked stream cap (§6.3). */
   readonly maxStreams: number;
   /**
+   * The freshness settings every receiver using this store must have ([RPL-9.2]): a receiver with
+   * other values refuses the store when it is constructed. Undefined: not recorded, not checked.
+   */
+  readonly maxAgeMs?: number | undefined;
+  readonly maxFutureSkewMs?: number | undefined;
+  /**
    * Since when (ms, receiver clock) this store holds every acceptance made for the receivers using
    * it. A store that starts empty says "now"; a durable store says when it was first created.
    * Drives the restart bound (§7).
