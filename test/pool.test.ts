@@ -17,28 +17,13 @@ import type { BatchMessage, WorkerConfig } from '../src/pool/protocol.js';
 import { PoolScheduler, type VerifyPoolOptions, type WorkerEvents, type WorkerLink } from '../src/pool/scheduler.js';
 import { createHandler } from '../src/pool/worker.js';
 import { copiesInputs } from '../src/envelope/verify-hook.js';
+import { numberToLE32, rng } from './helpers/numbers.js';
 import { outcomeOf as outcome, outcomeOfSync } from './helpers/outcome.js';
 
 const node = getBackend('node');
 const alice = generateKeyPair();
 const signer = importSigningKey(alice.secretKey, { backend: node });
 const aliceKey = importPublicKey(alice.publicKey, { backend: node });
-
-function le32(n: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = Number((n >> BigInt(8 * i)) & 0xffn);
-  return out;
-}
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
-}
 
 let pool: VerifyPool;
 beforeAll(() => {
@@ -67,7 +52,7 @@ describe('VerifyPool verdicts', () => {
           break;
         case 3: // S + L: rejected by the pre-check, in the worker too
           sig = sig.slice();
-          sig.set(le32(bytesToNumberLE(sig.subarray(32)) + CURVE_ORDER), 32);
+          sig.set(numberToLE32(bytesToNumberLE(sig.subarray(32)) + CURVE_ORDER), 32);
           break;
         case 4: // R = y of p - 1 with the sign bit: a non-canonical point encoding
           sig = sig.slice();

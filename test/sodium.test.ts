@@ -17,6 +17,7 @@ import {
   type Ed25519Backend,
 } from '../src/index.js';
 import { CURVE_ORDER, bytesToNumberLE, verifyStrict } from '../src/crypto/ed25519.js';
+import { numberToLE32, rng } from './helpers/numbers.js';
 import { SODIUM_MAX_MESSAGE, loadSodium } from '../src/crypto/sodium.js';
 
 type Verdict = 'bad-key' | 'ok' | 'bad-sig';
@@ -85,12 +86,6 @@ const SMALL_ORDER = [
   '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
 ].map(fromHex);
 
-function numberToLE32(n: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = Number((n >> BigInt(8 * i)) & 0xffn);
-  return out;
-}
-
 /**
  * A signature only the key holder can make: R is a chosen (small-order) point and S = k·a, so the
  * cofactorless equation [S]B = R + [k]A holds exactly when R is the identity.
@@ -110,17 +105,6 @@ function signWithR(secretKey: Uint8Array, publicKey: Uint8Array, R: Uint8Array, 
   sig.set(R);
   sig.set(numberToLE32((k * a) % CURVE_ORDER), 32);
   return sig;
-}
-
-/** xorshift32, so a failure reproduces from its seed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
 }
 
 const sodiumAvailable = loadSodium() !== undefined;

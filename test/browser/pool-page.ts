@@ -3,13 +3,8 @@
 import { Receiver, generateKeyPair, getDefaultBackend, importPublicKey, importSigningKey, seal } from '../../src/index.js';
 import { CURVE_ORDER, bytesToNumberLE, verifyStrict } from '../../src/crypto/ed25519.js';
 import { VerifyPool } from '../../src/pool/web.js';
+import { numberToLE32 } from '../helpers/numbers.js';
 import { outcomeOf as outcome, outcomeOfSync } from '../helpers/outcome.js';
-
-function le32(n: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = Number((n >> BigInt(8 * i)) & 0xffn);
-  return out;
-}
 
 async function checks(): Promise<Record<string, unknown>> {
   const backend = getDefaultBackend();
@@ -32,7 +27,7 @@ async function checks(): Promise<Record<string, unknown>> {
       k = other;
     } else if (i % 4 === 3) {
       sig = sig.slice();
-      sig.set(le32(bytesToNumberLE(sig.subarray(32)) + CURVE_ORDER), 32);
+      sig.set(numberToLE32(bytesToNumberLE(sig.subarray(32)) + CURVE_ORDER), 32);
     }
     return { k, msg, sig };
   });
