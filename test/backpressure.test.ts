@@ -9,7 +9,6 @@ import {
   KeyRing,
   SecureServer,
   generateKeyPair,
-  importPublicKey,
   importSigningKey,
   type ClientSession,
   type ServerSession,
@@ -17,10 +16,8 @@ import {
 } from '../src/index.js';
 import { connect, type ConnectOptions, type WebSocketConstructor } from '../src/adapters/ws/index.js';
 import { ADAPTERS, nativeUws, type RunningAdapter } from './helpers/net-adapters.js';
+import { serverKey, serverPublic } from './helpers/server-fixture.js';
 
-const serverPair = generateKeyPair();
-const serverKey = importSigningKey(serverPair.secretKey);
-const serverPublic = importPublicKey(serverPair.publicKey);
 const text = new TextDecoder();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

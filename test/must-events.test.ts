@@ -9,7 +9,6 @@ import {
   SecureServer,
   decodeEnvelope,
   generateKeyPair,
-  importPublicKey,
   importSigningKey,
   toHex,
   type ChannelMessage,
@@ -19,10 +18,8 @@ import {
 } from '../src/index.js';
 import { channelBindingHash, decodeAuth, decodeHello, decodeWelcome } from '../src/session/handshake.js';
 import { memoryLink, type MemoryLink } from './helpers/net-memory.js';
+import { serverKey, serverPublic } from './helpers/server-fixture.js';
 
-const serverPair = generateKeyPair();
-const serverKey = importSigningKey(serverPair.secretKey);
-const serverPublic = importPublicKey(serverPair.publicKey);
 const enc = new TextEncoder();
 
 const PAYLOAD = 'PAYLOAD-quokka-7f3c91-zebra';

@@ -2,7 +2,7 @@
 // the two streams per side and what travels on them, delivery of a committed envelope when the
 // session closes mid-processing, the version a sender may use, and a forgotten acknowledgement
 // record. All on the in-memory link, real crypto; the wire bytes are read from the link's capture.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ClientSession,
   KeyRing,
@@ -14,7 +14,6 @@ import {
   decodeEnvelope,
   decodeReceipt,
   generateKeyPair,
-  importPublicKey,
   importSigningKey,
   toHex,
   type ReplayRequest,
@@ -40,17 +39,12 @@ import {
   transcriptHash,
 } from '../src/session/handshake.js';
 import { memoryLink, type MemoryLink } from './helpers/net-memory.js';
+import { closedAfterEach, serverPair, serverKey, serverPublic } from './helpers/server-fixture.js';
 
-const serverPair = generateKeyPair();
-const serverKey = importSigningKey(serverPair.secretKey);
-const serverPublic = importPublicKey(serverPair.publicKey);
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-const servers: SecureServer[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) s.close();
-});
+const servers = closedAfterEach();
 
 const newKey = (): SigningKey => importSigningKey(generateKeyPair().secretKey);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -9,17 +9,14 @@ import {
   KeyRing,
   SecureServer,
   generateKeyPair,
-  importPublicKey,
   importSigningKey,
   type ServerSession,
   type SigningKey,
 } from '../src/index.js';
 import { connect, type ConnectOptions, type WebSocketConstructor } from '../src/adapters/ws/index.js';
 import { ADAPTERS, type AdapterFactory, type RunningAdapter } from './helpers/net-adapters.js';
+import { serverKey, serverPublic } from './helpers/server-fixture.js';
 
-const serverPair = generateKeyPair();
-const serverKey = importSigningKey(serverPair.secretKey);
-const serverPublic = importPublicKey(serverPair.publicKey);
 const text = new TextDecoder();
 
 /** `ws` remembering its latest instance, so a test can cut the client's side of the connection. */

@@ -1,24 +1,18 @@
 // [POL-8.5]: the receiving side of a session under a burst. Frames that arrive in one read (as
 // `ws` emits a TCP chunk's frames back to back) queue for verification; the session pauses reading
 // where it can, and closes only a peer that has more in flight than acknowledgements allow.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ClientSession,
   SecureServer,
   generateKeyPair,
-  importPublicKey,
   importSigningKey,
   type CloseInfo,
 } from '../src/index.js';
 import { burstLink } from './helpers/net-memory.js';
+import { closedAfterEach, serverKey, serverPublic } from './helpers/server-fixture.js';
 
-const serverPair = generateKeyPair();
-const serverKey = importSigningKey(serverPair.secretKey);
-const serverPublic = importPublicKey(serverPair.publicKey);
-const servers: SecureServer[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) s.close();
-});
+const servers = closedAfterEach();
 
 async function setup() {
   const server = new SecureServer({

@@ -1,28 +1,22 @@
 // [POL-8.5]: a session starts the checks and the signature of every envelope as it arrives, so a
 // verify pool can work on several at once, and still commits and delivers them one after another
 // in arrival order; a refused envelope ends the session and nothing after it is committed or delivered.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ClientSession,
   KeyRing,
   Receiver,
   SecureServer,
   generateKeyPair,
-  importPublicKey,
   importSigningKey,
   type PublicKey,
 } from '../src/index.js';
 import { burstLink } from './helpers/net-memory.js';
 import { verifyStrict } from '../src/crypto/ed25519.js';
 import { decodeEnvelope } from '../src/wire/envelope.js';
+import { closedAfterEach, serverKey, serverPublic } from './helpers/server-fixture.js';
 
-const serverPair = generateKeyPair();
-const serverKey = importSigningKey(serverPair.secretKey);
-const serverPublic = importPublicKey(serverPair.publicKey);
-const servers: SecureServer[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) s.close();
-});
+const servers = closedAfterEach();
 
 /** A verifier whose verdicts (the real ones) are released by the test, in any order. */
 function heldVerifier() {

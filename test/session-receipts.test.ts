@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ClientSession,
   KeyRing,
@@ -17,7 +17,6 @@ import {
   decodeReceipt,
   fromHex,
   generateKeyPair,
-  importPublicKey,
   importSigningKey,
   seal,
   toHex,
@@ -27,16 +26,11 @@ import {
   type Transport,
 } from '../src/index.js';
 import { memoryLink, type MemoryLink } from './helpers/net-memory.js';
+import { closedAfterEach, serverPair, serverKey, serverPublic } from './helpers/server-fixture.js';
 
-const serverPair = generateKeyPair();
-const serverKey = importSigningKey(serverPair.secretKey);
-const serverPublic = importPublicKey(serverPair.publicKey);
 const enc = new TextEncoder();
 
-const servers: SecureServer[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) s.close();
-});
+const servers = closedAfterEach();
 
 interface Pair {
   server: SecureServer;

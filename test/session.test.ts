@@ -1,5 +1,5 @@
 // The transport-agnostic session core on an in-memory link: handshake, rooms, policy, binding.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ClientSession,
   KeyRing,
@@ -15,16 +15,10 @@ import {
   type SecurityEvent,
 } from '../src/index.js';
 import { memoryLink, type MemoryLink } from './helpers/net-memory.js';
+import { closedAfterEach, serverKey, serverPublic } from './helpers/server-fixture.js';
 
-const text = new TextEncoder();
-const serverPair = generateKeyPair();
-const serverKey = importSigningKey(serverPair.secretKey);
-const serverPublic = importPublicKey(serverPair.publicKey);
 
-const servers: SecureServer[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) s.close();
-});
+const servers = closedAfterEach();
 
 function makeServer(options: Partial<SecureServerOptions> = {}): { server: SecureServer; events: SecurityEvent[] } {
   const events: SecurityEvent[] = [];

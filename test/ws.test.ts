@@ -22,12 +22,10 @@ import { connect, type ConnectOptions } from '../src/adapters/ws/index.js';
 import { ADAPTERS, type RunningAdapter } from './helpers/net-adapters.js';
 import { RecordingWebSocket, standardOnly, startTlsRelay } from './helpers/net-clients.js';
 import { selfSignedCertificate, type TestCertificate } from './helpers/net-tls.js';
+import { serverKey, serverPublic } from './helpers/server-fixture.js';
 
 const ISSUER = 'https://auth.test';
 const AUDIENCE = 'sealwire-test';
-const serverPair = generateKeyPair();
-const serverKey = importSigningKey(serverPair.secretKey);
-const serverPublic = importPublicKey(serverPair.publicKey);
 
 let issuer: { privateKey: JoseKey; publicKey: JoseKey };
 let cert: TestCertificate;

@@ -2,7 +2,7 @@
 import { afterEach } from 'vitest';
 import { generateKeyPair, importPublicKey, importSigningKey, type SecureServer } from '../../src/index.js';
 
-const serverPair = generateKeyPair();
+export const serverPair = generateKeyPair();
 export const serverKey = importSigningKey(serverPair.secretKey);
 export const serverPublic = importPublicKey(serverPair.publicKey);
 
