@@ -19,8 +19,9 @@ export interface VerifyPoolOptions {
 /** Defaults of {@link VerifyPoolOptions}, documented in README "Limits and defaults". */
 export const DEFAULT_MAX_BATCH = 64;
 export const DEFAULT_MAX_QUEUE = 65_536;
-// Two batches in flight per worker: one being verified, one waiting, so a worker never idles
-// while its reply crosses to the main thread and the next batch comes back.
+// At most two batches in flight per worker: one being verified and, when a full batch waits
+// (see #pump), one queued behind it, so a loaded worker never idles while its reply crosses to
+// the main thread and the next batch comes back.
 const BATCHES_IN_FLIGHT = 2;
 // A worker that dies before answering anything this many times in a row means the pool cannot run.
 const MAX_START_FAILURES = 3;
