@@ -135,6 +135,11 @@ const RESUME_AT = 16;
  */
 const MAX_EARLY = 32;
 const MAX_PENDING = 1024 + 64;
+/**
+ * Default cap on the bytes of envelopes waiting for verification where the transport cannot pause
+ * ([POL-8.6]): four times the default outbox bytes, which bound an honest peer's waiting data.
+ */
+export const DEFAULT_MAX_PENDING_BYTES = 4 << 20;
 /** Default hard cap on a transport's buffered bytes per session (spec/policy.md [POL-8.4]). */
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 1 << 20;
 // Largest envelope framing around a payload: protected header (at most 512), signature, CBOR heads.
@@ -171,6 +176,8 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   /** Set from the Welcome until the next task: see #holdFirstBurst. */
   #holding = false;
   #pending = 0;
+  /** Bytes of the envelopes counted in #pending. */
+  #pendingBytes = 0;
   #readingPaused = false;
   #closeInfo: CloseInfo | undefined;
   readonly #closed: Promise<CloseInfo>;
@@ -178,6 +185,8 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   protected maxMessageSize: number;
   /** Hard cap on the transport's buffered bytes ([POL-8]). */
   protected maxBufferedAmount = DEFAULT_MAX_BUFFERED_AMOUNT;
+  /** Cap on waiting envelope bytes where the transport cannot pause ([POL-8.6]). */
+  protected maxPendingBytes = DEFAULT_MAX_PENDING_BYTES;
   protected receiptEvery = DEFAULT_RECEIPT_EVERY;
   protected receiptDelayMs = DEFAULT_RECEIPT_DELAY_MS;
 
@@ -299,11 +308,16 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       this.guard(() => this.onHandshakeMessage(copy));
       return;
     }
-    const copy = ownedCopy(bytes);
     if (++this.#pending > MAX_PENDING) {
       this.reject(new ProtocolError('ERR_RATE_LIMITED', 'too many messages awaiting verification'));
       return;
     }
+    this.#pendingBytes += bytes.length;
+    if (this.#pendingBytes > this.maxPendingBytes && this.#transport.pauseReading === undefined) {
+      this.reject(new ProtocolError('ERR_RATE_LIMITED', 'too many bytes awaiting verification'));
+      return;
+    }
+    const copy = ownedCopy(bytes);
     if (this.#pending >= PAUSE_AT && !this.#readingPaused && this.#transport.pauseReading !== undefined) {
       this.#readingPaused = true;
       this.#transport.pauseReading();
@@ -357,6 +371,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       const item = inbox[this.#head]!;
       inbox[this.#head++] = EMPTY;
       this.#pending--;
+      this.#pendingBytes -= item instanceof Uint8Array ? item.length : item.bytes.length;
       if (this.#readingPaused && this.#pending <= RESUME_AT && this.#state === 'open') {
         this.#readingPaused = false;
         this.#transport.resumeReading?.();

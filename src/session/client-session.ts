@@ -74,6 +74,12 @@ export interface ClientSessionOptions {
   outboxCapacity?: number;
   /** Bytes of unacknowledged envelopes this client holds. Default 1 MiB. */
   outboxBytes?: number;
+  /**
+   * Bytes of received envelopes waiting for verification, where the transport cannot pause
+   * reading (a browser WebSocket); past it the session closes with `ERR_RATE_LIMITED`
+   * (spec/policy.md [POL-8.6]). At least the server's `limits.outboxBytes`. Default 4 MiB.
+   */
+  maxPendingBytes?: number;
   /** Client clock in ms. Default `Date.now`. */
   clock?: () => number;
   /** Wait for the hello at most this long; then the hello's own limit applies. Default 10,000 ms. */
@@ -141,6 +147,11 @@ export class ClientSession extends SecureChannel {
     }
     if (options.receiver !== undefined && !(options.receiver instanceof Receiver)) throw new TypeError('"receiver" expected a Receiver');
     assertOutboxLimits(options.outboxCapacity ?? DEFAULT_SESSION_OUTBOX_CAPACITY, options.outboxBytes ?? DEFAULT_SESSION_OUTBOX_BYTES, '');
+    if (options.maxPendingBytes !== undefined) {
+      const m = options.maxPendingBytes;
+      if (typeof m !== 'number' || !Number.isSafeInteger(m) || m < 1) throw new RangeError(`"maxPendingBytes" expected a positive integer, got ${String(m)}`);
+      this.maxPendingBytes = m;
+    }
     this.#opts = options;
     this.#clock = options.clock ?? Date.now;
     this.#serverKeys = serverKey;

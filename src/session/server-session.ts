@@ -82,6 +82,7 @@ export interface ServerCore {
     readonly outboxCapacity: number;
     readonly outboxBytes: number;
     readonly maxBufferedAmount: number;
+    readonly maxPendingBytes: number;
     readonly receiptEvery: number;
     readonly receiptDelayMs: number;
   };
@@ -161,6 +162,7 @@ export class ServerSession extends SecureChannel {
     super(transport, core.limits.maxMessageSize);
     this.#core = core;
     this.maxBufferedAmount = core.delivery.maxBufferedAmount;
+    this.maxPendingBytes = core.delivery.maxPendingBytes;
     this.receiptEvery = core.delivery.receiptEvery;
     this.receiptDelayMs = core.delivery.receiptDelayMs;
     this.#peer = peer;

@@ -24,7 +24,7 @@ import type { ChannelMessage, Transport } from './channel.js';
 import { DEFAULT_MAX_HANDSHAKE_SIZE } from './handshake.js';
 import { ServerSession, type Authenticate, type ServerCore, type SessionPeer } from './server-session.js';
 import { ReceiptBuilder } from '../delivery/builder.js';
-import { DEFAULT_MAX_BUFFERED_AMOUNT } from './channel.js';
+import { DEFAULT_MAX_BUFFERED_AMOUNT, DEFAULT_MAX_PENDING_BYTES } from './channel.js';
 import {
   DEFAULT_RECEIPT_DELAY_MS,
   DEFAULT_RECEIPT_EVERY,
@@ -58,6 +58,12 @@ export interface ServerLimits {
    * anything that would pass it closes the session with `ERR_BACKPRESSURE`. Default 1 MiB.
    */
   maxBufferedAmount?: number;
+  /**
+   * Bytes of received envelopes waiting for verification per session, where the adapter cannot
+   * pause reading (uWS); past it the session closes with `ERR_RATE_LIMITED` (spec/policy.md
+   * [POL-8.6]). At least the clients' `outboxBytes`. Default 4 MiB.
+   */
+  maxPendingBytes?: number;
   /** Unacknowledged envelopes per session, at most the client's replay window ([RCP-1.2]). Default 128. */
   outboxCapacity?: number;
   /** Bytes of unacknowledged envelopes per session. Default 1 MiB. */
@@ -212,6 +218,7 @@ export class SecureServer extends Emitter<ServerEvents> {
       outboxCapacity,
       outboxBytes,
       maxBufferedAmount: assertPositive(l.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT, 'limits.maxBufferedAmount'),
+      maxPendingBytes: assertPositive(l.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES, 'limits.maxPendingBytes'),
       receiptEvery: assertPositive(l.receiptEvery ?? DEFAULT_RECEIPT_EVERY, 'limits.receiptEvery', 1024),
       receiptDelayMs: assertPositive(l.receiptDelayMs ?? DEFAULT_RECEIPT_DELAY_MS, 'limits.receiptDelayMs', 60_000),
     };
