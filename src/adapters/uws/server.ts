@@ -132,7 +132,7 @@ export function attach(secure: SecureServer, options: AttachUwsOptions): Attache
           },
           bufferedAmount: () => (data.closed ? 0 : ws.getBufferedAmount()),
           // No pauseReading: this uWS build cannot stop reading a WebSocket, so the session's
-          // hard cap on queued envelopes applies alone ([POL-8.5]).
+          // caps on queued envelopes, in count and in bytes, bound it ([POL-8.5], [POL-8.6]).
         },
         data.admission,
       );
