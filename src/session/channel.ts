@@ -366,6 +366,14 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
 
   /** Processes the inbox in arrival order; waits only for a step that answers later. */
   #drain(): void {
+    const d = this.#delivery;
+    const settling = d?.settling;
+    if (settling !== undefined && settling.by !== this) {
+      // [HS-7.10]: the session this one took over still processes what it received: wait for it.
+      // (#draining stays set, so nothing else starts a drain meanwhile.)
+      void settling.done.then(this.#drainTask);
+      return;
+    }
     const inbox = this.#inbox;
     while (this.#head < inbox.length) {
       const item = inbox[this.#head]!;
@@ -378,6 +386,11 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       }
       const rest = this.#process(item);
       if (rest !== undefined) {
+        if (d !== undefined && d.settling === undefined) {
+          let resolve!: () => void;
+          const done = new Promise<void>((r) => (resolve = r));
+          d.settling = { by: this, done, resolve };
+        }
         void rest.then(() => {
           this.#processed(item);
           this.#drain();
@@ -389,6 +402,11 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     inbox.length = 0;
     this.#head = 0;
     this.#draining = false;
+    if (d !== undefined && d.settling !== undefined && d.settling.by === this) {
+      const done = d.settling;
+      d.settling = undefined;
+      done.resolve();
+    }
   }
 
   #processed(item: Uint8Array | Envelope): void {

@@ -41,6 +41,12 @@ export class DeliveryState {
   /** The peer's data stream, fixed by its first data envelope (or carried over by resume). */
   peerStream: Uint8Array | undefined;
   owner: DeliveryOwner | undefined;
+  /**
+   * Set while a session holding this state waits on a step that answers later (an async hook or
+   * store) with received envelopes in process; a session that takes the state over processes
+   * nothing until it is done ([HS-7.10]).
+   */
+  settling: { readonly by: object; readonly done: Promise<void>; readonly resolve: () => void } | undefined;
 
   constructor(o: DeliveryStateOptions) {
     // [HS-6.7]: a fresh random data stream, seqs from 0 with no gap ([RCP-1.1]).
