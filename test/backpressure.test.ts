@@ -4,7 +4,6 @@
 // fills, and the relay closes it with ERR_OUTBOX_FULL while a fast member of the same room gets
 // everything. The slow client then resumes and receives exactly what was sealed for it.
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import {
   KeyRing,
   SecureServer,
@@ -17,17 +16,11 @@ import {
 import { connect, type ConnectOptions, type WebSocketConstructor } from '../src/adapters/ws/index.js';
 import { ADAPTERS, nativeUws, type RunningAdapter } from './helpers/net-adapters.js';
 import { serverKey, serverPublic } from './helpers/server-fixture.js';
+import { TrackedWebSocket } from './helpers/tracked-ws.js';
 
 const text = new TextDecoder();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-class TrackedWebSocket extends WebSocket {
-  static last: TrackedWebSocket | undefined;
-  constructor(url: string, protocols?: string | string[], options?: WebSocket.ClientOptions) {
-    super(url, protocols, options);
-    TrackedWebSocket.last = this;
-  }
-}
 
 const running: RunningAdapter[] = [];
 afterEach(async () => {

@@ -3,7 +3,6 @@
 // Real servers on 127.0.0.1. Verification is held back ~200 ms per envelope by a verify hook (real
 // Ed25519 underneath) so that a queue builds, as it does behind a busy pool or a remote store.
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import {
   ClientSession,
   KeyRing,
@@ -19,15 +18,11 @@ import { verifyStrict } from '../src/crypto/ed25519.js';
 import { connect, type ConnectOptions, type WebSocketConstructor } from '../src/adapters/ws/index.js';
 import { ADAPTERS, type RunningAdapter } from './helpers/net-adapters.js';
 import { serverKey, serverPublic } from './helpers/server-fixture.js';
+import { TrackedWebSocket } from './helpers/tracked-ws.js';
 
-/** A client socket that remembers the last binary frame it sent, and can send raw frames. */
-class TappedWebSocket extends WebSocket {
-  static last: TappedWebSocket | undefined;
+/** A client socket that also remembers the last binary frame it sent. */
+class TappedWebSocket extends TrackedWebSocket {
   lastFrame: Uint8Array | undefined;
-  constructor(url: string, protocols?: string | string[], options?: WebSocket.ClientOptions) {
-    super(url, protocols, options);
-    TappedWebSocket.last = this;
-  }
   override send(data: unknown, ...rest: unknown[]): void {
     if (data instanceof Uint8Array) this.lastFrame = Uint8Array.prototype.slice.call(data);
     (super.send as (...a: unknown[]) => void)(data, ...rest);
@@ -70,7 +65,7 @@ async function start(factory: (typeof ADAPTERS)[number], maxPendingBytes?: numbe
     serverKey: serverPublic,
     channelBinding: factory.channelBinding,
   } as ConnectOptions);
-  const socket = TappedWebSocket.last!;
+  const socket = TrackedWebSocket.last as TappedWebSocket;
   await client.join('r');
   return { server, client, socket, session: () => session!, received: () => received };
 }

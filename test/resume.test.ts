@@ -3,7 +3,6 @@
 // the client or the server side, mid-stream with envelopes in flight; the client resumes, both ends
 // resend what was not acknowledged, and each application must see every message once, in order.
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import {
   ClientSession,
   KeyRing,
@@ -16,17 +15,10 @@ import {
 import { connect, type ConnectOptions, type WebSocketConstructor } from '../src/adapters/ws/index.js';
 import { ADAPTERS, type AdapterFactory, type RunningAdapter } from './helpers/net-adapters.js';
 import { serverKey, serverPublic } from './helpers/server-fixture.js';
+import { TrackedWebSocket } from './helpers/tracked-ws.js';
 
 const text = new TextDecoder();
 
-/** `ws` remembering its latest instance, so a test can cut the client's side of the connection. */
-class TrackedWebSocket extends WebSocket {
-  static last: TrackedWebSocket | undefined;
-  constructor(url: string, protocols?: string | string[], options?: WebSocket.ClientOptions) {
-    super(url, protocols, options);
-    TrackedWebSocket.last = this;
-  }
-}
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
