@@ -10,7 +10,7 @@ import { ReceiptBuilder } from '../delivery/builder.js';
 import { KeyRing } from '../keys/keyring.js';
 import { keyId, type PublicKey, type SigningKey } from '../keys/keys.js';
 import { SecureChannel, type ChannelMessage, type CloseInfo, type Transport } from './channel.js';
-import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, DeliveryState, assertOutboxLimits } from './delivery.js';
+import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, DeliveryState, MAX_RESEALS_WITHOUT_RECEIPT, assertOutboxLimits } from './delivery.js';
 import {
   CB_NONE,
   CB_TLS_EXPORTER,
@@ -166,6 +166,11 @@ export class ClientSession extends SecureChannel {
       () => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no ServerHello in time')),
       options.handshakeTimeoutMs ?? 10_000,
     );
+    // [HS-7.11]: a state the server left unacknowledged through 8 re-seals is not offered again; the
+    // adapter sees the session closed and opens no connection.
+    if (from !== undefined && from.delivery!.outbox.resealsSinceReceipt >= MAX_RESEALS_WITHOUT_RECEIPT) {
+      this.fail(new ProtocolError('ERR_RESUME_REFUSED', 'resumed 8 times without a receipt of the server: start a fresh session'));
+    }
   }
 
   /** The identity the server verified for us, after `ready`. */

@@ -14,6 +14,11 @@ export const DEFAULT_SESSION_OUTBOX_BYTES = 1 << 20;
 export const DEFAULT_RECEIPT_EVERY = 32;
 /** …or this long after the first one it does not yet cover. */
 export const DEFAULT_RECEIPT_DELAY_MS = 20;
+/**
+ * Resumes of one state whose resent envelopes the peer never acknowledged ([HS-7.9], [HS-7.11]):
+ * each keeps one more hash per pending envelope, so neither end resumes a state past this.
+ */
+export const MAX_RESEALS_WITHOUT_RECEIPT = 8;
 
 /** @internal Who is told about acknowledgements: the session currently owning the state. */
 export interface DeliveryOwner {

@@ -13,7 +13,7 @@ import type { SecurityEvent } from '../policy/events.js';
 import { TokenBucket, type RateLimit } from '../policy/rate-limit.js';
 import type { EnvelopeHeader } from '../wire/envelope.js';
 import { SecureChannel, type ChannelMessage, type CloseInfo, type Transport } from './channel.js';
-import { DeliveryState } from './delivery.js';
+import { DeliveryState, MAX_RESEALS_WITHOUT_RECEIPT } from './delivery.js';
 import type { ResumeEntry, ResumeRegistry } from './resume.js';
 import {
   CB_TLS_EXPORTER,
@@ -33,10 +33,6 @@ import {
   type HelloLimits,
 } from './handshake.js';
 import { OP_CUSTOM, OP_DELIVER, OP_JOIN, OP_LEAVE, OP_RESULT, OP_SEND, decodeClientMessage, encodeServerMessage, type ClientMessage } from './messages.js';
-
-// [HS-7.9]: resumes whose resent envelopes the client never acknowledged; each keeps one more hash
-// per pending envelope.
-const MAX_RESEALS_WITHOUT_RECEIPT = 8;
 
 /** What an `authenticate` hook returns for an accepted credential. */
 export interface Authenticated {

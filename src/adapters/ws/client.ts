@@ -74,21 +74,25 @@ export function connect(url: string | URL, options: ConnectOptions): Promise<Cli
     perMessageDeflate: false,
     ...(options.origin !== undefined && options.origin !== '' ? { origin: options.origin } : {}),
   };
-  const ws = new WS(String(url), [], nodeOptions as never) as WebSocketLike;
-  ws.binaryType = 'arraybuffer';
+  // The session first: options it refuses, or a resume it refuses itself ([HS-7.11]), open no socket.
+  // It sends nothing before the server's hello, so the socket can follow.
+  let ws: WebSocketLike | undefined;
   let exporter: Uint8Array | undefined;
   const session = new ClientSession(
     {
-      send: (bytes) => ws.send(bytes),
-      close: (code, reason) => ws.close(code, reason),
+      send: (bytes) => ws!.send(bytes),
+      close: (code, reason) => ws?.close(code, reason),
       // Node's `ws` can stop reading ([POL-8.5]); the browser's WebSocket cannot, and needs not:
       // a client verifies only what one server sends it.
-      ...(typeof (ws as unknown as Partial<PausableSocket>).pause === 'function'
+      ...(typeof (WS.prototype as Partial<PausableSocket>).pause === 'function'
         ? { pauseReading: () => (ws as unknown as PausableSocket).pause(), resumeReading: () => (ws as unknown as PausableSocket).resume() }
         : {}),
     },
     { ...sessionOptions, channelBinding: () => (channelBinding ? exporter : undefined) },
   );
+  if (session.state === 'closed') return session.ready.then(() => session);
+  ws = new WS(String(url), [], nodeOptions as never) as WebSocketLike;
+  ws.binaryType = 'arraybuffer';
   const extras = ws as unknown as Partial<NodeWsExtras>;
   if (typeof extras.on === 'function') {
     extras.on('upgrade', (res) => {
