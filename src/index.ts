@@ -8,14 +8,17 @@ export {
   importPublicKey,
   isPublicKey,
   importSigningKey,
+  importCryptoKeyPair,
+  isAsyncSigningKey,
   keyId,
   publicKeyOf,
+  type AsyncSigningKey,
   type KeyOptions,
   type PublicKey,
   type SigningKey,
 } from './keys/keys.js';
 export { KeyRing, type KeyEntry, type KeyEntryOptions, type RevocationListener } from './keys/keyring.js';
-export { seal, type SealOptions } from './envelope/seal.js';
+export { seal, sealAsync, type SealOptions } from './envelope/seal.js';
 export { open, DEFAULT_MAX_ENVELOPE_SIZE, type OpenOptions, type Opened } from './envelope/open.js';
 export { verifySign1, type VerifiedSign1 } from './envelope/cose.js';
 export {
@@ -32,7 +35,7 @@ export {
   type EnvelopeHeader,
 } from './wire/envelope.js';
 export { Receiver, type ReceiverOptions, type OpenContext } from './envelope/receiver.js';
-export { Sender, SEQ_LIMIT, type SenderOptions, type SeqReservation } from './envelope/sender.js';
+export { Sender, SEQ_LIMIT, type SealContext, type SenderOptions, type SeqReservation } from './envelope/sender.js';
 export type { ReplayStore, ReplayRequest, ReplayVerdict } from './replay/store.js';
 export {
   MemoryReplayStore,

@@ -2,15 +2,14 @@
 // but had not yet delivered (its `authorize` still pending when the connection dropped) reaches the
 // application before anything the resumed session receives. Real servers on 127.0.0.1, every adapter.
 import { afterEach, describe, expect, it } from 'vitest';
-import { KeyRing, SecureServer, generateKeyPair, importSigningKey } from '../src/index.js';
-import { connect, type ConnectOptions, type WebSocketConstructor } from '../src/adapters/ws/index.js';
+import { generateKeyPair, importSigningKey } from '../src/index.js';
+import { connect } from '../src/adapters/ws/index.js';
 import { ADAPTERS, type AdapterFactory, type RunningAdapter } from './helpers/net-adapters.js';
-import { serverKey, serverPublic } from './helpers/server-fixture.js';
+import { deviceServer } from './helpers/device-server.js';
 import { TrackedWebSocket } from './helpers/tracked-ws.js';
 
 const text = new TextDecoder();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 
 const running: RunningAdapter[] = [];
 afterEach(async () => {
@@ -23,14 +22,10 @@ afterEach(async () => {
  */
 async function slowFirstSend(factory: AdapterFactory) {
   const key = importSigningKey(generateKeyPair().secretKey);
-  const keys = new KeyRing();
-  keys.add(key.publicKey, { identity: 'alice' });
   let sends = 0;
   let firstAsked!: () => void;
   const firstSendAsked = new Promise<void>((r) => (firstAsked = r));
-  const server = new SecureServer({
-    key: serverKey,
-    keys,
+  const { server, adapter, options } = await deviceServer(factory, key, running, {
     authorize: async ({ action }) => {
       if (action === 'send' && ++sends === 1) {
         firstAsked();
@@ -39,16 +34,8 @@ async function slowFirstSend(factory: AdapterFactory) {
       return true;
     },
   });
-  const adapter = await factory.start(server, {});
-  running.push(adapter);
   const delivered: string[] = [];
   server.on('message', (m) => delivered.push(text.decode(m.payload)));
-  const options = {
-    WebSocket: TrackedWebSocket as unknown as WebSocketConstructor,
-    key,
-    serverKey: serverPublic,
-    channelBinding: factory.channelBinding,
-  } as ConnectOptions;
   // m0 is committed (its authorize runs after the commit); then the connection drops.
   const first = await connect(adapter.url, options);
   await first.join('r');

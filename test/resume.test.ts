@@ -12,8 +12,9 @@ import {
   type ServerSession,
   type SigningKey,
 } from '../src/index.js';
-import { connect, type ConnectOptions, type WebSocketConstructor } from '../src/adapters/ws/index.js';
+import { connect, type ConnectOptions } from '../src/adapters/ws/index.js';
 import { ADAPTERS, type AdapterFactory, type RunningAdapter } from './helpers/net-adapters.js';
+import { deviceServer } from './helpers/device-server.js';
 import { serverKey, serverPublic } from './helpers/server-fixture.js';
 import { TrackedWebSocket } from './helpers/tracked-ws.js';
 
@@ -54,19 +55,10 @@ interface Setup {
 }
 
 async function setup(factory: AdapterFactory): Promise<Setup> {
+  // A static device key: no credential needed. A throughput test, not a flood test: the limits
+  // under test here are the outbox's.
   const key = importSigningKey(generateKeyPair().secretKey);
-  const keys = new KeyRing();
-  keys.add(key.publicKey, { identity: 'alice' }); // a static device key: no credential needed
-  const server = new SecureServer({
-    key: serverKey,
-    keys,
-    authorize: () => true,
-    // A throughput test, not a flood test: the limits under test here are the outbox's.
-    rateLimit: { connection: { perSecond: 1e6, burst: 1e6 }, identity: { perSecond: 1e6, burst: 1e6 } },
-  });
-  const adapter = await factory.start(server, {});
-  running.push(adapter);
-  const options = { WebSocket: TrackedWebSocket as unknown as WebSocketConstructor, key, serverKey: serverPublic } as ConnectOptions;
+  const { server, adapter, options } = await deviceServer(factory, key, running);
   return { server, adapter, key, options };
 }
 

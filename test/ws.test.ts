@@ -15,6 +15,7 @@ import {
   type ChannelMessage,
   type SecureServerOptions,
   type SecurityEvent,
+  type AsyncSigningKey,
   type SigningKey,
 } from '../src/index.js';
 import { jwtAuthenticator } from '../src/session/jwt.js';
@@ -73,7 +74,7 @@ for (const adapter of ADAPTERS) {
         running = await adapter.start(server, mode === 'tls' ? { tls: cert } : {});
       }
 
-      function clientOptions(key: SigningKey, credential: string | undefined, extra: Partial<ConnectOptions> = {}): ConnectOptions {
+      function clientOptions(key: SigningKey | AsyncSigningKey, credential: string | undefined, extra: Partial<ConnectOptions> = {}): ConnectOptions {
         return {
           WebSocket,
           key,

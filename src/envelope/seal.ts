@@ -1,6 +1,6 @@
 // Signing side of the pipeline: header → Sig_structure → signature → envelope bytes.
 import { assertBytes, assertSafeUint } from '../bytes.js';
-import type { SigningKey } from '../keys/keys.js';
+import { isAsyncSigningKey, type AsyncSigningKey, type SigningKey } from '../keys/keys.js';
 import {
   ALG_ED25519,
   ALG_EDDSA,
@@ -45,6 +45,33 @@ export function seal(key: SigningKey, payload: Uint8Array, options: SealOptions)
   if (key === null || typeof key !== 'object' || typeof key.sign !== 'function') {
     throw new TypeError('"key" expected a SigningKey from importSigningKey()');
   }
+  const { protectedBytes, toBeSigned } = prepare(key.kid, payload, options);
+  return encodeEnvelope(protectedBytes, payload, key.sign(toBeSigned));
+}
+
+/**
+ * {@link seal} with a key that signs asynchronously. Everything but the signature is checked and
+ * encoded before this returns, so a bad argument throws at the call.
+ *
+ * @throws {TypeError|RangeError} on developer misuse (the argument is named).
+ * Rejects with whatever the key's `signAsync` rejects with, or a TypeError for a signature that is
+ * not 64 bytes.
+ * @example
+ * ```ts
+ * const envelope = await sealAsync(await importCryptoKeyPair(pair), payload, { seq: 0, stream })
+ * ```
+ */
+export function sealAsync(key: AsyncSigningKey, payload: Uint8Array, options: SealOptions): Promise<Uint8Array> {
+  if (!isAsyncSigningKey(key)) throw new TypeError('"key" expected an AsyncSigningKey');
+  const { protectedBytes, toBeSigned } = prepare(key.kid, payload, options);
+  const body = payload.slice(); // the caller may reuse its buffer before the signature arrives
+  return key.signAsync(toBeSigned).then((signature) => {
+    if (!(signature instanceof Uint8Array) || signature.length !== 64) throw new TypeError('"signAsync" must return a 64-byte signature');
+    return encodeEnvelope(protectedBytes, body, signature);
+  });
+}
+
+function prepare(kid: Uint8Array, payload: Uint8Array, options: SealOptions): { protectedBytes: Uint8Array; toBeSigned: Uint8Array } {
   assertBytes(payload, 'payload');
   if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
   const { seq, stream, aad, binding } = options;
@@ -60,7 +87,6 @@ export function seal(key: SigningKey, payload: Uint8Array, options: SealOptions)
   if (binding !== undefined) assertBytes(binding, 'binding');
   const alg = options.alg ?? ALG_EDDSA;
   if (alg !== ALG_EDDSA && alg !== ALG_ED25519) throw new RangeError('"alg" expected -8 or -19');
-  const protectedBytes = encodeProtectedHeader({ alg, contentType, kid: key.kid, seq, ts, stream });
-  const signature = key.sign(sigStructure(protectedBytes, externalAad(aad, binding), payload));
-  return encodeEnvelope(protectedBytes, payload, signature);
+  const protectedBytes = encodeProtectedHeader({ alg, contentType, kid, seq, ts, stream });
+  return { protectedBytes, toBeSigned: sigStructure(protectedBytes, externalAad(aad, binding), payload) };
 }

@@ -2,9 +2,9 @@
 // restarts too (spec/replay.md §8).
 import { ProtocolError } from '../errors.js';
 import { assertBytes, randomBytes } from '../bytes.js';
-import type { SigningKey } from '../keys/keys.js';
+import { isAsyncSigningKey, type AsyncSigningKey, type SigningKey } from '../keys/keys.js';
 import { DEFAULT_CONTENT_TYPE, MAX_UINT, STREAM_ID_LENGTH, type ContentType } from '../wire/envelope.js';
-import { seal } from './seal.js';
+import { seal, sealAsync, type SealOptions } from './seal.js';
 
 /** One past the largest sequence number: a reservation bound of 2^53 means the stream is used up. */
 export const SEQ_LIMIT = MAX_UINT + 1;
@@ -54,7 +54,7 @@ export interface SenderOptions {
 export class Sender {
   readonly stream: Uint8Array;
   readonly kid: Uint8Array;
-  readonly #key: SigningKey;
+  readonly #key: SigningKey | AsyncSigningKey;
   readonly #contentType: ContentType;
   readonly #clock: () => number;
   readonly #reserve: SeqReservation | undefined;
@@ -62,9 +62,9 @@ export class Sender {
   // Numbers below this are covered by a persisted reservation.
   #reservedUpTo: number;
 
-  constructor(key: SigningKey, options: SenderOptions = {}) {
-    if (key === null || typeof key !== 'object' || typeof key.sign !== 'function') {
-      throw new TypeError('"key" expected a SigningKey from importSigningKey()');
+  constructor(key: SigningKey | AsyncSigningKey, options: SenderOptions = {}) {
+    if (key === null || typeof key !== 'object' || (typeof (key as SigningKey).sign !== 'function' && !isAsyncSigningKey(key))) {
+      throw new TypeError('"key" expected a SigningKey from importSigningKey() or an AsyncSigningKey');
     }
     if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
     if (options.stream !== undefined) assertBytes(options.stream, 'stream', STREAM_ID_LENGTH);
@@ -105,13 +105,45 @@ export class Sender {
    * Seals `payload` with the next sequence number and the clock's time.
    *
    * @throws {ProtocolError} `ERR_SEQ_EXHAUSTED` once 2^53 − 1 has been used.
-   * @throws {TypeError|RangeError} on a bad argument, as `seal()`; whatever `reserve.persist` throws.
+   * @throws {TypeError|RangeError} on a bad argument, as `seal()`, or when the key signs
+   *   asynchronously (use {@link Sender.sealAsync}); whatever `reserve.persist` throws.
    * @example
    * ```ts
    * const envelope = sender.seal(payload, { aad: roomId })
    * ```
    */
-  seal(payload: Uint8Array, ctx: { aad?: Uint8Array; binding?: Uint8Array; contentType?: ContentType } = {}): Uint8Array {
+  seal(payload: Uint8Array, ctx: SealContext = {}): Uint8Array {
+    const key = this.#key;
+    if (isAsyncSigningKey(key)) throw new TypeError('this Sender\'s key signs asynchronously: use sealAsync()');
+    const seq = this.#take(ctx);
+    const envelope = seal(key, payload, this.#options(seq, ctx));
+    // Consumed only once an envelope exists; a rejected argument does not burn a number.
+    this.#seq = seq + 1;
+    return envelope;
+  }
+
+  /**
+   * {@link Sender.seal} for any key, the signature possibly finishing later. The sequence number
+   * is taken when this returns, so envelopes carry the numbers in call order whatever order their
+   * signatures finish in; a signature that fails leaves its number unused (a gap).
+   *
+   * @throws {ProtocolError|TypeError|RangeError} synchronously, as {@link Sender.seal}.
+   * @example
+   * ```ts
+   * const envelope = await sender.sealAsync(payload)
+   * ```
+   */
+  sealAsync(payload: Uint8Array, ctx: SealContext = {}): Promise<Uint8Array> {
+    const key = this.#key;
+    const seq = this.#take(ctx);
+    const options = this.#options(seq, ctx);
+    const envelope = isAsyncSigningKey(key) ? sealAsync(key, payload, options) : Promise.resolve(seal(key, payload, options));
+    this.#seq = seq + 1;
+    return envelope;
+  }
+
+  // The next number, after persisting a new reservation block when one is due.
+  #take(ctx: SealContext): number {
     if (ctx === null || typeof ctx !== 'object') throw new TypeError('"ctx" expected object');
     const seq = this.#seq;
     if (seq > MAX_UINT) throw new ProtocolError('ERR_SEQ_EXHAUSTED', 'sequence numbers of this stream are used up');
@@ -122,16 +154,24 @@ export class Sender {
       reserve.persist(this.stream.slice(), upTo);
       this.#reservedUpTo = upTo;
     }
-    const envelope = seal(this.#key, payload, {
+    return seq;
+  }
+
+  #options(seq: number, ctx: SealContext): SealOptions {
+    return {
       seq,
       stream: this.stream,
       ts: this.#clock(),
       contentType: ctx.contentType ?? this.#contentType,
       ...(ctx.aad !== undefined ? { aad: ctx.aad } : {}),
       ...(ctx.binding !== undefined ? { binding: ctx.binding } : {}),
-    });
-    // Consumed only once an envelope exists; a rejected argument does not burn a number.
-    this.#seq = seq + 1;
-    return envelope;
+    };
   }
+}
+
+/** Per-envelope context of {@link Sender.seal}. */
+export interface SealContext {
+  aad?: Uint8Array;
+  binding?: Uint8Array;
+  contentType?: ContentType;
 }

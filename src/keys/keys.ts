@@ -3,7 +3,7 @@ import { getPublicKey, hashes } from '@noble/ed25519';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { assertBytes, randomBytes, utf8Encoder } from '../bytes.js';
 import type { Ed25519Backend } from '../crypto/backend.js';
-import { checkPublicKey } from '../crypto/ed25519.js';
+import { checkPublicKey, verifyStrict } from '../crypto/ed25519.js';
 import { getDefaultBackend } from '../crypto/select.js';
 import { MAX_KID_LENGTH } from '../wire/envelope.js';
 
@@ -22,6 +22,23 @@ export interface SigningKey {
   readonly kid: Uint8Array;
   readonly backend: Ed25519Backend;
   sign(message: Uint8Array): Uint8Array;
+}
+
+/**
+ * A key that signs asynchronously: a non-extractable WebCrypto key (see
+ * {@link importCryptoKeyPair}), a hardware or remote signer. A client session accepts it instead
+ * of a {@link SigningKey}; its envelopes go out in the order they were sent whatever order the
+ * signatures finish in. Its `signAsync` must return the 64-byte Ed25519 signature of `message`.
+ */
+export interface AsyncSigningKey {
+  readonly publicKey: Uint8Array;
+  readonly kid: Uint8Array;
+  signAsync(message: Uint8Array): Promise<Uint8Array>;
+}
+
+/** True for an {@link AsyncSigningKey} (it has `signAsync` and no synchronous `sign`). */
+export function isAsyncSigningKey(key: unknown): key is AsyncSigningKey {
+  return typeof key === 'object' && key !== null && typeof (key as AsyncSigningKey).signAsync === 'function' && typeof (key as SigningKey).sign !== 'function';
 }
 
 export interface KeyOptions {
@@ -155,4 +172,52 @@ export function importSigningKey(secretKey: Uint8Array, options: KeyOptions = {}
 export function generateKeyPair(): { secretKey: Uint8Array; publicKey: Uint8Array } {
   const secretKey = randomBytes(32);
   return { secretKey, publicKey: publicKeyOf(secretKey) };
+}
+
+// The probe signed once at import: a private key that is not the public key's half is refused then,
+// not discovered by the peer as a bad signature on every envelope.
+const PAIR_PROBE = utf8Encoder.encode('sealwire key pair check');
+
+/**
+ * Wraps a WebCrypto Ed25519 key pair — typically generated non-extractable, so that no script can
+ * read the private key, and kept in IndexedDB — as an {@link AsyncSigningKey} for a client session.
+ * The public key goes through the strict import rule, and one probe signature must verify under it.
+ *
+ * @throws {TypeError} when `pair` is not an Ed25519 CryptoKeyPair able to sign, or this runtime has no WebCrypto.
+ * @throws {ProtocolError} `ERR_BAD_KEY` for a public key the strict rule refuses.
+ * @throws {RangeError} when the private key does not belong to the public key.
+ * @example
+ * ```ts
+ * const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])
+ * const key = await importCryptoKeyPair(pair)
+ * const session = await connect(url, { key, serverKey })
+ * ```
+ */
+export async function importCryptoKeyPair(pair: CryptoKeyPair, options: Pick<KeyOptions, 'kid'> = {}): Promise<AsyncSigningKey> {
+  const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
+  if (subtle === undefined) throw new TypeError('this runtime has no WebCrypto (crypto.subtle)');
+  if (pair === null || typeof pair !== 'object') throw new TypeError('"pair" expected a CryptoKeyPair');
+  const { privateKey, publicKey } = pair;
+  for (const [k, name, usage] of [
+    [privateKey, 'privateKey', 'sign'],
+    [publicKey, 'publicKey', undefined],
+  ] as const) {
+    if (k === null || typeof k !== 'object' || (k as CryptoKey).algorithm?.name !== 'Ed25519') {
+      throw new TypeError(`"pair.${name}" expected an Ed25519 CryptoKey`);
+    }
+    if (usage !== undefined && !(k as CryptoKey).usages.includes(usage)) throw new TypeError(`"pair.${name}" cannot ${usage}`);
+  }
+  assertOptions(options);
+  const raw = new Uint8Array(await subtle.exportKey('raw', publicKey));
+  const verifier = importPublicKey(raw);
+  const signAsync = async (message: Uint8Array): Promise<Uint8Array> => {
+    const signature = new Uint8Array(await subtle.sign('Ed25519', privateKey, message as Uint8Array<ArrayBuffer>));
+    if (signature.length !== 64) throw new TypeError('WebCrypto returned a signature that is not 64 bytes');
+    return signature;
+  };
+  const probe = await signAsync(PAIR_PROBE);
+  if (!verifyStrict(verifier.backend, verifier.handle, PAIR_PROBE, probe)) {
+    throw new RangeError('"pair.privateKey" does not belong to "pair.publicKey"');
+  }
+  return { publicKey: verifier.bytes, kid: checkKid(options.kid, verifier.bytes), signAsync };
 }

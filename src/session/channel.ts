@@ -5,12 +5,12 @@ import { ERROR_CODES, ProtocolError, SIGNATURE_FAILED, isProtocolError, type Err
 import { equalBytes, toHex } from '../bytes.js';
 import type { Opened } from '../envelope/open.js';
 import { GateClosed, openGated, openNow, verifiesLater, type OpenContext, type Receiver } from '../envelope/receiver.js';
-import { seal } from '../envelope/seal.js';
+import { seal, sealAsync } from '../envelope/seal.js';
 import { Sender } from '../envelope/sender.js';
 import { RECEIPT_CONTENT_TYPE } from '../delivery/receipt.js';
 import { receiptFromOpened } from '../delivery/verify.js';
 import { recordOwned, releaseEnvelope } from '../delivery/builder.js';
-import type { SigningKey } from '../keys/keys.js';
+import { isAsyncSigningKey, type AsyncSigningKey, type SigningKey } from '../keys/keys.js';
 import { decodeEnvelope, type EnvelopeHeader } from '../wire/envelope.js';
 import { DEFAULT_RECEIPT_DELAY_MS, DEFAULT_RECEIPT_EVERY, type DeliveryState } from './delivery.js';
 import { Emitter, reportListenerError } from './emitter.js';
@@ -197,7 +197,9 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   protected receiver: Receiver | undefined;
   protected peerKid: Uint8Array | undefined;
   protected sessionStartedAt = 0;
-  #key: SigningKey | undefined;
+  #key: SigningKey | AsyncSigningKey | undefined;
+  /** `writable` said no, or a send was refused for room: see #roomMaybe. */
+  #blocked = false;
   #clock: () => number = Date.now;
   #delivery: DeliveryState | undefined;
   #resumed = false;
@@ -274,7 +276,54 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
    * receipts free room (the `drain` event), or when the session is not open.
    */
   get writable(): boolean {
-    return this.#state === 'open' && this.#delivery!.outbox.writable(ENVELOPE_OVERHEAD);
+    if (this.#state !== 'open') return false;
+    if (this.#hasRoom(ENVELOPE_OVERHEAD)) return true;
+    this.#blocked = true;
+    return false;
+  }
+
+  /**
+   * A `drain` is owed to a caller told there was no room. The outbox says when it was full and is
+   * not any more; room can also open while it never was full in its own terms (envelopes still
+   * being signed count here, and `writable` asks for room for a whole envelope).
+   */
+  #roomMaybe(): void {
+    if (this.#blocked && this.#state === 'open' && this.#hasRoom(ENVELOPE_OVERHEAD)) {
+      this.#blocked = false;
+      this.emit('drain', undefined);
+    }
+  }
+
+  /** [RCP-6.2]: whether the outbox takes one more envelope of `size` bytes, counting those still being signed. */
+  #hasRoom(size: number): boolean {
+    const d = this.#delivery!;
+    const o = d.outbox;
+    if (d.signingData === 0) return o.writable(size);
+    return o.size + d.signingData < o.capacity && o.bytes + d.signingBytes + size <= o.maxBytes;
+  }
+
+  /**
+   * With an AsyncSigningKey: `then` gets the envelope once it and every envelope sealed before it
+   * (by this session or the one it resumed) are signed, so they leave in that order ([HS-7.5]). A
+   * signature that fails ends the session with `ERR_INTERNAL`: its number would be a gap.
+   */
+  #afterSigned(sealing: Promise<Uint8Array>, then: (envelope: Uint8Array) => void): void {
+    const queue = this.#delivery!.signing;
+    const entry = { envelope: undefined as Uint8Array | undefined, then, sealing };
+    queue.push(entry);
+    sealing.then(
+      (envelope) => {
+        entry.envelope = envelope;
+        while (queue.length > 0 && queue[0]!.envelope !== undefined) {
+          const next = queue.shift()!;
+          next.then(next.envelope!);
+        }
+      },
+      (err: unknown) => {
+        queue.length = 0;
+        this.fail(new ProtocolError('ERR_INTERNAL', 'the signing key failed', { cause: err }));
+      },
+    );
   }
 
   /** Envelopes sent on this end's data stream that no receipt has acknowledged yet. */
@@ -515,7 +564,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   /** Enters the data phase with the keys the handshake established. */
   protected establish(
     sessionId: Uint8Array,
-    o: { key: SigningKey; delivery: DeliveryState; receiver: Receiver; resumed: boolean; clock: () => number },
+    o: { key: SigningKey | AsyncSigningKey; delivery: DeliveryState; receiver: Receiver; resumed: boolean; clock: () => number },
     side: 'client' | 'server',
     now: number,
   ): void {
@@ -531,8 +580,15 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     // [RCP-2.3]: receipts travel on a stream of their own, fresh for every session.
     this.#receiptSender = new Sender(o.key, { clock: o.clock });
     o.delivery.owner = {
-      delivered: (seqs) => this.emit('delivered', seqs),
-      drained: () => this.emit('drain', undefined),
+      delivered: (seqs) => {
+        this.emit('delivered', seqs);
+        // After the outbox's own `drained`, if it comes: one `drain` per wait.
+        if (this.#blocked) void RESOLVED.then(() => this.#roomMaybe());
+      },
+      drained: () => {
+        this.#blocked = false;
+        this.emit('drain', undefined);
+      },
     };
     if (side === 'client') this.#holdFirstBurst();
     const out = side === 'client' ? DIRECTION_CLIENT_TO_SERVER : DIRECTION_SERVER_TO_CLIENT;
@@ -554,9 +610,42 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       this.#sendReceipt(true);
       const key = this.#key!;
       const bindingOut = this.#sendBinding!;
-      d.outbox.reseal((envelope, seq) => {
+      const resealOptions = (envelope: Uint8Array, seq: number) => {
         const { header, payload } = decodeEnvelope(envelope);
-        return seal(key, payload, { seq, stream: header.stream, ts: this.#clock(), contentType: header.contentType, binding: bindingOut });
+        return { payload, options: { seq, stream: header.stream, ts: this.#clock(), contentType: header.contentType, binding: bindingOut } };
+      };
+      if (isAsyncSigningKey(key)) {
+        // Signed in the background; they leave after the receipt above and before any new data.
+        // What to re-seal is read once everything queued before (the predecessor's last
+        // envelopes, still being signed when it ended) is in the outbox.
+        const bySeq = new Map<number, Uint8Array>();
+        const resealed = Promise.all(d.signing.map((e) => e.sealing)).then(async () => {
+          const seqs = d.outbox.pendingSeqs();
+          const all = await Promise.all(
+            d.outbox.unacked().map((envelope, i) => {
+              const { payload, options } = resealOptions(envelope, seqs[i]!);
+              return sealAsync(key, payload, options);
+            }),
+          );
+          all.forEach((envelope, i) => bySeq.set(seqs[i]!, envelope));
+          return EMPTY;
+        });
+        this.#afterSigned(
+          resealed,
+          () => {
+            // A receipt may have acknowledged some meanwhile: only what is still pending is replaced.
+            d.outbox.reseal((_envelope, seq) => bySeq.get(seq)!);
+            if (this.#state === 'open') {
+              this.#unsent = d.outbox.unacked();
+              this.#pump();
+            }
+          },
+        );
+        return;
+      }
+      d.outbox.reseal((envelope, seq) => {
+        const { payload, options } = resealOptions(envelope, seq);
+        return seal(key, payload, options);
       });
       this.#unsent = d.outbox.unacked();
     }
@@ -733,7 +822,14 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     const payload = d.builder.payload(d.peerKid, stream);
     if (payload === undefined) return;
     // [RCP-2.5]: bound to this session and direction like every envelope we send.
-    this.rawSend(this.#receiptSender!.seal(payload, { binding: this.#sendBinding!, contentType: RECEIPT_CONTENT_TYPE }));
+    const ctx = { binding: this.#sendBinding!, contentType: RECEIPT_CONTENT_TYPE } as const;
+    if (!isAsyncSigningKey(this.#key)) {
+      this.rawSend(this.#receiptSender!.seal(payload, ctx));
+      return;
+    }
+    this.#afterSigned(this.#receiptSender!.sealAsync(payload, ctx), (envelope) => {
+      if (this.#state === 'open') this.rawSend(envelope);
+    });
   }
 
   /**
@@ -745,9 +841,28 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   protected sendPayload(payload: Uint8Array): number {
     if (this.#state !== 'open') throw new ProtocolError('ERR_SESSION_CLOSED', 'the session is not open');
     const d = this.#delivery!;
+    const size = payload.length + ENVELOPE_OVERHEAD;
     // [RCP-6.2]: room is checked before sealing: a sealed envelope never sent leaves a gap.
-    if (!d.outbox.writable(payload.length + ENVELOPE_OVERHEAD)) {
+    if (!this.#hasRoom(size)) {
+      this.#blocked = true;
       throw new ProtocolError('ERR_OUTBOX_FULL', 'outbox full: the peer has not acknowledged enough');
+    }
+    if (isAsyncSigningKey(this.#key)) {
+      const seq = d.sender.nextSeq;
+      const sealing = d.sender.sealAsync(payload, { binding: this.#sendBinding!, contentType: MESSAGE_CONTENT_TYPE });
+      d.signingData++;
+      d.signingBytes += size;
+      this.#afterSigned(sealing, (envelope) => {
+        d.signingData--;
+        d.signingBytes -= size;
+        // Held for a resume even when this session closed meanwhile ([RCP-6.1]).
+        d.outbox.push(envelope);
+        if (this.#state === 'open') {
+          this.#unsent.push(envelope);
+          this.#pump();
+        }
+      });
+      return seq;
     }
     const envelope = d.sender.seal(payload, { binding: this.#sendBinding!, contentType: MESSAGE_CONTENT_TYPE });
     const seq = d.outbox.push(envelope);

@@ -8,7 +8,7 @@ import type { Opened } from '../envelope/open.js';
 import { Receiver } from '../envelope/receiver.js';
 import { ReceiptBuilder } from '../delivery/builder.js';
 import { KeyRing } from '../keys/keyring.js';
-import { keyId, type PublicKey, type SigningKey } from '../keys/keys.js';
+import { isAsyncSigningKey, keyId, type AsyncSigningKey, type PublicKey, type SigningKey } from '../keys/keys.js';
 import { SecureChannel, type ChannelMessage, type CloseInfo, type Transport } from './channel.js';
 import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, DeliveryState, MAX_RESEALS_WITHOUT_RECEIPT, assertOutboxLimits } from './delivery.js';
 import {
@@ -44,8 +44,11 @@ import {
 } from './messages.js';
 
 export interface ClientSessionOptions {
-  /** The client's signing key (default RFC 7638 key id). */
-  key: SigningKey;
+  /**
+   * The client's signing key (default RFC 7638 key id): a {@link SigningKey}, or an
+   * {@link AsyncSigningKey} such as a non-extractable WebCrypto key ({@link importCryptoKeyPair}).
+   */
+  key: SigningKey | AsyncSigningKey;
   /** The server key this client trusts: one pinned key, or a ring (rotation). */
   serverKey: PublicKey | KeyRing;
   /** Sent to the server's `authenticate` hook: e.g. a JWT whose `cnf.jkt` names `key`. */
@@ -128,8 +131,8 @@ export class ClientSession extends SecureChannel {
     super(transport, DEFAULT_MAX_HANDSHAKE_SIZE);
     if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
     const { key, serverKey } = options;
-    if (key === null || typeof key !== 'object' || typeof key.sign !== 'function') {
-      throw new TypeError('"key" expected a SigningKey from importSigningKey()');
+    if (key === null || typeof key !== 'object' || (typeof (key as SigningKey).sign !== 'function' && !isAsyncSigningKey(key))) {
+      throw new TypeError('"key" expected a SigningKey from importSigningKey() or an AsyncSigningKey');
     }
     if (!equalBytes(key.kid, keyId(key.publicKey))) throw new RangeError('"key" must use the default key id (RFC 7638 thumbprint)');
     if (!(serverKey instanceof KeyRing) && !(serverKey !== null && typeof serverKey === 'object' && serverKey.bytes instanceof Uint8Array)) {
@@ -248,18 +251,18 @@ export class ClientSession extends SecureChannel {
     });
   }
 
-  protected onHandshakeMessage(bytes: Uint8Array): void {
+  protected onHandshakeMessage(bytes: Uint8Array): void | Promise<void> {
     if (bytes.length > DEFAULT_MAX_HANDSHAKE_SIZE) throw new ProtocolError('ERR_TOO_LARGE', 'handshake message too large');
     const type = peekType(bytes);
     const expected = this.#phase === 'hello' ? MSG_HELLO : MSG_WELCOME;
     if ((type !== undefined && type !== expected) || bytes[0] === 0xd2) {
       throw new ProtocolError('ERR_UNEXPECTED_MESSAGE', 'unexpected handshake message');
     }
-    if (this.#phase === 'hello') this.#onHello(bytes);
-    else this.#onWelcome(bytes);
+    if (this.#phase === 'hello') return this.#onHello(bytes);
+    this.#onWelcome(bytes);
   }
 
-  #onHello(bytes: Uint8Array): void {
+  #onHello(bytes: Uint8Array): void | Promise<void> {
     const hello = decodeHello(bytes);
     if (!hello.versions.includes(HANDSHAKE_VERSION)) throw new ProtocolError('ERR_UNSUPPORTED_VERSION', 'no common session version');
     const serverKey = this.#trustedServerKey(hello.key);
@@ -283,13 +286,21 @@ export class ClientSession extends SecureChannel {
     });
     const th = transcriptHash(this.#hello.bytes, body);
     this.#th = th;
-    const signature = this.#opts.key.sign(clientSignatureInput(th));
     this.#phase = 'welcome';
+    const key = this.#opts.key;
+    if (isAsyncSigningKey(key)) {
+      // The hello's timeout keeps running while the key signs.
+      return key.signAsync(clientSignatureInput(th)).then((signature) => {
+        if (!(signature instanceof Uint8Array) || signature.length !== 64) throw new TypeError('"signAsync" must return a 64-byte signature');
+        if (this.state === 'handshake') this.#sendAuth(body, signature, hello.limits.handshakeTimeoutMs);
+      });
+    }
+    this.#sendAuth(body, key.sign(clientSignatureInput(th)), hello.limits.handshakeTimeoutMs);
+  }
+
+  #sendAuth(body: Uint8Array, signature: Uint8Array, timeoutMs: number): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(
-      () => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no Welcome in time')),
-      hello.limits.handshakeTimeoutMs,
-    );
+    this.#timer = setTimeout(() => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no Welcome in time')), timeoutMs);
     this.rawSend(encodeSigned(MSG_AUTH, body, signature));
   }
 

@@ -4,7 +4,7 @@
 import { ReceiptBuilder } from '../delivery/builder.js';
 import { Outbox } from '../delivery/outbox.js';
 import { Sender } from '../envelope/sender.js';
-import type { SigningKey } from '../keys/keys.js';
+import type { AsyncSigningKey, SigningKey } from '../keys/keys.js';
 
 /** Unacknowledged envelopes a session holds per direction. At most the peer's replay window ([RCP-1.2]). */
 export const DEFAULT_SESSION_OUTBOX_CAPACITY = 128;
@@ -28,7 +28,7 @@ export interface DeliveryOwner {
 
 /** @internal */
 export interface DeliveryStateOptions {
-  key: SigningKey;
+  key: SigningKey | AsyncSigningKey;
   peerKid: Uint8Array;
   /** The acknowledgement record of peer streams; a server shares one across its sessions. */
   builder: ReceiptBuilder;
@@ -52,6 +52,15 @@ export class DeliveryState {
    * nothing until it is done ([HS-7.10]).
    */
   settling: { readonly by: object; readonly done: Promise<void>; readonly resolve: () => void } | undefined;
+  /**
+   * With an AsyncSigningKey: envelopes still being signed, in the order they were sealed, by the
+   * sessions holding this state; each is handed on only after every one before it. A resumed
+   * session's re-seals queue behind its predecessor's last envelopes.
+   */
+  readonly signing: { envelope: Uint8Array | undefined; readonly then: (envelope: Uint8Array) => void; readonly sealing: Promise<Uint8Array> }[] = [];
+  /** Data envelopes among them, and the bytes the outbox will hold for them ([RCP-6.2]). */
+  signingData = 0;
+  signingBytes = 0;
 
   constructor(o: DeliveryStateOptions) {
     // [HS-6.7]: a fresh random data stream, seqs from 0 with no gap ([RCP-1.1]).

@@ -1,0 +1,184 @@
+// Client keys that sign asynchronously: a non-extractable WebCrypto Ed25519 key (no script can read
+// it, yet it signs), or any signer behind `signAsync`. Envelopes still leave in the order they were
+// sent, flow control and resume work as with a synchronous key. Real WebCrypto, real sockets.
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  Sender,
+  importCryptoKeyPair,
+  importPublicKey,
+  isAsyncSigningKey,
+  keyId,
+  open,
+  sealAsync,
+  type AsyncSigningKey,
+  type ClientSession,
+} from '../src/index.js';
+import { connect, type ConnectOptions } from '../src/adapters/ws/index.js';
+import { deviceServer } from './helpers/device-server.js';
+import { ADAPTERS, type AdapterFactory, type RunningAdapter } from './helpers/net-adapters.js';
+import { TrackedWebSocket } from './helpers/tracked-ws.js';
+import { rng } from './helpers/numbers.js';
+
+const text = new TextDecoder();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function webCryptoPair(): Promise<CryptoKeyPair> {
+  return (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as CryptoKeyPair;
+}
+
+/** A non-extractable WebCrypto key whose signatures finish in a shuffled order (0–3 ms each). */
+async function jitteryKey(seed: number): Promise<AsyncSigningKey> {
+  const inner = await importCryptoKeyPair(await webCryptoPair());
+  const next = rng(seed);
+  return {
+    publicKey: inner.publicKey,
+    kid: inner.kid,
+    signAsync: async (message) => {
+      await sleep(next() % 4);
+      return inner.signAsync(message);
+    },
+  };
+}
+
+describe('importCryptoKeyPair', () => {
+  it('wraps a non-extractable Ed25519 pair; its envelopes open under the public key', async () => {
+    const pair = await webCryptoPair();
+    await expect(crypto.subtle.exportKey('pkcs8', pair.privateKey)).rejects.toThrow();
+    const key = await importCryptoKeyPair(pair);
+    expect(isAsyncSigningKey(key)).toBe(true);
+    expect(key.publicKey).toEqual(new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey)));
+    expect(key.kid).toEqual(keyId(key.publicKey));
+    const stream = new Uint8Array(16).fill(3);
+    const envelope = await sealAsync(key, new TextEncoder().encode('hi'), { seq: 7, stream });
+    const opened = open(envelope, { keys: importPublicKey(key.publicKey) });
+    expect(text.decode(opened.payload)).toBe('hi');
+    expect(opened.seq).toBe(7);
+  });
+
+  it('refuses what is not an Ed25519 signing pair, and a private key of another pair', async () => {
+    const p256 = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
+    await expect(importCryptoKeyPair(p256)).rejects.toThrow(TypeError);
+    const a = await webCryptoPair();
+    const b = await webCryptoPair();
+    await expect(importCryptoKeyPair({ privateKey: a.privateKey, publicKey: b.publicKey })).rejects.toThrow(RangeError);
+    // A key that cannot sign in the private key's place (WebCrypto's Ed25519 private keys always can).
+    await expect(importCryptoKeyPair({ privateKey: a.publicKey, publicKey: a.publicKey })).rejects.toThrow(/cannot sign/);
+    await expect(importCryptoKeyPair(null as never)).rejects.toThrow(TypeError);
+  });
+
+  it('a Sender gives sequence numbers in call order whatever order the signatures finish in', async () => {
+    const key = await jitteryKey(7);
+    const sender = new Sender(key);
+    expect(() => sender.seal(new Uint8Array(1))).toThrow(/sealAsync/);
+    const envelopes = await Promise.all(Array.from({ length: 40 }, (_, i) => sender.sealAsync(Uint8Array.of(i))));
+    const pub = importPublicKey(key.publicKey);
+    envelopes.forEach((e, i) => {
+      const o = open(e, { keys: pub });
+      expect(o.seq).toBe(i);
+      expect(o.payload[0]).toBe(i);
+    });
+    // A bad argument throws at the call and uses no number.
+    expect(() => sender.sealAsync('x' as never)).toThrow(TypeError);
+    expect(sender.nextSeq).toBe(40);
+  });
+});
+
+const running: RunningAdapter[] = [];
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.close();
+});
+
+async function start(factory: AdapterFactory, key: AsyncSigningKey) {
+  const { server, adapter, options } = await deviceServer(factory, key, running);
+  const got: string[] = [];
+  server.on('message', (m) => {
+    if (m.action === 'send') got.push(text.decode(m.payload));
+  });
+  return { adapter, got, options };
+}
+
+/** Sends `m<from>`…`m<to - 1>`, waiting for `drain` whenever the outbox (counting envelopes being signed) is full. */
+async function sendAll(client: ClientSession, from: number, to: number): Promise<void> {
+  for (let i = from; i < to; i++) {
+    if (!client.writable) {
+      await new Promise<void>((resolve) => {
+        const off = client.on('drain', () => {
+          off();
+          resolve();
+        });
+      });
+    }
+    client.send('r', `m${i}`);
+  }
+}
+
+for (const factory of ADAPTERS) {
+  describe(`a client with a non-extractable WebCrypto key, over ${factory.name}`, () => {
+    it('handshake, 400 messages through a 128-envelope outbox, a request: all in order', async () => {
+      const key = await jitteryKey(11);
+      const { adapter, got, options } = await start(factory, key);
+      const client = await connect(adapter.url, options);
+      expect(client.identity).toBe('alice');
+      await client.join('r');
+      await sendAll(client, 0, 400);
+      await client.request('ping');
+      await expect.poll(() => got.length, { timeout: 20_000 }).toBe(400);
+      expect(got).toEqual(Array.from({ length: 400 }, (_, i) => `m${i}`));
+      await expect.poll(() => client.unacknowledged, { timeout: 5000 }).toBe(0);
+      client.close();
+    });
+
+    it('resumes after a cut with envelopes still being signed: each message arrives once, in order', async () => {
+      const inner = await jitteryKey(23);
+      // Signatures asked for while `holding` wait for `release`: the first session's last
+      // envelopes are still being signed when the second session takes the state over.
+      let holding = false;
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      const key: AsyncSigningKey = {
+        publicKey: inner.publicKey,
+        kid: inner.kid,
+        signAsync: async (m) => {
+          if (holding) await released;
+          return inner.signAsync(m);
+        },
+      };
+      const { adapter, got, options } = await start(factory, key);
+      const first = await connect(adapter.url, options);
+      await first.join('r');
+      await sendAll(first, 0, 50);
+      holding = true;
+      await sendAll(first, 50, 100);
+      holding = false;
+      TrackedWebSocket.last!.terminate();
+      await first.closed;
+      const second = await connect(adapter.url, { ...options, resumeFrom: first });
+      const sending = sendAll(second, 100, 200);
+      release();
+      await sending;
+      await expect.poll(() => got.length, { timeout: 20_000 }).toBe(200);
+      expect(got).toEqual(Array.from({ length: 200 }, (_, i) => `m${i}`));
+      await expect.poll(() => second.unacknowledged, { timeout: 5000 }).toBe(0);
+      second.close();
+    });
+
+    it('a signer that fails ends the session with ERR_INTERNAL; nothing unsigned leaves', async () => {
+      const good = await jitteryKey(5);
+      let calls = 0;
+      const failing: AsyncSigningKey = {
+        publicKey: good.publicKey,
+        kid: good.kid,
+        // The handshake and the join sign; the next signature fails.
+        signAsync: (m) => (++calls <= 2 ? good.signAsync(m) : Promise.reject(new Error('token removed'))),
+      };
+      const { adapter, got, options } = await start(factory, failing);
+      const client = await connect(adapter.url, { ...options, key: failing } as ConnectOptions);
+      await client.join('r');
+      client.send('r', 'never');
+      const info = await client.closed;
+      expect(info.error?.code).toBe('ERR_INTERNAL');
+      await sleep(50);
+      expect(got).toEqual([]);
+    });
+  });
+}
