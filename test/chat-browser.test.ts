@@ -91,6 +91,24 @@ for (const adapter of ['ws', 'uws'] as const) describe.skipIf(skip)(`the chat in
     const bob = await loginAs('bob');
     // WebCrypto Ed25519 made the key (Chromium has it), kept in IndexedDB for this user.
     expect(await alice.textContent('#status')).toMatch(/key [0-9a-f]{8} from webcrypto, new/);
+    // Stored as a non-extractable CryptoKey pair: no script in the page can read the private key.
+    const stored = await alice.evaluate(
+      () =>
+        new Promise<unknown>((resolve, reject) => {
+          const r = indexedDB.open('sealwire-chat', 1);
+          r.onerror = () => reject(r.error);
+          r.onsuccess = () => {
+            const get = r.result.transaction('keys').objectStore('keys').get('alice');
+            get.onerror = () => reject(get.error);
+            get.onsuccess = () => {
+              const rec = get.result as { pair?: CryptoKeyPair; seed?: unknown };
+              resolve({ seed: 'seed' in rec, type: rec.pair?.privateKey.type, extractable: rec.pair?.privateKey.extractable });
+              r.result.close();
+            };
+          };
+        }),
+    );
+    expect(stored).toEqual({ seed: false, type: 'private', extractable: false });
     expect(await alice.evaluate(() => document.cookie + localStorage.length + sessionStorage.length)).toBe('0' + '0');
     await say(alice, 'hello bob, this is signed');
     await waitForText(bob, 'alice', 'hello bob, this is signed');
