@@ -12,6 +12,7 @@ import {
   sealAsync,
   type AsyncSigningKey,
   type ClientSession,
+  type ServerSession,
 } from '../src/index.js';
 import { connect, type ConnectOptions } from '../src/adapters/ws/index.js';
 import { deviceServer } from './helpers/device-server.js';
@@ -94,7 +95,7 @@ async function start(factory: AdapterFactory, key: AsyncSigningKey) {
   server.on('message', (m) => {
     if (m.action === 'send') got.push(text.decode(m.payload));
   });
-  return { adapter, got, options };
+  return { server, adapter, got, options };
 }
 
 /** Sends `m<from>`…`m<to - 1>`, waiting for `drain` whenever the outbox (counting envelopes being signed) is full. */
@@ -179,6 +180,32 @@ for (const factory of ADAPTERS) {
       expect(info.error?.code).toBe('ERR_INTERNAL');
       await sleep(50);
       expect(got).toEqual([]);
+      // Its data stream has a gap no receipt can close: the state is not offered for resume.
+      await expect(connect(adapter.url, { ...options, key: failing, resumeFrom: client } as ConnectOptions)).rejects.toMatchObject({ code: 'ERR_RESUME_REFUSED' });
+    });
+
+    it('close() lets what was sent before it, and the last receipt, leave first', async () => {
+      const key = await jitteryKey(31);
+      const { server, adapter, got, options } = await start(factory, key);
+      let serverSession: ServerSession | undefined;
+      server.on('session', (s) => (serverSession = s));
+      const client = await connect(adapter.url, options);
+      await client.join('r');
+      serverSession!.send(null, Uint8Array.of(1, 2, 3)); // the server's data: the client owes a receipt
+      await new Promise<void>((resolve) => {
+        const off = client.on('message', () => {
+          off();
+          resolve();
+        });
+      });
+      client.send('r', 'last words');
+      client.close();
+      expect(client.writable).toBe(false);
+      expect(() => client.send('r', 'too late')).toThrow(/not open/);
+      await client.closed;
+      await expect.poll(() => got, { timeout: 5000 }).toEqual(['last words']);
+      // The final receipt arrived: nothing the server sent is left unacknowledged.
+      await expect.poll(() => serverSession!.unacknowledged, { timeout: 5000 }).toBe(0);
     });
   });
 }

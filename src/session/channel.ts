@@ -200,6 +200,8 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   #key: SigningKey | AsyncSigningKey | undefined;
   /** `writable` said no, or a send was refused for room: see #roomMaybe. */
   #blocked = false;
+  /** close() waits for envelopes still being signed; nothing new may be sent meanwhile. */
+  #closing = false;
   #clock: () => number = Date.now;
   #delivery: DeliveryState | undefined;
   #resumed = false;
@@ -276,7 +278,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
    * receipts free room (the `drain` event), or when the session is not open.
    */
   get writable(): boolean {
-    if (this.#state !== 'open') return false;
+    if (this.#state !== 'open' || this.#closing) return false;
     if (this.#hasRoom(ENVELOPE_OVERHEAD)) return true;
     this.#blocked = true;
     return false;
@@ -320,8 +322,16 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
         }
       },
       (err: unknown) => {
+        const d = this.#delivery!;
+        if (d.broken) return;
+        d.broken = true;
         queue.length = 0;
-        this.fail(new ProtocolError('ERR_INTERNAL', 'the signing key failed', { cause: err }));
+        d.signingData = 0;
+        d.signingBytes = 0;
+        const error = new ProtocolError('ERR_INTERNAL', 'the signing key failed', { cause: err });
+        this.fail(error);
+        // A session that resumed this state meanwhile cannot go on either.
+        d.owner?.failed(error);
       },
     );
   }
@@ -589,6 +599,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
         this.#blocked = false;
         this.emit('drain', undefined);
       },
+      failed: (err) => this.fail(err),
     };
     if (side === 'client') this.#holdFirstBurst();
     const out = side === 'client' ? DIRECTION_CLIENT_TO_SERVER : DIRECTION_SERVER_TO_CLIENT;
@@ -839,7 +850,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
    *   when the peer has not acknowledged enough ([RCP-6.2]): wait for `drain`.
    */
   protected sendPayload(payload: Uint8Array): number {
-    if (this.#state !== 'open') throw new ProtocolError('ERR_SESSION_CLOSED', 'the session is not open');
+    if (this.#state !== 'open' || this.#closing) throw new ProtocolError('ERR_SESSION_CLOSED', 'the session is not open');
     const d = this.#delivery!;
     const size = payload.length + ENVELOPE_OVERHEAD;
     // [RCP-6.2]: room is checked before sealing: a sealed envelope never sent leaves a gap.
@@ -933,7 +944,15 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
    */
   close(code = 1000, reason = ''): void {
     if (code !== 1000 && (code < 4000 || code > 4999)) throw new RangeError(`"code" expected 1000 or 4000–4999, got ${code}`);
-    if (this.#state === 'open' && code === 1000) this.#sendReceipt(false);
+    if (this.#state === 'open' && code === 1000 && !this.#closing) {
+      this.#sendReceipt(false);
+      if (this.#delivery!.signing.length > 0) {
+        // An AsyncSigningKey: the last receipt, and data sent before, leave before the close.
+        this.#closing = true;
+        this.#afterSigned(Promise.resolve(EMPTY), () => this.finish({ code, reason }, true));
+        return;
+      }
+    }
     this.finish({ code, reason }, true);
   }
 

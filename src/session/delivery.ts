@@ -24,6 +24,8 @@ export const MAX_RESEALS_WITHOUT_RECEIPT = 8;
 export interface DeliveryOwner {
   delivered(seqs: readonly number[]): void;
   drained(): void;
+  /** The state cannot go on (an asynchronous signature failed): the holding session ends. */
+  failed(err: unknown): void;
 }
 
 /** @internal */
@@ -61,6 +63,8 @@ export class DeliveryState {
   /** Data envelopes among them, and the bytes the outbox will hold for them ([RCP-6.2]). */
   signingData = 0;
   signingBytes = 0;
+  /** A signature failed: its sequence number is a gap no receipt can ever close, so no session may continue this state. */
+  broken = false;
 
   constructor(o: DeliveryStateOptions) {
     // [HS-6.7]: a fresh random data stream, seqs from 0 with no gap ([RCP-1.1]).
