@@ -318,7 +318,11 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
         entry.envelope = envelope;
         while (queue.length > 0 && queue[0]!.envelope !== undefined) {
           const next = queue.shift()!;
-          next.then(next.envelope!);
+          try {
+            next.then(next.envelope!);
+          } catch (err) {
+            this.fail(err); // a bug, never a peer's doing: ERR_INTERNAL, reported
+          }
         }
       },
       (err: unknown) => {
