@@ -184,152 +184,92 @@ async function checkHandshake(d: DriverProcess, t: HandshakeTest): Promise<strin
   return undefined;
 }
 
+// A test's check, given its group: one entry per group type.
+const by = <G extends { tests: readonly unknown[] }>(f: (g: G, t: G['tests'][number]) => Check) => f as (g: unknown, t: unknown) => Check;
+const CHECKS: Record<string, (g: unknown, t: unknown) => Check> = {
+  Ed25519Verify: by((g: Ed25519VerifyGroup, t: Ed25519VerifyGroup['tests'][number]): Check => async (d) =>
+    outcome(await d.request({ op: 'ed25519.verify', publicKey: g.publicKey, message: t.msg, signature: t.sig }), t.result, t.code)),
+  EnvelopeSeal: by((g: SealGroup, t: SealGroup['tests'][number]): Check => async (d) => {
+    const req = { op: 'seal', secretKey: g.secretKey, ...pick(t, ['seq', 'ts', 'stream', 'payload', 'aad', 'binding', 'contentType', 'alg']) };
+    const sealed = await d.request(req);
+    if (typeof sealed['envelope'] !== 'string') return `seal: expected an envelope, got ${describe(sealed)}`;
+    const bad = fields(sealed, { envelope: t.envelope, externalAad: t.externalAad });
+    if (bad) return `seal: ${bad}`;
+    const opened = await d.request({ op: 'open', publicKey: g.publicKey, envelope: t.envelope, ...pick(t, ['aad', 'binding']) });
+    const o = outcome(opened, 'valid', undefined);
+    if (o) return `open: ${o}`;
+    const f = fields(opened, { payload: t.payload, seq: t.seq, ts: t.ts, stream: t.stream, kid: g.kid, contentType: t.contentType ?? 42 });
+    return f ? `open: ${f}` : undefined;
+  }),
+  EnvelopeOpen: by((g: OpenGroup, t: OpenGroup['tests'][number]): Check => async (d) => {
+    const a = await d.request({
+      op: 'open',
+      publicKey: g.publicKey,
+      ...(g.kid !== undefined ? { kid: g.kid } : {}),
+      envelope: t.envelope,
+      ...pick(t, ['aad', 'binding', 'maxEnvelopeSize']),
+    });
+    return outcome(a, t.result, t.code) ?? (t.result === 'valid' ? fields(a, pick(t, ['payload', 'seq', 'ts', 'stream', 'kid', 'contentType'] as (keyof OpenTest)[])) : undefined);
+  }),
+  Transcript: by((_g: TranscriptGroup, t: TranscriptGroup['tests'][number]): Check => async (d) => {
+    const r = await d.request({ op: 'reset', ...t.reset });
+    if (r['ok'] !== true) return `reset: ${describe(r)}`;
+    for (const [i, step] of t.steps.entries()) {
+      const { result, code, comment: _c, ...req } = step as Step & { comment?: string };
+      // seq/ts/stream on open steps are informational.
+      if (req.op === 'open') {
+        delete (req as { seq?: number }).seq;
+        delete (req as { ts?: number }).ts;
+        delete (req as { stream?: string }).stream;
+      }
+      const bad = outcome(await d.request(req), result, code);
+      if (bad) return `step ${i + 1} (${step.op}${step.comment ? `: ${step.comment}` : ''}): ${bad}`;
+    }
+    return undefined;
+  }),
+  Handshake: by((_g: HandshakeGroup, t: HandshakeGroup['tests'][number]): Check => (d) => checkHandshake(d, t)),
+  ReceiptCodec: by((_g: ReceiptCodecGroup, t: ReceiptCodecGroup['tests'][number]): Check => async (d) => {
+    const want = pick(t, ['kid', 'stream', 'next', 'sack', 'hash']);
+    if (t.result === 'valid') {
+      const e = await d.request({ op: 'receipt.encode', ...want });
+      const bad = outcome(e, 'valid', undefined) ?? fields(e, { payload: t.payload });
+      if (bad) return `encode: ${bad}`;
+    }
+    const a = await d.request({ op: 'receipt.decode', payload: t.payload });
+    const bad = outcome(a, t.result, t.code) ?? (t.result === 'valid' ? fields(a, want) : undefined);
+    return bad ? `decode: ${bad}` : undefined;
+  }),
+  ReceiptVerify: by((g: ReceiptVerifyGroup, t: ReceiptVerifyGroup['tests'][number]): Check => async (d) => {
+    const a = await d.request({ op: 'receipt.verify', publicKey: g.publicKey, ...pick(t, ['envelope', 'binding', 'acked']) });
+    const bad = outcome(a, t.result, t.code);
+    if (bad || t.result !== 'valid') return bad;
+    const r = a['receipt'];
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) return 'no receipt in the answer';
+    return fields(r, { ...t.receipt }) ?? fields(a, { stream: t.stream, seq: t.seq, ts: t.ts });
+  }),
+  Steps: by((_g: StepsGroup, t: StepsGroup['tests'][number]): Check => async (d) => {
+    for (const [i, step] of t.steps.entries()) {
+      const { result, code, comment, expect, ...req } = step;
+      const a = await d.request(req);
+      const bad = outcome(a, result, code) ?? (expect === undefined ? undefined : fieldsJson(a, expect));
+      if (bad) return `step ${i + 1} (${step.op}${comment ? `: ${comment}` : ''}): ${bad}`;
+    }
+    return undefined;
+  }),
+};
+
 function checksFor(file: VectorFile): { test: TestBase; check: Check }[] {
   const out: { test: TestBase; check: Check }[] = [];
   for (const group of file.testGroups) {
-    switch (group.type) {
-      case 'Ed25519Verify': {
-        const g = group as Ed25519VerifyGroup;
-        for (const t of g.tests) {
-          out.push({
-            test: t,
-            check: async (d) =>
-              outcome(await d.request({ op: 'ed25519.verify', publicKey: g.publicKey, message: t.msg, signature: t.sig }), t.result, t.code),
-          });
-        }
-        break;
-      }
-      case 'EnvelopeSeal': {
-        const g = group as SealGroup;
-        for (const t of g.tests) {
-          out.push({
-            test: t,
-            check: async (d) => {
-              const req = { op: 'seal', secretKey: g.secretKey, ...pick(t, ['seq', 'ts', 'stream', 'payload', 'aad', 'binding', 'contentType', 'alg']) };
-              const sealed = await d.request(req);
-              if (typeof sealed['envelope'] !== 'string') return `seal: expected an envelope, got ${describe(sealed)}`;
-              const bad = fields(sealed, { envelope: t.envelope, externalAad: t.externalAad });
-              if (bad) return `seal: ${bad}`;
-              const opened = await d.request({ op: 'open', publicKey: g.publicKey, envelope: t.envelope, ...pick(t, ['aad', 'binding']) });
-              const o = outcome(opened, 'valid', undefined);
-              if (o) return `open: ${o}`;
-              const f = fields(opened, { payload: t.payload, seq: t.seq, ts: t.ts, stream: t.stream, kid: g.kid, contentType: t.contentType ?? 42 });
-              return f ? `open: ${f}` : undefined;
-            },
-          });
-        }
-        break;
-      }
-      case 'EnvelopeOpen': {
-        const g = group as OpenGroup;
-        for (const t of g.tests) {
-          out.push({
-            test: t,
-            check: async (d) => {
-              const a = await d.request({
-                op: 'open',
-                publicKey: g.publicKey,
-                ...(g.kid !== undefined ? { kid: g.kid } : {}),
-                envelope: t.envelope,
-                ...pick(t, ['aad', 'binding', 'maxEnvelopeSize']),
-              });
-              return outcome(a, t.result, t.code) ?? (t.result === 'valid' ? fields(a, pick(t, ['payload', 'seq', 'ts', 'stream', 'kid', 'contentType'] as (keyof OpenTest)[])) : undefined);
-            },
-          });
-        }
-        break;
-      }
-      case 'Transcript': {
-        const g = group as TranscriptGroup;
-        for (const t of g.tests) {
-          out.push({
-            test: t,
-            check: async (d) => {
-              const r = await d.request({ op: 'reset', ...t.reset });
-              if (r['ok'] !== true) return `reset: ${describe(r)}`;
-              for (const [i, step] of t.steps.entries()) {
-                const { result, code, comment: _c, ...req } = step as Step & { comment?: string };
-                // seq/ts/stream on open steps are informational.
-                if (req.op === 'open') {
-                  delete (req as { seq?: number }).seq;
-                  delete (req as { ts?: number }).ts;
-                  delete (req as { stream?: string }).stream;
-                }
-                const bad = outcome(await d.request(req), result, code);
-                if (bad) return `step ${i + 1} (${step.op}${step.comment ? `: ${step.comment}` : ''}): ${bad}`;
-              }
-              return undefined;
-            },
-          });
-        }
-        break;
-      }
-      case 'Handshake': {
-        const g = group as HandshakeGroup;
-        for (const t of g.tests) out.push({ test: t, check: (d) => checkHandshake(d, t) });
-        break;
-      }
-      case 'ReceiptCodec': {
-        const g = group as ReceiptCodecGroup;
-        for (const t of g.tests) {
-          out.push({
-            test: t,
-            check: async (d) => {
-              const want = pick(t, ['kid', 'stream', 'next', 'sack', 'hash']);
-              if (t.result === 'valid') {
-                const e = await d.request({ op: 'receipt.encode', ...want });
-                const bad = outcome(e, 'valid', undefined) ?? fields(e, { payload: t.payload });
-                if (bad) return `encode: ${bad}`;
-              }
-              const a = await d.request({ op: 'receipt.decode', payload: t.payload });
-              const bad = outcome(a, t.result, t.code) ?? (t.result === 'valid' ? fields(a, want) : undefined);
-              return bad ? `decode: ${bad}` : undefined;
-            },
-          });
-        }
-        break;
-      }
-      case 'ReceiptVerify': {
-        const g = group as ReceiptVerifyGroup;
-        for (const t of g.tests) {
-          out.push({
-            test: t,
-            check: async (d) => {
-              const a = await d.request({ op: 'receipt.verify', publicKey: g.publicKey, ...pick(t, ['envelope', 'binding', 'acked']) });
-              const bad = outcome(a, t.result, t.code);
-              if (bad || t.result !== 'valid') return bad;
-              const r = a['receipt'];
-              if (r === null || typeof r !== 'object' || Array.isArray(r)) return 'no receipt in the answer';
-              return fields(r, { ...t.receipt }) ?? fields(a, { stream: t.stream, seq: t.seq, ts: t.ts });
-            },
-          });
-        }
-        break;
-      }
-      case 'Steps': {
-        const g = group as StepsGroup;
-        for (const t of g.tests) {
-          out.push({
-            test: t,
-            check: async (d) => {
-              for (const [i, step] of t.steps.entries()) {
-                const { result, code, comment, expect, ...req } = step;
-                const a = await d.request(req);
-                const bad = outcome(a, result, code) ?? (expect === undefined ? undefined : fieldsJson(a, expect));
-                if (bad) return `step ${i + 1} (${step.op}${comment ? `: ${comment}` : ''}): ${bad}`;
-              }
-              return undefined;
-            },
-          });
-        }
-        break;
-      }
-      default:
-        out.push({
-          test: { tcId: 0, comment: '', flags: [], specRefs: [], result: 'valid' },
-          check: async () => `unknown group type ${(group as { type: string }).type}`,
-        });
+    const checkOf = CHECKS[group.type];
+    if (checkOf === undefined) {
+      out.push({
+        test: { tcId: 0, comment: '', flags: [], specRefs: [], result: 'valid' },
+        check: async () => `unknown group type ${(group as { type: string }).type}`,
+      });
+      continue;
     }
+    for (const t of (group as { tests: TestBase[] }).tests) out.push({ test: t, check: checkOf(group, t) });
   }
   return out;
 }
