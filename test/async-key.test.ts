@@ -184,6 +184,20 @@ for (const factory of ADAPTERS) {
       await expect(connect(adapter.url, { ...options, key: failing, resumeFrom: client } as ConnectOptions)).rejects.toMatchObject({ code: 'ERR_RESUME_REFUSED' });
     });
 
+    it('a signer that returns something else than a signature: not 64 bytes ends the session, a wrong one is refused by the server', async () => {
+      const good = await jitteryKey(9);
+      const shortSigner: AsyncSigningKey = { publicKey: good.publicKey, kid: good.kid, signAsync: async () => new Uint8Array(63) };
+      const { adapter, options } = await start(factory, shortSigner);
+      await expect(connect(adapter.url, options)).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
+      // 64 bytes that are not a signature of the transcript: the server refuses the handshake.
+      const liar: AsyncSigningKey = { publicKey: good.publicKey, kid: good.kid, signAsync: async (m) => (await good.signAsync(m)).map((b) => b ^ 1) };
+      const refused = await connect(adapter.url, { ...options, key: liar } as ConnectOptions).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(refused).toMatchObject({ code: 'ERR_BAD_SIGNATURE' });
+    });
+
     it('close() lets what was sent before it, and the last receipt, leave first', async () => {
       const key = await jitteryKey(31);
       const { server, adapter, got, options } = await start(factory, key);

@@ -293,10 +293,16 @@ export class ClientSession extends SecureChannel {
     const key = this.#opts.key;
     if (isAsyncSigningKey(key)) {
       // The hello's timeout keeps running while the key signs.
-      return key.signAsync(clientSignatureInput(th)).then((signature) => {
-        if (!(signature instanceof Uint8Array) || signature.length !== 64) throw new TypeError('"signAsync" must return a 64-byte signature');
-        if (this.state === 'handshake') this.#sendAuth(body, signature, hello.limits.handshakeTimeoutMs);
-      });
+      const failed = (cause: unknown): ProtocolError => new ProtocolError('ERR_INTERNAL', 'the signing key failed', { cause });
+      return key.signAsync(clientSignatureInput(th)).then(
+        (signature) => {
+          if (!(signature instanceof Uint8Array) || signature.length !== 64) throw failed(new TypeError('"signAsync" must return a 64-byte signature'));
+          if (this.state === 'handshake') this.#sendAuth(body, signature, hello.limits.handshakeTimeoutMs);
+        },
+        (err: unknown) => {
+          throw failed(err);
+        },
+      );
     }
     this.#sendAuth(body, key.sign(clientSignatureInput(th)), hello.limits.handshakeTimeoutMs);
   }
