@@ -300,8 +300,9 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   #hasRoom(size: number): boolean {
     const d = this.#delivery!;
     const o = d.outbox;
-    if (d.signingData === 0) return o.writable(size);
-    return o.size + d.signingData < o.capacity && o.bytes + d.signingBytes + size <= o.maxBytes;
+    const signing = d.signing;
+    if (signing.data === 0) return o.writable(size);
+    return o.size + signing.data < o.capacity && o.bytes + signing.bytes + size <= o.maxBytes;
   }
 
   /**
@@ -310,33 +311,17 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
    * signature that fails ends the session with `ERR_INTERNAL`: its number would be a gap.
    */
   #afterSigned(sealing: Promise<Uint8Array>, then: (envelope: Uint8Array) => void): void {
-    const queue = this.#delivery!.signing;
-    const entry = { envelope: undefined as Uint8Array | undefined, then, sealing };
-    queue.push(entry);
-    sealing.then(
-      (envelope) => {
-        entry.envelope = envelope;
-        while (queue.length > 0 && queue[0]!.envelope !== undefined) {
-          const next = queue.shift()!;
-          try {
-            next.then(next.envelope!);
-          } catch (err) {
-            this.fail(err); // a bug, never a peer's doing: ERR_INTERNAL, reported
-          }
-        }
-      },
-      (err: unknown) => {
-        const d = this.#delivery!;
-        if (d.broken) return;
-        d.broken = true;
-        queue.length = 0;
-        d.signingData = 0;
-        d.signingBytes = 0;
+    const d = this.#delivery!;
+    d.signing.add(
+      sealing,
+      then,
+      (err) => {
         const error = new ProtocolError('ERR_INTERNAL', 'the signing key failed', { cause: err });
         this.fail(error);
         // A session that resumed this state meanwhile cannot go on either.
         d.owner?.failed(error);
       },
+      (err) => this.fail(err),
     );
   }
 
@@ -634,7 +619,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
         // What to re-seal is read once everything queued before (the predecessor's last
         // envelopes, still being signed when it ended) is in the outbox.
         const bySeq = new Map<number, Uint8Array>();
-        const resealed = Promise.all(d.signing.map((e) => e.sealing)).then(async () => {
+        const resealed = d.signing.signed().then(async () => {
           const seqs = d.outbox.pendingSeqs();
           const all = await Promise.all(
             d.outbox.unacked().map((envelope, i) => {
@@ -865,11 +850,11 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     if (isAsyncSigningKey(this.#key)) {
       const seq = d.sender.nextSeq;
       const sealing = d.sender.sealAsync(payload, { binding: this.#sendBinding!, contentType: MESSAGE_CONTENT_TYPE });
-      d.signingData++;
-      d.signingBytes += size;
+      d.signing.data++;
+      d.signing.bytes += size;
       this.#afterSigned(sealing, (envelope) => {
-        d.signingData--;
-        d.signingBytes -= size;
+        d.signing.data--;
+        d.signing.bytes -= size;
         // Held for a resume even when this session closed meanwhile ([RCP-6.1]).
         d.outbox.push(envelope);
         if (this.#state === 'open') {

@@ -4,6 +4,7 @@
 import { ReceiptBuilder } from '../delivery/builder.js';
 import { Outbox } from '../delivery/outbox.js';
 import { Sender } from '../envelope/sender.js';
+import { SigningQueue } from './signing.js';
 import type { AsyncSigningKey, SigningKey } from '../keys/keys.js';
 
 /** Unacknowledged envelopes a session holds per direction. At most the peer's replay window ([RCP-1.2]). */
@@ -54,17 +55,8 @@ export class DeliveryState {
    * nothing until it is done ([HS-7.10]).
    */
   settling: { readonly by: object; readonly done: Promise<void>; readonly resolve: () => void } | undefined;
-  /**
-   * With an AsyncSigningKey: envelopes still being signed, in the order they were sealed, by the
-   * sessions holding this state; each is handed on only after every one before it. A resumed
-   * session's re-seals queue behind its predecessor's last envelopes.
-   */
-  readonly signing: { envelope: Uint8Array | undefined; readonly then: (envelope: Uint8Array) => void; readonly sealing: Promise<Uint8Array> }[] = [];
-  /** Data envelopes among them, and the bytes the outbox will hold for them ([RCP-6.2]). */
-  signingData = 0;
-  signingBytes = 0;
-  /** A signature failed: its sequence number is a gap no receipt can ever close, so no session may continue this state. */
-  broken = false;
+  /** With an AsyncSigningKey: what the sessions holding this state are still signing. */
+  readonly signing = new SigningQueue();
 
   constructor(o: DeliveryStateOptions) {
     // [HS-6.7]: a fresh random data stream, seqs from 0 with no gap ([RCP-1.1]).
