@@ -1,6 +1,6 @@
 // Signing side of the pipeline: header → Sig_structure → signature → envelope bytes.
 import { assertBytes, assertSafeUint } from '../bytes.js';
-import { isAsyncSigningKey, type AsyncSigningKey, type SigningKey } from '../keys/keys.js';
+import { isAsyncSigningKey, signAsyncChecked, type AsyncSigningKey, type SigningKey } from '../keys/keys.js';
 import {
   ALG_ED25519,
   ALG_EDDSA,
@@ -65,10 +65,7 @@ export function sealAsync(key: AsyncSigningKey, payload: Uint8Array, options: Se
   if (!isAsyncSigningKey(key)) throw new TypeError('"key" expected an AsyncSigningKey');
   const { protectedBytes, toBeSigned } = prepare(key.kid, payload, options);
   const body = payload.slice(); // the caller may reuse its buffer before the signature arrives
-  return key.signAsync(toBeSigned).then((signature) => {
-    if (!(signature instanceof Uint8Array) || signature.length !== 64) throw new TypeError('"signAsync" must return a 64-byte signature');
-    return encodeEnvelope(protectedBytes, body, signature);
-  });
+  return signAsyncChecked(key, toBeSigned).then((signature) => encodeEnvelope(protectedBytes, body, signature));
 }
 
 function prepare(kid: Uint8Array, payload: Uint8Array, options: SealOptions): { protectedBytes: Uint8Array; toBeSigned: Uint8Array } {

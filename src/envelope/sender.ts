@@ -2,7 +2,7 @@
 // restarts too (spec/replay.md §8).
 import { ProtocolError } from '../errors.js';
 import { assertBytes, randomBytes } from '../bytes.js';
-import { isAsyncSigningKey, type AsyncSigningKey, type SigningKey } from '../keys/keys.js';
+import { isAnySigningKey, isAsyncSigningKey, type AsyncSigningKey, type SigningKey } from '../keys/keys.js';
 import { DEFAULT_CONTENT_TYPE, MAX_UINT, STREAM_ID_LENGTH, type ContentType } from '../wire/envelope.js';
 import { seal, sealAsync, type SealOptions } from './seal.js';
 
@@ -63,7 +63,7 @@ export class Sender {
   #reservedUpTo: number;
 
   constructor(key: SigningKey | AsyncSigningKey, options: SenderOptions = {}) {
-    if (key === null || typeof key !== 'object' || (typeof (key as SigningKey).sign !== 'function' && !isAsyncSigningKey(key))) {
+    if (!isAnySigningKey(key)) {
       throw new TypeError('"key" expected a SigningKey from importSigningKey() or an AsyncSigningKey');
     }
     if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');

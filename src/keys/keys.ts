@@ -41,6 +41,18 @@ export function isAsyncSigningKey(key: unknown): key is AsyncSigningKey {
   return typeof key === 'object' && key !== null && typeof (key as AsyncSigningKey).signAsync === 'function' && typeof (key as SigningKey).sign !== 'function';
 }
 
+/** @internal A {@link SigningKey} or an {@link AsyncSigningKey}: what a Sender and a client session take. */
+export function isAnySigningKey(key: unknown): key is SigningKey | AsyncSigningKey {
+  return (typeof key === 'object' && key !== null && typeof (key as SigningKey).sign === 'function') || isAsyncSigningKey(key);
+}
+
+/** @internal `key.signAsync(message)`, refused unless it is 64 bytes: a signer that returns anything else is broken. */
+export async function signAsyncChecked(key: AsyncSigningKey, message: Uint8Array): Promise<Uint8Array> {
+  const signature = await key.signAsync(message);
+  if (!(signature instanceof Uint8Array) || signature.length !== 64) throw new TypeError('"signAsync" must return a 64-byte signature');
+  return signature;
+}
+
 export interface KeyOptions {
   /** Defaults to {@link getDefaultBackend}. */
   backend?: Ed25519Backend;
@@ -210,11 +222,7 @@ export async function importCryptoKeyPair(pair: CryptoKeyPair, options: Pick<Key
   assertOptions(options);
   const raw = new Uint8Array(await subtle.exportKey('raw', publicKey));
   const verifier = importPublicKey(raw);
-  const signAsync = async (message: Uint8Array): Promise<Uint8Array> => {
-    const signature = new Uint8Array(await subtle.sign('Ed25519', privateKey, message as Uint8Array<ArrayBuffer>));
-    if (signature.length !== 64) throw new TypeError('WebCrypto returned a signature that is not 64 bytes');
-    return signature;
-  };
+  const signAsync = async (message: Uint8Array): Promise<Uint8Array> => new Uint8Array(await subtle.sign('Ed25519', privateKey, message as Uint8Array<ArrayBuffer>));
   const probe = await signAsync(PAIR_PROBE);
   if (!verifyStrict(verifier.backend, verifier.handle, PAIR_PROBE, probe)) {
     throw new RangeError('"pair.privateKey" does not belong to "pair.publicKey"');

@@ -13,6 +13,7 @@ import { recordOwned, releaseEnvelope } from '../delivery/builder.js';
 import { isAsyncSigningKey, type AsyncSigningKey, type SigningKey } from '../keys/keys.js';
 import { decodeEnvelope, type EnvelopeHeader } from '../wire/envelope.js';
 import { DEFAULT_RECEIPT_DELAY_MS, DEFAULT_RECEIPT_EVERY, type DeliveryState } from './delivery.js';
+import { signingFailed } from './signing.js';
 import { Emitter, reportListenerError } from './emitter.js';
 import { MESSAGE_CONTENT_TYPE } from './messages.js';
 
@@ -316,7 +317,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       sealing,
       then,
       (err) => {
-        const error = new ProtocolError('ERR_INTERNAL', 'the signing key failed', { cause: err });
+        const error = signingFailed(err);
         this.fail(error);
         // A session that resumed this state meanwhile cannot go on either.
         d.owner?.failed(error);

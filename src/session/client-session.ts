@@ -8,8 +8,9 @@ import type { Opened } from '../envelope/open.js';
 import { Receiver } from '../envelope/receiver.js';
 import { ReceiptBuilder } from '../delivery/builder.js';
 import { KeyRing } from '../keys/keyring.js';
-import { isAsyncSigningKey, keyId, type AsyncSigningKey, type PublicKey, type SigningKey } from '../keys/keys.js';
+import { isAnySigningKey, isAsyncSigningKey, keyId, signAsyncChecked, type AsyncSigningKey, type PublicKey, type SigningKey } from '../keys/keys.js';
 import { SecureChannel, type ChannelMessage, type CloseInfo, type Transport } from './channel.js';
+import { signingFailed } from './signing.js';
 import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, DeliveryState, MAX_RESEALS_WITHOUT_RECEIPT, assertOutboxLimits } from './delivery.js';
 import {
   CB_NONE,
@@ -131,7 +132,7 @@ export class ClientSession extends SecureChannel {
     super(transport, DEFAULT_MAX_HANDSHAKE_SIZE);
     if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
     const { key, serverKey } = options;
-    if (key === null || typeof key !== 'object' || (typeof (key as SigningKey).sign !== 'function' && !isAsyncSigningKey(key))) {
+    if (!isAnySigningKey(key)) {
       throw new TypeError('"key" expected a SigningKey from importSigningKey() or an AsyncSigningKey');
     }
     if (!equalBytes(key.kid, keyId(key.publicKey))) throw new RangeError('"key" must use the default key id (RFC 7638 thumbprint)');
@@ -293,14 +294,12 @@ export class ClientSession extends SecureChannel {
     const key = this.#opts.key;
     if (isAsyncSigningKey(key)) {
       // The hello's timeout keeps running while the key signs.
-      const failed = (cause: unknown): ProtocolError => new ProtocolError('ERR_INTERNAL', 'the signing key failed', { cause });
-      return key.signAsync(clientSignatureInput(th)).then(
+      return signAsyncChecked(key, clientSignatureInput(th)).then(
         (signature) => {
-          if (!(signature instanceof Uint8Array) || signature.length !== 64) throw failed(new TypeError('"signAsync" must return a 64-byte signature'));
           if (this.state === 'handshake') this.#sendAuth(body, signature, hello.limits.handshakeTimeoutMs);
         },
         (err: unknown) => {
-          throw failed(err);
+          throw signingFailed(err);
         },
       );
     }

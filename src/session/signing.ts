@@ -3,6 +3,13 @@
 // it are signed, so they leave in the order they were sealed ([HS-7.5]) whatever order the
 // signatures finish in. A resumed session's re-seals queue behind its predecessor's last envelopes.
 
+import { ProtocolError } from '../errors.js';
+
+/** What ends a session whose asynchronous signing key failed: nothing about the cause is sent. */
+export function signingFailed(cause: unknown): ProtocolError {
+  return new ProtocolError('ERR_INTERNAL', 'the signing key failed', { cause });
+}
+
 interface Entry {
   envelope: Uint8Array | undefined;
   readonly sealing: Promise<Uint8Array>;
