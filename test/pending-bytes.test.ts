@@ -15,23 +15,14 @@ import {
   type ServerSession,
 } from '../src/index.js';
 import { verifyStrict } from '../src/crypto/ed25519.js';
-import { connect, type ConnectOptions, type WebSocketConstructor } from '../src/adapters/ws/index.js';
 import { ADAPTERS, type RunningAdapter } from './helpers/net-adapters.js';
 import { serverKey, serverPublic } from './helpers/server-fixture.js';
-import { TrackedWebSocket } from './helpers/tracked-ws.js';
-
-/** A client socket that also remembers the last binary frame it sent. */
-class TappedWebSocket extends TrackedWebSocket {
-  lastFrame: Uint8Array | undefined;
-  override send(data: unknown, ...rest: unknown[]): void {
-    if (data instanceof Uint8Array) this.lastFrame = Uint8Array.prototype.slice.call(data);
-    (super.send as (...a: unknown[]) => void)(data, ...rest);
-  }
-}
+import { connectRecorded, RecordingWebSocket } from './helpers/net-clients.js';
 
 const running: RunningAdapter[] = [];
 afterEach(async () => {
   for (const r of running.splice(0)) await r.close();
+  RecordingWebSocket.instances.length = 0;
 });
 
 const HOLD_MS = 200;
@@ -59,13 +50,7 @@ async function start(factory: (typeof ADAPTERS)[number], maxPendingBytes?: numbe
   server.on('session', (s) => (session = s));
   let received = 0;
   server.on('message', () => received++);
-  const client = await connect(adapter.url, {
-    WebSocket: TappedWebSocket as unknown as WebSocketConstructor,
-    key: clientKey,
-    serverKey: serverPublic,
-    channelBinding: factory.channelBinding,
-  } as ConnectOptions);
-  const socket = TrackedWebSocket.last as TappedWebSocket;
+  const { client, socket } = await connectRecorded(adapter.url, clientKey, factory.channelBinding);
   await client.join('r');
   return { server, client, socket, session: () => session!, received: () => received };
 }
@@ -74,9 +59,9 @@ async function start(factory: (typeof ADAPTERS)[number], maxPendingBytes?: numbe
 async function flood(factory: (typeof ADAPTERS)[number], copies: number, maxPendingBytes?: number): Promise<{ info: CloseInfo; received: number }> {
   const { client, socket, session, received } = await start(factory, maxPendingBytes);
   client.send('r', new Uint8Array(PAYLOAD).fill(7));
-  const frame = socket.lastFrame!;
+  const frame = socket.sent.at(-1)!;
   expect(frame.length).toBeGreaterThan(PAYLOAD);
-  for (let i = 0; i < copies; i++) socket.send(frame);
+  for (let i = 0; i < copies; i++) socket.inject(frame);
   const info = await session().closed;
   return { info, received: received() };
 }

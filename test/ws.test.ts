@@ -213,14 +213,18 @@ for (const adapter of ADAPTERS) {
         const first = await client('alice', recorded);
         const second = await client('alice', recorded);
         const [wsFirst, wsSecond] = RecordingWebSocket.instances;
-        await first.join('lobby');
-        // Intercepted before delivery: valid in the first session, unseen by the replay window.
+        // Intercepted before delivery: the first session's first data envelope, valid there and
+        // unseen by the replay window. As seq 0 of a stream new to the second session it passes
+        // every check before the signature ([HS-6.11]), so its binding alone refuses it.
         wsFirst!.hold = true;
-        first.send('lobby', 'intercepted');
+        const joined = first.join('lobby');
         wsFirst!.hold = false;
         const intercepted = wsFirst!.held[0]!;
         wsSecond!.inject(intercepted);
         expect(await second.closed).toMatchObject({ code: 4025, reason: 'ERR_BAD_SIGNATURE' });
+        // Delivered late where it belongs, it is accepted.
+        wsFirst!.inject(intercepted);
+        await joined;
         // Reflection: a server envelope sent back to the server.
         wsFirst!.inject(wsFirst!.received[wsFirst!.received.length - 1]!);
         expect((await first.closed).reason).toBe('ERR_UNKNOWN_KEY');

@@ -225,6 +225,13 @@ export class ReceiptBuilder {
     return { kid: t.kid.slice(), stream: t.stream.slice(), next: t.next, sack, hash: t.hash.slice() };
   }
 
+  /** True when this builder holds an acknowledgement record for the stream. */
+  has(kid: Uint8Array, stream: Uint8Array): boolean {
+    assertBytes(kid, 'kid');
+    assertBytes(stream, 'stream');
+    return this.#track(kid, stream) !== undefined;
+  }
+
   /** True when something was recorded for this stream since its last receipt was built. */
   hasNew(kid: Uint8Array, stream: Uint8Array): boolean {
     return this.#track(kid, stream)?.dirty ?? false;

@@ -674,8 +674,17 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
         e.isReceipt = isReceipt;
         const pinned = isReceipt ? (this.#peerReceiptStream ?? this.#pinnedReceiptStream) : (d.peerStream ?? this.#pinnedDataStream);
         if (pinned === undefined) {
-          if (isReceipt) this.#pinnedReceiptStream = header.stream.slice();
-          else this.#pinnedDataStream = header.stream.slice();
+          if (isReceipt) {
+            this.#pinnedReceiptStream = header.stream.slice();
+          } else {
+            // [HS-6.11]: a data stream new to this session starts at 0 on a stream of its own, so
+            // no forgotten or foreign acknowledgement record is continued (a repeated seq 0 was
+            // already refused by the replay pre-check).
+            if (header.seq !== 0 || d.builder.has(header.kid, header.stream)) {
+              throw new ProtocolError('ERR_WRONG_STREAM', 'a new data stream must start at seq 0 on a stream of its own');
+            }
+            this.#pinnedDataStream = header.stream.slice();
+          }
         } else if (!equalBytes(pinned, header.stream)) {
           throw new ProtocolError('ERR_WRONG_STREAM', 'envelope on a stream this session does not use');
         }

@@ -4,7 +4,9 @@
 import { createServer as createTlsServer, connect as tlsConnect, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
-import type { WebSocketConstructor, WebSocketLike } from '../../src/adapters/ws/index.js';
+import { connect, type ConnectOptions, type WebSocketConstructor, type WebSocketLike } from '../../src/adapters/ws/index.js';
+import type { ClientSession, SigningKey } from '../../src/index.js';
+import { serverPublic } from './server-fixture.js';
 import type { TestCertificate } from './net-tls.js';
 
 /** `ws` with a record of every frame sent and received; `hold` keeps the next sends off the wire. */
@@ -35,6 +37,13 @@ export class RecordingWebSocket extends WebSocket {
   inject(bytes: Uint8Array): void {
     (super.send as (...a: unknown[]) => void)(bytes, { binary: true });
   }
+}
+
+/** A session client of the fixture server key over a RecordingWebSocket, and that socket. */
+export async function connectRecorded(url: string, key: SigningKey, channelBinding: boolean): Promise<{ client: ClientSession; socket: RecordingWebSocket }> {
+  const options = { WebSocket: RecordingWebSocket as unknown as WebSocketConstructor, key, serverKey: serverPublic, channelBinding };
+  const client = await connect(url, options as ConnectOptions);
+  return { client, socket: RecordingWebSocket.instances.at(-1)! };
 }
 
 /** Only what a browser's WebSocket offers: no `.on`, no upgrade response, no TLS socket. */
