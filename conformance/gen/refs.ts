@@ -151,6 +151,7 @@ export const REF = {
   hsSessionKey: 'HS-6.4',
   hsFailCloses: 'HS-6.6',
   hsStreamPin: 'HS-6.8',
+  hsNewStream: 'HS-6.11',
   hsAcknowledge: 'HS-6.9',
   hsResumeRefused: 'HS-7.2',
   hsResumeTakeover: 'HS-7.3',

@@ -157,10 +157,23 @@ export function sessionData(): VectorFile {
     reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), sendCloses('ERR_WRONG_STREAM', data(sid, 0, join('lobby'), { stream: STREAM2 })),
   ]);
   add(b, g, 'an envelope beyond the acknowledgement range (seq next + 1025) closes with ERR_ACK_RANGE', ['Session', 'Boundary'], ['hsAcknowledge', 'rcpAckRange'], [
-    reset(P), open, sendCloses('ERR_ACK_RANGE', data(sid, 1025, join('lobby'))),
+    reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), sendCloses('ERR_ACK_RANGE', data(sid, 1026, leave('lobby'))),
   ]);
   add(b, g, 'seq next + 1024 is acknowledgeable and accepted', ['Session', 'Boundary'], ['hsAcknowledge', 'rcpAckRange'], [
-    reset(P), open, sendOk(data(sid, 1024, join('lobby')), [result(1024, null)]),
+    reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), sendOk(data(sid, 1025, leave('lobby')), [result(1025, null)]),
+  ]);
+  // A second session of the same client that resumes none.
+  const f2 = openStep({ ...P, serverNonce: fill(0x14), clientNonce: fill(0x25) });
+  add(b, g, 'a new data stream that does not start at seq 0 is refused with ERR_WRONG_STREAM', ['Session', 'Boundary'], ['hsNewStream', 'hsFailCloses'], [
+    reset(P), open, sendCloses('ERR_WRONG_STREAM', data(sid, 1, join('lobby'))),
+  ]);
+  add(b, g, 'a fresh session cannot reuse the data stream of an earlier one: its seq 0 is a replay', ['Session', 'Duplicate'], ['hsNewStream', 'hsFailCloses'], [
+    reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), ok({ op: 'session.drop' }), f2.step,
+    sendCloses('ERR_REPLAY', data(f2.sid, 0, join('lobby'))),
+  ]);
+  add(b, g, 'a fresh session cannot continue the data stream of an earlier one', ['Session'], ['hsNewStream', 'hsFailCloses'], [
+    reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), ok({ op: 'session.drop' }), f2.step,
+    sendCloses('ERR_WRONG_STREAM', data(f2.sid, 1, leave('lobby'))),
   ]);
 
   // [HS-3.6], [HS-5.5]: time passes.
