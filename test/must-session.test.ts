@@ -4,9 +4,9 @@
 // record. All on the in-memory link, real crypto; the wire bytes are read from the link's capture.
 import { describe, expect, it } from 'vitest';
 import {
+  AsyncMemoryReplayStore,
   ClientSession,
   KeyRing,
-  MemoryReplayStore,
   ProtocolError,
   RECEIPT_CONTENT_TYPE,
   Receiver,
@@ -17,7 +17,6 @@ import {
   importSigningKey,
   toHex,
   type ReplayRequest,
-  type ReplayStore,
   type ReplayVerdict,
   type SecureServerOptions,
   type ServerMessage,
@@ -230,32 +229,19 @@ describe('[HS-6.7], [RCP-2.3], [RCP-2.4] two streams per side: data and receipts
  * A replay store that commits at once and then holds its answer until released: the envelope is
  * committed while the session is still processing it.
  */
-class HoldingStore implements ReplayStore {
-  readonly inner = new MemoryReplayStore({ startedAt: 0 });
-  readonly synchronous = false;
+class HoldingStore extends AsyncMemoryReplayStore {
   hold = false;
   committed: Promise<ReplayRequest>;
   #onCommit!: (r: ReplayRequest) => void;
   #release: (() => void) | undefined;
   constructor() {
+    super({ startedAt: 0 });
     this.committed = new Promise((r) => (this.#onCommit = r));
   }
-  get window(): number {
-    return this.inner.window;
+  override check(req: ReplayRequest): Promise<ReplayVerdict> {
+    return Promise.resolve(this.inner.check(req));
   }
-  get strict(): boolean {
-    return this.inner.strict;
-  }
-  get maxStreams(): number {
-    return this.inner.maxStreams;
-  }
-  get startedAt(): number {
-    return this.inner.startedAt;
-  }
-  check(req: ReplayRequest): ReplayVerdict {
-    return this.inner.check(req);
-  }
-  async commit(req: ReplayRequest): Promise<ReplayVerdict> {
+  override async commit(req: ReplayRequest): Promise<ReplayVerdict> {
     const v = this.inner.commit(req);
     if (this.hold && v === 'ok') {
       this.hold = false;

@@ -9,7 +9,7 @@ import { KeyRing } from '../../src/keys/keyring.js';
 import type { CloseInfo, Transport } from '../../src/session/channel.js';
 import { ClientSession } from '../../src/session/client-session.js';
 import { SecureServer } from '../../src/session/server.js';
-import type { Authenticate } from '../../src/session/server-session.js';
+import type { Authenticate, ServerSession } from '../../src/session/server-session.js';
 import {
   RequestError,
   hex,
@@ -70,6 +70,33 @@ export function withNonce<T>(nonce: Uint8Array, fn: () => T): T {
 export function codeOf(info: CloseInfo): Answer {
   if (info.error !== undefined) return { ok: false, code: info.error.code };
   return { ok: false, error: `session closed without a protocol error (${info.code} ${info.reason})` };
+}
+
+/**
+ * Hands `clientAuth` to a server session whose hello is `transport.sent[0]`, and answers the
+ * hello with the Welcome and who the server authenticated, or with the close as `closeAnswer` reads it.
+ */
+export async function answerClientAuth(
+  session: ServerSession,
+  transport: MemoryTransport,
+  clientAuth: Uint8Array,
+  closeAnswer: (info: CloseInfo) => Answer,
+): Promise<Answer> {
+  const hello = toHex(transport.sent[0]!);
+  const done = outcome(session);
+  session.receive(clientAuth);
+  const closed = await done;
+  if (closed !== undefined) return { ...closeAnswer(closed), hello };
+  const welcome = transport.sent[1];
+  if (welcome === undefined) return { ok: false, error: 'the server sent no Welcome', hello };
+  return {
+    ok: true,
+    hello,
+    welcome: toHex(welcome),
+    sessionId: session.sessionId ?? null,
+    identity: session.identity ?? null,
+    roles: [...session.roles],
+  };
 }
 
 /** Settles with the close, or undefined once the session is open. */
@@ -156,20 +183,7 @@ export async function handshakeServer(req: Request, backend: Ed25519Backend): Pr
     const session = withNonce(nonce, () => server.accept(transport, admission, exporter === undefined ? {} : { tlsExporter: exporter }));
     const hello = transport.sent[0];
     if (hello === undefined) return { ok: false, error: 'the server sent no hello' };
-    const done = outcome(session);
-    session.receive(clientAuth);
-    const closed = await done;
-    if (closed !== undefined) return { ...codeOf(closed), hello: toHex(hello) };
-    const welcome = transport.sent[1];
-    if (welcome === undefined) return { ok: false, error: 'the server sent no Welcome', hello: toHex(hello) };
-    return {
-      ok: true,
-      hello: toHex(hello),
-      welcome: toHex(welcome),
-      sessionId: session.sessionId ?? null,
-      identity: session.identity ?? null,
-      roles: [...session.roles],
-    };
+    return await answerClientAuth(session, transport, clientAuth, codeOf);
   } finally {
     server.close();
   }

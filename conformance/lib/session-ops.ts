@@ -11,7 +11,7 @@ import { SecureServer } from '../../src/session/server.js';
 import type { ServerSession } from '../../src/session/server-session.js';
 import type { CloseInfo } from '../../src/session/channel.js';
 import { jwtAuthenticator } from '../../src/session/jwt.js';
-import { MemoryTransport, accountsHook, outcome, readLimits, withNonce } from './handshake-ops.js';
+import { MemoryTransport, accountsHook, answerClientAuth, readLimits, withNonce } from './handshake-ops.js';
 import { RequestError, hex, optBool, optHex, optObject, optObjects, optString, optStrings, optUint, string, uint, type Answer, type Request } from './fields.js';
 import type { RateLimit } from '../../src/policy/rate-limit.js';
 
@@ -174,22 +174,10 @@ export class SessionOps {
     const hello = transport.sent[0];
     if (hello === undefined) return { ok: false, error: 'the server sent no hello' };
     if (clientAuth === undefined) return { ok: true, hello: toHex(hello) };
-    const done = outcome(session);
-    session.receive(clientAuth);
-    const closed = await done;
-    if (closed !== undefined) return { ...closedAnswer(closed), hello: toHex(hello) };
-    const welcome = transport.sent[1];
-    if (welcome === undefined) return { ok: false, error: 'the server sent no Welcome' };
-    return {
-      ok: true,
-      hello: toHex(hello),
-      welcome: toHex(welcome),
-      sessionId: session.sessionId ?? null,
-      identity: session.identity ?? null,
-      roles: [...session.roles],
-      // On resume: what the server resent at once ([HS-7.5]).
-      sent: this.#sentPayloads(live),
-    };
+    const answer = await answerClientAuth(session, transport, clientAuth, closedAnswer);
+    // On resume: what the server resent at once ([HS-7.5]).
+    if (answer['ok'] === true) answer['sent'] = this.#sentPayloads(live);
+    return answer;
   }
 
   /** Payloads of the data envelopes the server sent since the last answer (receipts left out). */
