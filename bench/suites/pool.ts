@@ -34,8 +34,42 @@ function steady(count: number, depth: number, start: () => Promise<unknown>): Pr
   });
 }
 
+/** CPU time (all threads, µs) per call of `start` while `depth` calls stay in flight for about `ms`. */
+async function cpuPerCall(depth: number, ms: number, start: () => Promise<unknown>): Promise<number> {
+  let count = 0;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  await new Promise<void>((resolve, reject) => {
+    let live = depth;
+    const one = (): void => {
+      start().then(() => {
+        count++;
+        if (performance.now() - t0 < ms) one();
+        else if (--live === 0) resolve();
+      }, reject);
+    };
+    for (let i = 0; i < depth; i++) one();
+  });
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / count;
+}
+
+/** CPU time (µs) per call of a synchronous `fn` over about `ms`. */
+function cpuPerSyncCall(ms: number, fn: () => void): number {
+  let count = 0;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  while (performance.now() - t0 < ms) {
+    for (let i = 0; i < 64; i++) fn();
+    count += 64;
+  }
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / count;
+}
+
 export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteReport> {
   const rows: string[][] = [];
+  const tripRows: string[][] = [];
   const targets: Target[] = [];
   const threads = cpus().length;
   const backends = loadSodium() ? ['sodium', 'node'] : ['node'];
@@ -108,6 +142,14 @@ export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteRepo
         fn: () => steady(STEADY, BURST, openNext),
       },
     ], 2);
+    // What one round trip to a worker costs in CPU: with one request in flight every verify wakes a
+    // worker and then the main thread; with a burst in flight the batches share those wake-ups.
+    const tripMs = profile.quick ? 300 : 1000;
+    const verifyOne = () => pool.verify(key, f.tbs, f.signature);
+    const bare = cpuPerSyncCall(tripMs, () => consume(verifyStrict(backend, key.handle, f.tbs, f.signature)));
+    const single = await cpuPerCall(1, tripMs, verifyOne);
+    const deep = await cpuPerCall(BURST, tripMs, verifyOne);
+    tripRows.push([name, bare.toFixed(1), single.toFixed(1), deep.toFixed(1), (single - bare).toFixed(1)]);
     await pool.close();
     const raw = ratio(r, 'pool verify', 'one thread verifyStrict');
     const rcv = ratio(r, 'receiver open + pool', 'receiver openSync');
@@ -148,6 +190,13 @@ export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteRepo
         ['backend', 'workers', 'cores this process got (pool task)', 'one thread', 'pool', 'ratio', 'Receiver.openSync', 'Receiver.open + pool, bursts', 'ratio', 'Receiver.open + pool, steady', 'ratio'],
         rows,
       ),
+      '',
+      'What a round trip to a worker costs here: CPU time of all threads per verify (µs), on one thread,',
+      `through the pool with one request in flight (each verify wakes a worker, then the worker wakes the`,
+      `main thread), and with ${BURST} in flight (batches share the wake-ups). The last column is the CPU`,
+      'one round trip adds. A server whose requests arrive a few at a time pays it per small batch.',
+      '',
+      table(['backend', 'one thread', 'pool, 1 in flight', `pool, ${BURST} in flight`, 'one round trip adds'], tripRows),
     ].join('\n'),
     targets,
   };
