@@ -1,6 +1,8 @@
 // [HS-6.11]: a data stream new to a session starts at seq 0 on a stream no acknowledgement record
 // holds. Real servers on 127.0.0.1; the "hostile" envelopes are sealed with the client's own key
 // and bound to its live session, so only the stream and seq make them wrong.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   KeyRing,
@@ -16,9 +18,10 @@ import {
   type SigningKey,
 } from '../src/index.js';
 import { decodeEnvelope } from '../src/wire/envelope.js';
-import { binding, DIRECTION_CLIENT_TO_SERVER } from '../src/session/channel.js';
-import { encodeClientMessage, MESSAGE_CONTENT_TYPE, OP_JOIN } from '../src/session/messages.js';
+import { binding, DIRECTION_CLIENT_TO_SERVER, DIRECTION_SERVER_TO_CLIENT } from '../src/session/channel.js';
+import { encodeClientMessage, encodeServerMessage, MESSAGE_CONTENT_TYPE, OP_DELIVER, OP_JOIN } from '../src/session/messages.js';
 import { fromHex } from '../src/bytes.js';
+import { attach } from '../src/adapters/ws/index.js';
 import { ADAPTERS, type RunningAdapter } from './helpers/net-adapters.js';
 import { serverKey } from './helpers/server-fixture.js';
 import { connectRecorded, RecordingWebSocket } from './helpers/net-clients.js';
@@ -128,5 +131,66 @@ describe.each(ADAPTERS.map((a) => [a.name, a] as const))('a new data stream ([HS
     const third = await open();
     third.socket.inject(joinEnvelope(clientKey, third.client.sessionId!, stream, 0, 'r'));
     expect(await third.session.closed).toMatchObject({ code: 4052, reason: 'ERR_WRONG_STREAM' });
+  });
+});
+
+describe('a new data stream of the server, as the client sees it ([HS-6.11])', () => {
+  /** A Deliver sealed with the server's key for the client's live session, on `stream` at `seq`. */
+  function deliverEnvelope(sessionId: string, stream: Uint8Array, seq: number): Uint8Array {
+    const payload = encodeServerMessage({
+      op: OP_DELIVER,
+      action: 'send',
+      room: 'r',
+      from: 'someone',
+      fromRoles: [],
+      fromKid: new Uint8Array(32),
+      fromSeq: 0,
+      fromTs: Date.now(),
+      data: Uint8Array.of(1),
+    });
+    return seal(serverKey, payload, {
+      seq,
+      stream,
+      contentType: MESSAGE_CONTENT_TYPE,
+      binding: binding(fromHex(sessionId), DIRECTION_SERVER_TO_CLIENT),
+    });
+  }
+
+  // The server's own socket of the one connection, to put frames on it that its session never sealed.
+  async function startWithServerSocket() {
+    const keys = new KeyRing();
+    const clientKey = importSigningKey(generateKeyPair().secretKey);
+    keys.add(clientKey.publicKey, { identity: 'alice' });
+    const server = new SecureServer({ key: serverKey, keys, authorize: () => true });
+    const http = createServer();
+    const attached = attach(server, { server: http, path: '/s' });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    running.push({
+      close: async () => {
+        await attached.close();
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+      },
+    } as RunningAdapter);
+    const { client } = await connectRecorded(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/s`, clientKey, true);
+    const serverSocket = [...attached.wss.clients][0]!;
+    return { client, serverSocket };
+  }
+
+  it('control: seq 0 on a stream of its own is delivered', async () => {
+    const { client, serverSocket } = await startWithServerSocket();
+    const seen: unknown[] = [];
+    client.on('message', (m) => seen.push(m));
+    serverSocket.send(deliverEnvelope(client.sessionId!, randomStream(), 0));
+    await expect.poll(() => seen.length).toBe(1);
+  });
+
+  it('a first data envelope of the server at seq 5 ends the client session with ERR_WRONG_STREAM', async () => {
+    const { client, serverSocket } = await startWithServerSocket();
+    const seen: unknown[] = [];
+    client.on('message', (m) => seen.push(m));
+    serverSocket.send(deliverEnvelope(client.sessionId!, randomStream(), 5));
+    expect(await client.closed).toMatchObject({ code: 4052, reason: 'ERR_WRONG_STREAM' });
+    expect(seen).toEqual([]);
   });
 });
