@@ -16,6 +16,7 @@ import { DEFAULT_RECEIPT_DELAY_MS, DEFAULT_RECEIPT_EVERY, type DeliveryState } f
 import { signingFailed } from './signing.js';
 import { Emitter, reportListenerError } from './emitter.js';
 import { MESSAGE_CONTENT_TYPE } from './messages.js';
+import { Inbox } from './inbox.js';
 
 /**
  * Any ordered, reliable, message-oriented duplex channel. The adapter feeds every received message
@@ -93,54 +94,8 @@ function noop(): void {}
 const EMPTY = new Uint8Array(0);
 const RESOLVED = Promise.resolve();
 
-/**
- * A received data-phase message copied into a shared chunk: an ArrayBuffer per message costs more
- * than the copy itself (~0.3 us for 150 bytes), a view of a chunk a fraction of that. A view keeps
- * its chunk alive, so only bytes let go of soon live there: an envelope waits for its turn, and
- * afterwards only the receipt builder keeps the highest one per stream, until the next receipt
- * (receiptDelayMs at most) or the session's end hashes it. Larger messages get their own buffer.
- */
-const CHUNK_SIZE = 64 * 1024;
-const MAX_CHUNKED = 4096;
-let chunk = new ArrayBuffer(CHUNK_SIZE);
-let chunkUsed = 0;
-
-function ownedCopy(bytes: Uint8Array): Uint8Array {
-  const n = bytes.length;
-  if (n > MAX_CHUNKED) return Uint8Array.prototype.slice.call(bytes);
-  if (chunkUsed + n > CHUNK_SIZE) {
-    chunk = new ArrayBuffer(CHUNK_SIZE);
-    chunkUsed = 0;
-  }
-  const out = new Uint8Array(chunk, chunkUsed, n);
-  out.set(bytes);
-  // 8-byte aligned starts, as allocators give.
-  chunkUsed += (n + 7) & ~7;
-  return out;
-}
-
 export const DIRECTION_CLIENT_TO_SERVER = 0x01;
 export const DIRECTION_SERVER_TO_CLIENT = 0x02;
-/**
- * Messages received faster than they can be verified: reading pauses at PAUSE_AT where the
- * transport can pause, and resumes at RESUME_AT. MAX_PENDING is the hard cap, above what an honest
- * peer can have in flight (its outbox holds at most a replay window, 1,024 at most, plus receipts),
- * so only a peer that ignores acknowledgements reaches it ([POL-8.5]).
- */
-const PAUSE_AT = 64;
-const RESUME_AT = 16;
-/**
- * At most this many envelopes of one session verify ahead of their turn ([POL-8.5]): enough to
- * keep a verification pool busy, few enough that one flooding peer cannot fill a shared pool's
- * queue and get honest sessions refused. The rest wait and are checked in turn.
- */
-const MAX_EARLY = 32;
-const MAX_PENDING = 1024 + 64;
-/**
- * Default cap on the bytes of envelopes waiting for verification where the transport cannot pause
- * ([POL-8.6]): four times the default outbox bytes, which bound an honest peer's waiting data.
- */
-export const DEFAULT_MAX_PENDING_BYTES = 4 << 20;
 /** Default hard cap on a transport's buffered bytes per session (spec/policy.md [POL-8.4]). */
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 1 << 20;
 // Largest envelope framing around a payload: protected header (at most 512), signature, CBOR heads.
@@ -170,24 +125,14 @@ export function binding(sessionId: Uint8Array, direction: number): Uint8Array {
 export abstract class SecureChannel extends Emitter<ChannelEvents> {
   #state: ChannelState = 'handshake';
   #transport: Transport;
-  /** Envelopes received in the data phase whose turn has not come, in arrival order, from #head. */
-  readonly #inbox: (Uint8Array | Envelope)[] = [];
-  #head = 0;
-  #draining = false;
-  /** Set from the Welcome until the next task: see #holdFirstBurst. */
-  #holding = false;
-  #pending = 0;
-  /** Bytes of the envelopes counted in #pending. */
-  #pendingBytes = 0;
-  #readingPaused = false;
+  /** Data-phase envelopes waiting for their turn ([POL-8.5]). */
+  readonly #inbox: Inbox<Envelope>;
   #closeInfo: CloseInfo | undefined;
   readonly #closed: Promise<CloseInfo>;
   #resolveClosed!: (info: CloseInfo) => void;
   protected maxMessageSize: number;
   /** Hard cap on the transport's buffered bytes ([POL-8]). */
   protected maxBufferedAmount = DEFAULT_MAX_BUFFERED_AMOUNT;
-  /** Cap on waiting envelope bytes where the transport cannot pause ([POL-8.6]). */
-  protected maxPendingBytes = DEFAULT_MAX_PENDING_BYTES;
   protected receiptEvery = DEFAULT_RECEIPT_EVERY;
   protected receiptDelayMs = DEFAULT_RECEIPT_DELAY_MS;
 
@@ -214,18 +159,11 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   #unsent: Uint8Array[] = [];
   #sinceReceipt = 0;
   #receiptTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Envelopes received in the data phase whose turn has not finished. */
-  #busy = 0;
-  #early = 0;
-  /** Envelopes waiting for their turn without having started (past the cap, or no pool). */
-  #unstarted = 0;
   /** Gates of started envelopes still waiting for their turn: all close when the session does. */
   readonly #gates = new Set<(go: boolean) => void>();
   /** Streams pinned by envelopes still in process, before {@link DeliveryState.peerStream} is set. */
   #pinnedDataStream: Uint8Array | undefined;
   #pinnedReceiptStream: Uint8Array | undefined;
-  /** Envelopes start their checks and signature at arrival ([POL-8.5]): with a pool verifier. */
-  #verifyAhead = false;
   /** The receiver context of envelopes opened in their turn, built once per session. */
   #nowContext: OpenContext | undefined;
   readonly #nowKind = { isReceipt: false };
@@ -239,12 +177,29 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       throw new TypeError('"transport.bufferedAmount" expected function');
     }
     this.#transport = transport;
+    this.#inbox = new Inbox<Envelope>(
+      {
+        start: (bytes) => this.#startEnvelope(bytes),
+        turn: (item) => this.#process(item),
+        refuse: (err) => this.reject(err),
+        isOpen: () => this.#state === 'open',
+      },
+      transport,
+    );
     this.maxMessageSize = maxMessageSize;
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
   }
 
   get state(): ChannelState {
     return this.#state;
+  }
+
+  /** Cap on waiting envelope bytes where the transport cannot pause ([POL-8.6]). */
+  protected get maxPendingBytes(): number {
+    return this.#inbox.maxPendingBytes;
+  }
+  protected set maxPendingBytes(bytes: number) {
+    this.#inbox.maxPendingBytes = bytes;
   }
 
   /** The 32-byte session id (lowercase hex) once the handshake completed. */
@@ -357,111 +312,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       this.guard(() => this.onHandshakeMessage(copy));
       return;
     }
-    if (++this.#pending > MAX_PENDING) {
-      this.reject(new ProtocolError('ERR_RATE_LIMITED', 'too many messages awaiting verification'));
-      return;
-    }
-    this.#pendingBytes += bytes.length;
-    if (this.#pendingBytes > this.maxPendingBytes && this.#transport.pauseReading === undefined) {
-      this.reject(new ProtocolError('ERR_RATE_LIMITED', 'too many bytes awaiting verification'));
-      return;
-    }
-    const copy = ownedCopy(bytes);
-    if (this.#pending >= PAUSE_AT && !this.#readingPaused && this.#transport.pauseReading !== undefined) {
-      this.#readingPaused = true;
-      this.#transport.pauseReading();
-    }
-    // [POL-8.5]: with a synchronous replay store and a verifier that may answer later (a pool), the
-    // checks up to the signature and the signature itself start now, so the pool can work on
-    // several envelopes of this session at once; each is committed only once every earlier one was
-    // fully processed (its gate). A synchronous verifier gains nothing from starting early: its
-    // envelopes are checked in their turn, with no promise per envelope. Nothing starts ahead of
-    // an envelope that waits unstarted (past the cap): its commit would queue behind the later
-    // one's on their stream, and the later one's gate behind it.
-    let item: Uint8Array | Envelope = copy;
-    if (this.#verifyAhead && this.#early < MAX_EARLY && this.#unstarted === 0) {
-      item = this.#startEnvelope(copy);
-      this.#early++;
-    } else {
-      this.#unstarted++;
-    }
-    this.#busy++;
-    this.#inbox.push(item);
-    // One microtask per burst processes everything received, in arrival order. (Node's
-    // queueMicrotask makes an AsyncResource per call; a resolved promise's then() does not.)
-    if (!this.#draining && !this.#holding) {
-      this.#draining = true;
-      void RESOLVED.then(this.#drainTask);
-    }
-  }
-
-  readonly #drainTask = (): void => this.#drain();
-
-  /**
-   * A resumed server resends at once what was not acknowledged, often in the same read as the
-   * Welcome. The application attaches its listeners when `connect()` resolves, some microtasks
-   * later: what arrives with the Welcome waits for the next task, so none of it is emitted first.
-   */
-  #holdFirstBurst(): void {
-    this.#holding = true;
-    setTimeout(() => {
-      this.#holding = false;
-      if (!this.#draining && this.#head < this.#inbox.length) {
-        this.#draining = true;
-        this.#drain();
-      }
-    }, 0);
-  }
-
-  /** Processes the inbox in arrival order; waits only for a step that answers later. */
-  #drain(): void {
-    const d = this.#delivery;
-    const settling = d?.settling;
-    if (settling !== undefined && settling.by !== this) {
-      // [HS-7.10]: the session this one took over still processes what it received: wait for it.
-      // (#draining stays set, so nothing else starts a drain meanwhile.)
-      void settling.done.then(this.#drainTask);
-      return;
-    }
-    const inbox = this.#inbox;
-    while (this.#head < inbox.length) {
-      const item = inbox[this.#head]!;
-      inbox[this.#head++] = EMPTY;
-      this.#pending--;
-      this.#pendingBytes -= item instanceof Uint8Array ? item.length : item.bytes.length;
-      if (this.#readingPaused && this.#pending <= RESUME_AT && this.#state === 'open') {
-        this.#readingPaused = false;
-        this.#transport.resumeReading?.();
-      }
-      const rest = this.#process(item);
-      if (rest !== undefined) {
-        if (d !== undefined && d.settling === undefined) {
-          let resolve!: () => void;
-          const done = new Promise<void>((r) => (resolve = r));
-          d.settling = { by: this, done, resolve };
-        }
-        void rest.then(() => {
-          this.#processed(item);
-          this.#drain();
-        });
-        return;
-      }
-      this.#processed(item);
-    }
-    inbox.length = 0;
-    this.#head = 0;
-    this.#draining = false;
-    if (d !== undefined && d.settling !== undefined && d.settling.by === this) {
-      const done = d.settling;
-      d.settling = undefined;
-      done.resolve();
-    }
-  }
-
-  #processed(item: Uint8Array | Envelope): void {
-    this.#busy--;
-    if (item instanceof Uint8Array) this.#unstarted--;
-    else this.#early--;
+    this.#inbox.push(bytes);
   }
 
   /** One envelope's turn; a promise (never rejecting) when a step answers later. */
@@ -570,7 +421,8 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   ): void {
     this.sessionIdBytes = sessionId;
     this.receiver = o.receiver;
-    this.#verifyAhead = o.receiver.store.synchronous && verifiesLater(o.receiver);
+    this.#inbox.verifyAhead = o.receiver.store.synchronous && verifiesLater(o.receiver);
+    this.#inbox.delivery = o.delivery;
     this.peerKid = o.delivery.peerKid;
     this.sessionStartedAt = now;
     this.#key = o.key;
@@ -591,7 +443,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       },
       failed: (err) => this.fail(err),
     };
-    if (side === 'client') this.#holdFirstBurst();
+    if (side === 'client') this.#inbox.holdFirstBurst();
     const out = side === 'client' ? DIRECTION_CLIENT_TO_SERVER : DIRECTION_SERVER_TO_CLIENT;
     const inn = side === 'client' ? DIRECTION_SERVER_TO_CLIENT : DIRECTION_CLIENT_TO_SERVER;
     this.#sendBinding = binding(sessionId, out);
@@ -700,7 +552,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     const e: Envelope = { bytes, isReceipt: false, opened: undefined!, admit: undefined };
     let gate: Promise<boolean> | undefined;
     // With nothing of this session in process, the commit need not wait.
-    if (this.#busy > 0) {
+    if (this.#inbox.busy > 0) {
       gate = new Promise<boolean>((resolve) => (e.admit = resolve));
       this.#gates.add(e.admit!);
     }

@@ -1,5 +1,6 @@
 // Sessions over any transport (spec/handshake.md) with policy on the verified identity (spec/policy.md).
-export { SecureChannel, DEFAULT_MAX_BUFFERED_AMOUNT, DEFAULT_MAX_PENDING_BYTES, errorFromClose, type ChannelEvents, type ChannelMessage, type ChannelState, type CloseInfo, type Transport } from './channel.js';
+export { DEFAULT_MAX_PENDING_BYTES } from './inbox.js';
+export { SecureChannel, DEFAULT_MAX_BUFFERED_AMOUNT, errorFromClose, type ChannelEvents, type ChannelMessage, type ChannelState, type CloseInfo, type Transport } from './channel.js';
 export { ClientSession, type ClientSessionOptions } from './client-session.js';
 export { ServerSession, type Authenticate, type AuthenticateContext, type Authenticated, type SessionPeer } from './server-session.js';
 export { SecureServer, DEFAULT_HANDSHAKE_TIMEOUT_MS, type Admission, type SecureServerOptions, type ServerEvents, type ServerLimits, type ServerMessage } from './server.js';

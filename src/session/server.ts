@@ -24,7 +24,8 @@ import type { ChannelMessage, Transport } from './channel.js';
 import { DEFAULT_MAX_HANDSHAKE_SIZE } from './handshake.js';
 import { ServerSession, type Authenticate, type ServerCore, type SessionPeer } from './server-session.js';
 import { ReceiptBuilder } from '../delivery/builder.js';
-import { DEFAULT_MAX_BUFFERED_AMOUNT, DEFAULT_MAX_PENDING_BYTES } from './channel.js';
+import { DEFAULT_MAX_BUFFERED_AMOUNT } from './channel.js';
+import { DEFAULT_MAX_PENDING_BYTES } from './inbox.js';
 import {
   DEFAULT_RECEIPT_DELAY_MS,
   DEFAULT_RECEIPT_EVERY,
