@@ -4,7 +4,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   Sender,
+  generateKeyPair,
   importCryptoKeyPair,
+  importSigningKey,
   importPublicKey,
   isAsyncSigningKey,
   keyId,
@@ -18,28 +20,10 @@ import { connect, type ConnectOptions } from '../src/adapters/ws/index.js';
 import { deviceServer } from './helpers/device-server.js';
 import { ADAPTERS, type AdapterFactory, type RunningAdapter } from './helpers/net-adapters.js';
 import { TrackedWebSocket } from './helpers/tracked-ws.js';
-import { rng } from './helpers/numbers.js';
+import { failingFrom, jitteryKey, webCryptoPair } from './helpers/async-keys.js';
 
 const text = new TextDecoder();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function webCryptoPair(): Promise<CryptoKeyPair> {
-  return (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as CryptoKeyPair;
-}
-
-/** A non-extractable WebCrypto key whose signatures finish in a shuffled order (0–3 ms each). */
-async function jitteryKey(seed: number): Promise<AsyncSigningKey> {
-  const inner = await importCryptoKeyPair(await webCryptoPair());
-  const next = rng(seed);
-  return {
-    publicKey: inner.publicKey,
-    kid: inner.kid,
-    signAsync: async (message) => {
-      await sleep(next() % 4);
-      return inner.signAsync(message);
-    },
-  };
-}
 
 describe('importCryptoKeyPair', () => {
   it('wraps a non-extractable Ed25519 pair; its envelopes open under the public key', async () => {
@@ -164,14 +148,8 @@ for (const factory of ADAPTERS) {
     });
 
     it('a signer that fails ends the session with ERR_INTERNAL; nothing unsigned leaves', async () => {
-      const good = await jitteryKey(5);
-      let calls = 0;
-      const failing: AsyncSigningKey = {
-        publicKey: good.publicKey,
-        kid: good.kid,
-        // The handshake and the join sign; the next signature fails.
-        signAsync: (m) => (++calls <= 2 ? good.signAsync(m) : Promise.reject(new Error('token removed'))),
-      };
+      // The handshake and the join sign; the next signature fails.
+      const failing = failingFrom(await jitteryKey(5), 3);
       const { adapter, got, options } = await start(factory, failing);
       const client = await connect(adapter.url, { ...options, key: failing } as ConnectOptions);
       await client.join('r');
@@ -220,6 +198,94 @@ for (const factory of ADAPTERS) {
       await expect.poll(() => got, { timeout: 5000 }).toEqual(['last words']);
       // The final receipt arrived: nothing the server sent is left unacknowledged.
       await expect.poll(() => serverSession!.unacknowledged, { timeout: 5000 }).toBe(0);
+    });
+  });
+}
+
+for (const factory of ADAPTERS) {
+  describe(`a server with a non-extractable WebCrypto key, over ${factory.name}`, () => {
+    async function startServer(serverKey: AsyncSigningKey) {
+      const clientKey = importSigningKey(generateKeyPair().secretKey);
+      const { server, adapter, options } = await deviceServer(factory, clientKey, running, { key: serverKey });
+      const got: string[] = [];
+      server.on('message', (m) => {
+        if (m.action === 'send') got.push(text.decode(m.payload));
+      });
+      const sessions: ServerSession[] = [];
+      server.on('session', (s) => sessions.push(s));
+      return { server, adapter, options, got, sessions, clientKey };
+    }
+
+    it('handshake, 300 messages each way, a request: all in order, all acknowledged', async () => {
+      const { adapter, options, got, sessions } = await startServer(await jitteryKey(41));
+      const client = await connect(adapter.url, options);
+      const down: string[] = [];
+      client.on('message', (m) => down.push(text.decode(m.payload)));
+      await client.join('r');
+      await client.request('ping');
+      const serverSession = sessions[0]!;
+      const serverSending = (async () => {
+        for (let i = 0; i < 300; i++) {
+          while (!serverSession.writable) await sleep(1);
+          serverSession.send(null, new TextEncoder().encode(`d${i}`));
+        }
+      })();
+      await sendAll(client, 0, 300);
+      await serverSending;
+      await expect.poll(() => down.length, { timeout: 20_000 }).toBe(300);
+      expect(down).toEqual(Array.from({ length: 300 }, (_, i) => `d${i}`));
+      await expect.poll(() => got.length, { timeout: 20_000 }).toBe(300);
+      expect(got).toEqual(Array.from({ length: 300 }, (_, i) => `m${i}`));
+      await expect.poll(() => serverSession.unacknowledged, { timeout: 5000 }).toBe(0);
+      await expect.poll(() => client.unacknowledged, { timeout: 5000 }).toBe(0);
+      client.close();
+    });
+
+    it('a server signer that fails, or answers with no signature, during the handshake: ERR_INTERNAL', async () => {
+      const good = await jitteryKey(43);
+      const first = await startServer(failingFrom(good, 1));
+      await expect(connect(first.adapter.url, first.options)).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
+      const short: AsyncSigningKey = { publicKey: good.publicKey, kid: good.kid, signAsync: async () => new Uint8Array(63) };
+      const second = await startServer(short);
+      await expect(connect(second.adapter.url, second.options)).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
+    });
+
+    it('a key revoked while the server key signs the Welcome gets no session', async () => {
+      const inner = await jitteryKey(47);
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let asked!: () => void;
+      const signing = new Promise<void>((r) => (asked = r));
+      const held: AsyncSigningKey = {
+        publicKey: inner.publicKey,
+        kid: inner.kid,
+        signAsync: async (m) => {
+          asked();
+          await released;
+          return inner.signAsync(m);
+        },
+      };
+      const { server, adapter, options, clientKey } = await startServer(held);
+      const connecting = connect(adapter.url, options);
+      await signing;
+      server.keys.revokeKey(clientKey.kid);
+      release();
+      await expect(connecting).rejects.toMatchObject({ code: 'ERR_KEY_REVOKED' });
+    });
+
+    it('a server signer that fails in the data phase ends the session with ERR_INTERNAL; that state is not resumed', async () => {
+      // The Welcome and the Result of the join are signed; the server's next signature fails.
+      const { adapter, options, sessions } = await startServer(failingFrom(await jitteryKey(53), 3));
+      const client = await connect(adapter.url, options);
+      const down: unknown[] = [];
+      client.on('message', (m) => down.push(m));
+      await client.join('r');
+      sessions[0]!.send(null, Uint8Array.of(1));
+      expect((await client.closed).error?.code).toBe('ERR_INTERNAL');
+      expect((await sessions[0]!.closed).error?.code).toBe('ERR_INTERNAL');
+      expect(down).toEqual([]);
+      // [HS-7.12]: its data stream has a gap no receipt of the client can close.
+      await expect(connect(adapter.url, { ...options, resumeFrom: client })).rejects.toMatchObject({ code: 'ERR_RESUME_REFUSED' });
     });
   });
 }

@@ -9,6 +9,7 @@ import {
   SecureServer,
   generateKeyPair,
   importSigningKey,
+  type AsyncSigningKey,
   type ServerSession,
   type SigningKey,
 } from '../src/index.js';
@@ -17,6 +18,7 @@ import { ADAPTERS, type AdapterFactory, type RunningAdapter } from './helpers/ne
 import { deviceServer } from './helpers/device-server.js';
 import { serverKey, serverPublic } from './helpers/server-fixture.js';
 import { TrackedWebSocket } from './helpers/tracked-ws.js';
+import { jitteryKey } from './helpers/async-keys.js';
 
 const text = new TextDecoder();
 
@@ -54,11 +56,11 @@ interface Setup {
   options: ConnectOptions;
 }
 
-async function setup(factory: AdapterFactory): Promise<Setup> {
+async function setup(factory: AdapterFactory, asyncServerKey?: AsyncSigningKey): Promise<Setup> {
   // A static device key: no credential needed. A throughput test, not a flood test: the limits
   // under test here are the outbox's.
   const key = importSigningKey(generateKeyPair().secretKey);
-  const { server, adapter, options } = await deviceServer(factory, key, running);
+  const { server, adapter, options } = await deviceServer(factory, key, running, asyncServerKey === undefined ? {} : { key: asyncServerKey });
   return { server, adapter, key, options };
 }
 
@@ -168,6 +170,15 @@ for (const factory of ADAPTERS) {
       for (const c of r.sessions) expect(c.stream).toEqual(stream);
       // The Join of the first session still holds: membership carried over ([HS-7.3]).
       expect(r.serverSessions.at(-1)!.rooms.has('r')).toBe(true);
+    });
+
+    it('with a server key that signs asynchronously (WebCrypto, shuffled finishing order): every message exactly once, in order', async () => {
+      const s = await setup(factory, await jitteryKey(61));
+      const n = 600;
+      const r = await exchange(s, n, [150, 151, 420]);
+      expect(r.up).toEqual(range(n));
+      expect(r.down).toEqual(range(n));
+      expect(r.sessions).toHaveLength(4);
     });
 
     it('10,000 messages each way with 10 forced disconnects at seeded random points: exactly once, in order', async () => {

@@ -175,7 +175,7 @@ export class ClientSession extends SecureChannel {
     if (from !== undefined && from.delivery!.outbox.resealsSinceReceipt >= MAX_RESEALS_WITHOUT_RECEIPT) {
       this.fail(new ProtocolError('ERR_RESUME_REFUSED', 'resumed 8 times without a receipt of the server: start a fresh session'));
     } else if (from !== undefined && from.delivery!.signing.broken) {
-      // A signature failed on its data stream: the gap could never be acknowledged.
+      // [HS-7.12]: a signature failed on its data stream; the gap could never be acknowledged.
       this.fail(new ProtocolError('ERR_RESUME_REFUSED', 'a signature failed on that session: start a fresh session'));
     }
   }

@@ -7,7 +7,7 @@ import type { Opened } from '../envelope/open.js';
 import type { Receiver } from '../envelope/receiver.js';
 import type { ReceiptBuilder } from '../delivery/builder.js';
 import type { KeyEntry, KeyRing } from '../keys/keyring.js';
-import { importPublicKey, type PublicKey, type SigningKey } from '../keys/keys.js';
+import { importPublicKey, isAsyncSigningKey, signAsyncChecked, type AsyncSigningKey, type PublicKey, type SigningKey } from '../keys/keys.js';
 import type { Authorize, Validate } from '../policy/authorize.js';
 import type { SecurityEvent } from '../policy/events.js';
 import { TokenBucket, type RateLimit } from '../policy/rate-limit.js';
@@ -15,6 +15,7 @@ import type { EnvelopeHeader } from '../wire/envelope.js';
 import { SecureChannel, type ChannelMessage, type CloseInfo, type Transport } from './channel.js';
 import { DeliveryState, MAX_RESEALS_WITHOUT_RECEIPT } from './delivery.js';
 import type { ResumeEntry, ResumeRegistry } from './resume.js';
+import { signingFailed } from './signing.js';
 import {
   CB_TLS_EXPORTER,
   HANDSHAKE_VERSION,
@@ -62,7 +63,7 @@ export type Authenticate = (
 
 /** @internal What a session needs from its server. */
 export interface ServerCore {
-  readonly key: SigningKey;
+  readonly key: SigningKey | AsyncSigningKey;
   readonly keys: KeyRing;
   readonly receiver: Receiver;
   readonly limits: HelloLimits & { readonly maxHandshakeSize: number };
@@ -328,6 +329,18 @@ export class ServerSession extends SecureChannel {
     // 11. resume ([HS-7.2]): the named session must be known and belong to this key and identity.
     let resumed: ResumeEntry | undefined;
     const rooms = new Set<string>();
+    // What may change while the handshake awaits `authorize` or the server's key, checked after
+    // each such wait; false when the session ended meanwhile.
+    const stillAdmissible = (): boolean => {
+      if (this.state !== 'handshake') return false;
+      // [POL-6.1]: revocation closes registered sessions only; a key revoked during the wait would
+      // otherwise get a session, and its rooms' traffic, until it sent something.
+      if (core.keys.isRevoked(clientKey.kid) || core.keys.get(clientKey.kid)?.revoked) throw refuse('ERR_KEY_REVOKED', 'key has been revoked');
+      if (resumed !== undefined && core.resume.find(b.resume!) !== resumed) throw refuse('ERR_RESUME_REFUSED', 'the session was resumed concurrently');
+      // [HS-5.5]: a credential that ran out during the wait gets no Welcome and no resent data.
+      if (who.expiresAt !== undefined && who.expiresAt <= core.clock()) throw refuse('ERR_CREDENTIAL_EXPIRED', 'credential expired');
+      return true;
+    };
     if (b.resume !== null) {
       resumed = core.resume.find(b.resume);
       if (resumed === undefined || resumed.kid !== this.#keyId || resumed.identity !== who.identity) {
@@ -336,17 +349,13 @@ export class ServerSession extends SecureChannel {
       if (resumed.delivery.outbox.resealsSinceReceipt >= MAX_RESEALS_WITHOUT_RECEIPT) {
         throw refuse('ERR_RESUME_REFUSED', 'resumed too often without acknowledging anything');
       }
+      // [HS-7.12]: our signing key failed on that state's data stream; the gap could never be acknowledged.
+      if (resumed.delivery.signing.broken) throw refuse('ERR_RESUME_REFUSED', 'a signature failed on that session');
       // [HS-7.3]: rooms carry over only while the current roles still allow them.
       for (const room of resumed.rooms) {
         if (await decide(core.authorize, { identity: who.identity, roles: this.#roles, action: 'join', channel: room })) rooms.add(room);
       }
-      if (this.state !== 'handshake') return;
-      // [POL-6.1]: revocation closes registered sessions only; a key revoked during these awaits
-      // would otherwise get a session, and its rooms' traffic, until it sent something.
-      if (core.keys.isRevoked(clientKey.kid) || core.keys.get(clientKey.kid)?.revoked) throw refuse('ERR_KEY_REVOKED', 'key has been revoked');
-      if (core.resume.find(b.resume) !== resumed) throw refuse('ERR_RESUME_REFUSED', 'the session was resumed concurrently');
-      // [HS-5.5]: a credential that ran out during these awaits gets no Welcome and no resent data.
-      if (who.expiresAt !== undefined && who.expiresAt <= core.clock()) throw refuse('ERR_CREDENTIAL_EXPIRED', 'credential expired');
+      if (!stillAdmissible()) return;
     }
 
     const welcomeBody = encodeWelcomeBody({
@@ -356,7 +365,18 @@ export class ServerSession extends SecureChannel {
       roles: this.#roles,
       expires: who.expiresAt ?? null,
     });
-    const signature = core.key.sign(serverSignatureInput(th, welcomeBody));
+    let signature: Uint8Array;
+    if (isAsyncSigningKey(core.key)) {
+      // The handshake timeout keeps running while the key signs.
+      try {
+        signature = await signAsyncChecked(core.key, serverSignatureInput(th, welcomeBody));
+      } catch (err) {
+        throw signingFailed(err);
+      }
+      if (!stillAdmissible()) return;
+    } else {
+      signature = core.key.sign(serverSignatureInput(th, welcomeBody));
+    }
     clearTimeout(this.#timer);
     const clock = (): number => core.clock();
     let delivery: DeliveryState;

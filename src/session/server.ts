@@ -6,7 +6,7 @@ import { toHex } from '../bytes.js';
 import { Receiver } from '../envelope/receiver.js';
 import { DEFAULT_MAX_ENVELOPE_SIZE } from '../envelope/open.js';
 import { KeyRing, type KeyEntry } from '../keys/keyring.js';
-import { keyId, type SigningKey } from '../keys/keys.js';
+import { isAnySigningKey, keyId, type AsyncSigningKey, type SigningKey } from '../keys/keys.js';
 import type { Authorize, Validate } from '../policy/authorize.js';
 import type { SecurityEvent, SecurityEventSink } from '../policy/events.js';
 import {
@@ -80,8 +80,12 @@ export interface ServerLimits {
 }
 
 export interface SecureServerOptions {
-  /** The server's signing key; clients pin its public key. */
-  key: SigningKey;
+  /**
+   * The server's signing key; clients pin its public key. An {@link AsyncSigningKey} (a
+   * non-extractable WebCrypto key, an HSM or KMS signer) works too: envelopes still leave each
+   * session in the order they were sealed, and a signer that fails ends the session with `ERR_INTERNAL`.
+   */
+  key: SigningKey | AsyncSigningKey;
   /** Decides every join, leave, send and custom action (spec/policy.md §2). Required: no implicit allow-all. */
   authorize: Authorize;
   /** Client keys. Authenticated keys are added with their identity; revoking one closes its sessions. Default: a new ring. */
@@ -171,8 +175,8 @@ export class SecureServer extends Emitter<ServerEvents> {
     super();
     if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
     const { key } = options;
-    if (key === null || typeof key !== 'object' || typeof key.sign !== 'function') {
-      throw new TypeError('"key" expected a SigningKey from importSigningKey()');
+    if (!isAnySigningKey(key)) {
+      throw new TypeError('"key" expected a SigningKey from importSigningKey() or an AsyncSigningKey');
     }
     // [HS-1.5]: v1 sessions name keys by their RFC 7638 thumbprint.
     if (!equalBytes(key.kid, keyId(key.publicKey))) throw new RangeError('"key" must use the default key id (RFC 7638 thumbprint)');

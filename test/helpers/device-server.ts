@@ -1,7 +1,7 @@
 // A SecureServer on a real adapter that knows one client device key ("alice", no credential
 // needed), with rate limits out of the way, and the options a client connects with (its socket
-// reachable through TrackedWebSocket.last).
-import { KeyRing, SecureServer, type AsyncSigningKey, type SecureServerOptions, type SigningKey } from '../../src/index.js';
+// reachable through TrackedWebSocket.last). `extra.key` replaces the server's key.
+import { KeyRing, SecureServer, importPublicKey, type AsyncSigningKey, type SecureServerOptions, type SigningKey } from '../../src/index.js';
 import type { ConnectOptions, WebSocketConstructor } from '../../src/adapters/ws/index.js';
 import type { AdapterFactory, RunningAdapter } from './net-adapters.js';
 import { serverKey, serverPublic } from './server-fixture.js';
@@ -23,7 +23,7 @@ export async function deviceServer(
   const options = {
     WebSocket: TrackedWebSocket as unknown as WebSocketConstructor,
     key,
-    serverKey: serverPublic,
+    serverKey: extra.key === undefined ? serverPublic : importPublicKey(extra.key.publicKey),
     channelBinding: factory.channelBinding,
   } as ConnectOptions;
   return { server, adapter, options };
