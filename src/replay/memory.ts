@@ -58,7 +58,8 @@ export function replayStateBytesPerStream(window: number = DEFAULT_WINDOW, stric
   return bitmap + 16 + 40 + 56;
 }
 
-function assertOptionalUint(value: unknown, name: string, min: number, max: number): void {
+/** @internal Throws a RangeError naming `name` unless `value` is undefined or an integer in [min, max]. */
+export function assertOptionalUint(value: unknown, name: string, min: number, max: number): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new RangeError(`"${name}" expected an integer from ${min} to ${max}, got ${String(value)}`);
