@@ -21,6 +21,8 @@ import { RedisReplayStore, type RedisEval } from '../src/replay/redis.js';
 import { connect, type WebSocketConstructor } from '../src/adapters/ws/index.js';
 import { wsAdapter, type RunningAdapter } from './helpers/net-adapters.js';
 import { serverKey, serverPublic } from './helpers/server-fixture.js';
+import { readVectorFile } from './helpers/vectors.js';
+import { fromHex } from '../src/bytes.js';
 
 const REDIS = '/usr/bin/redis-server';
 // CI installs redis-server (.ci/run); elsewhere a machine without it skips these tests.
@@ -224,6 +226,41 @@ describe.skipIf(!available)('RedisReplayStore', () => {
     now += 10_000;
     expect((await receiver.open(sender.seal(Uint8Array.of(3)))).seq).toBe(2);
   });
+
+  for (const file of ['replay_window', 'replay_freshness']) {
+    it(`passes conformance/vectors/${file}.json with its state in Redis`, async () => {
+      const r = client();
+      type Step = { op: string; envelope?: string; now: number; persist?: boolean; result: string; code?: string };
+      type Reset = { keys: { publicKey: string }[]; startedAt: number; window: number; strict?: boolean; maxStreams?: number; maxAgeMs: number; maxFutureSkewMs: number };
+      const vectors = readVectorFile<{ testGroups: { tests: { tcId: number; reset: Reset; steps: Step[] }[] }[] }>(`../../conformance/vectors/${file}.json`);
+      let count = 0;
+      for (const t of vectors.testGroups.flatMap((g) => g.tests)) {
+        const ring = new KeyRing();
+        for (const k of t.reset.keys) ring.add(fromHex(k.publicKey));
+        const { keys: _keys, startedAt, ...settings } = t.reset;
+        // An empty store starts at the reset's time, or at a restart's ([RPL-7.2]).
+        const empty = (at: number) => RedisReplayStore.connect({ eval: evalOn(r), prefix: freshPrefix(), ...settings, clock: () => at });
+        const timing = { maxAgeMs: settings.maxAgeMs, maxFutureSkewMs: settings.maxFutureSkewMs };
+        let store = await empty(startedAt);
+        let receiver = new Receiver({ keys: ring, store, ...timing });
+        for (const [i, step] of t.steps.entries()) {
+          const where = `tcId ${t.tcId} step ${i}`;
+          if (step.op === 'restart') {
+            if (!step.persist) store = await empty(step.now);
+            receiver = new Receiver({ keys: ring, store, ...timing });
+            continue;
+          }
+          const outcome = await receiver.open(fromHex(step.envelope!), { now: step.now }).then(
+            () => 'valid',
+            (err: { code?: string }) => err.code,
+          );
+          expect(outcome, where).toBe(step.result === 'valid' ? 'valid' : step.code);
+          count++;
+        }
+      }
+      expect(count).toBeGreaterThan(10);
+    });
+  }
 
   describe('nodes sharing the store', () => {
     const key = importSigningKey(generateKeyPair().secretKey);
