@@ -1,8 +1,6 @@
 // RedisReplayStore against a real redis-server started here on 127.0.0.1 (spec/replay.md §9): the
 // same verdicts as MemoryReplayStore on random traffic, the forgetting, horizon and cap of §6,
 // shared settings, and nodes sharing one store through real Receivers and a real SecureServer.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
@@ -17,27 +15,19 @@ import {
   importSigningKey,
   type ReplayRequest,
 } from '../src/index.js';
-import { RedisReplayStore, type RedisEval } from '../src/replay/redis.js';
+import { RedisReplayStore, type RedisEval, type RedisEvalSha } from '../src/replay/redis.js';
 import { connect, type WebSocketConstructor } from '../src/adapters/ws/index.js';
 import { wsAdapter, type RunningAdapter } from './helpers/net-adapters.js';
 import { serverKey, serverPublic } from './helpers/server-fixture.js';
 import { readVectorFile } from './helpers/vectors.js';
+import { REDIS_SERVER, redisAvailable, startRedis } from './helpers/redis-server.js';
 import { fromHex } from '../src/bytes.js';
 
-const REDIS = '/usr/bin/redis-server';
 // CI installs redis-server (.ci/run); elsewhere a machine without it skips these tests.
-const available = await import('node:fs').then((fs) => fs.existsSync(REDIS));
-if (!available && process.env['CI']) throw new Error(`${REDIS} is missing: .ci/run installs it`);
+const available = redisAvailable();
+if (!available && process.env['CI']) throw new Error(`${REDIS_SERVER} is missing: .ci/run installs it`);
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-let server: ChildProcess | undefined;
+let redisServer: { stop(): void } | undefined;
 let port = 0;
 const clients: Redis[] = [];
 
@@ -47,6 +37,7 @@ function client(): Redis {
   return r;
 }
 const evalOn = (r: Redis): RedisEval => (script, keys, args) => r.eval(script, keys.length, ...keys, ...args);
+const evalShaOn = (r: Redis): RedisEvalSha => (sha, keys, args) => r.evalsha(sha, keys.length, ...keys, ...args);
 
 let prefixes = 0;
 /** A prefix of its own per store, so tests share one server without sharing state. */
@@ -54,21 +45,14 @@ const freshPrefix = (): string => `{t${process.pid}-${prefixes++}}:`;
 
 beforeAll(async () => {
   if (!available) return;
-  port = await freePort();
-  server = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    server!.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    server!.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
-  });
+  const started = await startRedis();
+  redisServer = started;
+  port = started.port;
 });
 
 afterAll(async () => {
   for (const r of clients) r.disconnect();
-  server?.kill();
+  redisServer?.stop();
 });
 
 const KID = new Uint8Array(32).fill(7);
@@ -98,13 +82,15 @@ describe.skipIf(!available)('RedisReplayStore', () => {
 
   for (const strict of [false, true]) {
     it(`gives MemoryReplayStore's verdicts on random traffic (${strict ? 'strict' : 'window 64'})`, async () => {
-      const run = evalOn(client());
+      const r = client();
+      const run = evalOn(r);
+      const runSha = evalShaOn(r);
       const seen = new Set<string>();
       await fc.assert(
         fc.asyncProperty(
-          fc.array(fc.record({ stream: fc.nat(2), back: fc.integer({ min: -70, max: 80 }), gap: fc.nat(50) }), { minLength: 1, maxLength: 60 }),
+          fc.array(fc.record({ stream: fc.nat(2), back: fc.integer({ min: -70, max: 80 }), gap: fc.nat(50) }), { minLength: 30, maxLength: 80 }),
           async (steps) => {
-            const redis = await RedisReplayStore.connect({ eval: run, prefix: freshPrefix(), window: 64, strict, clock: () => T0 });
+            const redis = await RedisReplayStore.connect({ eval: run, evalSha: runSha, prefix: freshPrefix(), window: 64, strict, clock: () => T0 });
             const memory = new MemoryReplayStore({ window: 64, strict, startedAt: T0 });
             const top = [0, 0, 0];
             let now = T0;
@@ -127,6 +113,25 @@ describe.skipIf(!available)('RedisReplayStore', () => {
       expect([...seen].sort()).toEqual(['ERR_REPLAY', 'ERR_TOO_OLD', 'ok']);
     });
   }
+
+  it('with evalSha the script travels once, and again after Redis forgets its scripts', async () => {
+    const r = client();
+    let sent = 0;
+    const counting: RedisEval = (script, keys, args) => {
+      if (keys.length === 4) sent++; // the check-and-commit script, not the settings one
+      return evalOn(r)(script, keys, args);
+    };
+    const store = await RedisReplayStore.connect({ eval: counting, evalSha: evalShaOn(r), prefix: freshPrefix(), clock: () => T0 });
+    for (let seq = 0; seq < 20; seq++) expect(await store.commit(request(0, seq, T0))).toBe('ok');
+    expect(sent).toBeLessThanOrEqual(1);
+    await r.script('FLUSH');
+    expect(await store.commit(request(0, 5, T0))).toBe('ERR_REPLAY');
+    expect(await store.commit(request(0, 20, T0))).toBe('ok');
+    expect(sent).toBeLessThanOrEqual(2);
+    // An evalSha that fails otherwise is a failure, not a reason to send the script.
+    const broken = await RedisReplayStore.connect({ eval: counting, evalSha: () => Promise.reject(new Error('connection lost')), prefix: freshPrefix(), clock: () => T0 });
+    await expect(broken.commit(request(0, 0, T0))).rejects.toThrow('connection lost');
+  });
 
   it('edges of the window: a seq at 2^53 - 1, a jump of a whole window, the oldest seq still inside', async () => {
     const store = await RedisReplayStore.connect({ eval: evalOn(client()), prefix: freshPrefix(), window: 32, clock: () => T0 });

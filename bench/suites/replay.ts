@@ -3,6 +3,9 @@
 import { verify as nodeVerify } from 'node:crypto';
 import { MemoryReplayStore, Receiver, open, seal } from '../../src/index.js';
 import type { ReplayRequest } from '../../src/replay/store.js';
+import { RedisReplayStore, type RedisEval, type RedisEvalSha } from '../../src/replay/redis.js';
+import { Redis } from 'ioredis';
+import { redisAvailable, startRedis } from '../../test/helpers/redis-server.js';
 import { loadSodium } from '../../src/crypto/sodium.js';
 import { decodeEnvelope, externalAad, sigStructure } from '../../src/wire/envelope.js';
 import { STREAM, TS, makeFixture, type Keys } from '../fixtures.js';
@@ -140,6 +143,8 @@ export async function replaySuite(profile: Profile, keys: Keys): Promise<SuiteRe
   guardRows.push(['check + commit, 1 stream', fmtHz(g.get('guard 1 stream')!.median)]);
   guardRows.push(['check + commit, 10,000 streams round-robin', fmtHz(g.get('guard 10k streams')!.median)]);
 
+  const redisSection = await redisStoreSection(profile, keys);
+
   return {
     title: 'Replay guard',
     markdown: [
@@ -155,7 +160,109 @@ export async function replaySuite(profile: Profile, keys: Keys): Promise<SuiteRe
       'The in-memory store alone (MemoryReplayStore, window 1,024):',
       '',
       table(['operation', 'rate'], guardRows),
+      ...redisSection,
     ].join('\n'),
     targets,
   };
+}
+
+/**
+ * The shared store in Redis (sealwire/redis) on a redis-server started here, when one is installed:
+ * what a network round trip per check and per commit costs, one at a time and with many envelopes
+ * of different streams in flight, against the in-memory store.
+ */
+async function redisStoreSection(profile: Profile, keys: Keys): Promise<string[]> {
+  if (!redisAvailable()) return ['', 'RedisReplayStore: not measured (no redis-server on this machine).'];
+  const server = await startRedis();
+  const redis = new Redis({ host: '127.0.0.1', port: server.port });
+  try {
+    const run: RedisEval = (script, k, args) => redis.eval(script, k.length, ...k, ...args);
+    const runSha: RedisEvalSha = (sha, k, args) => redis.evalsha(sha, k.length, ...k, ...args);
+    let prefixes = 0;
+    const freshStore = () => RedisReplayStore.connect({ eval: run, evalSha: runSha, prefix: `{bench${prefixes++}}:`, clock: () => TS - 60_000 });
+    const FLIGHT = 64;
+    const kid = keys.key['node']!.kid;
+    const streams = Array.from({ length: FLIGHT }, (_, i) => Uint8Array.from({ length: 16 }, (_, j) => (i * 31 + j) & 0xff));
+    // Envelopes of FLIGHT streams, interleaved, so FLIGHT opens in flight touch FLIGHT streams.
+    const perStream = profile.quick ? 32 : 128;
+    const runs = streams.map((stream) => sealRun(keys, 32, perStream, stream));
+    const envs = Array.from({ length: FLIGHT * perStream }, (_, i) => runs[i % FLIGHT]![Math.floor(i / FLIGHT)]!);
+    const guardStore = await freshStore();
+    let seq = 0;
+    const request = (i: number): ReplayRequest => ({ kid, stream: streams[i]!, seq, ts: TS, now: TS, expiresAt: TS + 60_000 });
+    const guardOne = async (req: ReplayRequest) => {
+      if ((await guardStore.check(req)) !== 'ok' || (await guardStore.commit(req)) !== 'ok') throw new Error('guard refused a fresh seq');
+    };
+    let rx = new Receiver({ keys: keys.ring['node']!, store: await freshStore() });
+    let at = 0;
+    let pendingStore: Promise<RedisReplayStore> | undefined;
+    const r = await measure(
+      profile,
+      [
+        {
+          name: 'redis guard, one at a time',
+          ops: FLIGHT,
+          fn: async () => {
+            for (let i = 0; i < FLIGHT; i++) await guardOne(request(i));
+            seq++;
+          },
+        },
+        {
+          name: 'redis guard, in flight',
+          ops: FLIGHT,
+          fn: async () => {
+            await Promise.all(Array.from({ length: FLIGHT }, (_, i) => guardOne(request(i))));
+            seq++;
+          },
+        },
+        {
+          name: 'receiver open, redis, in flight',
+          ops: FLIGHT,
+          fn: async () => {
+            if (at === envs.length) {
+              // Every envelope once per store: a fresh one (its own prefix) when the list wraps.
+              pendingStore ??= freshStore();
+              rx = new Receiver({ keys: keys.ring['node']!, store: await pendingStore });
+              pendingStore = undefined;
+              at = 0;
+            }
+            const batch = envs.slice(at, at + FLIGHT);
+            at += FLIGHT;
+            consume(await Promise.all(batch.map((e) => rx.open(e, CTX))));
+          },
+        },
+        {
+          name: 'receiver openSync, memory',
+          ops: FLIGHT,
+          fn: (() => {
+            const loop = receiverLoop(() => new Receiver({ keys: keys.ring['node']!, ...RECEIVER_OPTS }), envs);
+            return () => {
+              for (let i = 0; i < FLIGHT; i++) consume(loop());
+            };
+          })(),
+        },
+      ],
+      2,
+    );
+    const hz = (name: string) => r.get(name)!.median;
+    return [
+      '',
+      `RedisReplayStore (sealwire/redis) on a redis-server started by the bench on 127.0.0.1, through ioredis: a check and`,
+      `a commit are one Lua script each (EVALSHA). "In flight": ${FLIGHT} envelopes of ${FLIGHT} different streams at once, as`,
+      'many sessions or devices give a node. The redis-server process shares the same 2 cores.',
+      '',
+      table(
+        ['operation', 'rate', '/ in-memory Receiver.openSync'],
+        [
+          ['check + commit, one at a time', fmtHz(hz('redis guard, one at a time')), '–'],
+          [`check + commit, ${FLIGHT} in flight`, fmtHz(hz('redis guard, in flight')), '–'],
+          [`Receiver.open (node backend), ${FLIGHT} in flight`, fmtHz(hz('receiver open, redis, in flight')), fmtRatio(ratio(r, 'receiver open, redis, in flight', 'receiver openSync, memory'))],
+          ['Receiver.openSync, in-memory store (node backend)', fmtHz(hz('receiver openSync, memory')), '1.000×'],
+        ],
+      ),
+    ];
+  } finally {
+    redis.disconnect();
+    server.stop();
+  }
 }

@@ -2,6 +2,7 @@
 // logic of §4 and the forgetting and cap of §6 run inside one Lua script per call, so a commit is
 // one atomic check-and-set however many nodes commit to the same stream ([RPL-9.1]). No Redis
 // client is imported: the caller passes how to run a script with the client it already has.
+import { sha1 } from '@noble/hashes/legacy.js';
 import { toHex } from '../bytes.js';
 import { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_SKEW_MS, MAX_AGE_LIMIT_MS, MAX_FUTURE_SKEW_LIMIT_MS } from './freshness.js';
 import { assertOptionalUint, DEFAULT_MAX_STREAMS, MAX_STREAMS_LIMIT } from './memory.js';
@@ -16,9 +17,18 @@ import { assertWindow, DEFAULT_WINDOW } from './window.js';
  */
 export type RedisEval = (script: string, keys: string[], args: string[]) => Promise<unknown>;
 
+/**
+ * Runs a script Redis already holds, by its SHA-1: `EVALSHA sha1 numkeys key… arg…`. With ioredis:
+ * `(sha, keys, args) => redis.evalsha(sha, keys.length, ...keys, ...args)`. It must reject with
+ * Redis's `NOSCRIPT` error when the script is not loaded; the store then sends it once with `eval`.
+ */
+export type RedisEvalSha = (sha1: string, keys: string[], args: string[]) => Promise<unknown>;
+
 export interface RedisReplayStoreOptions {
   /** How to run a script on your Redis client. */
   eval: RedisEval;
+  /** Optional: how to run a loaded script by its SHA-1, so each call sends 40 bytes, not the script. */
+  evalSha?: RedisEvalSha;
   /**
    * Prefix of every key this store writes. Default `{sealwire}:replay:`. The braces are a Redis
    * Cluster hash tag: a script touches a stream's key, the stream index and the horizon at once,
@@ -138,6 +148,8 @@ end
 return 'ok'
 `;
 
+const SCRIPT_SHA1 = toHex(sha1(new TextEncoder().encode(SCRIPT)));
+
 // Creates the shared settings on first use and returns them: the nodes compare theirs ([RPL-9.2]).
 const CONFIG_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -210,6 +222,7 @@ export class RedisReplayStore implements ReplayStore {
   readonly synchronous = false;
   readonly prefix: string;
   readonly #eval: RedisEval;
+  readonly #evalSha: RedisEvalSha | undefined;
   readonly #settings: Settings;
   readonly #clock: () => number;
   readonly #index: string;
@@ -228,6 +241,7 @@ export class RedisReplayStore implements ReplayStore {
   static async connect(options: RedisReplayStoreOptions): Promise<RedisReplayStore> {
     if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
     if (typeof options.eval !== 'function') throw new TypeError('"eval" expected function');
+    if (options.evalSha !== undefined && typeof options.evalSha !== 'function') throw new TypeError('"evalSha" expected function');
     const prefix = options.prefix ?? '{sealwire}:replay:';
     if (typeof prefix !== 'string') throw new TypeError('"prefix" expected string');
     const window = options.window ?? DEFAULT_WINDOW;
@@ -246,11 +260,12 @@ export class RedisReplayStore implements ReplayStore {
       maxFutureSkewMs: options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS,
     };
     const startedAt = await sharedStart(options.eval, prefix, settings, clock());
-    return new RedisReplayStore(options.eval, prefix, settings, clock, startedAt);
+    return new RedisReplayStore(options.eval, options.evalSha, prefix, settings, clock, startedAt);
   }
 
-  private constructor(run: RedisEval, prefix: string, settings: Settings, clock: () => number, startedAt: number) {
+  private constructor(run: RedisEval, runSha: RedisEvalSha | undefined, prefix: string, settings: Settings, clock: () => number, startedAt: number) {
     this.#eval = run;
+    this.#evalSha = runSha;
     this.prefix = prefix;
     this.#settings = settings;
     this.window = settings.window;
@@ -286,7 +301,7 @@ export class RedisReplayStore implements ReplayStore {
     // Keys and arguments are built before anything is awaited: the caller may reuse its buffers.
     const keys = [`${this.prefix}s:${toHex(req.kid)}:${toHex(req.stream)}`, this.#index, this.#horizon, this.#config];
     const args = [String(req.seq), String(req.now), String(req.expiresAt), ...this.#fixed, op, String(this.#startedAt)];
-    const reply = await this.#eval(SCRIPT, keys, args);
+    const reply = await this.#script(keys, args);
     const verdict = typeof reply === 'string' ? reply : String(reply);
     if (verdict === 'LOST' || verdict === 'MOVED') {
       // Redis lost the state (or another node found it lost and started it again): everything
@@ -298,5 +313,16 @@ export class RedisReplayStore implements ReplayStore {
     // Anything else means the script did not run as written: the receiver fails closed (ERR_STORE).
     if (!VERDICTS.has(verdict)) throw new Error(`unexpected reply from Redis: ${verdict.slice(0, 64)}`);
     return verdict as ReplayVerdict;
+  }
+
+  async #script(keys: string[], args: string[]): Promise<unknown> {
+    if (this.#evalSha === undefined) return this.#eval(SCRIPT, keys, args);
+    try {
+      return await this.#evalSha(SCRIPT_SHA1, keys, args);
+    } catch (err) {
+      // Not loaded yet (or Redis restarted): EVAL runs it and caches it for the next EVALSHA.
+      if (!String((err as { message?: unknown } | null)?.message ?? err).includes('NOSCRIPT')) throw err;
+      return this.#eval(SCRIPT, keys, args);
+    }
   }
 }

@@ -1,0 +1,36 @@
+// A throwaway redis-server on 127.0.0.1 (no persistence), for the Redis store's tests and bench.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+
+export const REDIS_SERVER = '/usr/bin/redis-server';
+
+/** Whether redis-server is installed (.ci/run installs it). */
+export function redisAvailable(): boolean {
+  return existsSync(REDIS_SERVER);
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** Starts redis-server on a free port and resolves once it accepts connections. */
+export async function startRedis(): Promise<{ port: number; stop(): void }> {
+  const port = await freePort();
+  const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
+  });
+  return { port, stop: () => child.kill() };
+}
