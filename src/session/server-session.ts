@@ -130,6 +130,8 @@ type DataMessage = Exclude<ClientMessage, { readonly op: typeof OP_JOIN | typeof
 
 // Timers must not outlive a process for a far expiry, nor overflow setTimeout's 2^31-1 ms.
 const MAX_TIMER = 0x7fff_ffff;
+// [HS-8.5]: Results that may wait for room in the outbox; a client with more is not acknowledging.
+const MAX_WAITING_RESULTS = 1024;
 
 /**
  * One authenticated connection on the server. Created by `SecureServer.accept`; emits `open`,
@@ -153,6 +155,8 @@ export class ServerSession extends SecureChannel {
   #rooms = new Set<string>();
   #onRelease: (() => void) | undefined;
   #resumeEntry: ResumeEntry | undefined;
+  /** Results that found the outbox full, in request order ([HS-8.5]). */
+  #waitingResults: Uint8Array[] = [];
 
   /** @internal use `SecureServer.accept` */
   constructor(core: ServerCore, transport: Transport, peer: SessionPeer, onRelease?: () => void) {
@@ -173,6 +177,8 @@ export class ServerSession extends SecureChannel {
       time: now,
       limits: core.limits,
     });
+    // Before any listener of the application: waiting Results take the room that opens first.
+    this.on('drain', () => this.#sendWaitingResults());
   }
 
   /** @internal Sends the hello and arms the handshake timeout ([HS-2.1], [HS-3.6]). */
@@ -221,6 +227,8 @@ export class ServerSession extends SecureChannel {
    */
   send(channel: string | null, payload: Uint8Array, options: { action?: string; as?: ChannelMessage } = {}): void {
     const as = options.as;
+    // [HS-8.5]: nothing overtakes a Result that waits for room.
+    if (!this.#sendWaitingResults()) throw new ProtocolError('ERR_OUTBOX_FULL', 'outbox full: the peer has not acknowledged enough');
     this.sendPayload(
       encodeServerMessage({
         op: OP_DELIVER,
@@ -517,7 +525,37 @@ export class ServerSession extends SecureChannel {
   }
 
   #result(refSeq: number, code: ErrorCode | null): void {
-    if (this.state === 'open') this.sendPayload(encodeServerMessage({ op: OP_RESULT, refSeq, code }));
+    if (this.state !== 'open') return;
+    const payload = encodeServerMessage({ op: OP_RESULT, refSeq, code });
+    if (this.#sendWaitingResults() && this.#trySend(payload)) return;
+    // [HS-8.5]: it waits for the room the client's receipts free.
+    if (this.#waitingResults.length >= MAX_WAITING_RESULTS) throw refuse('ERR_OUTBOX_FULL', 'the client does not acknowledge what it receives');
+    this.#waitingResults.push(payload);
+  }
+
+  /** Sends the Results that wait for room, in order; true when none is left waiting. */
+  #sendWaitingResults(): boolean {
+    const waiting = this.#waitingResults;
+    let sent = 0;
+    while (sent < waiting.length && this.state === 'open' && this.#trySend(waiting[sent]!)) sent++;
+    if (sent > 0) waiting.splice(0, sent);
+    return waiting.length === 0;
+  }
+
+  /** Seals and queues `payload` on our data stream; false when the outbox has no room for it. */
+  #trySend(payload: Uint8Array): boolean {
+    try {
+      this.sendPayload(payload);
+      return true;
+    } catch (err) {
+      if (isProtocolError(err, 'ERR_OUTBOX_FULL')) return false;
+      throw err;
+    }
+  }
+
+  /** False while the outbox is full or Results wait for room ([HS-8.5]). */
+  override get writable(): boolean {
+    return this.#waitingResults.length === 0 ? super.writable : this.#sendWaitingResults() && super.writable;
   }
 
   #event(type: SecurityEvent['type'], outcome: SecurityEvent['outcome'], code?: ErrorCode, channel?: string | null, closeCode?: number): void {
