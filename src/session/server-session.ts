@@ -542,13 +542,13 @@ export class ServerSession extends SecureChannel {
     return waiting.length === 0;
   }
 
-  /** Seals and queues `payload` on our data stream; false when the outbox has no room for it. */
+  /** Seals and queues `payload` on our data stream; false when the outbox has no room for it (or the session is closing). */
   #trySend(payload: Uint8Array): boolean {
     try {
       this.sendPayload(payload);
       return true;
     } catch (err) {
-      if (isProtocolError(err, 'ERR_OUTBOX_FULL')) return false;
+      if (isProtocolError(err, 'ERR_OUTBOX_FULL') || isProtocolError(err, 'ERR_SESSION_CLOSED')) return false;
       throw err;
     }
   }
