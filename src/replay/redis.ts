@@ -49,10 +49,11 @@ export interface RedisReplayStoreOptions {
   clock?: () => number;
 }
 
-// One script for both calls: ARGV[7] says which, ARGV[8] is the startedAt this node holds. The stream's state is a hash {t: top, e: expiresAt,
-// b: bitmap} under its own key; the index is a sorted set of stream keys by expiresAt; the horizon
-// is the largest expiresAt forgotten ([RPL-6.2]). Numbers travel as decimal strings: Lua's numbers
-// are doubles, exact for every seq below 2^53, and '%.0f' writes them without an exponent.
+// One script for both calls: ARGV[7] says which, ARGV[8] is the startedAt this node holds. A
+// stream's state is a hash {t: top, e: expiresAt, b: bitmap} under its own key; the index is a
+// sorted set of stream keys by expiresAt; the horizon is the largest expiresAt forgotten
+// ([RPL-6.2]). Numbers travel as decimal strings: Lua's numbers are doubles, exact for every seq
+// below 2^53, and '%.0f' writes them without an exponent.
 const SCRIPT = `
 -- The shared state is the one this node connected to, or Redis lost it (a restart without
 -- persistence): then nothing here may be trusted, and the node must take the new startedAt.
