@@ -20,7 +20,7 @@ import { connect, type ConnectOptions } from '../src/adapters/ws/index.js';
 import { deviceServer } from './helpers/device-server.js';
 import { ADAPTERS, type AdapterFactory, type RunningAdapter } from './helpers/net-adapters.js';
 import { TrackedWebSocket } from './helpers/tracked-ws.js';
-import { failingFrom, jitteryKey, webCryptoPair } from './helpers/async-keys.js';
+import { failingFrom, holdableKey, jitteryKey, webCryptoPair } from './helpers/async-keys.js';
 
 const text = new TextDecoder();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -114,27 +114,16 @@ for (const factory of ADAPTERS) {
     });
 
     it('resumes after a cut with envelopes still being signed: each message arrives once, in order', async () => {
-      const inner = await jitteryKey(23);
-      // Signatures asked for while `holding` wait for `release`: the first session's last
-      // envelopes are still being signed when the second session takes the state over.
-      let holding = false;
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      const key: AsyncSigningKey = {
-        publicKey: inner.publicKey,
-        kid: inner.kid,
-        signAsync: async (m) => {
-          if (holding) await released;
-          return inner.signAsync(m);
-        },
-      };
+      // Signatures asked for while held wait for `release`: the first session's last envelopes
+      // are still being signed when the second session takes the state over.
+      const { key, hold, release } = holdableKey(await jitteryKey(23));
       const { adapter, got, options } = await start(factory, key);
       const first = await connect(adapter.url, options);
       await first.join('r');
       await sendAll(first, 0, 50);
-      holding = true;
+      hold(true);
       await sendAll(first, 50, 100);
-      holding = false;
+      hold(false);
       TrackedWebSocket.last!.terminate();
       await first.closed;
       const second = await connect(adapter.url, { ...options, resumeFrom: first });
@@ -252,25 +241,13 @@ for (const factory of ADAPTERS) {
     });
 
     it('a key revoked while the server key signs the Welcome gets no session', async () => {
-      const inner = await jitteryKey(47);
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      let asked!: () => void;
-      const signing = new Promise<void>((r) => (asked = r));
-      const held: AsyncSigningKey = {
-        publicKey: inner.publicKey,
-        kid: inner.kid,
-        signAsync: async (m) => {
-          asked();
-          await released;
-          return inner.signAsync(m);
-        },
-      };
-      const { server, adapter, options, clientKey } = await startServer(held);
+      const held = holdableKey(await jitteryKey(47));
+      held.hold(true);
+      const { server, adapter, options, clientKey } = await startServer(held.key);
       const connecting = connect(adapter.url, options);
-      await signing;
+      await held.asked;
       server.keys.revokeKey(clientKey.kid);
-      release();
+      held.release();
       await expect(connecting).rejects.toMatchObject({ code: 'ERR_KEY_REVOKED' });
     });
 

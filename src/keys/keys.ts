@@ -26,9 +26,10 @@ export interface SigningKey {
 
 /**
  * A key that signs asynchronously: a non-extractable WebCrypto key (see
- * {@link importCryptoKeyPair}), a hardware or remote signer. A client session accepts it instead
- * of a {@link SigningKey}; its envelopes go out in the order they were sent whatever order the
- * signatures finish in. Its `signAsync` must return the 64-byte Ed25519 signature of `message`.
+ * {@link importCryptoKeyPair}), a hardware or remote signer (an HSM, a KMS). A client session and
+ * a `SecureServer` accept it instead of a {@link SigningKey}; their envelopes go out in the order
+ * they were sent whatever order the signatures finish in. Its `signAsync` must return the 64-byte
+ * Ed25519 signature of `message`.
  */
 export interface AsyncSigningKey {
   readonly publicKey: Uint8Array;
@@ -41,7 +42,7 @@ export function isAsyncSigningKey(key: unknown): key is AsyncSigningKey {
   return typeof key === 'object' && key !== null && typeof (key as AsyncSigningKey).signAsync === 'function' && typeof (key as SigningKey).sign !== 'function';
 }
 
-/** @internal A {@link SigningKey} or an {@link AsyncSigningKey}: what a Sender and a client session take. */
+/** @internal A {@link SigningKey} or an {@link AsyncSigningKey}: what a Sender, a client session and a server take. */
 export function isAnySigningKey(key: unknown): key is SigningKey | AsyncSigningKey {
   return (typeof key === 'object' && key !== null && typeof (key as SigningKey).sign === 'function') || isAsyncSigningKey(key);
 }

@@ -32,3 +32,31 @@ export function failingFrom(key: AsyncSigningKey, n: number): AsyncSigningKey {
     signAsync: (m) => (++calls < n ? key.signAsync(m) : Promise.reject(new Error('token removed'))),
   };
 }
+
+/**
+ * `key`, except that signatures asked for while it is held wait for `release()`; `asked` settles
+ * when the first such signature is asked for.
+ */
+export function holdableKey(key: AsyncSigningKey): { key: AsyncSigningKey; hold(on: boolean): void; release(): void; asked: Promise<void> } {
+  let held = false;
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let ask!: () => void;
+  const asked = new Promise<void>((r) => (ask = r));
+  return {
+    key: {
+      publicKey: key.publicKey,
+      kid: key.kid,
+      signAsync: async (m) => {
+        if (held) {
+          ask();
+          await released;
+        }
+        return key.signAsync(m);
+      },
+    },
+    hold: (on) => (held = on),
+    release: () => release(),
+    asked,
+  };
+}
