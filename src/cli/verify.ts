@@ -1,6 +1,6 @@
 // `sealwire verify`: offline checks of envelopes and receipts against public keys only — the
 // auditor's side of non-repudiation (spec/receipts.md §7, appendix A).
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from '../crypto/sha256.js';
 import { isProtocolError } from '../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
 import { highestAcked, acknowledges, sackedSeqs, RECEIPT_CONTENT_TYPE, type Receipt } from '../delivery/receipt.js';

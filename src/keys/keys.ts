@@ -1,10 +1,10 @@
 // Key material: strict import of public keys, signing keys, and RFC 7638 key ids.
-import { getPublicKey, hashes } from '@noble/ed25519';
-import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { assertBytes, randomBytes, utf8Encoder } from '../bytes.js';
 import type { Ed25519Backend } from '../crypto/backend.js';
 import { checkPublicKey, verifyStrict } from '../crypto/ed25519.js';
+import { publicKeyFromSeed } from '../crypto/seed.js';
 import { getDefaultBackend } from '../crypto/select.js';
+import { sha256 } from '../crypto/sha256.js';
 import { MAX_KID_LENGTH } from '../wire/envelope.js';
 
 /** A public key that passed the strict import rule, prepared once for its backend. */
@@ -141,15 +141,10 @@ export function isPublicKey(value: unknown): value is PublicKey {
   return typeof value === 'object' && value !== null && imported.has(value as PublicKey);
 }
 
-function ensureHash(): void {
-  if (hashes.sha512 === undefined) hashes.sha512 = sha512;
-}
-
 /** The Ed25519 public key of a 32-byte secret seed. */
 export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
   assertBytes(secretKey, 'secretKey', 32);
-  ensureHash();
-  return getPublicKey(secretKey);
+  return publicKeyFromSeed(secretKey);
 }
 
 /**

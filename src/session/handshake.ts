@@ -1,6 +1,6 @@
 // The three handshake messages, their strict decoding, the transcript hash and the signature inputs
 // (spec/handshake.md §1–§6). Pure functions of their inputs, so conformance vectors can pin bytes.
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from '../crypto/sha256.js';
 import { ProtocolError } from '../errors.js';
 import { CborReader, CborWriter, encodeCbor, type CborMap, type CborValue } from '../wire/cbor.js';
 
