@@ -23,3 +23,27 @@ export interface SecurityEvent {
 }
 
 export type SecurityEventSink = (event: SecurityEvent) => void;
+
+/** The optional fields of an event: each is set only when defined, so the event has no undefined members. */
+export interface EventFields {
+  readonly code?: ErrorCode | undefined;
+  readonly closeCode?: number | undefined;
+  readonly session?: string | undefined;
+  readonly keyId?: string | undefined;
+  readonly identity?: string | undefined;
+  readonly peer?: string | undefined;
+  readonly channel?: string | null | undefined;
+}
+
+/** An event without its time (the server stamps it), carrying only the fields that are known. */
+export function securityEvent(type: SecurityEventType, outcome: SecurityEvent['outcome'], f: EventFields): Omit<SecurityEvent, 'time'> {
+  const e: { -readonly [K in keyof SecurityEvent]?: SecurityEvent[K] } & Pick<SecurityEvent, 'type' | 'outcome'> = { type, outcome };
+  if (f.code !== undefined) e.code = f.code;
+  if (f.closeCode !== undefined) e.closeCode = f.closeCode;
+  if (f.session !== undefined) e.session = f.session;
+  if (f.keyId !== undefined) e.keyId = f.keyId;
+  if (f.identity !== undefined) e.identity = f.identity;
+  if (f.peer !== undefined) e.peer = f.peer;
+  if (f.channel != null) e.channel = f.channel;
+  return e;
+}

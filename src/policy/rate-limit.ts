@@ -1,4 +1,5 @@
-// Token buckets (spec/policy.md §3), charged before the signature is verified ([POL-1.2]).
+// Token buckets (spec/policy.md §3): messages, charged before the signature is verified
+// ([POL-1.2]), and new sessions ([POL-4.3]).
 
 export interface RateLimit {
   /** Tokens added per second. */
@@ -9,6 +10,9 @@ export interface RateLimit {
 
 export const DEFAULT_CONNECTION_RATE: RateLimit = { perSecond: 50, burst: 100 };
 export const DEFAULT_IDENTITY_RATE: RateLimit = { perSecond: 100, burst: 200 };
+/** New sessions per peer IP address and per identity ([POL-4.3]). */
+export const DEFAULT_IP_SESSION_RATE: RateLimit = { perSecond: 20, burst: 200 };
+export const DEFAULT_IDENTITY_SESSION_RATE: RateLimit = { perSecond: 10, burst: 100 };
 
 export function assertRateLimit(value: unknown, name: string): asserts value is RateLimit {
   const v = value as RateLimit | null;

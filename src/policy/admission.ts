@@ -1,0 +1,87 @@
+// Who may open a session, and how often: the origin allow-list, connection caps per peer address
+// and per identity ([POL-4.2], [POL-5.1]) and the rate of new sessions ([POL-4.3]); it also keeps
+// the identities' message buckets ([POL-3.1]), which live as long as the identity's connections.
+import { BucketMap } from './buckets.js';
+import { ConnectionCounter } from './limits.js';
+import type { RateLimit, TokenBucket } from './rate-limit.js';
+
+export interface AdmissionLimits {
+  /** Origin allow-list; undefined: any origin. */
+  readonly origins: ReadonlySet<string> | undefined;
+  readonly maxConnectionsPerIp: number;
+  readonly maxConnectionsPerIdentity: number;
+  /** New sessions per peer address ([POL-4.3]). */
+  readonly ipSessionRate: RateLimit;
+  /** New sessions per identity ([POL-4.3]). */
+  readonly identitySessionRate: RateLimit;
+  /** Messages per identity, over all its connections ([POL-3.1]). */
+  readonly identityRate: RateLimit;
+}
+
+/** Why an upgrade is refused, in the order the checks run. */
+export type PeerRefusal = 'ERR_ORIGIN' | 'ERR_RATE_LIMITED' | 'ERR_TOO_MANY_CONNECTIONS';
+/** Why an authenticated identity gets no session, in the order the checks run. */
+export type IdentityRefusal = 'ERR_RATE_LIMITED' | 'ERR_TOO_MANY_CONNECTIONS';
+
+/** Admission decisions on an injected clock; every admitted slot must be released once. */
+export class AdmissionPolicy {
+  readonly #perIp: ConnectionCounter;
+  readonly #perIdentity: ConnectionCounter;
+  readonly #ipSessions: BucketMap;
+  readonly #identitySessions: BucketMap;
+  readonly #messages: BucketMap;
+
+  constructor(
+    readonly limits: AdmissionLimits,
+    private readonly clock: () => number,
+  ) {
+    this.#perIp = new ConnectionCounter(limits.maxConnectionsPerIp);
+    const perIdentity = (this.#perIdentity = new ConnectionCounter(limits.maxConnectionsPerIdentity));
+    this.#ipSessions = new BucketMap(limits.ipSessionRate);
+    this.#identitySessions = new BucketMap(limits.identitySessionRate);
+    // A connected identity keeps its message bucket even when full: its sessions hold it.
+    this.#messages = new BucketMap(limits.identityRate, (identity) => perIdentity.count(identity) > 0);
+  }
+
+  /** True when `origin` may open a session ([POL-5.1], [HS-5.3]). */
+  allowsOrigin(origin: string | undefined): boolean {
+    const allowed = this.limits.origins;
+    return allowed === undefined || (origin !== undefined && allowed.has(origin));
+  }
+
+  /**
+   * The upgrade's checks, cheapest and least stateful first: origin, the address's session rate,
+   * its connection cap. Null when admitted: a slot is taken, for {@link releasePeer}.
+   * @see [POL-4.3]
+   */
+  admitPeer(address: string, origin: string | undefined): PeerRefusal | null {
+    if (!this.allowsOrigin(origin)) return 'ERR_ORIGIN';
+    if (!this.#ipSessions.take(address, this.clock())) return 'ERR_RATE_LIMITED';
+    if (!this.#perIp.acquire(address)) return 'ERR_TOO_MANY_CONNECTIONS';
+    return null;
+  }
+
+  releasePeer(address: string): void {
+    this.#perIp.release(address);
+  }
+
+  /**
+   * The identity's session rate, then its connection cap, once the credential named it ([HS-3.4]
+   * step 10). Null when admitted: a slot is taken, for {@link releaseIdentity}.
+   * @see [POL-4.3]
+   */
+  admitIdentity(identity: string): IdentityRefusal | null {
+    if (!this.#identitySessions.take(identity, this.clock())) return 'ERR_RATE_LIMITED';
+    if (!this.#perIdentity.acquire(identity)) return 'ERR_TOO_MANY_CONNECTIONS';
+    return null;
+  }
+
+  releaseIdentity(identity: string): void {
+    this.#perIdentity.release(identity);
+  }
+
+  /** The message bucket all of the identity's connections share ([POL-3.1]). */
+  messageBucket(identity: string): TokenBucket {
+    return this.#messages.get(identity, this.clock());
+  }
+}
