@@ -12,6 +12,7 @@ export function upgradeStatus(err: ProtocolError): { status: number; text: strin
     case 'ERR_ORIGIN':
       return { status: 403, text: 'Forbidden' };
     case 'ERR_TOO_MANY_CONNECTIONS':
+    case 'ERR_RATE_LIMITED':
       return { status: 429, text: 'Too Many Requests' };
     default:
       return { status: 503, text: 'Service Unavailable' };
