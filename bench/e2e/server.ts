@@ -134,7 +134,7 @@ if (mode === 'unsigned') {
     // One identity per client key, as one user per device.
     authenticate: (_credential, clientKey) => ({ identity: `bench-${toHex(clientKey.kid).slice(0, 16)}` }),
     limits: { maxConnectionsPerIp: 1_000_000, maxConnectionsPerIdentity: 1_000_000 },
-    rateLimit: { connection: NO_LIMIT, identity: NO_LIMIT },
+    rateLimit: { connection: NO_LIMIT, identity: NO_LIMIT, ipSessions: NO_LIMIT, identitySessions: NO_LIMIT },
   });
   if (process.env['SEALWIRE_BENCH_DEBUG']) {
     secure.on('event', (e) => {
