@@ -20,6 +20,7 @@ import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../replay/freshness.js';
 import { DEFAULT_WINDOW } from '../replay/window.js';
 import { equalBytes } from '../bytes.js';
 import { Emitter, callListener } from './emitter.js';
+import { assertLogger, logTo, type Logger } from './logger.js';
 import type { ChannelMessage, Transport } from './channel.js';
 import { DEFAULT_MAX_HANDSHAKE_SIZE } from './handshake.js';
 import { ServerSession, type Authenticate, type ServerCore, type SessionPeer } from './server-session.js';
@@ -106,6 +107,8 @@ export interface SecureServerOptions {
   onEvent?: SecurityEventSink;
   /** Server clock in ms. Default `Date.now`. */
   clock?: () => number;
+  /** Operational messages (a throwing listener, closing sessions); pino fits. Security events stay events. */
+  logger?: Logger;
   /** The `from` of data the server itself sends. Default `"server"`. */
   name?: string;
 }
@@ -169,6 +172,7 @@ export class SecureServer extends Emitter<ServerEvents> {
   readonly #unsubscribe: () => void;
   readonly #clock: () => number;
   readonly #resume: ResumeRegistry;
+  readonly #logger: Logger | undefined;
   #closed = false;
 
   constructor(options: SecureServerOptions) {
@@ -248,6 +252,10 @@ export class SecureServer extends Emitter<ServerEvents> {
       options.receiver ??
       new Receiver({ keys: this.keys, maxEnvelopeSize: limits.maxMessageSize, window: limits.window, maxFutureSkewMs: limits.maxSkewMs, clock });
     this.#onEvent = options.onEvent;
+    if (options.logger !== undefined) {
+      const logger = (this.#logger = assertLogger(options.logger));
+      this.listenerError = (err) => logTo(logger, 'error', { err }, 'sealwire: a listener threw');
+    }
     this.#perIp = new ConnectionCounter(perIp);
     this.#perIdentity = new ConnectionCounter(perIdentity);
     this.#identityRate = identityRate;
@@ -324,7 +332,9 @@ export class SecureServer extends Emitter<ServerEvents> {
     };
     // [POL-6.1]: revocation is synchronous, so live sessions close inside the revoking call.
     this.#unsubscribe = this.keys.onRevoke((entry) => {
-      for (const s of [...(this.#byKid.get(toHex(entry.kid)) ?? [])]) {
+      const live = [...(this.#byKid.get(toHex(entry.kid)) ?? [])];
+      if (live.length > 0) logTo(this.#logger, 'warn', { sessions: live.length }, 'sealwire: closing the sessions of a revoked key');
+      for (const s of live) {
         s.fail(new ProtocolError('ERR_KEY_REVOKED', 'key has been revoked'));
       }
     });
@@ -438,6 +448,7 @@ export class SecureServer extends Emitter<ServerEvents> {
   /** Closes every session and refuses new ones. */
   close(): void {
     this.#closed = true;
+    logTo(this.#logger, 'info', { sessions: this.#sessions.size }, 'sealwire: server closing');
     this.#unsubscribe();
     for (const s of [...this.#sessions]) s.close(1000, 'server closed');
     this.#resume.clear();
@@ -468,7 +479,7 @@ export class SecureServer extends Emitter<ServerEvents> {
 
   #event(e: Omit<SecurityEvent, 'time'>): void {
     const event: SecurityEvent = Object.freeze({ ...e, time: this.#clock() });
-    if (this.#onEvent !== undefined) callListener(this.#onEvent, event); // [POL-7.2]
+    if (this.#onEvent !== undefined) callListener(this.#onEvent, event, this.listenerError); // [POL-7.2]
     this.emit('event', event);
   }
 }
