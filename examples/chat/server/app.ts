@@ -119,6 +119,7 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
     validate,
     origins,
     name: 'server',
+    logger: logger.pino,
     limits: { maxMessageSize: 16_384, maxConnectionsPerIdentity: 8 },
     // Policy: people type slowly; a burst of 20 covers pasting, anything faster is a flood.
     rateLimit: { connection: { perSecond: 5, burst: 20 }, identity: { perSecond: 10, burst: 40 } },
