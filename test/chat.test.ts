@@ -216,7 +216,7 @@ for (const adapter of ['ws', 'uws'] as const) {
         await Promise.all([greeter.ready, modbot.ready]);
         // The greeter has spoken, so mallory can learn a victim's key id from the lobby history.
         await expect.poll(() => chat.chat.history('lobby').some((m) => m.identity === 'greeter')).toBe(true);
-        const before = chat.monitor.snapshot().rejected;
+        const before = (await chat.monitor.snapshot()).rejected;
         const results = await runAttacks(target);
         expect(Object.fromEntries(results.map((r) => [r.attack, r.observed]))).toEqual({
           'password guess': 'LOGIN_FAILED',
@@ -236,7 +236,7 @@ for (const adapter of ['ws', 'uws'] as const) {
           flood: 'ERR_RATE_LIMITED',
         });
         // The server saw each one too (not only the attacker's side of the story).
-        const after = chat.monitor.snapshot();
+        const after = await chat.monitor.snapshot();
         const delta = (code: string): number => (after.rejected[code] ?? 0) - (before[code] ?? 0);
         expect(delta('ERR_REPLAY')).toBe(2);
         expect(delta('ERR_BAD_SIGNATURE')).toBe(2);
@@ -279,7 +279,7 @@ for (const adapter of ['ws', 'uws'] as const) {
       it('throttles a user name after 5 failures from one address, even with the right password', async () => {
         for (let i = 0; i < 5; i++) expect((await postLogin({ username: 'carol', password: `guess${i}`, publicKey: pub() })).status).toBe(401);
         expect((await postLogin({ username: 'carol', password: 'carol-demo', publicKey: pub() })).status).toBe(429);
-        expect(chat.monitor.snapshot().rejected['LOGIN_THROTTLED']).toBeGreaterThanOrEqual(1);
+        expect((await chat.monitor.snapshot()).rejected['LOGIN_THROTTLED']).toBeGreaterThanOrEqual(1);
       });
     });
   });

@@ -84,6 +84,15 @@ describe('sealwire/metrics on the chat under attack', () => {
     expect(sample(after, 'sealwire_replay_streams')).toBeGreaterThan(0);
     expect(sample(after, 'sealwire_handshake_duration_seconds_count')).toBeGreaterThan(0);
     expect(sample(after, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
+    // The admins' panel reads the same registry: its counts are the ones Prometheus scrapes, and
+    // its chart's per-second points add up to them.
+    const panel = await chat.monitor.snapshot();
+    expect(sample(after, 'chat_decisions_refused_total', { code: 'ERR_REPLAY', class: 'replay' })).toBe(panel.rejected['ERR_REPLAY']);
+    expect(sample(after, 'chat_decisions_refused_total', { code: 'ERR_BAD_SIGNATURE', class: 'forgery' })).toBe(2);
+    await expect.poll(async () => (await chat.monitor.snapshot()).history.refused.forgery.reduce((a, b) => a + b, 0), { timeout: 5000 }).toBe(panel.attacks.forgery);
+    const chart = (await chat.monitor.snapshot()).history;
+    expect(chart.accepted.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(chart.time.length).toBe(chart.refused.replay.length);
     // Labels come from bounded sets: none holds a user, key id, room or address.
     const labels = [...after.matchAll(/^sealwire_\w+\{(.*)\}/gm)].flatMap((m) => [...m[1]!.matchAll(/="([^"]*)"/g)].map((v) => v[1]!));
     expect(labels.length).toBeGreaterThan(50);

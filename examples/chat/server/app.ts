@@ -126,7 +126,7 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   });
   const registry = new Registry();
   const metrics = collectMetrics(secure, { registry, processMetrics: true });
-  const monitor = new Monitor(secure, logger, pseudonyms);
+  const monitor = new Monitor(secure, logger, pseudonyms, registry);
   const chat = attachChat(secure);
   let wsPort = port;
   let closeTransport: () => Promise<void>;
