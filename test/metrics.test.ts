@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { serveMetrics, startChat, type ChatServer } from '../examples/chat/server/app.js';
 import { runAttacks } from '../examples/chat/bots/attacker.js';
-import { startGreeter, type Bot } from '../examples/chat/bots/friendly.js';
+import { startGreeter, startModbot, type Bot } from '../examples/chat/bots/friendly.js';
 import { httpCall, type Target } from '../examples/chat/bots/node-client.js';
 import { SecureServer, generateKeyPair, importSigningKey, seal } from '../src/index.js';
 import { collectMetrics } from '../src/metrics/index.js';
@@ -44,7 +44,7 @@ async function freePort(): Promise<number> {
 describe('sealwire/metrics on the chat under attack', () => {
   let chat: ChatServer;
   let target: Target;
-  let greeter: Bot | undefined;
+  let bots: Bot[] = [];
   let before = '';
   let after = '';
 
@@ -53,15 +53,17 @@ describe('sealwire/metrics on the chat under attack', () => {
     target = { url: chat.url.replace('localhost', '127.0.0.1'), ca: undefined };
   });
   afterAll(async () => {
-    greeter?.stop();
+    for (const b of bots) b.stop();
     await chat?.close();
   });
 
   it('counts every refusal of the attack by code, with no identity, room or address in a label', async () => {
     before = (await httpCall(target, '/metrics')).body;
     expect(sample(before, 'sealwire_envelopes_refused_total', { code: 'ERR_REPLAY' })).toBe(0);
-    greeter = startGreeter(target);
-    await greeter.ready;
+    const greeter = startGreeter(target);
+    const modbot = startModbot(target);
+    bots = [greeter, modbot];
+    await Promise.all([greeter.ready, modbot.ready]);
     await expect.poll(() => chat.chat.history('lobby').some((m) => m.identity === 'greeter')).toBe(true);
     await runAttacks(target);
     const res = await httpCall(target, '/metrics');
@@ -83,6 +85,10 @@ describe('sealwire/metrics on the chat under attack', () => {
     expect(sample(after, 'sealwire_room_memberships')).toBeGreaterThanOrEqual(1);
     expect(sample(after, 'sealwire_replay_streams')).toBeGreaterThan(0);
     expect(sample(after, 'sealwire_handshake_duration_seconds_count')).toBeGreaterThan(0);
+    // modbot deletes mallory's spam; the chat relays each deletion with publish(…, { as }).
+    await expect.poll(async () => sample((await httpCall(target, '/metrics')).body, 'sealwire_publish_delivery_seconds_count'), { timeout: 5000 }).toBeGreaterThan(0);
+    after = (await httpCall(target, '/metrics')).body;
+    expect(sample(after, 'sealwire_publish_delivery_seconds_bucket', { le: '5' })).toBe(sample(after, 'sealwire_publish_delivery_seconds_count'));
     expect(sample(after, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
     // The admins' panel reads the same registry: its counts are the ones Prometheus scrapes, and
     // its chart's per-second points add up to them.
@@ -171,6 +177,7 @@ describe('collectMetrics on a bare server', () => {
     metrics.stop();
     expect(Object.hasOwn(server.receiver, 'openSync')).toBe(false);
     expect(Object.hasOwn(server, 'accept')).toBe(false);
+    expect(Object.hasOwn(server, 'publish')).toBe(false);
     expect(server.accept).toBe(accept);
     server.close();
     expect(() => collectMetrics(server, { registry: new Registry(), verifySampleEvery: 0 })).toThrow(RangeError);

@@ -5,7 +5,7 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 
 import { ERROR_CODES } from '../errors.js';
 import type { SecurityEvent } from '../policy/events.js';
 import type { SecureServer } from '../session/server.js';
-import { timeHandshakes, timeReceiver } from './timing.js';
+import { timeHandshakes, timePublish, timeReceiver } from './timing.js';
 
 export interface MetricsOptions {
   /** Where the metrics are registered (prom-client `Registry`). */
@@ -14,6 +14,8 @@ export interface MetricsOptions {
   processMetrics?: boolean;
   /** Time one envelope open in this many. Default 16. */
   verifySampleEvery?: number;
+  /** The server's clock (its `clock` option), for the relay latency. Default `Date.now`. */
+  clock?: () => number;
   /** A verify pool (`VerifyPool`), for its queue depth. */
   pool?: { readonly pending: number };
 }
@@ -58,12 +60,14 @@ export function collectMetrics(server: SecureServer, options: MetricsOptions): S
   const seconds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2];
   const verify = new Histogram({ name: 'sealwire_verify_duration_seconds', help: 'Time to open one envelope (parse, signature, freshness, replay), sampled', buckets: seconds, registers });
   const handshake = new Histogram({ name: 'sealwire_handshake_duration_seconds', help: 'Time from transport accept to an established session', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers });
+  const relay = new Histogram({ name: 'sealwire_publish_delivery_seconds', help: 'Time from the signed timestamp of a relayed message to its delivery to the room', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers });
   gauges(server, registers, options.pool);
   const undo = [
     server.on('event', (e) => onEvent(c, e)),
     server.keys.onRevoke(() => c.revocations.inc()),
     timeReceiver(server.receiver, every, (s) => verify.observe(s)),
     timeHandshakes(server, (s) => handshake.observe(s)),
+    timePublish(server, options.clock ?? Date.now, (s) => relay.observe(s)),
   ];
   let stopped = false;
   return {

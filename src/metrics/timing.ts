@@ -1,6 +1,7 @@
 // Timings the server has no event for, measured only while metrics are attached: the Receiver's
-// open (one call in `every` is timed, so the hot path pays one counter increment otherwise) and
-// the handshake (from `accept` to the session's registration). Both wrap the instance's own
+// open (one call in `every` is timed, so the hot path pays one counter increment otherwise), the
+// handshake (from `accept` to the session's registration) and the relay of a published message.
+// Each wraps the instance's own
 // method and put it back on `stop`; nothing changes for a server without metrics.
 import type { Receiver } from '../envelope/receiver.js';
 import type { SecureServer } from '../session/server.js';
@@ -57,5 +58,23 @@ export function timeHandshakes(server: SecureServer, observe: Observe): () => vo
   return () => {
     off();
     delete (server as Partial<SecureServer>).accept;
+  };
+}
+
+/**
+ * Times each relay: from the signed timestamp of the message a `publish` forwards (`as`) to the
+ * server handing it to the room's members. Includes the sender's clock skew (bounded by the
+ * handshake's maxSkewMs); a publish without `as` has no origin time and is not timed.
+ */
+export function timePublish(server: SecureServer, clock: () => number, observe: Observe): () => void {
+  const publish = server.publish;
+  server.publish = function (this: SecureServer, ...args: Parameters<SecureServer['publish']>) {
+    const n = publish.apply(this, args);
+    const ts = args[2]?.as?.ts;
+    if (typeof ts === 'number' && n > 0) observe(Math.max(0, clock() - ts) / 1000);
+    return n;
+  };
+  return () => {
+    delete (server as Partial<SecureServer>).publish;
   };
 }
