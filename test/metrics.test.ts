@@ -160,7 +160,8 @@ describe('collectMetrics on a bare server', () => {
     const { openSync } = server.receiver;
     const { accept } = server;
     expect(typeof openSync).toBe('function');
-    const metrics = collectMetrics(server, { registry, verifySampleEvery: 4 });
+    const pool = { pending: 3 };
+    const metrics = collectMetrics(server, { registry, verifySampleEvery: 4, pool });
     expect(Object.hasOwn(server.receiver, 'openSync')).toBe(true);
     const pair = generateKeyPair();
     const entry = server.keys.add(pair.publicKey);
@@ -171,6 +172,8 @@ describe('collectMetrics on a bare server', () => {
     let text = await registry.metrics();
     expect(sample(text, 'sealwire_verify_duration_seconds_count')).toBe(2);
     expect(sample(text, 'sealwire_revocations_total')).toBe(0);
+    expect(sample(text, 'sealwire_pool_queue_depth')).toBe(3);
+    expect(sample(text, 'sealwire_replay_streams')).toBe(1);
     server.keys.revokeKey(entry.kid);
     text = await registry.metrics();
     expect(sample(text, 'sealwire_revocations_total')).toBe(1);
