@@ -85,6 +85,10 @@ describe('sealwire/metrics on the chat under attack', () => {
     expect(sample(after, 'sealwire_room_memberships')).toBeGreaterThanOrEqual(1);
     expect(sample(after, 'sealwire_replay_streams')).toBeGreaterThan(0);
     expect(sample(after, 'sealwire_handshake_duration_seconds_count')).toBeGreaterThan(0);
+    // One open in 16 is timed: the sessions' receiver is the server's.
+    const opened = sample(after, 'sealwire_envelopes_opened_total')! + sample(after, 'sealwire_envelopes_refused_total', { code: 'ERR_REPLAY' })!;
+    expect(sample(after, 'sealwire_verify_duration_seconds_count')).toBeGreaterThanOrEqual(Math.floor(opened / 16) - 1);
+    expect(sample(after, 'sealwire_verify_duration_seconds_count')).toBeGreaterThan(0);
     // modbot deletes mallory's spam; the chat relays each deletion with publish(…, { as }).
     await expect.poll(async () => sample((await httpCall(target, '/metrics')).body, 'sealwire_publish_delivery_seconds_count'), { timeout: 5000 }).toBeGreaterThan(0);
     after = (await httpCall(target, '/metrics')).body;
