@@ -15,6 +15,10 @@ import { startGreeter, startModbot, type Bot } from '../examples/chat/bots/frien
 import { httpCall, type Target } from '../examples/chat/bots/node-client.js';
 import { SecureServer, generateKeyPair, importSigningKey, seal } from '../src/index.js';
 import { collectMetrics } from '../src/metrics/index.js';
+import { connect } from '../src/adapters/ws/index.js';
+import { ADAPTERS, type RunningAdapter } from './helpers/net-adapters.js';
+import { deviceServer } from './helpers/device-server.js';
+import { TrackedWebSocket } from './helpers/tracked-ws.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const RULES = fileURLToPath(new URL('../deploy/prometheus/alerts.yml', import.meta.url));
@@ -202,5 +206,36 @@ describe('collectMetrics on a bare server', () => {
     expect(await call('::1')).toBe(200);
     expect(await call('10.0.0.7')).toBe(403);
     expect(await call('::ffff:192.168.1.2')).toBe(403);
+  });
+});
+
+describe('resumes', () => {
+  const running: RunningAdapter[] = [];
+  afterAll(async () => {
+    for (const r of running.splice(0)) await r.close();
+  });
+
+  it('counts a session that resumed after a cut as complete', async () => {
+    const { server, adapter, options } = await deviceServer(ADAPTERS[0]!, importSigningKey(generateKeyPair().secretKey), running);
+    const registry = new Registry();
+    collectMetrics(server, { registry });
+    const first = await connect(adapter.url, options);
+    await first.join('r');
+    TrackedWebSocket.last!.terminate();
+    await first.closed;
+    let resumed;
+    for (let i = 0; resumed === undefined; i++) {
+      try {
+        resumed = await connect(adapter.url, { ...options, resumeFrom: first });
+      } catch (err) {
+        // Refused while the server has not yet seen the cut: retried, and counted as refused.
+        if (i > 200) throw err;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    const text = await registry.metrics();
+    expect(sample(text, 'sealwire_resumes_total', { outcome: 'complete' })).toBe(1);
+    expect(sample(text, 'sealwire_sessions_opened_total')).toBe(2);
+    resumed.close();
   });
 });

@@ -56,6 +56,7 @@ export function collectMetrics(server: SecureServer, options: MetricsOptions): S
   for (const code of LIMIT_CODES) c.limits.inc({ code }, 0);
   c.handshakes.inc({ outcome: 'accept', code: 'none' }, 0);
   c.resumes.inc({ outcome: 'refused' }, 0);
+  c.resumes.inc({ outcome: 'complete' }, 0);
   for (const code of ['ERR_STORE', 'ERR_STATE_LOST']) c.storeErrors.inc({ code }, 0);
   const seconds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2];
   const verify = new Histogram({ name: 'sealwire_verify_duration_seconds', help: 'Time to open one envelope (parse, signature, freshness, replay), sampled', buckets: seconds, registers });
@@ -64,6 +65,7 @@ export function collectMetrics(server: SecureServer, options: MetricsOptions): S
   gauges(server, registers, options.pool);
   const undo = [
     server.on('event', (e) => onEvent(c, e)),
+    server.on('session', (s) => void (s.resumed && c.resumes.inc({ outcome: 'complete' }))),
     server.keys.onRevoke(() => c.revocations.inc()),
     timeReceiver(server.receiver, every, (s) => verify.observe(s)),
     timeHandshakes(server, (s) => handshake.observe(s)),
@@ -92,7 +94,7 @@ function counters(registers: Registry[]) {
     sessionsOpened: counter('sealwire_sessions_opened_total', 'Sessions established'),
     sessionsClosed: counter('sealwire_sessions_closed_total', 'Sessions ended, by close code and error code', ['close_code', 'code']),
     revocations: counter('sealwire_revocations_total', 'Key revocations applied'),
-    resumes: counter('sealwire_resumes_total', 'Resume attempts refused at the handshake', ['outcome']),
+    resumes: counter('sealwire_resumes_total', 'Resumes: complete (the session went on) or refused (the client starts over)', ['outcome']),
     storeErrors: counter('sealwire_store_errors_total', 'Replay store failures (ERR_STORE, ERR_STATE_LOST)', ['code']),
   };
 }
