@@ -28,7 +28,7 @@ export function createLogger(options: { sink?: LogSink } = {}): Logger {
   const sink = options.sink;
   const destination =
     sink === undefined
-      ? pino.destination({ fd: 1, sync: false })
+      ? pino.destination({ fd: 1, sync: true })
       : {
           write(line: string) {
             try {
