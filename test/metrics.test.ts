@@ -13,7 +13,7 @@ import { serveMetrics, startChat, type ChatServer } from '../examples/chat/serve
 import { runAttacks } from '../examples/chat/bots/attacker.js';
 import { startGreeter, startModbot, type Bot } from '../examples/chat/bots/friendly.js';
 import { httpCall, type Target } from '../examples/chat/bots/node-client.js';
-import { SecureServer, generateKeyPair, importSigningKey, seal } from '../src/index.js';
+import { KeyRing, MemoryReplayStore, Receiver, SecureServer, generateKeyPair, importSigningKey, seal, type ReplayStore } from '../src/index.js';
 import { collectMetrics } from '../src/metrics/index.js';
 import { connect } from '../src/adapters/ws/index.js';
 import { ADAPTERS, type RunningAdapter } from './helpers/net-adapters.js';
@@ -110,7 +110,7 @@ describe('sealwire/metrics on the chat under attack', () => {
     // Labels come from bounded sets: none holds a user, key id, room or address.
     const labels = [...after.matchAll(/^sealwire_\w+\{(.*)\}/gm)].flatMap((m) => [...m[1]!.matchAll(/="([^"]*)"/g)].map((v) => v[1]!));
     expect(labels.length).toBeGreaterThan(50);
-    for (const v of labels) expect(v, v).toMatch(/^(ERR_[A-Z_]+|none|other|accept|reject|refused|\d+|upgrade|handshake|message|join|leave|send|custom|close|[0-9.e+-]+|\+Inf)$/);
+    for (const v of labels) expect(v, v).toMatch(/^(ERR_[A-Z_]+|none|other|accept|reject|refused|complete|\d+|upgrade|handshake|message|join|leave|send|custom|close|[0-9.e+-]+|\+Inf)$/);
   }, 60_000);
 
   it.skipIf(!hasPrometheus)('is scraped by a real Prometheus whose counters and forgery alert show the attack', async () => {
@@ -237,5 +237,37 @@ describe('resumes', () => {
     expect(sample(text, 'sealwire_resumes_total', { outcome: 'complete' })).toBe(1);
     expect(sample(text, 'sealwire_sessions_opened_total')).toBe(2);
     resumed.close();
+  });
+
+  it('counts a replay store failure (ERR_STORE) as a store error', async () => {
+    const keys = new KeyRing();
+    const inner = new MemoryReplayStore({ startedAt: Date.now() - 60_000 });
+    let down = false;
+    // The same store, except that its check fails while `down`, as an unreachable Redis does.
+    const store = new Proxy(inner, {
+      get(target, prop) {
+        if (prop === 'check' && down) {
+          return () => {
+            throw new Error('store unreachable');
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as ReplayStore;
+    const receiver = new Receiver({ keys, store });
+    const { server, adapter, options } = await deviceServer(ADAPTERS[0]!, importSigningKey(generateKeyPair().secretKey), running, { keys, receiver });
+    const registry = new Registry();
+    collectMetrics(server, { registry });
+    const session = await connect(adapter.url, options);
+    await session.join('r');
+    session.send('r', 'fine');
+    await expect.poll(async () => sample(await registry.metrics(), 'sealwire_envelopes_opened_total'), { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+    down = true;
+    session.send('r', 'lost');
+    await session.closed;
+    const text = await registry.metrics();
+    expect(sample(text, 'sealwire_store_errors_total', { code: 'ERR_STORE' })).toBe(1);
+    expect(sample(text, 'sealwire_envelopes_refused_total', { code: 'ERR_STORE' })).toBe(1);
   });
 });
