@@ -7,6 +7,7 @@ import { FULL, QUICK, fmtRatio, met, table, type Profile, type SuiteReport, type
 import { codecSuite } from './suites/codec.js';
 import { e2eSuite } from './suites/e2e.js';
 import { memorySuite } from './suites/memory.js';
+import { metricsSuite } from './suites/metrics.js';
 import { peersSuite } from './suites/peers.js';
 import { poolSuite } from './suites/pool.js';
 import { replaySuite } from './suites/replay.js';
@@ -24,6 +25,7 @@ const SUITES: Record<string, Suite> = {
   memory: memorySuite,
   peers: peersSuite,
   e2e: e2eSuite,
+  metrics: metricsSuite,
 };
 
 const args = process.argv.slice(2);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startChat, type ChatServer } from '../examples/chat/server/app.js';
-import { startAttacker, XSS_PAYLOAD, type Attacker } from '../examples/chat/bots/attacker.js';
+import { runAttacks, startAttacker, XSS_PAYLOAD, type Attacker } from '../examples/chat/bots/attacker.js';
 import { startGreeter, startModbot, type Bot } from '../examples/chat/bots/friendly.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -173,8 +173,22 @@ for (const adapter of ['ws', 'uws'] as const) describe.skipIf(skip)(`the chat in
     const sessions = await ada.$$eval('#panel-sessions tr td:first-child', (tds) => tds.map((td) => td.textContent));
     expect(sessions).toEqual(expect.arrayContaining(['alice', 'bob', 'carol', 'ada', 'greeter', 'modbot']));
 
+    // The chart (uPlot, fed by the counters /metrics serves) draws, and rises while mallory attacks again.
+    await ada.waitForSelector('#panel-chart canvas');
+    const chartBox = await ada.$eval('#panel-chart canvas', (c) => ({ w: (c as HTMLCanvasElement).width, h: (c as HTMLCanvasElement).height }));
+    expect(chartBox.w).toBeGreaterThan(100);
+    expect(chartBox.h).toBeGreaterThan(50);
+    const refusedBefore = Number(await ada.getAttribute('#panel-chart', 'data-refused'));
+    await runAttacks({ url, ca: chat.ca });
+    await ada.waitForFunction(
+      (n) => Number(document.querySelector('#panel-chart')?.getAttribute('data-refused')) >= n + 10,
+      refusedBefore,
+      { timeout: 10_000 },
+    );
+    expect(Number(await ada.getAttribute('#panel-chart', 'data-accepted'))).toBeGreaterThan(0);
+
     // Live: a new attack shows up without reloading.
-    const before = counts['ERR_FORBIDDEN']!;
+    const before = Number(await ada.textContent('#panel-codes tr[data-code="ERR_FORBIDDEN"] .count'));
     await pages.get('carol')!.click('#rooms button[data-room="vault"]');
     await ada.waitForFunction(
       (n) => Number(document.querySelector('#panel-codes tr[data-code="ERR_FORBIDDEN"] .count')?.textContent) > n,

@@ -8,7 +8,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateKeyPair, jwkThumbprint, type ChannelMessage, type ClientSession } from '../src/index.js';
 import { startChat, type ChatServer } from '../examples/chat/server/app.js';
 import { loadOrCreateCertificate } from '../examples/chat/server/cert.js';
-import { Pseudonymizer } from '../examples/chat/server/logger.js';
+import { Pseudonymizer, createLogger } from '../examples/chat/server/logger.js';
 import { verifyPassword } from '../examples/chat/server/passwords.js';
 import { DEMO_USERS } from '../examples/chat/server/users.js';
 import { runAttacks, XSS_PAYLOAD } from '../examples/chat/bots/attacker.js';
@@ -216,7 +216,7 @@ for (const adapter of ['ws', 'uws'] as const) {
         await Promise.all([greeter.ready, modbot.ready]);
         // The greeter has spoken, so mallory can learn a victim's key id from the lobby history.
         await expect.poll(() => chat.chat.history('lobby').some((m) => m.identity === 'greeter')).toBe(true);
-        const before = chat.monitor.snapshot().rejected;
+        const before = (await chat.monitor.snapshot()).rejected;
         const results = await runAttacks(target);
         expect(Object.fromEntries(results.map((r) => [r.attack, r.observed]))).toEqual({
           'password guess': 'LOGIN_FAILED',
@@ -236,7 +236,7 @@ for (const adapter of ['ws', 'uws'] as const) {
           flood: 'ERR_RATE_LIMITED',
         });
         // The server saw each one too (not only the attacker's side of the story).
-        const after = chat.monitor.snapshot();
+        const after = await chat.monitor.snapshot();
         const delta = (code: string): number => (after.rejected[code] ?? 0) - (before[code] ?? 0);
         expect(delta('ERR_REPLAY')).toBe(2);
         expect(delta('ERR_BAD_SIGNATURE')).toBe(2);
@@ -279,7 +279,7 @@ for (const adapter of ['ws', 'uws'] as const) {
       it('throttles a user name after 5 failures from one address, even with the right password', async () => {
         for (let i = 0; i < 5; i++) expect((await postLogin({ username: 'carol', password: `guess${i}`, publicKey: pub() })).status).toBe(401);
         expect((await postLogin({ username: 'carol', password: 'carol-demo', publicKey: pub() })).status).toBe(429);
-        expect(chat.monitor.snapshot().rejected['LOGIN_THROTTLED']).toBeGreaterThanOrEqual(1);
+        expect((await chat.monitor.snapshot()).rejected['LOGIN_THROTTLED']).toBeGreaterThanOrEqual(1);
       });
     });
   });
@@ -294,6 +294,32 @@ describe('pseudonyms', () => {
     expect(a.of('user', 'alice')).not.toBe(b.of('user', 'alice'));
     expect(a.of('user', 'alice')).not.toBe(a.of('ip', 'alice'));
     expect(a.of('user', undefined)).toBeUndefined();
+  });
+
+  it('rotate their key with the UTC day: stable within a day, unlinkable across days', () => {
+    let now = Date.UTC(2026, 0, 1, 0, 0, 1);
+    const p = new Pseudonymizer(undefined, () => now);
+    const first = p.of('user', 'alice');
+    now += 23 * 3_600_000;
+    expect(p.of('user', 'alice')).toBe(first);
+    now += 3_600_000;
+    expect(p.of('user', 'alice')).not.toBe(first);
+    expect(p.of('user', 'alice')).toBe(p.of('user', 'alice'));
+  });
+});
+
+describe('logger', () => {
+  it('writes pino JSON lines with the event and an ISO time, and censors credentials and bodies', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ sink: (l) => lines.push(l) });
+    logger.log('warn', 'reject', { code: 'ERR_REPLAY', token: 'eyJhbGciOi', password: 'hunter2', payload: 'secret text', user: 'a1b2' });
+    logger.pino.error({ err: new Error('boom') }, 'sealwire: a listener threw');
+    expect(lines).toHaveLength(2);
+    const r = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(r).toMatchObject({ level: 'warn', event: 'reject', code: 'ERR_REPLAY', user: 'a1b2', token: '[redacted]', password: '[redacted]', payload: '[redacted]' });
+    expect(new Date(r['time'] as string).toISOString()).toBe(r['time']);
+    for (const secret of ['eyJ', 'hunter2', 'secret text']) expect(lines.join('\n')).not.toContain(secret);
+    expect(JSON.parse(lines[1]!)).toMatchObject({ level: 'error', event: 'sealwire: a listener threw' });
   });
 });
 

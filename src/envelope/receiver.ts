@@ -11,6 +11,7 @@ import { MemoryReplayStore } from '../replay/memory.js';
 import type { ReplayRequest, ReplayStore, ReplayVerdict } from '../replay/store.js';
 import { SESSION_BINDING_LENGTH, type EnvelopeHeader } from '../wire/envelope.js';
 import { copiesInputs } from './verify-hook.js';
+import { timed, type Timing } from './open-timing.js';
 import { DEFAULT_MAX_ENVELOPE_SIZE, resolveEnvelope, signingInput, signingInputScratch, toOpened, type Opened, type OpenOptions, type Resolved } from './open.js';
 
 export interface ReceiverOptions {
@@ -195,6 +196,9 @@ export let openNow!: (receiver: Receiver, envelope: Uint8Array, ctx: OpenContext
 /** @internal Whether a signature check may answer later: a `verify` hook (a pool) was given. */
 export let verifiesLater!: (receiver: Receiver) => boolean;
 
+/** @internal sealwire/metrics: time one in `every` of the sessions' opens; `undefined` stops. */
+export let timeOpens!: (receiver: Receiver, observe: ((seconds: number) => void) | undefined, every: number) => void;
+
 /**
  * Opens envelopes from live peers: everything `open()` checks, plus freshness against the receiver
  * clock and replay protection per (kid, stream). A forged envelope never moves a window: the
@@ -216,6 +220,7 @@ export class Receiver {
   readonly #store: ReplayStore;
   readonly #clock: () => number;
   readonly #verify: ReceiverOptions['verify'];
+  #timing: Timing | undefined;
   readonly #verifyCopies: boolean;
   // Tail of the pending open() calls per (kid, stream): commits and results follow call order.
   readonly #chains = new Map<string, Promise<void>>();
@@ -271,8 +276,10 @@ export class Receiver {
   }
 
   static {
-    openGated = (receiver, envelope, ctx, gate) => receiver.#openGated(envelope, ctx, gate, false) as Promise<Opened>;
-    openNow = (receiver, envelope, ctx) => receiver.#openGated(envelope, ctx, undefined, true);
+    openGated = (r, envelope, ctx, gate) =>
+      r.#timing === undefined ? (r.#openGated(envelope, ctx, gate, false) as Promise<Opened>) : timed(r.#timing, () => r.#openGated(envelope, ctx, gate, false) as Promise<Opened>);
+    openNow = (r, envelope, ctx) => (r.#timing === undefined ? r.#openGated(envelope, ctx, undefined, true) : timed(r.#timing, () => r.#openGated(envelope, ctx, undefined, true)));
+    timeOpens = (r, observe, every) => void (r.#timing = observe === undefined ? undefined : { observe, every, n: 0 });
     verifiesLater = (receiver) => receiver.#verify !== undefined;
   }
 

@@ -286,6 +286,11 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     return this.#delivery?.outbox.size ?? 0;
   }
 
+  /** Whether this session resumed an earlier one ([HS-7.2]). */
+  get resumed(): boolean {
+    return this.#resumed;
+  }
+
   /** This end's data stream (16 bytes): constant across resumed sessions. */
   get stream(): Uint8Array | undefined {
     return this.#delivery?.sender.stream.slice();

@@ -4,6 +4,8 @@ export type Listener<T> = (value: T) => void;
 
 export class Emitter<Events extends Record<string, unknown>> {
   readonly #listeners = new Map<keyof Events, Set<Listener<never>>>();
+  /** Where a throwing listener is reported; a server with a logger sends it there. */
+  protected listenerError: (err: unknown) => void = reportListenerError;
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
@@ -21,10 +23,10 @@ export class Emitter<Events extends Record<string, unknown>> {
     // One listener needs no snapshot; several are copied first, so adding or removing one while
     // calling them changes nothing for this event.
     if (set.size === 1) {
-      callListener(set.values().next().value as Listener<Events[K]>, value);
+      callListener(set.values().next().value as Listener<Events[K]>, value, this.listenerError);
       return;
     }
-    for (const l of [...set]) callListener(l as Listener<Events[K]>, value);
+    for (const l of [...set]) callListener(l as Listener<Events[K]>, value, this.listenerError);
   }
 
   protected listenerCount(event: keyof Events): number {
@@ -44,13 +46,13 @@ export function reportListenerError(err: unknown): void {
  * Calls an application callback whose failure must not reach the caller: a throw, or the rejection
  * of an async callback (which would otherwise be unhandled and end a Node process), is reported.
  */
-export function callListener<T>(listener: (value: T) => unknown, value: T): void {
+export function callListener<T>(listener: (value: T) => unknown, value: T, report: (err: unknown) => void = reportListenerError): void {
   try {
     const r = listener(value);
     if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
-      (r as PromiseLike<unknown>).then(undefined, reportListenerError);
+      (r as PromiseLike<unknown>).then(undefined, report);
     }
   } catch (err) {
-    reportListenerError(err);
+    report(err);
   }
 }

@@ -5,6 +5,7 @@ export { ClientSession, type ClientSessionOptions } from './client-session.js';
 export { ServerSession, type Authenticate, type AuthenticateContext, type Authenticated, type SessionPeer } from './server-session.js';
 export { SecureServer, DEFAULT_HANDSHAKE_TIMEOUT_MS, type Admission, type SecureServerOptions, type ServerEvents, type ServerLimits, type ServerMessage, type ServerRateLimits } from './server.js';
 export { jwkThumbprint } from './thumbprint.js';
+export type { Logger } from './logger.js';
 export { DEFAULT_RECEIPT_DELAY_MS, DEFAULT_RECEIPT_EVERY, DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY } from './delivery.js';
 export { DEFAULT_MAX_RESUMABLE, DEFAULT_RESUME_TTL_MS } from './resume.js';
 export {

@@ -55,11 +55,11 @@ export class SessionRegistry<M extends RegistryMember> {
     if (set?.size === 0) this.#byKid.delete(id);
   }
 
-  /** Closes every session of a revoked key, synchronously ([POL-6.1]). */
-  revoked(kid: Uint8Array): void {
-    for (const s of [...(this.#byKid.get(toHex(kid)) ?? [])]) {
-      s.fail(new ProtocolError('ERR_KEY_REVOKED', 'key has been revoked'));
-    }
+  /** Closes every session of a revoked key, synchronously ([POL-6.1]); returns how many. */
+  revoked(kid: Uint8Array): number {
+    const live = [...(this.#byKid.get(toHex(kid)) ?? [])];
+    for (const s of live) s.fail(new ProtocolError('ERR_KEY_REVOKED', 'key has been revoked'));
+    return live.length;
   }
 
   /**

@@ -17,6 +17,7 @@ import {
   type RateLimit,
 } from '../policy/rate-limit.js';
 import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../replay/freshness.js';
+import { assertLogger, type Logger } from './logger.js';
 import { DEFAULT_WINDOW } from '../replay/window.js';
 import { DEFAULT_MAX_BUFFERED_AMOUNT } from './channel.js';
 import {
@@ -112,6 +113,8 @@ export interface SecureServerOptions {
   onEvent?: SecurityEventSink;
   /** Server clock in ms. Default `Date.now`. */
   clock?: () => number;
+  /** Operational messages (a throwing listener, closing sessions); pino fits. Security events stay events. */
+  logger?: Logger;
   /** The `from` of data the server itself sends. Default `"server"`. */
   name?: string;
 }
@@ -142,6 +145,7 @@ export interface ServerConfig {
   readonly admissionLimits: AdmissionLimits;
   readonly resumeLimits: { readonly ttlMs: number; readonly max: number };
   readonly onEvent: SecurityEventSink | undefined;
+  readonly logger: Logger | undefined;
   clock(): number;
 }
 
@@ -195,6 +199,7 @@ export function resolveServerOptions(options: SecureServerOptions): ServerConfig
     admissionLimits,
     resumeLimits,
     onEvent: options.onEvent,
+    logger: options.logger === undefined ? undefined : assertLogger(options.logger),
     clock,
   };
 }

@@ -9,6 +9,7 @@ import { AdmissionPolicy } from '../policy/admission.js';
 import type { SecurityEvent, SecurityEventSink } from '../policy/events.js';
 import type { ChannelMessage, Transport } from './channel.js';
 import { Emitter, callListener } from './emitter.js';
+import { logTo, type Logger } from './logger.js';
 import { SessionRegistry } from './registry.js';
 import { ResumeRegistry } from './resume.js';
 import { ServerSession, type ServerCore, type ServerHost, type SessionPeer } from './server-session.js';
@@ -65,6 +66,7 @@ export class SecureServer extends Emitter<ServerEvents> {
   readonly #sessions = new Set<ServerSession>();
   readonly #unsubscribe: () => void;
   readonly #clock: () => number;
+  readonly #logger: Logger | undefined;
   #closed = false;
 
   constructor(options: SecureServerOptions) {
@@ -74,6 +76,8 @@ export class SecureServer extends Emitter<ServerEvents> {
     this.receiver = config.receiver;
     this.#onEvent = config.onEvent;
     this.#clock = config.clock;
+    const logger = (this.#logger = config.logger);
+    if (logger !== undefined) this.listenerError = (err) => logTo(logger, 'error', { err }, 'sealwire: a listener threw');
     const registry = new SessionRegistry<ServerSession>(config.keys);
     // One acknowledgement record for all client streams, like the one receiver ([RCP-5.3]); a
     // stream's record lives as long as its session is resumable.
@@ -97,7 +101,10 @@ export class SecureServer extends Emitter<ServerEvents> {
     };
     this.#core = { ...config, rules, builder, resume, admission, registry, host: this.#host() };
     // [POL-6.1]: revocation is synchronous, so live sessions close inside the revoking call.
-    this.#unsubscribe = this.keys.onRevoke((entry) => registry.revoked(entry.kid));
+    this.#unsubscribe = this.keys.onRevoke((entry) => {
+      const closed = registry.revoked(entry.kid);
+      if (closed > 0) logTo(logger, 'warn', { sessions: closed }, 'sealwire: closed the sessions of a revoked key');
+    });
   }
 
   /** What sessions report back: events, opened sessions, verified messages. */
@@ -227,6 +234,7 @@ export class SecureServer extends Emitter<ServerEvents> {
   /** Closes every session and refuses new ones. */
   close(): void {
     this.#closed = true;
+    logTo(this.#logger, 'info', { sessions: this.#sessions.size }, 'sealwire: server closing');
     this.#unsubscribe();
     for (const s of [...this.#sessions]) s.close(1000, 'server closed');
     this.#core.resume.clear();
@@ -234,7 +242,7 @@ export class SecureServer extends Emitter<ServerEvents> {
 
   #event(e: Omit<SecurityEvent, 'time'>): void {
     const event: SecurityEvent = Object.freeze({ ...e, time: this.#clock() });
-    if (this.#onEvent !== undefined) callListener(this.#onEvent, event); // [POL-7.2]
+    if (this.#onEvent !== undefined) callListener(this.#onEvent, event, this.listenerError); // [POL-7.2]
     this.emit('event', event);
   }
 }

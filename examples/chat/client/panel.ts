@@ -1,6 +1,7 @@
 // The live security panel (admins): a PanelSnapshot the server pushes into the security room over
 // the admin's own sealwire session, so it is signed by the server like every other delivery.
 import type { PanelSnapshot } from '../shared/protocol.js';
+import { renderChart } from './chart.js';
 import { byId, el, time } from './dom.js';
 
 const TILES: [keyof PanelSnapshot['attacks'], string][] = [
@@ -16,7 +17,7 @@ const TILES: [keyof PanelSnapshot['attacks'], string][] = [
 export function parseSnapshot(payload: Uint8Array): PanelSnapshot | undefined {
   try {
     const v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload)) as PanelSnapshot;
-    return v !== null && typeof v === 'object' && typeof v.rejected === 'object' && Array.isArray(v.sessions) ? v : undefined;
+    return v !== null && typeof v === 'object' && typeof v.rejected === 'object' && Array.isArray(v.sessions) && Array.isArray(v.history?.time) ? v : undefined;
   } catch {
     return undefined;
   }
@@ -25,6 +26,7 @@ export function parseSnapshot(payload: Uint8Array): PanelSnapshot | undefined {
 export function renderPanel(s: PanelSnapshot): void {
   byId('panel').hidden = false;
   byId('panel-time').textContent = `updated ${time(s.time)}`;
+  renderChart(s.history);
   byId('panel-attacks').replaceChildren(
     ...TILES.map(([k, label]) => {
       const n = s.attacks[k] ?? 0;

@@ -6,9 +6,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPair as joseKeyPair } from 'jose';
+import { Registry } from 'prom-client';
 import { SecureServer, generateKeyPair, importSigningKey } from '../../../src/index.js';
 import { jwtAuthenticator } from '../../../src/session/jwt.js';
 import { attach } from '../../../src/adapters/ws/index.js';
+import { collectMetrics } from '../../../src/metrics/index.js';
 import { loadOrCreateCertificate, type Certificate } from './cert.js';
 import { attachChat, type Chat } from './chat.js';
 import { createLogger, Pseudonymizer, type LogSink } from './logger.js';
@@ -55,6 +57,8 @@ export interface ChatServer {
   readonly secure: SecureServer;
   readonly monitor: Monitor;
   readonly chat: Chat;
+  /** What `/metrics` serves (loopback callers only). */
+  readonly registry: Registry;
   close(): Promise<void>;
 }
 
@@ -65,6 +69,23 @@ function listen(server: Server, port: number, host: string): Promise<number> {
     server.once('error', reject);
     server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
+}
+
+/**
+ * `/metrics` answers only callers on this machine: Prometheus scrapes from the host (or a
+ * sidecar) without a token, and the counts — attack volume by code — are for the operator, not
+ * for the users on the page, who would need none of them.
+ */
+export function serveMetrics(registry: Registry, req: IncomingMessage, res: ServerResponse): void {
+  const address = req.socket.remoteAddress?.replace(/^::ffff:/, '');
+  if (address === undefined || !LOOPBACK.has(address)) {
+    res.writeHead(403).end();
+    return;
+  }
+  registry.metrics().then(
+    (text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
+    () => res.writeHead(500).end(),
+  );
 }
 
 export async function startChat(options: ChatOptions = {}): Promise<ChatServer> {
@@ -98,11 +119,14 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
     validate,
     origins,
     name: 'server',
+    logger: logger.pino,
     limits: { maxMessageSize: 16_384, maxConnectionsPerIdentity: 8 },
     // Policy: people type slowly; a burst of 20 covers pasting, anything faster is a flood.
     rateLimit: { connection: { perSecond: 5, burst: 20 }, identity: { perSecond: 10, burst: 40 } },
   });
-  const monitor = new Monitor(secure, logger, pseudonyms);
+  const registry = new Registry();
+  const metrics = collectMetrics(secure, { registry, processMetrics: true });
+  const monitor = new Monitor(secure, logger, pseudonyms, registry);
   const chat = attachChat(secure);
   let wsPort = port;
   let closeTransport: () => Promise<void>;
@@ -111,7 +135,7 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
     closeTransport = () => attached.close();
   } else {
     try {
-      const uws = await startUwsTransport(secure, { host, port: options.wsPort ?? (port === 0 ? 0 : port + 1), path: WS_PATH, certificate });
+      const uws = await startUwsTransport(secure, { host, port: options.wsPort ?? (options.port === 0 ? 0 : port + 1), path: WS_PATH, certificate });
       wsPort = uws.port;
       closeTransport = async () => uws.close();
     } catch (err) {
@@ -144,6 +168,10 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
       login(req, res).catch((err: unknown) => logger.log('error', 'internal', { message: err instanceof Error ? err.message : 'error' }));
       return;
     }
+    if (path === '/metrics') {
+      serveMetrics(registry, req, res);
+      return;
+    }
     serveStatic(assets, req, res);
   };
 
@@ -159,8 +187,10 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
     secure,
     monitor,
     chat,
+    registry,
     close() {
       closing ??= (async () => {
+        metrics.stop();
         monitor.stop();
         chat.stop();
         await closeTransport();

@@ -49,6 +49,7 @@ const chat = await startChat({
 say();
 say(`  sealwire chat is running:  ${chat.url}`);
 say(`  sessions: ${chat.wsUrl} (${chat.adapter === 'ws' ? 'ws' : 'uWebSockets.js'} adapter)`);
+say(`  metrics:  ${chat.url}metrics (Prometheus text; answers this machine only)`);
 if (chat.certificate !== undefined) {
   say(`  TLS: self-signed certificate ${chat.certificate.created ? 'created' : 'reused'} in ${values['data-dir']}`);
   say(`       SHA-256 ${chat.certificate.fingerprint}`);

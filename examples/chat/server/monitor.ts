@@ -1,13 +1,18 @@
-// Security monitoring: every sealwire security event (and every login decision) becomes counters
-// for the panel and, for connections, disconnections and rejections, one pseudonymized log line.
-// Events never carry payloads or credentials ([POL-7.2]); the log adds none.
+// Security monitoring: every sealwire security event (and every login decision) becomes a count
+// in the Prometheus registry `/metrics` serves — the panel and its chart read them back from
+// there, so the operator's dashboard and the admins' panel cannot disagree — and, for
+// connections, disconnections and rejections, one pseudonymized log line. Events never carry
+// payloads or credentials ([POL-7.2]); the log adds none.
+import { Counter, type Registry } from 'prom-client';
 import type { SecureServer, SecurityEvent } from '../../../src/index.js';
-import { ACTION_PANEL, SECURITY_ROOM, type PanelEvent, type PanelSnapshot } from '../shared/protocol.js';
+import { ACTION_PANEL, SECURITY_ROOM, type PanelEvent, type PanelHistory, type PanelSnapshot } from '../shared/protocol.js';
 import type { Logger, Pseudonymizer } from './logger.js';
 
 export type LoginOutcome = 'accept' | 'LOGIN_FAILED' | 'LOGIN_THROTTLED' | 'LOGIN_MALFORMED';
 
-const ATTACK_CLASS: Record<string, keyof PanelSnapshot['attacks']> = {
+type AttackClass = keyof PanelSnapshot['attacks'];
+
+const ATTACK_CLASS: Record<string, AttackClass> = {
   ERR_REPLAY: 'replay',
   ERR_STALE: 'replay',
   ERR_TOO_OLD: 'replay',
@@ -32,41 +37,52 @@ const ATTACK_CLASS: Record<string, keyof PanelSnapshot['attacks']> = {
 
 const RECENT = 40;
 const PUBLISH_INTERVAL_MS = 250;
+/** The chart's resolution and span: one point a second over the last five minutes. */
+const SAMPLE_MS = 1000;
+const HISTORY = 300;
+const CLASSES = ['replay', 'forgery', 'rateLimit', 'access', 'credential', 'origin', 'size', 'other'] as const;
+type ChartClass = (typeof CLASSES)[number];
+
+/** A refusal code as a label: sealwire's `ERR_*` and the chat's `LOGIN_*`, nothing else. */
+const codeLabel = (code: string): string => (/^(ERR|LOGIN)_[A-Z_]{1,40}$/.test(code) ? code : 'other');
+
+interface Totals {
+  readonly accepted: number;
+  readonly refused: Record<ChartClass, number>;
+}
 
 export class Monitor {
   readonly #secure: SecureServer;
   readonly #logger: Logger;
   readonly #pseudonyms: Pseudonymizer;
-  readonly #accepted: Record<string, number> = {};
-  readonly #rejected: Record<string, number> = {};
-  readonly #attacks: { -readonly [K in keyof PanelSnapshot['attacks']]: number } = {
-    replay: 0,
-    forgery: 0,
-    rateLimit: 0,
-    access: 0,
-    credential: 0,
-    origin: 0,
-    size: 0,
-  };
+  readonly #accepted: Counter<'type'>;
+  readonly #refused: Counter<'code' | 'class'>;
   readonly #recent: PanelEvent[] = [];
+  readonly #history: { time: number; accepted: number; refused: Record<ChartClass, number> }[] = [];
+  #last: Totals = { accepted: 0, refused: Object.fromEntries(CLASSES.map((c) => [c, 0])) as Record<ChartClass, number> };
   /** Codes already reported by a reject event, per open session id. */
   readonly #reported = new Map<string, Set<string>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #sampler: ReturnType<typeof setInterval>;
   #stopped = false;
   readonly #unsubscribe: () => void;
 
-  constructor(secure: SecureServer, logger: Logger, pseudonyms: Pseudonymizer) {
+  constructor(secure: SecureServer, logger: Logger, pseudonyms: Pseudonymizer, registry: Registry) {
     this.#secure = secure;
     this.#logger = logger;
     this.#pseudonyms = pseudonyms;
+    this.#accepted = new Counter({ name: 'chat_decisions_accepted_total', help: 'Chat decisions accepted, by event type (and login)', labelNames: ['type'], registers: [registry] });
+    this.#refused = new Counter({ name: 'chat_decisions_refused_total', help: 'Chat refusals as the security panel counts them, by code and attack class', labelNames: ['code', 'class'], registers: [registry] });
     this.#unsubscribe = secure.on('event', (e) => this.#onEvent(e));
+    this.#sampler = setInterval(() => void this.#sample(), SAMPLE_MS);
+    this.#sampler.unref?.();
   }
 
   /** A login decision from the HTTPS endpoint (`user` is what was typed: pseudonymized). */
   login(outcome: LoginOutcome, user: string | undefined, peer: string | undefined): void {
     const fields = { user: this.#pseudonyms.of('user', user), peer: this.#pseudonyms.of('ip', peer) };
     if (outcome === 'accept') {
-      this.#count(this.#accepted, 'login');
+      this.#accepted.inc({ type: 'login' });
       this.#logger.log('info', 'login', fields);
     } else {
       this.#reject({ type: 'login', code: outcome, identity: null, channel: null, time: Date.now() });
@@ -84,7 +100,7 @@ export class Monitor {
       peer: p.of('ip', e.peer),
     };
     if (e.outcome === 'accept') {
-      this.#count(this.#accepted, e.type);
+      this.#accepted.inc({ type: e.type });
       if (e.type === 'handshake') this.#logger.log('info', 'connect', who);
     } else if (e.outcome === 'reject') {
       if (e.session !== undefined && e.code !== undefined) {
@@ -109,19 +125,39 @@ export class Monitor {
   }
 
   #reject(event: PanelEvent): void {
-    this.#count(this.#rejected, event.code);
-    const cls = ATTACK_CLASS[event.code];
-    if (cls !== undefined) this.#attacks[cls]++;
+    const code = codeLabel(event.code);
+    this.#refused.inc({ code, class: ATTACK_CLASS[code] ?? 'other' });
     this.#recent.unshift(event);
     if (this.#recent.length > RECENT) this.#recent.pop();
   }
 
-  #count(table: Record<string, number>, key: string): void {
-    table[key] = (table[key] ?? 0) + 1;
+  async #totals(): Promise<{ accepted: Record<string, number>; rejected: Record<string, number>; refused: Record<ChartClass, number> }> {
+    const accepted: Record<string, number> = {};
+    const rejected: Record<string, number> = {};
+    const refused = Object.fromEntries(CLASSES.map((c) => [c, 0])) as Record<ChartClass, number>;
+    for (const v of (await this.#accepted.get()).values) accepted[String(v.labels.type)] = v.value;
+    for (const v of (await this.#refused.get()).values) {
+      const code = String(v.labels.code);
+      rejected[code] = (rejected[code] ?? 0) + v.value;
+      refused[v.labels.class as ChartClass] += v.value;
+    }
+    return { accepted, rejected, refused };
   }
 
-  /** The panel as admins see it. */
-  snapshot(): PanelSnapshot {
+  // One chart point a second: the counters' increase since the last point.
+  async #sample(): Promise<void> {
+    const t = await this.#totals();
+    const now: Totals = { accepted: Object.values(t.accepted).reduce((a, b) => a + b, 0), refused: t.refused };
+    const last = this.#last;
+    this.#last = now;
+    const refused = Object.fromEntries(CLASSES.map((c) => [c, now.refused[c] - last.refused[c]])) as Record<ChartClass, number>;
+    this.#history.push({ time: Math.floor(Date.now() / 1000), accepted: now.accepted - last.accepted, refused });
+    if (this.#history.length > HISTORY) this.#history.shift();
+    this.#changed();
+  }
+
+  /** The panel as admins see it, its counts read from the registry. */
+  async snapshot(): Promise<PanelSnapshot> {
     const sessions = [];
     for (const s of this.#secure.sessions) {
       if (s.state !== 'open' || s.identity === undefined) continue;
@@ -133,20 +169,23 @@ export class Monitor {
         session: (s.sessionId ?? '').slice(0, 16),
       });
     }
-    return {
-      time: Date.now(),
-      accepted: { ...this.#accepted },
-      rejected: { ...this.#rejected },
-      attacks: { ...this.#attacks },
-      sessions,
-      recent: [...this.#recent],
+    const t = await this.#totals();
+    const { other: _other, ...attacks } = t.refused;
+    const h = this.#history;
+    const history: PanelHistory = {
+      time: h.map((p) => p.time),
+      accepted: h.map((p) => p.accepted),
+      refused: Object.fromEntries(CLASSES.map((c) => [c, h.map((p) => p.refused[c])])) as unknown as PanelHistory['refused'],
     };
+    return { time: Date.now(), accepted: t.accepted, rejected: t.rejected, attacks, sessions, recent: [...this.#recent], history };
   }
 
-  /** Sends the current snapshot to the admins in the security room now. */
-  publish(): void {
+  /** Sends the current snapshot to the admins in the security room. */
+  async publish(): Promise<void> {
     if (this.#stopped) return;
-    this.#secure.publish(SECURITY_ROOM, new TextEncoder().encode(JSON.stringify(this.snapshot())), { action: ACTION_PANEL });
+    const snapshot = await this.snapshot();
+    if (this.#stopped) return;
+    this.#secure.publish(SECURITY_ROOM, new TextEncoder().encode(JSON.stringify(snapshot)), { action: ACTION_PANEL });
   }
 
   // Coalesces bursts (a flood is hundreds of events) into one push per interval.
@@ -154,13 +193,14 @@ export class Monitor {
     if (this.#timer !== undefined || this.#stopped) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.publish();
+      void this.publish();
     }, PUBLISH_INTERVAL_MS);
   }
 
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#sampler);
     this.#unsubscribe();
   }
 }

@@ -2,6 +2,7 @@
 // committed), kept in memory, served with strict security headers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -10,6 +11,8 @@ export interface Assets {
 }
 
 const clientDir = (name: string): string => fileURLToPath(new URL(`../client/${name}`, import.meta.url));
+// uPlot's stylesheet, served as a file like app.css (the CSP allows no inline style).
+const uplotCss = (): Buffer => readFileSync(createRequire(import.meta.url).resolve('uplot/dist/uPlot.min.css'));
 
 /** Bundles the page's script; refuses a bundle that pulled in a Node built-in. */
 export async function buildAssets(): Promise<Assets> {
@@ -33,6 +36,7 @@ export async function buildAssets(): Promise<Assets> {
       ['/', { type: 'text/html; charset=utf-8', body: readFileSync(clientDir('index.html')) }],
       ['/app.js', { type: 'text/javascript; charset=utf-8', body: Buffer.from(js) }],
       ['/app.css', { type: 'text/css; charset=utf-8', body: readFileSync(clientDir('app.css')) }],
+      ['/uplot.css', { type: 'text/css; charset=utf-8', body: uplotCss() }],
     ]),
   };
 }

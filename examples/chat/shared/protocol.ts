@@ -92,6 +92,17 @@ export interface PanelSnapshot {
   readonly sessions: readonly PanelSession[];
   /** The latest rejections, newest first. */
   readonly recent: readonly PanelEvent[];
+  /** Per second over the last minutes, oldest first: for the panel's chart. */
+  readonly history: PanelHistory;
+}
+
+/** Decisions per second (deltas of the counters `/metrics` serves), one entry per second. */
+export interface PanelHistory {
+  /** Seconds since the epoch. */
+  readonly time: readonly number[];
+  readonly accepted: readonly number[];
+  /** Refusals per second, by the class of {@link PanelSnapshot.attacks} (`other` for the rest). */
+  readonly refused: Readonly<Record<keyof PanelSnapshot['attacks'] | 'other', readonly number[]>>;
 }
 
 /** One id per message: its sender's key and sequence number, both covered by the signature. */
