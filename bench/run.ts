@@ -6,6 +6,7 @@ import { makeKeys } from './fixtures.js';
 import { FULL, QUICK, fmtRatio, met, table, type Profile, type SuiteReport, type Target } from './lib.js';
 import { codecSuite } from './suites/codec.js';
 import { e2eSuite } from './suites/e2e.js';
+import { keyImportSuite } from './suites/key-import.js';
 import { memorySuite } from './suites/memory.js';
 import { metricsSuite } from './suites/metrics.js';
 import { peersSuite } from './suites/peers.js';
@@ -18,6 +19,7 @@ type Suite = (profile: Profile, keys: Keys) => Promise<SuiteReport>;
 
 const SUITES: Record<string, Suite> = {
   verify: verifySuite,
+  keyImport: keyImportSuite,
   replay: replaySuite,
   pool: poolSuite,
   seal: sealSuite,

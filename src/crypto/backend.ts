@@ -13,4 +13,9 @@ export interface Ed25519Backend {
   /** Cofactorless verification ([S]B = R + [k]A, compared exactly) of a pre-checked signature. */
   verify(publicKey: unknown, message: Uint8Array, signature: Uint8Array): boolean;
   sign(secretKey: unknown, message: Uint8Array): Uint8Array;
+  /**
+   * Rules K3–K4 natively (a curve point, not small-order, torsion-free) on a key that already
+   * passed K1–K2. Absent: the portable check runs. Must give the portable check's verdict.
+   */
+  isValidPoint?(publicKey: Uint8Array): boolean;
 }

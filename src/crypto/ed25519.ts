@@ -62,9 +62,13 @@ export function isCanonicalPoint(p: Uint8Array): boolean {
  * signature arrives. Throws ProtocolError ERR_BAD_KEY; the message names the rule, since keys are
  * public and saying why helps an operator fix a misconfigured peer.
  */
-export function checkPublicKey(publicKey: Uint8Array): void {
+export function checkPublicKey(publicKey: Uint8Array, backend?: Ed25519Backend): void {
   if (publicKey.length !== 32) throw new ProtocolError('ERR_BAD_KEY', 'public key must be 32 bytes');
   if (!isCanonicalPoint(publicKey)) throw new ProtocolError('ERR_BAD_KEY', 'public key encoding is not canonical');
+  if (backend?.isValidPoint !== undefined) {
+    if (!backend.isValidPoint(publicKey)) throw new ProtocolError('ERR_BAD_KEY', 'public key is not a point of prime order');
+    return;
+  }
   let A: Point;
   try {
     A = Point.fromBytes(publicKey, false);

@@ -2,6 +2,7 @@
 // time through createRequire, never imported statically, so the core still loads in a browser
 // and works when the package is absent.
 import type { Ed25519Backend } from './backend.js';
+import { CURVE_ORDER } from './ed25519.js';
 import { createNodeBackend, loadNodeCrypto } from './node.js';
 
 /** The part of sodium-native this backend uses. */
@@ -9,6 +10,7 @@ interface SodiumNative {
   crypto_sign_verify_detached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
   crypto_sign_detached(signature: Uint8Array, message: Uint8Array, secretKey: Uint8Array): void;
   crypto_sign_seed_keypair(publicKey: Uint8Array, secretKey: Uint8Array, seed: Uint8Array): void;
+  crypto_scalarmult_ed25519_noclamp?(q: Uint8Array, n: Uint8Array, p: Uint8Array): void;
 }
 
 interface SodiumKey {
@@ -56,6 +58,26 @@ function isIdentityR(signature: Uint8Array): boolean {
   return true;
 }
 
+// L + 1, little-endian: [L + 1]A = A exactly when A is torsion-free.
+const L_PLUS_1 = Uint8Array.from({ length: 32 }, (_, i) => Number(((CURVE_ORDER + 1n) >> BigInt(8 * i)) & 0xffn));
+
+/**
+ * Rules K3–K4 natively, one scalar multiplication (about 2 verifications; noble's BigInt check
+ * costs 16–30). libsodium refuses an off-curve or small-order A (and a product at infinity); what
+ * it computes equals A only if [L]A is the identity. Not `crypto_core_ed25519_is_valid_point`: it
+ * accepts some mixed-order keys of the CCTV vectors.
+ */
+function isPrimeOrder(na: SodiumNative, mul: NonNullable<SodiumNative['crypto_scalarmult_ed25519_noclamp']>, publicKey: Uint8Array): boolean {
+  const q = new Uint8Array(32);
+  try {
+    mul.call(na, q, L_PLUS_1, publicKey);
+  } catch {
+    return false;
+  }
+  for (let i = 0; i < 32; i++) if (q[i] !== publicKey[i]) return false;
+  return true;
+}
+
 /**
  * libsodium's `crypto_sign_verify_detached` (1.0.16+, without ED25519_COMPAT) is cofactorless and
  * compares R byte-for-byte, like OpenSSL; on top it refuses any small-order R and small-order or
@@ -73,8 +95,10 @@ export function createSodiumBackend(sodium: SodiumNative | undefined = loadSodiu
   const crypto = loadNodeCrypto();
   if (crypto === undefined) throw new Error('the sodium backend needs node:crypto for its fallback');
   let node: Ed25519Backend | undefined;
+  const mul = na.crypto_scalarmult_ed25519_noclamp;
   return {
     name: 'sodium',
+    ...(typeof mul === 'function' ? { isValidPoint: (publicKey: Uint8Array) => isPrimeOrder(na, mul, publicKey) } : {}),
     importPublicKey(publicKey: Uint8Array): SodiumKey {
       return { bytes: publicKey.slice(), fallback: undefined };
     },

@@ -1,5 +1,6 @@
 // Key material: strict import of public keys, signing keys, and RFC 7638 key ids.
 import { assertBytes, randomBytes, utf8Encoder } from '../bytes.js';
+import { ProtocolError } from '../errors.js';
 import type { Ed25519Backend } from '../crypto/backend.js';
 import { checkPublicKey, verifyStrict } from '../crypto/ed25519.js';
 import { publicKeyFromSeed } from '../crypto/seed.js';
@@ -125,11 +126,38 @@ export function importPublicKey(publicKey: Uint8Array, options: KeyOptions = {})
   assertBytes(publicKey, 'publicKey');
   assertOptions(options);
   const backend = backendOption(options.backend);
-  checkPublicKey(publicKey);
+  checkCached(publicKey, backend);
   const bytes = publicKey.slice();
   const key: PublicKey = Object.freeze({ bytes, kid: checkKid(options.kid, bytes), backend, handle: backend.importPublicKey(bytes) });
   imported.add(key);
   return key;
+}
+
+/** Keys whose import verdict is remembered: an LRU, so a flood of new keys evicts only itself. */
+export const KEY_CHECK_CACHE = 4096;
+// Backend name and key bytes (one-byte string) → the refusal's message, or '' for a valid key.
+// Per backend, so that each backend's own check is what the key vectors exercise.
+const checked = new Map<string, string>();
+
+function checkCached(publicKey: Uint8Array, backend: Ed25519Backend): void {
+  const id = publicKey.length === 32 ? `${backend.name}:${String.fromCharCode(...publicKey)}` : undefined;
+  let verdict = id === undefined ? undefined : checked.get(id);
+  if (verdict === undefined) {
+    try {
+      checkPublicKey(publicKey, backend);
+      verdict = '';
+    } catch (err) {
+      if (id === undefined || !(err instanceof ProtocolError)) throw err;
+      verdict = err.message;
+    }
+  } else {
+    checked.delete(id!);
+  }
+  if (id !== undefined) {
+    checked.set(id, verdict);
+    if (checked.size > KEY_CHECK_CACHE) checked.delete(checked.keys().next().value!);
+  }
+  if (verdict !== '') throw new ProtocolError('ERR_BAD_KEY', verdict);
 }
 
 // Only keys that went through the strict import rule may verify anything: a hand-built object

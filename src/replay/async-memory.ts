@@ -61,6 +61,12 @@ export class AsyncMemoryReplayStore implements ReplayStore {
     return this.#later('commit', request, (req) => this.inner.commit(req));
   }
 
+  forget(kid: Uint8Array, stream: Uint8Array): Promise<void> {
+    const k = kid.slice();
+    const s = stream.slice();
+    return new Promise((resolve) => setTimeout(() => resolve(this.inner.forget(k, s)), 0));
+  }
+
   #later(op: 'check' | 'commit', request: ReplayRequest, run: (req: ReplayRequest) => ReplayVerdict): Promise<ReplayVerdict> {
     // Copy before waiting: the caller may reuse its buffers.
     const req: ReplayRequest = { ...request, kid: request.kid.slice(), stream: request.stream.slice() };

@@ -179,6 +179,18 @@ export class MemoryReplayStore implements ReplayStore {
     return evicted;
   }
 
+  /**
+   * [RPL-6.7]: drops the state of a stream whose session can never be presented again. The
+   * horizon stays: the session binding, not the horizon, refuses that stream's old envelopes.
+   */
+  forget(kid: Uint8Array, stream: Uint8Array): void {
+    const key = this.#key(kid, stream);
+    const slot = this.#index.get(key);
+    if (slot === undefined) return;
+    this.#index.delete(key);
+    this.#free.push(slot);
+  }
+
   /** The state held for (kid, stream), or undefined when the stream is not tracked. */
   peek(kid: Uint8Array, stream: Uint8Array): StreamState | undefined {
     const slot = this.#index.get(this.#key(kid, stream));

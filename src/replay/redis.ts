@@ -196,6 +196,8 @@ interface Settings {
  * The shared settings and startedAt, created with `settings` and `now` when absent.
  * @throws {RangeError} when the shared state has other settings ([RPL-9.2]).
  */
+const FORGET_SCRIPT = "redis.call('DEL', KEYS[1]) redis.call('ZREM', KEYS[2], KEYS[1]) return 'ok'";
+
 async function sharedStart(run: RedisEval, prefix: string, settings: Settings, now: number): Promise<number> {
   const reply = await run(CONFIG_SCRIPT, [`${prefix}config`], [
     String(settings.window),
@@ -298,6 +300,12 @@ export class RedisReplayStore implements ReplayStore {
 
   commit(request: ReplayRequest): Promise<ReplayVerdict> {
     return this.#run(request, 'commit');
+  }
+
+  /** [RPL-6.7]: drops one stream's state and its index entry; the horizon stays. */
+  async forget(kid: Uint8Array, stream: Uint8Array): Promise<void> {
+    const key = `${this.prefix}s:${toHex(kid)}:${toHex(stream)}`;
+    await this.#eval(FORGET_SCRIPT, [key, this.#index], []);
   }
 
   async #run(req: ReplayRequest, op: 'check' | 'commit'): Promise<ReplayVerdict> {

@@ -57,4 +57,10 @@ export interface ReplayStore {
    * Throwing or rejecting means "unavailable": the receiver fails closed with `ERR_STORE`.
    */
   commit(request: ReplayRequest): ReplayVerdict | Promise<ReplayVerdict>;
+  /**
+   * Forgets one stream's state before it expires, without moving the horizon: only for a stream
+   * no envelope can ever be accepted on again, because the session its envelopes are bound to can
+   * never be presented again ([RPL-6.7]). Optional; a store without it keeps the state to expiry.
+   */
+  forget?(kid: Uint8Array, stream: Uint8Array): void | Promise<void>;
 }

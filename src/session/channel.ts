@@ -291,6 +291,11 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     return this.#resumed;
   }
 
+  /** @internal The peer's receipt stream: fresh in every session ([HS-6.7]), forgotten with it ([RPL-6.7]). */
+  get peerReceiptStream(): Uint8Array | undefined {
+    return this.#peerReceiptStream;
+  }
+
   /** This end's data stream (16 bytes): constant across resumed sessions. */
   get stream(): Uint8Array | undefined {
     return this.#delivery?.sender.stream.slice();

@@ -85,6 +85,7 @@ export class SecureServer extends Emitter<ServerEvents> {
     const resume = new ResumeRegistry(config.resumeLimits.ttlMs, config.resumeLimits.max, config.clock, (entry) => {
       const stream = entry.delivery.peerStream;
       if (stream !== undefined) builder.forget(entry.delivery.peerKid, stream);
+      if (stream !== undefined) this.#forgetStream(entry.delivery.peerKid, stream);
       if (entry.holdsKey) {
         entry.holdsKey = false;
         registry.releaseKey(entry.kid);
@@ -177,6 +178,16 @@ export class SecureServer extends Emitter<ServerEvents> {
     };
   }
 
+  /** [RPL-6.7]: a stream no session can present again leaves the replay store now, not at expiry. */
+  #forgetStream(kid: Uint8Array, stream: Uint8Array): void {
+    try {
+      const done = this.receiver.store.forget?.(kid, stream);
+      if (done instanceof Promise) done.catch(() => {});
+    } catch {
+      // The state then expires as usual ([RPL-6.1]).
+    }
+  }
+
   /**
    * Starts a session on an open transport: sends the ServerHello at once. The adapter then feeds
    * every received message to `session.receive(bytes)` and reports the transport's end with
@@ -199,6 +210,9 @@ export class SecureServer extends Emitter<ServerEvents> {
       ...(extra.tlsExporter !== undefined ? { tlsExporter: extra.tlsExporter.slice() } : {}),
     };
     const session = new ServerSession(this.#core, transport, peer, () => {
+      const kid = session.kid;
+      const receipts = session.peerReceiptStream;
+      if (kid !== undefined && receipts !== undefined) this.#forgetStream(kid, receipts);
       admission.release();
       this.#sessions.delete(session);
     });

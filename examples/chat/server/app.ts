@@ -9,7 +9,7 @@ import { generateKeyPair as joseKeyPair } from 'jose';
 import { Registry } from 'prom-client';
 import { SecureServer, generateKeyPair, importSigningKey } from '../../../src/index.js';
 import { jwtAuthenticator } from '../../../src/session/jwt.js';
-import { attach } from '../../../src/adapters/ws/index.js';
+import { attach, limitHttpServer } from '../../../src/adapters/ws/index.js';
 import { collectMetrics } from '../../../src/metrics/index.js';
 import { loadOrCreateCertificate, type Certificate } from './cert.js';
 import { attachChat, type Chat } from './chat.js';
@@ -105,6 +105,7 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => void res.writeHead(503).end();
   const http = certificate === undefined ? createHttpServer() : createHttpsServer({ cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.2' });
   http.on('request', (req, res) => handler(req, res));
+  limitHttpServer(http);
   // The origins, and so the allow-list, depend on the port: listen first (port 0 in tests).
   const port = await listen(http, options.port ?? DEFAULT_PORT, host);
   const scheme = tls ? 'https' : 'http';

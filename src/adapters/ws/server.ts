@@ -124,20 +124,51 @@ function pathname(url: string | undefined): string {
   return q === -1 ? (url ?? '/') : (url ?? '/').slice(0, q);
 }
 
+/** How long an ended session's socket may take to finish the close handshake before it is cut. */
+export const CLOSE_GRACE_MS = 1000;
+
+/**
+ * [POL-5.4]: a session that ends releases its socket for real. A socket paused by [POL-8.5] would
+ * never read the peer's close and sit in CLOSE-WAIT for ws's 30 s timeout, outside every cap; so
+ * reading resumes, the socket is cut after CLOSE_GRACE_MS, and the per-IP slot is held until then.
+ */
+function holdUntilGone(ws: WebSocket, admission: Admission): Admission {
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    admission.release();
+  };
+  ws.once('close', release);
+  return { address: admission.address, origin: admission.origin, release: () => (ws.readyState === ws.CLOSED ? release() : undefined) };
+}
+
+function finish(ws: WebSocket): void {
+  if (ws.readyState === ws.CLOSED) return;
+  ws.resume();
+  const timer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+  timer.unref?.();
+  ws.once('close', () => clearTimeout(timer));
+}
+
 function bind(secure: SecureServer, ws: WebSocket, admission: Admission, tlsExporter: Uint8Array | undefined, socket: Duplex): ServerSession {
   const session = secure.accept(
     {
       send: (bytes) => ws.send(bytes, { binary: true }),
-      close: (code, reason) => ws.close(code, reason),
+      close: (code, reason) => {
+        ws.close(code, reason);
+        finish(ws);
+      },
       // spec/policy.md §8: ws queues in its sender and the socket; both count.
       bufferedAmount: () => ws.bufferedAmount,
       // [POL-8.5]: hold a peer back by TCP flow control while its envelopes wait for verification.
       pauseReading: () => ws.pause(),
       resumeReading: () => ws.resume(),
     },
-    admission,
+    holdUntilGone(ws, admission),
     tlsExporter === undefined ? {} : { tlsExporter },
   );
+  void session.closed.then(() => finish(ws));
   ws.on('message', (data: RawData, isBinary: boolean) => {
     if (!isBinary) {
       session.fail(new ProtocolError('ERR_MALFORMED', 'text frames are not sealwire messages'));
