@@ -8,6 +8,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_cont
 import { ProtocolError, isProtocolError } from '../../errors.js';
 import type { Admission, SecureServer } from '../../session/server.js';
 import type { ServerSession } from '../../session/server-session.js';
+import type { Transport } from '../../session/index.js';
 import { ERROR_HEADER, upgradeStatus } from '../shared/upgrade.js';
 
 export interface AttachUwsOptions {
@@ -82,60 +83,12 @@ export function attach(secure: SecureServer, options: AttachUwsOptions): Attache
     sendPingsAutomatically: true,
 
     upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
-      // The request lives on the stack of this call: read everything before anything else.
-      const key = req.getHeader('sec-websocket-key');
-      const protocol = req.getHeader('sec-websocket-protocol');
-      const extensions = req.getHeader('sec-websocket-extensions');
-      const origin = req.getHeader('origin');
-      const address = text.decode(res.getRemoteAddressAsText());
-      let aborted = false;
-      let admission: Admission | undefined;
-      // The client may vanish before the upgrade completes: its slot is released then.
-      res.onAborted(() => {
-        aborted = true;
-        admission?.release();
-      });
-      try {
-        if (stopped) throw new ProtocolError('ERR_SESSION_CLOSED', 'server is closed');
-        admission = secure.admit({ address, ...(origin !== '' ? { origin } : {}) });
-      } catch (err) {
-        const e = isProtocolError(err) ? err : new ProtocolError('ERR_INTERNAL', 'internal error');
-        const { status, text: reason } = upgradeStatus(e);
-        if (!aborted) {
-          res.cork(() => {
-            res.writeStatus(`${status} ${reason}`).writeHeader(ERROR_HEADER, e.code).writeHeader('Content-Type', 'text/plain').end(e.code, true);
-          });
-        }
-        return;
-      }
-      if (aborted) return;
-      const data: SocketData = { admission, session: undefined, closed: false };
-      // No extensions are accepted: permessage-deflate stays off whatever the client offers.
-      void extensions;
-      res.cork(() => res.upgrade(data, key, protocol, '', context));
+      admitUpgrade(secure, stopped, res, req, context);
     },
 
     open(ws: WebSocket<SocketData>): void {
       const data = ws.getUserData();
-      const session = secure.accept(
-        {
-          send: (bytes) => {
-            if (data.closed) return;
-            if (ws.send(bytes, true, false) === SEND_DROPPED) {
-              throw new ProtocolError('ERR_BACKPRESSURE', 'uWS dropped a message over maxBackpressure');
-            }
-          },
-          close: (code, reason) => {
-            if (data.closed) return;
-            data.closed = true;
-            ws.end(code, reason);
-          },
-          bufferedAmount: () => (data.closed ? 0 : ws.getBufferedAmount()),
-          // No pauseReading: this uWS build cannot stop reading a WebSocket, so the session's
-          // caps on queued envelopes, in count and in bytes, bound it ([POL-8.5], [POL-8.6]).
-        },
-        data.admission,
-      );
+      const session = secure.accept(transportOf(ws, data), data.admission);
       data.session = session;
       if (session.state !== 'closed') sockets.set(session, ws);
     },
@@ -188,5 +141,58 @@ export function attach(secure: SecureServer, options: AttachUwsOptions): Attache
       stopped = true;
       for (const s of [...sockets.keys()]) s.close(1000, 'server closed');
     },
+  };
+}
+
+/** [POL-5.1]: admission runs in the upgrade, before any handshake work; refusals carry the code. */
+function admitUpgrade(secure: SecureServer, stopped: boolean, res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+  // The request lives on the stack of this call: read everything before anything else.
+  const key = req.getHeader('sec-websocket-key');
+  const protocol = req.getHeader('sec-websocket-protocol');
+  const origin = req.getHeader('origin');
+  const address = text.decode(res.getRemoteAddressAsText());
+  let aborted = false;
+  let admission: Admission | undefined;
+  // The client may vanish before the upgrade completes: its slot is released then.
+  res.onAborted(() => {
+    aborted = true;
+    admission?.release();
+  });
+  try {
+    if (stopped) throw new ProtocolError('ERR_SESSION_CLOSED', 'server is closed');
+    admission = secure.admit({ address, ...(origin !== '' ? { origin } : {}) });
+  } catch (err) {
+    const e = isProtocolError(err) ? err : new ProtocolError('ERR_INTERNAL', 'internal error');
+    const { status, text: reason } = upgradeStatus(e);
+    if (!aborted) {
+      res.cork(() => {
+        res.writeStatus(`${status} ${reason}`).writeHeader(ERROR_HEADER, e.code).writeHeader('Content-Type', 'text/plain').end(e.code, true);
+      });
+    }
+    return;
+  }
+  if (aborted) return;
+  const data: SocketData = { admission, session: undefined, closed: false };
+  // No extensions are accepted: permessage-deflate stays off whatever the client offers.
+  res.cork(() => res.upgrade(data, key, protocol, '', context));
+}
+
+/** The session's view of a uWS socket; `data.closed` guards every call into a freed socket. */
+function transportOf(ws: WebSocket<SocketData>, data: SocketData): Transport {
+  return {
+    send: (bytes) => {
+      if (data.closed) return;
+      if (ws.send(bytes, true, false) === SEND_DROPPED) {
+        throw new ProtocolError('ERR_BACKPRESSURE', 'uWS dropped a message over maxBackpressure');
+      }
+    },
+    close: (code, reason) => {
+      if (data.closed) return;
+      data.closed = true;
+      ws.end(code, reason);
+    },
+    bufferedAmount: () => (data.closed ? 0 : ws.getBufferedAmount()),
+    // No pauseReading: this uWS build cannot stop reading a WebSocket, so the session's
+    // caps on queued envelopes, in count and in bytes, bound it ([POL-8.5], [POL-8.6]).
   };
 }
