@@ -118,7 +118,7 @@ export async function fuzzHandshake(count: number, seed: number): Promise<FuzzRe
   const clientKey = importSigningKey(generateKeyPair().secretKey);
   const keys = new KeyRing();
   keys.add(clientKey.publicKey, { identity: 'fuzz' });
-  const server = new SecureServer({ key: serverKey, keys, authorize: () => true, rateLimit: { connection: { perSecond: 1e6, burst: 1e6 }, identity: { perSecond: 1e6, burst: 1e6 } } });
+  const server = new SecureServer({ key: serverKey, keys, authorize: () => true, rateLimit: { connection: { perSecond: 1e6, burst: 1e6 }, identity: { perSecond: 1e6, burst: 1e6 }, ipSessions: { perSecond: 1e6, burst: 1e6 }, identitySessions: { perSecond: 1e6, burst: 1e6 } } });
   let accepted = 0;
   let crashed = 0;
   let tried = 0;

@@ -30,7 +30,7 @@ for (const factory of ADAPTERS) {
         keys,
         receiver: new Receiver({ keys, verify: slowVerify }),
         authorize: () => true,
-        rateLimit: { connection: { perSecond: 1e6, burst: 1e6 }, identity: { perSecond: 1e6, burst: 1e6 } },
+        rateLimit: { connection: { perSecond: 1e6, burst: 1e6 }, identity: { perSecond: 1e6, burst: 1e6 }, ipSessions: { perSecond: 1e6, burst: 1e6 }, identitySessions: { perSecond: 1e6, burst: 1e6 } },
         limits: { maxPendingBytes: 64 * 1024 * 1024 },
       });
       const adapter = await factory.start(server, {});

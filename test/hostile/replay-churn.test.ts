@@ -28,7 +28,7 @@ async function churn(store: MemoryReplayStore | AsyncMemoryReplayStore): Promise
     receiver: new Receiver({ keys, store }),
     authorize: () => true,
     limits: { maxResumable: 1 },
-    rateLimit: { connection: { perSecond: 1e6, burst: 1e6 }, identity: { perSecond: 1e6, burst: 1e6 } },
+    rateLimit: { connection: { perSecond: 1e6, burst: 1e6 }, identity: { perSecond: 1e6, burst: 1e6 }, ipSessions: { perSecond: 1e6, burst: 1e6 }, identitySessions: { perSecond: 1e6, burst: 1e6 } },
   });
   const adapter = await wsAdapter.start(server, {});
   running.push(adapter);
