@@ -312,6 +312,12 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
       this.guard(() => this.onHandshakeMessage(copy));
       return;
     }
+    // [HS-1.4]: a handshake message (a CBOR array) after the Welcome is out of order, not a
+    // malformed envelope; the first byte tells them apart.
+    if ((bytes[0]! & 0xe0) === 0x80) {
+      this.reject(new ProtocolError('ERR_UNEXPECTED_MESSAGE', 'handshake message in the data phase'));
+      return;
+    }
     this.#inbox.push(bytes);
   }
 
