@@ -7,9 +7,8 @@
 import { ProtocolError, isProtocolError } from '../errors.js';
 import { equalBytes } from '../bytes.js';
 import type { Opened } from '../envelope/open.js';
-import { GateClosed, openGated, openNow, verifiesLater, type OpenContext, type Receiver } from '../envelope/receiver.js';
+import { GateClosed, type OpenContext, type Receiver } from '../envelope/receiver.js';
 import { RECEIPT_CONTENT_TYPE } from '../delivery/receipt.js';
-import { recordOwned, releaseEnvelope } from '../delivery/builder.js';
 import { decodeEnvelope, type EnvelopeHeader } from '../wire/envelope.js';
 import type { DeliveryState } from './delivery.js';
 import { Inbox, type ReadControl } from './inbox.js';
@@ -88,7 +87,7 @@ export class Inbound {
 
   start(s: InboundStart): void {
     this.#s = s;
-    this.inbox.verifyAhead = s.receiver.store.synchronous && verifiesLater(s.receiver);
+    this.inbox.verifyAhead = s.receiver.store.synchronous && s.receiver.verifiesLater;
     this.inbox.delivery = s.delivery;
     if (s.holdFirstBurst) this.inbox.holdFirstBurst();
   }
@@ -96,7 +95,7 @@ export class Inbound {
   /** The session closed: envelopes still waiting to be committed never will be (the peer resends them on resume). */
   stop(): void {
     const d = this.#s?.delivery;
-    if (d?.peerStream !== undefined) releaseEnvelope(d.builder, d.peerKid, d.peerStream);
+    if (d?.peerStream !== undefined) d.builder.release(d.peerKid, d.peerStream);
     for (const admit of this.#gates) admit(false);
     this.#gates.clear();
   }
@@ -111,7 +110,7 @@ export class Inbound {
       gate = new Promise<boolean>((resolve) => (admit = resolve));
       this.#gates.add(admit!);
     }
-    const opened = openGated(this.#s!.receiver, bytes, this.#context(kind), gate);
+    const opened = this.#s!.receiver.openAhead(bytes, this.#context(kind), gate);
     // Awaited in its turn; until then a refusal must not count as unhandled.
     opened.catch(noop);
     return { bytes, kind, opened, admit };
@@ -121,13 +120,12 @@ export class Inbound {
   #turn(item: Uint8Array | Envelope): Promise<void> | undefined {
     if (!(item instanceof Uint8Array)) return this.#settle(item);
     if (!this.#host.isOpen()) return undefined;
-    const s = this.#s!;
     const kind = this.#turnKind;
     kind.isReceipt = false;
     let opened: Opened | Promise<Opened>;
     try {
       const ctx = this.#contextInTurn();
-      opened = s.receiver.store.synchronous ? openNow(s.receiver, item, ctx) : s.receiver.open(item, ctx);
+      opened = this.#s!.receiver.openInTurn(item, ctx);
     } catch (err) {
       this.#refused(err, item);
       return undefined;
@@ -179,7 +177,7 @@ export class Inbound {
     // [RCP-5.1]: recorded once the window committed it, with the exact bytes verified. While the
     // session is open the builder keeps our copy as it is: a receipt within receiptDelayMs, or the
     // close, hashes it and lets it go. After the close it takes a copy of its own.
-    if (this.#host.isOpen()) recordOwned(d.builder, opened, bytes);
+    if (this.#host.isOpen()) d.builder.recordOwned(opened, bytes);
     else d.builder.record(opened, bytes);
     this.#s!.receipts.due();
     return this.#host.payload(opened);
