@@ -75,14 +75,13 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
           if (isProtocolError(err)) this.onRejected(err);
           this.fail(err);
         },
-        beforeSignature: (header) => this.beforeSignature(header),
+        // The subclass's own methods, bound: an envelope goes from the inbound path straight to them.
+        beforeSignature: this.beforeSignature.bind(this),
+        payload: this.onPayload.bind(this),
+        authorityEnded: () => this.authorityEnded,
         receipt: (opened) => {
           if (this.#state === 'open') this.#delivery!.outbox.ack(receiptFromOpened(opened));
           outbound.pump();
-        },
-        payload: (opened) => {
-          if (this.#state !== 'open' && this.authorityEnded) return;
-          return this.onPayload(opened);
         },
       },
       transport,

@@ -27,6 +27,8 @@ export interface InboundHost {
   receipt(opened: Opened): void;
   /** A verified data envelope of the peer, for the application. */
   payload(opened: Opened): void | Promise<void>;
+  /** The session closed because the peer's authority ended: committed envelopes are dropped then ([HS-7.6]). */
+  authorityEnded(): boolean;
 }
 
 /** What the session established for its data phase. */
@@ -180,6 +182,7 @@ export class Inbound {
     if (this.#host.isOpen()) d.builder.recordOwned(opened, bytes);
     else d.builder.record(opened, bytes);
     this.#s!.receipts.due();
+    if (!this.#host.isOpen() && this.#host.authorityEnded()) return;
     return this.#host.payload(opened);
   }
 
