@@ -119,7 +119,8 @@ export class Receiver {
       if (now) throw err;
       return Promise.reject(err);
     }
-    const prev = this.#queue.tail(f.req.kid, f.req.stream);
+    const key = this.#queue.keyOf(f.req.kid, f.req.stream);
+    const prev = this.#queue.tail(key);
     if (gate === undefined && prev === undefined && typeof sig === 'boolean') {
       if (now) return this.#finishSync(f, sig);
       try {
@@ -128,7 +129,7 @@ export class Receiver {
         return Promise.reject(err);
       }
     }
-    return this.#queue.append(f.req.kid, f.req.stream, this.#runGated(f, prev, gate, sig));
+    return this.#queue.append(key, f.req.kid, f.req.stream, this.#runGated(f, prev, gate, sig));
   }
 
   async #runGated(f: Front, prev: Promise<void> | undefined, gate: Promise<boolean> | undefined, started: boolean | Promise<boolean>): Promise<Opened> {
@@ -305,9 +306,10 @@ export class Receiver {
   }
 
   #enqueue(f: Front, started: boolean | Promise<boolean> | undefined): Promise<Opened> {
-    const prev = this.#queue.tail(f.req.kid, f.req.stream);
+    const key = this.#queue.keyOf(f.req.kid, f.req.stream);
+    const prev = this.#queue.tail(key);
     const result = started === undefined ? this.#run(f, prev) : this.#runStarted(f, prev, started);
-    return this.#queue.append(f.req.kid, f.req.stream, result);
+    return this.#queue.append(key, f.req.kid, f.req.stream, result);
   }
 
   // A synchronous store, the verification started at call time: its verdict is awaited first, so a

@@ -20,25 +20,28 @@ function keyOf(kid: Uint8Array, stream: Uint8Array): string {
 export class StreamQueue {
   readonly #tails = new Map<string, Promise<void>>();
 
-  /** The unfinished open a new one on (kid, stream) must wait for, if any. */
-  tail(kid: Uint8Array, stream: Uint8Array): Promise<void> | undefined {
-    // Most of the time nothing is pending anywhere: no key to build then.
-    if (this.#tails.size === 0) return undefined;
-    return this.#tails.get(keyOf(kid, stream));
-  }
-
   /** Nothing is pending on any stream. */
   get idle(): boolean {
     return this.#tails.size === 0;
   }
 
+  /** The key of (kid, stream), built once per open; undefined while nothing is pending anywhere. */
+  keyOf(kid: Uint8Array, stream: Uint8Array): string | undefined {
+    return this.#tails.size === 0 ? undefined : keyOf(kid, stream);
+  }
+
+  /** The unfinished open a new one on `key` must wait for, if any. */
+  tail(key: string | undefined): Promise<void> | undefined {
+    return key === undefined ? undefined : this.#tails.get(key);
+  }
+
   /** Makes `result` the tail of (kid, stream) until it settles; returns it. */
-  append<T>(kid: Uint8Array, stream: Uint8Array, result: Promise<T>): Promise<T> {
-    const key = keyOf(kid, stream);
+  append<T>(key: string | undefined, kid: Uint8Array, stream: Uint8Array, result: Promise<T>): Promise<T> {
+    const k = key ?? keyOf(kid, stream);
     const tail = result.then(noop, noop);
-    this.#tails.set(key, tail);
+    this.#tails.set(k, tail);
     void tail.then(() => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+      if (this.#tails.get(k) === tail) this.#tails.delete(k);
     });
     return result;
   }
