@@ -125,7 +125,7 @@ if (mode === 'unsigned') {
   const receiver =
     pool === undefined
       ? undefined
-      : new Receiver({ keys, verify: pool.verify, maxEnvelopeSize: DEFAULT_MAX_ENVELOPE_SIZE, window: DEFAULT_WINDOW, maxFutureSkewMs: DEFAULT_MAX_FUTURE_SKEW_MS });
+      : new Receiver({ keys, verify: pool, maxEnvelopeSize: DEFAULT_MAX_ENVELOPE_SIZE, window: DEFAULT_WINDOW, maxFutureSkewMs: DEFAULT_MAX_FUTURE_SKEW_MS });
   const secure = new SecureServer({
     key,
     keys,

@@ -3,7 +3,6 @@
 // Receiver without it, on the same envelopes.
 import { Histogram, Registry } from 'prom-client';
 import { Receiver } from '../../src/index.js';
-import { openNow } from '../../src/envelope/receiver.js';
 import { timeReceiver } from '../../src/metrics/timing.js';
 import type { Keys } from '../fixtures.js';
 import { fmtHz, fmtRatio, measure, pairUp, ratio, table, type Profile, type SuiteReport } from '../lib.js';
@@ -24,7 +23,7 @@ export async function metricsSuite(profile: Profile, keys: Keys): Promise<SuiteR
     let i = 0;
     return () => {
       if (i === envs.length) [r, i] = [mk(), 0];
-      return openNow(r, envs[i++]!, { ...CTX });
+      return r.openInTurn(envs[i++]!, { ...CTX });
     };
   };
   const tasks = [

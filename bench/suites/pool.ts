@@ -82,7 +82,7 @@ export async function poolSuite(profile: Profile, keys: Keys): Promise<SuiteRepo
     await Promise.all(Array.from({ length: 4 * BURST }, () => pool.verify(key, f.tbs, f.signature)));
 
     const envs = sealRun(keys, 32, profile.quick ? 2048 : 8192);
-    const pooledReceiver = () => new Receiver({ keys: keys.ring[name]!, verify: pool.verify, ...RECEIVER_OPTS });
+    const pooledReceiver = () => new Receiver({ keys: keys.ring[name]!, verify: pool, ...RECEIVER_OPTS });
     let rx = pooledReceiver();
     let at = 0;
     // Each envelope once per Receiver: a fresh one (and store) when the list wraps.

@@ -59,15 +59,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/**
- * @internal {@link ReceiptBuilder.record} for a caller that owns `envelope` and never changes it
- * (a session's received copy): the builder keeps it instead of a copy of its own.
- */
-export let recordOwned!: (builder: ReceiptBuilder, ref: AcceptedRef, envelope: Uint8Array) => void;
-
-/** @internal Hashes the stream's highest envelope now if it is still held, so the builder holds it no more. */
-export let releaseEnvelope!: (builder: ReceiptBuilder, kid: Uint8Array, stream: Uint8Array) => void;
-
 function hashHighest(t: Track): void {
   if (t.unhashed !== undefined) {
     t.hash = sha256(t.unhashed);
@@ -108,14 +99,6 @@ export class ReceiptBuilder {
   // The track asked for last: the check and the record of one envelope, and a session's envelopes
   // in a row, name the same stream, and comparing 48 bytes is cheaper than building a key.
   #last: Track | undefined;
-
-  static {
-    recordOwned = (builder, ref, envelope) => builder.#record(ref, envelope, true);
-    releaseEnvelope = (builder, kid, stream) => {
-      const t = builder.#track(kid, stream);
-      if (t !== undefined) hashHighest(t);
-    };
-  }
 
   constructor(options: ReceiptBuilderOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
@@ -174,6 +157,20 @@ export class ReceiptBuilder {
    */
   record(ref: AcceptedRef, envelope: Uint8Array): void {
     this.#record(ref, envelope, false);
+  }
+
+  /**
+   * @internal {@link ReceiptBuilder.record} for a caller that owns `envelope` and never changes it
+   * (a session's received copy): the builder keeps it instead of a copy of its own.
+   */
+  recordOwned(ref: AcceptedRef, envelope: Uint8Array): void {
+    this.#record(ref, envelope, true);
+  }
+
+  /** @internal Hashes the stream's highest envelope now if it is still held, so the builder holds it no more. */
+  release(kid: Uint8Array, stream: Uint8Array): void {
+    const t = this.#track(kid, stream);
+    if (t !== undefined) hashHighest(t);
   }
 
   #record(ref: AcceptedRef, envelope: Uint8Array, owned: boolean): void {

@@ -154,6 +154,19 @@ export class Outbox {
     return h.seq;
   }
 
+  /**
+   * @internal {@link push} for the sender that just sealed `envelope` on this outbox's stream as
+   * `seq` (a session): nothing to decode, its kid and stream are this outbox's by construction.
+   */
+  pushSealed(envelope: Uint8Array, seq: number): void {
+    if (seq !== this.#nextSeq) throw new RangeError(`"envelope" has seq ${seq}, expected ${this.#nextSeq}`);
+    if (!this.writable(envelope.length)) throw new ProtocolError('ERR_OUTBOX_FULL', 'too many unacknowledged envelopes');
+    const copy = envelope.slice();
+    this.#pending.set(seq, { envelope: copy, hash: undefined, earlier: [] });
+    this.#bytes += copy.length;
+    this.#nextSeq++;
+  }
+
   /** Delivery state of one seq of this stream. */
   state(seq: number): DeliveryState {
     if (!Number.isSafeInteger(seq) || seq < 0 || seq >= this.#nextSeq) return 'unsent';

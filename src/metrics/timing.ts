@@ -3,7 +3,7 @@
 // handshake (from `accept` to the session's registration) and the relay of a published message.
 // Each wraps the instance's own
 // method and put it back on `stop`; nothing changes for a server without metrics.
-import { timeOpens, type Receiver } from '../envelope/receiver.js';
+import type { Receiver } from '../envelope/receiver.js';
 import type { SecureServer } from '../session/server.js';
 import type { ServerSession } from '../session/server-session.js';
 
@@ -13,7 +13,7 @@ const now = (): number => performance.now();
 
 /** Times one open in `every`, the sessions' and direct `open`/`openSync` calls alike; returns the undo. */
 export function timeReceiver(receiver: Receiver, every: number, observe: Observe): () => void {
-  timeOpens(receiver, observe, every);
+  receiver.timeOpens(observe, every);
   const openSync = receiver.openSync;
   const open = receiver.open;
   let n = 0;
@@ -37,7 +37,7 @@ export function timeReceiver(receiver: Receiver, every: number, observe: Observe
     return p;
   };
   return () => {
-    timeOpens(receiver, undefined, every);
+    receiver.timeOpens(undefined, every);
     delete (receiver as Partial<Receiver>).openSync;
     delete (receiver as Partial<Receiver>).open;
   };

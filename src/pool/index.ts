@@ -26,7 +26,7 @@ function startWorker(workerData: WorkerConfig): Worker {
 /**
  * A pool of worker threads that verify Ed25519 signatures under the strict rule of
  * spec/verification.md (each worker re-imports keys under rules K1–K4 and runs `verifyStrict`).
- * Plug `pool.verify` into a `Receiver`: its `open()` keeps per-stream order and commits replay
+ * Plug the pool into a `Receiver` (`verify: pool`): its `open()` keeps per-stream order and commits replay
  * state only after the pool says a signature is valid. Requests travel in batches of up to
  * `maxBatch` (one postMessage each): a full batch leaves as soon as it is queued, an idle worker
  * gets what is waiting at once, and while a worker is busy new requests wait for its answer, so
@@ -40,7 +40,7 @@ function startWorker(workerData: WorkerConfig): Worker {
  * ```ts
  * import { VerifyPool } from 'sealwire/pool'
  * const pool = new VerifyPool()
- * const receiver = new Receiver({ keys: ring, verify: pool.verify })
+ * const receiver = new Receiver({ keys: ring, verify: pool })
  * const { payload } = await receiver.open(envelope)
  * await pool.close()
  * ```

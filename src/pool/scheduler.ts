@@ -2,7 +2,7 @@
 // runtime import. The Node launcher (index.ts, worker_threads) and the browser launcher (web.ts,
 // Web Workers) only say how a worker starts and how its messages arrive.
 import { isPublicKey, type PublicKey } from '../keys/keys.js';
-import { markCopiesInputs } from '../envelope/verify-hook.js';
+import type { Verifier } from '../envelope/receiver.js';
 import { KEY_BYTES, recordLength, SIG_BYTES, WORKER_KIND, writeRecord, type BatchMessage, type ResultMessage, type WorkerConfig } from './protocol.js';
 
 export interface VerifyPoolOptions {
@@ -70,7 +70,7 @@ function assertInt(value: unknown, name: string, min: number, max: number): asse
  * The runtime-neutral part of a verification pool. Use `VerifyPool` from `sealwire/pool` (Node
  * worker threads) or `sealwire/pool/web` (Web Workers); both extend this class.
  */
-export abstract class PoolScheduler {
+export abstract class PoolScheduler implements Verifier {
   readonly threads: number;
   readonly maxBatch: number;
   readonly maxQueue: number;
@@ -124,15 +124,20 @@ export abstract class PoolScheduler {
   }
 
   /**
-   * Verifies one signature on a worker; resolves `true` only for a valid one. Bound to the pool,
-   * so it can be passed as a `Receiver`'s `verify` option. Inputs are copied before it returns
-   * (and it says so to a Receiver, which then lends it reused buffers instead of copies).
+   * Inputs are copied into the batch buffer before {@link verify} returns: a Receiver given the
+   * pool (`verify: pool`) lends it reused buffers instead of copies.
+   */
+  readonly copiesInputs = true;
+
+  /**
+   * Verifies one signature on a worker; resolves `true` only for a valid one. Bound to the pool;
+   * pass the pool itself as a `Receiver`'s `verify` option (a {@link Verifier}).
    *
    * @throws {TypeError} (synchronously) when an argument is not what it should be.
    * Rejects with an Error when the pool is closed, its queue is full, or the worker verifying
    * the request stopped.
    */
-  readonly verify = markCopiesInputs((key: PublicKey, message: Uint8Array, signature: Uint8Array): Promise<boolean> => {
+  readonly verify = (key: PublicKey, message: Uint8Array, signature: Uint8Array): Promise<boolean> => {
     if (!isPublicKey(key)) {
       throw new TypeError('"key" expected a PublicKey from importPublicKey()');
     }
@@ -162,7 +167,7 @@ export abstract class PoolScheduler {
       void RESOLVED.then(this.#pumpTask);
     }
     return p;
-  });
+  };
 
   // One executor for every request's promise, instead of a closure per request.
   #resolve: ((ok: boolean) => void) | undefined;

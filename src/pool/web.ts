@@ -27,7 +27,7 @@ type WorkerConstructor = new (url: string | URL, options: { type: 'module'; name
 /**
  * A pool of Web Workers that verify Ed25519 signatures under the strict rule of
  * spec/verification.md, with the same contract as `VerifyPool` from `sealwire/pool`: plug
- * `pool.verify` into a `Receiver`; a worker that fails rejects the requests it held (refused,
+ * the pool into a `Receiver` (`verify: pool`); a worker that fails rejects the requests it held (refused,
  * never accepted) and is replaced; a worker module that cannot load makes every request reject
  * after three tries instead of hanging. In a browser the workers verify with the noble backend.
  *
@@ -37,7 +37,7 @@ type WorkerConstructor = new (url: string | URL, options: { type: 'module'; name
  * ```ts
  * import { VerifyPool } from 'sealwire/pool/web'
  * const pool = new VerifyPool({ workerUrl: '/assets/sealwire-worker.js' })
- * const receiver = new Receiver({ keys: ring, verify: pool.verify })
+ * const receiver = new Receiver({ keys: ring, verify: pool })
  * ```
  */
 export class VerifyPool extends PoolScheduler {

@@ -1,5 +1,7 @@
 // Application messages carried inside data-phase envelope payloads (spec/handshake.md §8).
 import { ProtocolError } from '../errors.js';
+import { fromHex } from '../bytes.js';
+import type { ChannelMessage } from './events.js';
 import { CborReader, encodeCbor, headLength, preferredArg, type CborValue } from '../wire/cbor.js';
 
 export const OP_JOIN = 1;
@@ -81,6 +83,24 @@ export function encodeClientMessage(m: ClientMessage): Uint8Array {
 export function encodeServerMessage(m: ServerMessage): Uint8Array {
   if (m.op === OP_RESULT) return encodeCbor([m.op, m.refSeq, m.code]);
   return encodeCbor([m.op, m.action, m.room, m.from, [...m.fromRoles], m.fromKid, m.fromSeq, m.fromTs, m.data]);
+}
+
+/**
+ * @internal The Deliver message relaying a verified message `as` its sender (its identity, key,
+ * seq and ts): the same bytes for every member it goes to ([HS-8.3]).
+ */
+export function encodeRelay(room: string | null, payload: Uint8Array, as: ChannelMessage, action?: string): Uint8Array {
+  return encodeServerMessage({
+    op: OP_DELIVER,
+    action: action ?? as.action,
+    room,
+    from: as.identity,
+    fromRoles: as.roles,
+    fromKid: fromHex(as.keyId),
+    fromSeq: as.seq,
+    fromTs: as.ts,
+    data: payload,
+  });
 }
 
 function malformed(): ProtocolError {

@@ -1,7 +1,7 @@
 // The server end of one connection: ServerHello, ClientAuth checks in the order of
 // spec/handshake.md [HS-3.4], Welcome, then requests dispatched through policy (spec/policy.md).
 import { ProtocolError, isProtocolError, type ErrorCode } from '../errors.js';
-import { fromHex, randomBytes, toHex } from '../bytes.js';
+import { randomBytes, toHex } from '../bytes.js';
 import type { Opened } from '../envelope/open.js';
 import type { ReceiptBuilder } from '../delivery/builder.js';
 import type { KeyEntry } from '../keys/keyring.js';
@@ -21,7 +21,7 @@ import { checkCredential, checkExpiry, checkIdentityAdmission, checkKeyIdentity,
 import type { Authenticated, ClientAuthRules, ProvenAuth, SessionPeer } from './server-handshake.js';
 import type { ServerConfig } from './server-options.js';
 import { signingFailed } from './signing.js';
-import { OP_DELIVER, decodeClientMessage, encodeServerMessage } from './messages.js';
+import { OP_DELIVER, decodeClientMessage, encodeRelay, encodeServerMessage } from './messages.js';
 import { ResultQueue } from './results.js';
 
 export type { Authenticate, AuthenticateContext, Authenticated, SessionPeer } from './server-handshake.js';
@@ -147,31 +147,37 @@ export class ServerSession extends SecureChannel {
    */
   send(channel: string | null, payload: Uint8Array, options: { action?: string; as?: ChannelMessage } = {}): void {
     const as = options.as;
-    // [HS-8.5]: nothing overtakes a Result that waits for room.
+    // [HS-8.5]: nothing overtakes a Result that waits for room (flushed first: it takes a seq).
     if (!this.#results.flush()) throw new ProtocolError('ERR_OUTBOX_FULL', 'outbox full: the peer has not acknowledged enough');
     this.sendPayload(
-      encodeServerMessage({
-        op: OP_DELIVER,
-        action: options.action ?? as?.action ?? 'send',
-        room: channel,
-        from: as?.identity ?? this.#core.name,
-        fromRoles: as?.roles ?? [],
-        fromKid: as === undefined ? this.#core.key.kid : fromHex(as.keyId),
-        fromSeq: as?.seq ?? this.sender!.nextSeq,
-        fromTs: as?.ts ?? this.#core.clock(),
-        data: payload,
-      }),
+      as !== undefined
+        ? encodeRelay(channel, payload, as, options.action)
+        : encodeServerMessage({
+            op: OP_DELIVER,
+            action: options.action ?? 'send',
+            room: channel,
+            from: this.#core.name,
+            fromRoles: [],
+            fromKid: this.#core.key.kid,
+            fromSeq: this.sender!.nextSeq,
+            fromTs: this.#core.clock(),
+            data: payload,
+          }),
     );
   }
 
   /**
    * @internal Relays to this member, or closes it when it does not keep up ([POL-8.3]): a room is
-   * not held back for one slow consumer, and a silent skip would lose data without a trace.
+   * not held back for one slow consumer, and a silent skip would lose data without a trace. A
+   * relayed message is the same for every member: given encoded (see {@link encodeRelay}), it is
+   * encoded once per room rather than once per member.
    */
-  relay(channel: string | null, payload: Uint8Array, options: { action?: string; as?: ChannelMessage }): boolean {
+  relay(channel: string | null, payload: Uint8Array | { readonly encoded: Uint8Array }, options: { action?: string; as?: ChannelMessage }): boolean {
     if (this.state !== 'open') return false;
     try {
-      this.send(channel, payload, options);
+      if (payload instanceof Uint8Array) this.send(channel, payload, options);
+      else if (!this.#results.flush()) throw new ProtocolError('ERR_OUTBOX_FULL', 'outbox full: the peer has not acknowledged enough');
+      else this.sendPayload(payload.encoded);
     } catch (err) {
       // Refused before sealing, so the stream has no gap; the member resumes and gets the rest.
       if (!isProtocolError(err, 'ERR_OUTBOX_FULL')) throw err;
@@ -311,8 +317,9 @@ export class ServerSession extends SecureChannel {
         // when someone else is in the room.
         const members = core.registry.members(room);
         if (members.size > 1 || (members.size === 1 && !members.has(this))) {
+          const relayed = { encoded: encodeRelay(room, message.payload, message) };
           for (const member of [...members]) {
-            if (member !== this) member.relay(room, message.payload, { as: message });
+            if (member !== this) member.relay(room, relayed, { as: message });
           }
         }
       },

@@ -12,6 +12,7 @@ import { Emitter, callListener } from './emitter.js';
 import { logTo, type Logger } from './logger.js';
 import { SessionRegistry } from './registry.js';
 import { ResumeRegistry } from './resume.js';
+import { encodeRelay } from './messages.js';
 import { ServerSession, type ServerCore, type ServerHost, type SessionPeer } from './server-session.js';
 import { resolveServerOptions, type SecureServerOptions } from './server-options.js';
 
@@ -234,9 +235,12 @@ export class SecureServer extends Emitter<ServerEvents> {
    */
   publish(room: string, payload: Uint8Array, options: { action?: string; as?: ChannelMessage; except?: ServerSession } = {}): number {
     let n = 0;
+    // Relayed `as` a verified message, every member gets the same bytes: encoded once.
+    const as = options.as;
+    const relayed = as === undefined ? payload : { encoded: encodeRelay(room, payload, as, options.action) };
     for (const s of this.members(room)) {
       if (s === options.except || s.state !== 'open') continue;
-      const sent = s.relay(room, payload, {
+      const sent = s.relay(room, relayed, {
         ...(options.action !== undefined ? { action: options.action } : {}),
         ...(options.as !== undefined ? { as: options.as } : {}),
       });

@@ -44,7 +44,7 @@ async function checks(): Promise<Record<string, unknown>> {
   const opts = { keys: key, window: 64, startedAt: TS - 60_000 };
   const sync = new Receiver(opts);
   const syncOutcomes = deliveries.map((d) => outcomeOfSync(() => sync.openSync(d)));
-  const pooled = new Receiver({ ...opts, verify: pool.verify });
+  const pooled = new Receiver({ ...opts, verify: pool });
   const order: number[] = [];
   const pooledOutcomes = await Promise.all(deliveries.map((d, i) => outcome(pooled.open(d).finally(() => order.push(i)))));
   await pool.close();

@@ -1,0 +1,282 @@
+// One session's receiving side (spec/handshake.md §6, spec/policy.md §8): every data-phase
+// envelope takes one ordered path, whatever the replay store and verifier: the Inbox gives it its
+// turn, the Receiver opens it bound to this session, the session's checks run before the
+// signature, and an accepted envelope goes to the receipt record and the application (data) or to
+// the outbox (receipts). A verifier that answers later (a pool) starts envelopes at arrival; their
+// commits still follow arrival order.
+import { ProtocolError, isProtocolError } from '../errors.js';
+import { equalBytes } from '../bytes.js';
+import type { Opened } from '../envelope/open.js';
+import { GateClosed, type OpenContext, type Receiver } from '../envelope/receiver.js';
+import { RECEIPT_CONTENT_TYPE } from '../delivery/receipt.js';
+import { decodeEnvelope, type EnvelopeHeader } from '../wire/envelope.js';
+import type { DeliveryState } from './delivery.js';
+import { Inbox, type ReadControl } from './inbox.js';
+import type { Receipts } from './receipts.js';
+
+/** What the receiving side asks of its session. */
+export interface InboundHost {
+  isOpen(): boolean;
+  /** Ends the session: the peer sent more than may wait. */
+  refuse(error: ProtocolError): void;
+  /** An envelope was refused in its turn: reported as a rejected message, then the session ends. */
+  refused(err: unknown): void;
+  /** The session's charge before the signature ([POL-1.2]); throws to refuse. */
+  beforeSignature(header: EnvelopeHeader): void;
+  /** A verified receipt of the peer, for our outbox. */
+  receipt(opened: Opened): void;
+  /** A verified data envelope of the peer, for the application. */
+  payload(opened: Opened): void | Promise<void>;
+  /** The session closed because the peer's authority ended: committed envelopes are dropped then ([HS-7.6]). */
+  authorityEnded(): boolean;
+}
+
+/** What the session established for its data phase. */
+export interface InboundStart {
+  readonly receiver: Receiver;
+  readonly delivery: DeliveryState;
+  readonly receipts: Receipts;
+  /** The binding of the peer's direction ([HS-6.3]). */
+  readonly binding: Uint8Array;
+  readonly startedAt: number;
+  readonly resumed: boolean;
+  /** The client holds its first burst for its application's listeners ([HS-7.5]). */
+  readonly holdFirstBurst: boolean;
+}
+
+interface Kind {
+  isReceipt: boolean;
+}
+
+/** One received envelope whose open has begun (at arrival, or in its turn) and not finished. */
+interface Envelope {
+  readonly bytes: Uint8Array;
+  readonly kind: Kind;
+  readonly opened: Promise<Opened>;
+  /** Lets its commit proceed (true) or stops it (false); absent when the commit never waited. */
+  admit: ((go: boolean) => void) | undefined;
+}
+
+function noop(): void {}
+
+export class Inbound {
+  readonly #host: InboundHost;
+  /** Data-phase envelopes waiting for their turn ([POL-8.5]). */
+  readonly inbox: Inbox<Envelope>;
+  #s: InboundStart | undefined;
+  /** Gates of started envelopes still waiting for their turn: all close when the session does. */
+  readonly #gates = new Set<(go: boolean) => void>();
+  /** Streams pinned by envelopes still in process, before {@link DeliveryState.peerStream} is set. */
+  #pinnedDataStream: Uint8Array | undefined;
+  #pinnedReceiptStream: Uint8Array | undefined;
+  #peerReceiptStream: Uint8Array | undefined;
+  /** The context of envelopes opened in their turn, built once per session. */
+  #turnContext: OpenContext | undefined;
+  readonly #turnKind: Kind = { isReceipt: false };
+
+  constructor(host: InboundHost, reading: ReadControl) {
+    this.#host = host;
+    this.inbox = new Inbox<Envelope>(
+      {
+        start: (bytes) => this.#start(bytes),
+        turn: (item) => this.#turn(item),
+        refuse: (err) => host.refuse(err),
+        isOpen: () => host.isOpen(),
+      },
+      reading,
+    );
+  }
+
+  start(s: InboundStart): void {
+    this.#s = s;
+    this.inbox.verifyAhead = s.receiver.store.synchronous && s.receiver.verifiesLater;
+    this.inbox.delivery = s.delivery;
+    if (s.holdFirstBurst) this.inbox.holdFirstBurst();
+  }
+
+  /** The session closed: envelopes still waiting to be committed never will be (the peer resends them on resume). */
+  /** The peer's receipt stream, once its first receipt was accepted. */
+  get peerReceiptStream(): Uint8Array | undefined {
+    return this.#peerReceiptStream;
+  }
+
+  stop(): void {
+    const d = this.#s?.delivery;
+    if (d?.peerStream !== undefined) d.builder.release(d.peerKid, d.peerStream);
+    for (const admit of this.#gates) admit(false);
+    this.#gates.clear();
+  }
+
+  /** Starts the checks and the signature of one received envelope; its commit waits for its gate. */
+  #start(bytes: Uint8Array): Envelope {
+    const kind: Kind = { isReceipt: false };
+    let admit: ((go: boolean) => void) | undefined;
+    let gate: Promise<boolean> | undefined;
+    // With nothing of this session in process, the commit need not wait.
+    if (this.inbox.busy > 0) {
+      gate = new Promise<boolean>((resolve) => (admit = resolve));
+      this.#gates.add(admit!);
+    }
+    const opened = this.#s!.receiver.openAhead(bytes, this.#context(kind), gate);
+    // Awaited in its turn; until then a refusal must not count as unhandled.
+    opened.catch(noop);
+    return { bytes, kind, opened, admit };
+  }
+
+  /** One envelope's turn, in arrival order; a promise (never rejecting) when a step answers later. */
+  #turn(item: Uint8Array | Envelope): Promise<void> | undefined {
+    if (!(item instanceof Uint8Array)) return this.#settle(item);
+    if (!this.#host.isOpen()) return undefined;
+    const kind = this.#turnKind;
+    kind.isReceipt = false;
+    let opened: Opened | Promise<Opened>;
+    try {
+      const ctx = this.#contextInTurn();
+      opened = this.#s!.receiver.openInTurn(item, ctx);
+    } catch (err) {
+      this.#refused(err, item);
+      return undefined;
+    }
+    // A step that answers later (a pool, a shared store): the envelope finishes as one started at arrival.
+    if (opened instanceof Promise) return this.#settle({ bytes: item, kind, opened, admit: undefined });
+    try {
+      const r = this.#accepted(opened, item, kind.isReceipt);
+      if (r !== undefined) return r.then(undefined, (err: unknown) => this.#host.refused(err));
+    } catch (err) {
+      this.#host.refused(err);
+    }
+    return undefined;
+  }
+
+  /** The turn of an envelope whose open answers later: everything before it was processed. */
+  async #settle(e: Envelope): Promise<void> {
+    const open = this.#host.isOpen();
+    if (e.admit !== undefined) {
+      this.#gates.delete(e.admit);
+      e.admit(open);
+    }
+    let opened: Opened;
+    try {
+      opened = await e.opened;
+    } catch (err) {
+      // After the close, not processed, like an envelope whose turn comes after it.
+      if (open && !(err instanceof GateClosed)) this.#refused(err, e.bytes);
+      return;
+    }
+    // Committed before the close, it must still reach the application ([HS-7.7]).
+    try {
+      await this.#accepted(opened, e.bytes, e.kind.isReceipt);
+    } catch (err) {
+      this.#host.refused(err);
+    }
+  }
+
+  /** An envelope the replay window committed: receipts go to the outbox, data to the application. */
+  #accepted(opened: Opened, bytes: Uint8Array, isReceipt: boolean): void | Promise<void> {
+    const d = this.#s!.delivery;
+    if (isReceipt) {
+      this.#peerReceiptStream ??= opened.stream.slice();
+      // [RCP-4.2]: opened by the replay-protected receiver, so a replayed receipt never gets here.
+      this.#host.receipt(opened);
+      return;
+    }
+    d.peerStream ??= opened.stream.slice();
+    // [RCP-5.1]: recorded once the window committed it, with the exact bytes verified. While the
+    // session is open the builder keeps our copy as it is: a receipt within receiptDelayMs, or the
+    // close, hashes it and lets it go. After the close it takes a copy of its own.
+    if (this.#host.isOpen()) d.builder.recordOwned(opened, bytes);
+    else d.builder.record(opened, bytes);
+    this.#s!.receipts.due();
+    if (!this.#host.isOpen() && this.#host.authorityEnded()) return;
+    return this.#host.payload(opened);
+  }
+
+  /**
+   * A refusal in the envelope's turn ends the session, except a resent duplicate ([HS-7.6]): an
+   * envelope of the peer's data stream the replay state already accepted, which the receipt
+   * answers. [POL-3.1]: it still costs its token (refused before the hook that charges it).
+   */
+  #refused(err: unknown, bytes: Uint8Array): void {
+    try {
+      const dup = this.#resentDuplicate(err, bytes);
+      if (dup !== undefined) {
+        this.#host.beforeSignature(dup);
+        this.#s!.receipts.send(true);
+        return;
+      }
+    } catch (charged) {
+      err = charged;
+    }
+    this.#host.refused(err);
+  }
+
+  /** The header of a resent duplicate ([HS-7.6]), or undefined when `err` ends the session. */
+  #resentDuplicate(err: unknown, bytes: Uint8Array): EnvelopeHeader | undefined {
+    const s = this.#s!;
+    if (!s.resumed || !(isProtocolError(err, 'ERR_REPLAY') || isProtocolError(err, 'ERR_TOO_OLD'))) return undefined;
+    const stream = s.delivery.peerStream;
+    if (stream === undefined) return undefined;
+    try {
+      const h = decodeEnvelope(bytes).header;
+      return h.contentType !== RECEIPT_CONTENT_TYPE && equalBytes(h.kid, s.delivery.peerKid) && equalBytes(h.stream, stream) ? h : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #contextInTurn(): OpenContext {
+    let ctx = this.#turnContext;
+    if (ctx === undefined) ctx = this.#turnContext = this.#context(this.#turnKind);
+    // The store's start may move (a restored snapshot): as #context computes it.
+    (ctx as { sessionStartedAt: number }).sessionStartedAt = this.#sessionStartedAt();
+    return ctx;
+  }
+
+  // Envelopes bound to this fresh session id cannot have been accepted before it existed, so the
+  // receiver's restart bound never applies; the session is at least 1 ms younger than the store in
+  // the receiver's millisecond terms, even when both began within one millisecond.
+  #sessionStartedAt(): number {
+    const s = this.#s!;
+    return Math.max(s.startedAt, s.receiver.store.startedAt + 1);
+  }
+
+  /** The Receiver context of one received envelope; the hook records whether it is a receipt. */
+  #context(kind: Kind): OpenContext {
+    const s = this.#s!;
+    const d = s.delivery;
+    return {
+      binding: s.binding,
+      sessionStartedAt: this.#sessionStartedAt(),
+      beforeSignature: ({ header }) => {
+        // [HS-6.4]: another key the receiver knows is still not this session's peer.
+        if (!equalBytes(header.kid, d.peerKid)) {
+          throw new ProtocolError('ERR_SESSION_KEY', 'envelope key is not the session key');
+        }
+        // [HS-6.7], [HS-6.8]: one data stream and one receipt stream per peer and session. The
+        // first envelope of each pins it for the envelopes behind it; any refusal ends the session,
+        // so a pin taken by an envelope that is then refused never outlives it.
+        const isReceipt = header.contentType === RECEIPT_CONTENT_TYPE;
+        kind.isReceipt = isReceipt;
+        const pinned = isReceipt ? (this.#peerReceiptStream ?? this.#pinnedReceiptStream) : (d.peerStream ?? this.#pinnedDataStream);
+        if (pinned === undefined) {
+          if (isReceipt) {
+            this.#pinnedReceiptStream = header.stream.slice();
+          } else {
+            // [HS-6.11]: a data stream new to this session starts at 0 on a stream of its own, so
+            // no forgotten or foreign acknowledgement record is continued (a repeated seq 0 was
+            // already refused by the replay pre-check).
+            if (header.seq !== 0 || d.builder.has(header.kid, header.stream)) {
+              throw new ProtocolError('ERR_WRONG_STREAM', 'a new data stream must start at seq 0 on a stream of its own');
+            }
+            this.#pinnedDataStream = header.stream.slice();
+          }
+        } else if (!equalBytes(pinned, header.stream)) {
+          throw new ProtocolError('ERR_WRONG_STREAM', 'envelope on a stream this session does not use');
+        }
+        this.#host.beforeSignature(header);
+        // [RCP-5.2]: never accept what no receipt could acknowledge.
+        if (!isReceipt) d.builder.check(header);
+      },
+    };
+  }
+}
