@@ -2,6 +2,15 @@
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/**
+ * Lower-case hex of `bytes`, for logs and key ids.
+ *
+ * @throws {TypeError} when `bytes` is not a Uint8Array.
+ * @example
+ * ```ts
+ * toHex(new Uint8Array([0xca, 0xfe])) // 'cafe'
+ * ```
+ */
 export function toHex(bytes: Uint8Array): string {
   assertBytes(bytes, 'bytes');
   let out = '';
@@ -9,6 +18,15 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * The bytes of a hex string, either case.
+ *
+ * @throws {TypeError} when `hex` is not a string; {RangeError} for an odd length or a non-hex digit.
+ * @example
+ * ```ts
+ * const publicKey = importPublicKey(fromHex(process.env.PEER_KEY!))
+ * ```
+ */
 export function fromHex(hex: string): Uint8Array {
   if (typeof hex !== 'string') throw new TypeError('"hex" expected string');
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {

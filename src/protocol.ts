@@ -28,8 +28,8 @@ export {
   sackedSeqs,
 } from './delivery/receipt.js';
 export { receiptFromOpened } from './delivery/verify.js';
-export { ReceiptBuilder, type AcceptedRef, type ReceiptBuilderOptions, type ReceiptSealer } from './delivery/builder.js';
-export { Outbox, type OutboxOptions } from './delivery/outbox.js';
+export { ReceiptBuilder, DEFAULT_MAX_RECEIPT_STREAMS, type AcceptedRef, type ReceiptBuilderOptions, type ReceiptSealer } from './delivery/builder.js';
+export { Outbox, DEFAULT_OUTBOX_CAPACITY, DEFAULT_OUTBOX_MAX_BYTES, type OutboxOptions } from './delivery/outbox.js';
 export {
   DEFAULT_MAX_PENDING_BYTES,
   SecureChannel,

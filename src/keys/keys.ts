@@ -37,7 +37,14 @@ export interface AsyncSigningKey {
   signAsync(message: Uint8Array): Promise<Uint8Array>;
 }
 
-/** True for an {@link AsyncSigningKey} (it has `signAsync` and no synchronous `sign`). */
+/**
+ * True for an {@link AsyncSigningKey} (it has `signAsync` and no synchronous `sign`).
+ *
+ * @example
+ * ```ts
+ * const sign = isAsyncSigningKey(key) ? await key.signAsync(message) : key.sign(message)
+ * ```
+ */
 export function isAsyncSigningKey(key: unknown): key is AsyncSigningKey {
   return typeof key === 'object' && key !== null && typeof (key as AsyncSigningKey).signAsync === 'function' && typeof (key as SigningKey).sign !== 'function';
 }
@@ -71,6 +78,7 @@ function b64url(bytes: Uint8Array): string {
  * The default key id: the RFC 7638 JWK thumbprint (SHA-256, 32 bytes) of the OKP key. Any JOSE
  * library computes the same value, so a JWT's `cnf.jkt` names the key a session will use.
  *
+ * @throws {TypeError} when `publicKey` is not a Uint8Array; {RangeError} when it is not 32 bytes.
  * @example
  * ```ts
  * const kid = keyId(publicKey) // 32 bytes
@@ -136,12 +144,27 @@ export function importPublicKey(publicKey: Uint8Array, options: KeyOptions = {})
 // shaped like a PublicKey could carry the identity point and its universal forgery.
 const imported = new WeakSet<PublicKey>();
 
-/** True only for keys returned by {@link importPublicKey}. */
+/**
+ * True only for keys returned by {@link importPublicKey}: a hand-built look-alike is refused.
+ *
+ * @example
+ * ```ts
+ * if (!isPublicKey(key)) key = importPublicKey(key.bytes)
+ * ```
+ */
 export function isPublicKey(value: unknown): value is PublicKey {
   return typeof value === 'object' && value !== null && imported.has(value as PublicKey);
 }
 
-/** The Ed25519 public key of a 32-byte secret seed. */
+/**
+ * The Ed25519 public key of a 32-byte secret seed.
+ *
+ * @throws {TypeError} when `secretKey` is not a Uint8Array; {RangeError} when it is not 32 bytes.
+ * @example
+ * ```ts
+ * const publicKey = publicKeyOf(secretKey) // 32 bytes, to share with peers
+ * ```
+ */
 export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
   assertBytes(secretKey, 'secretKey', 32);
   return publicKeyFromSeed(secretKey);
@@ -150,6 +173,8 @@ export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
 /**
  * Imports a 32-byte Ed25519 secret seed (RFC 8032 §5.1.5) for signing.
  *
+ * @throws {TypeError} for a seed that is not a Uint8Array or a malformed `options`;
+ *   {RangeError} for a seed that is not 32 bytes or a `kid` outside 1 to 255 bytes.
  * @example
  * ```ts
  * const { secretKey } = generateKeyPair()
