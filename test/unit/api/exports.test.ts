@@ -104,3 +104,25 @@ describe('DEFAULTS', () => {
     for (const [name, value] of constants) expect(values, name).toContain(JSON.stringify(value));
   });
 });
+
+describe('package.json exports', () => {
+  it('every subpath, sealwire/protocol and sealwire/errors included, builds from a source file', async () => {
+    const { readFile, access } = await import('node:fs/promises');
+    const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      exports: Record<string, string | { types: string; default: string }>;
+    };
+    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './protocol', './errors']));
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (typeof target === 'string') continue;
+      expect(target.types.replace(/\.d\.ts$/, ''), subpath).toBe(target.default.replace(/\.js$/, ''));
+      const source = target.default.replace(/^\.\/dist\//, '../../../src/').replace(/\.js$/, '.ts');
+      await expect(access(new URL(source, import.meta.url)), subpath).resolves.toBeUndefined();
+    }
+  });
+
+  it('sealwire/errors carries the error type and nothing else', async () => {
+    const errors = await import('../../../src/errors-entry.js');
+    expect(Object.keys(errors).sort()).toEqual(['ERROR_CODES', 'ProtocolError', 'isProtocolError']);
+    expect(errors.ProtocolError).toBe(root.ProtocolError);
+  });
+});
