@@ -1,5 +1,5 @@
 // Key material: strict import of public keys, signing keys, and RFC 7638 key ids.
-import { assertBytes, randomBytes, utf8Encoder } from '../bytes.js';
+import { assertBytes, randomBytes, toBase64url, utf8Encoder } from '../bytes.js';
 import type { Ed25519Backend } from '../crypto/backend.js';
 import { checkPublicKey, verifyStrict } from '../crypto/ed25519.js';
 import { publicKeyFromSeed } from '../crypto/seed.js';
@@ -68,12 +68,6 @@ export interface KeyOptions {
   kid?: Uint8Array;
 }
 
-function b64url(bytes: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]!);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 /**
  * The default key id: the RFC 7638 JWK thumbprint (SHA-256, 32 bytes) of the OKP key. Any JOSE
  * library computes the same value, so a JWT's `cnf.jkt` names the key a session will use.
@@ -86,7 +80,7 @@ function b64url(bytes: Uint8Array): string {
  */
 export function keyId(publicKey: Uint8Array): Uint8Array {
   assertBytes(publicKey, 'publicKey', 32);
-  return sha256(utf8Encoder.encode(`{"crv":"Ed25519","kty":"OKP","x":"${b64url(publicKey)}"}`));
+  return sha256(utf8Encoder.encode(`{"crv":"Ed25519","kty":"OKP","x":"${toBase64url(publicKey)}"}`));
 }
 
 function assertOptions(options: unknown): void {
