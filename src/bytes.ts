@@ -2,6 +2,15 @@
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/**
+ * Lower-case hex of `bytes`, for logs and key ids.
+ *
+ * @throws {TypeError} when `bytes` is not a Uint8Array.
+ * @example
+ * ```ts
+ * toHex(new Uint8Array([0xca, 0xfe])) // 'cafe'
+ * ```
+ */
 export function toHex(bytes: Uint8Array): string {
   assertBytes(bytes, 'bytes');
   let out = '';
@@ -9,6 +18,15 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * The bytes of a hex string, either case.
+ *
+ * @throws {TypeError} when `hex` is not a string; {RangeError} for an odd length or a non-hex digit.
+ * @example
+ * ```ts
+ * const publicKey = importPublicKey(fromHex(process.env.PEER_KEY!))
+ * ```
+ */
 export function fromHex(hex: string): Uint8Array {
   if (typeof hex !== 'string') throw new TypeError('"hex" expected string');
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
@@ -62,6 +80,30 @@ export function assertSafeUint(value: unknown, name: string): asserts value is n
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw new TypeError(`"${name}" expected a non-negative safe integer, got ${describe(value)}`);
   }
+}
+
+/** Throws a RangeError naming `name` unless `value` is a safe integer in [min, max]: the one option check. */
+export function assertInt(value: unknown, name: string, min: number, max: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new RangeError(`"${name}" expected an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+}
+
+/** Unpadded base64url (RFC 4648 §5), as JOSE writes keys and thumbprints. */
+export function toBase64url(bytes: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]!);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/** The bytes of unpadded base64url; a padded, standard-alphabet or truncated string is refused. */
+export function fromBase64url(text: string): Uint8Array {
+  if (typeof text !== 'string') throw new TypeError('"text" expected string');
+  if (!BASE64URL.test(text) || text.length % 4 === 1) throw new RangeError('"text" expected unpadded base64url');
+  const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
 
 function describe(value: unknown): string {

@@ -1,6 +1,11 @@
 /**
  * Every protocol failure sealwire reports. Codes are API: they never change meaning, and each is
  * documented in spec/errors.md with the close code a transport puts on the wire.
+ *
+ * @example
+ * ```ts
+ * ws.close(ERROR_CODES.ERR_FORBIDDEN, 'forbidden') // 4070
+ * ```
  */
 export const ERROR_CODES = {
   // Envelope encoding (spec/envelope.md §5): one valid encoding per envelope.
@@ -79,6 +84,16 @@ export type ErrorCode = keyof typeof ERROR_CODES;
  * The one error type for hostile or invalid protocol input. `code` is stable API; `closeCode` is
  * what a WebSocket transport sends when it closes because of this error. Messages never carry
  * secrets, payloads or a hint about which part of a signature check failed.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   open(envelope, { keys })
+ * } catch (err) {
+ *   if (!(err instanceof ProtocolError)) throw err
+ *   log.warn({ code: err.code }, 'refused envelope') // e.g. ERR_BAD_SIGNATURE
+ * }
+ * ```
  */
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
@@ -92,7 +107,14 @@ export class ProtocolError extends Error {
   }
 }
 
-/** True when `err` is a {@link ProtocolError}, optionally with the given code. */
+/**
+ * True when `err` is a {@link ProtocolError}, optionally with the given code.
+ *
+ * @example
+ * ```ts
+ * if (isProtocolError(err, 'ERR_REPLAY')) return // a duplicate: drop it quietly
+ * ```
+ */
 export function isProtocolError(err: unknown, code?: ErrorCode): err is ProtocolError {
   return err instanceof ProtocolError && (code === undefined || err.code === code);
 }

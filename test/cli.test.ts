@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReceiptBuilder, Sender, fromHex, generateKeyPair, importSigningKey, seal, toHex } from '../src/index.js';
+import { Sender, fromHex, generateKeyPair, importSigningKey, seal, toHex } from '../src/index.js';
+import { ReceiptBuilder } from '../src/protocol.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const launcher = join(root, 'bin', 'sealwire.mjs');

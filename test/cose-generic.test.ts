@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CborTag, CborWriter, encodeCbor, type CborValue } from '../src/wire/cbor.js';
 import { sigStructure } from '../src/wire/envelope.js';
-import { generateKeyPair, importPublicKey, importSigningKey, verifySign1 } from '../src/index.js';
+import { generateKeyPair, importPublicKey, importSigningKey } from '../src/index.js';
+import { verifySign1 } from '../src/protocol.js';
 
 const kp = generateKeyPair();
 const signer = importSigningKey(kp.secretKey);

@@ -6,8 +6,6 @@ import { describe, expect, it } from 'vitest';
 import {
   KeyRing,
   ProtocolError,
-  decodeEnvelope,
-  externalAad,
   fromHex,
   getBackend,
   importPublicKey,
@@ -17,8 +15,8 @@ import {
   publicKeyOf,
   seal,
   toHex,
-  verifySign1,
 } from '../src/index.js';
+import { decodeEnvelope, externalAad, verifySign1 } from '../src/protocol.js';
 import { testBackendNames } from './helpers/vectors.js';
 
 // A Uint8Array look-alike: right prototype chain, but not a real typed array.

@@ -16,7 +16,6 @@ import { describe, expect, it } from 'vitest';
 import {
   KeyRing,
   ProtocolError,
-  externalAad,
   getBackend,
   importPublicKey,
   importSigningKey,
@@ -24,8 +23,8 @@ import {
   open,
   seal,
   toHex,
-  verifySign1,
 } from '../src/index.js';
+import { externalAad, verifySign1 } from '../src/protocol.js';
 import type { SealOptions } from '../src/index.js';
 import { sigStructure } from '../src/wire/envelope.js';
 import { envelope as buildEnvelope, headerEntries, map } from './helpers/cbor-builder.js';

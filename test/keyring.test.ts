@@ -299,7 +299,8 @@ describe('add() argument checks', () => {
 
 describe('only imported keys verify', () => {
   it('a hand-built PublicKey around the identity point is refused everywhere a key is taken', async () => {
-    const { KeyRing: Ring, importPublicKey: imp, open: openEnv, verifySign1: v1, getBackend: gb, isPublicKey: isPk, Receiver: Recv } = await import('../src/index.js');
+    const { KeyRing: Ring, importPublicKey: imp, open: openEnv, getBackend: gb, isPublicKey: isPk, Receiver: Recv } = await import('../src/index.js');
+    const { verifySign1: v1 } = await import('../src/protocol.js');
     const identity = new Uint8Array(32);
     identity[0] = 1;
     const backend = gb('node');

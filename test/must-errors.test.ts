@@ -15,8 +15,8 @@ import {
   open,
   seal,
   toHex,
-  verifySign1,
 } from '../src/index.js';
+import { verifySign1 } from '../src/protocol.js';
 import { SIGNATURE_FAILED } from '../src/errors.js';
 import { memoryLink } from './helpers/net-memory.js';
 

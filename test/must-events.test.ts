@@ -7,7 +7,6 @@ import {
   ClientSession,
   ProtocolError,
   SecureServer,
-  decodeEnvelope,
   generateKeyPair,
   importSigningKey,
   toHex,
@@ -16,6 +15,7 @@ import {
   type SecurityEvent,
   type ServerMessage,
 } from '../src/index.js';
+import { decodeEnvelope } from '../src/protocol.js';
 import { channelBindingHash, decodeAuth, decodeHello, decodeWelcome } from '../src/session/handshake.js';
 import { memoryLink, type MemoryLink } from './helpers/net-memory.js';
 import { serverKey, serverPublic } from './helpers/server-fixture.js';

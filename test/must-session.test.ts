@@ -8,11 +8,8 @@ import {
   ClientSession,
   KeyRing,
   ProtocolError,
-  RECEIPT_CONTENT_TYPE,
   Receiver,
   SecureServer,
-  decodeEnvelope,
-  decodeReceipt,
   generateKeyPair,
   importSigningKey,
   toHex,
@@ -24,6 +21,7 @@ import {
   type SigningKey,
   type Transport,
 } from '../src/index.js';
+import { RECEIPT_CONTENT_TYPE, decodeEnvelope, decodeReceipt } from '../src/protocol.js';
 import { MESSAGE_CONTENT_TYPE } from '../src/session/messages.js';
 import {
   HANDSHAKE_VERSION,

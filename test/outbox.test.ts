@@ -2,17 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   KeyRing,
-  Outbox,
-  ReceiptBuilder,
   Receiver,
   Sender,
   generateKeyPair,
   importSigningKey,
-  receiptFromOpened,
   seal,
   verifyReceipt,
   type ErrorCode,
 } from '../src/index.js';
+import { Outbox, ReceiptBuilder, receiptFromOpened } from '../src/protocol.js';
 
 const code = (c: ErrorCode) => expect.objectContaining({ name: 'ProtocolError', code: c });
 const enc = new TextEncoder();

@@ -1,6 +1,6 @@
 // Policy building blocks on an injected clock (spec/policy.md §3, §4).
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../src/index.js';
+import { TokenBucket } from '../src/protocol.js';
 import { ConnectionCounter } from '../src/policy/limits.js';
 import { assertRateLimit } from '../src/policy/rate-limit.js';
 

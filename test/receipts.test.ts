@@ -4,26 +4,28 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   KeyRing,
-  Outbox,
-  MAX_SACK_BITS,
-  RECEIPT_CONTENT_TYPE,
-  ReceiptBuilder,
   Receiver,
   Sender,
   acknowledges,
-  decodeReceipt,
-  encodeReceipt,
   fromHex,
   generateKeyPair,
-  highestAcked,
   importSigningKey,
-  receiptFromOpened,
-  sackedSeqs,
   seal,
   toHex,
   verifyReceipt,
   type ErrorCode,
 } from '../src/index.js';
+import {
+  Outbox,
+  MAX_SACK_BITS,
+  RECEIPT_CONTENT_TYPE,
+  ReceiptBuilder,
+  decodeReceipt,
+  encodeReceipt,
+  highestAcked,
+  receiptFromOpened,
+  sackedSeqs,
+} from '../src/protocol.js';
 
 const code = (c: ErrorCode) => expect.objectContaining({ name: 'ProtocolError', code: c });
 

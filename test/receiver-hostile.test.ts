@@ -10,8 +10,8 @@ import {
   Sender,
   generateKeyPair,
   importSigningKey,
-  replayStateBytesPerStream,
 } from '../src/index.js';
+import { replayStateBytesPerStream } from '../src/protocol.js';
 
 const HOSTILE: [string, unknown][] = [
   ['undefined', undefined],

@@ -10,11 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ClientSession,
   KeyRing,
-  RECEIPT_CONTENT_TYPE,
-  ReceiptBuilder,
   SecureServer,
-  decodeEnvelope,
-  decodeReceipt,
   fromHex,
   generateKeyPair,
   importSigningKey,
@@ -25,6 +21,7 @@ import {
   type SigningKey,
   type Transport,
 } from '../src/index.js';
+import { RECEIPT_CONTENT_TYPE, ReceiptBuilder, decodeEnvelope, decodeReceipt } from '../src/protocol.js';
 import { memoryLink, type MemoryLink } from './helpers/net-memory.js';
 import { closedAfterEach, serverPair, serverKey, serverPublic } from './helpers/server-fixture.js';
 

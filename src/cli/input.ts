@@ -1,5 +1,5 @@
 // Input formats of `sealwire verify` (spec/receipts.md appendix A): keys.json and evidence files.
-import { fromHex } from '../bytes.js';
+import { fromBase64url, fromHex } from '../bytes.js';
 import { KeyRing } from '../keys/keyring.js';
 
 /** A usage problem: the tool exits 2 and prints the message. */
@@ -13,10 +13,7 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 /** Hex (any case) or unpadded base64url. A valid envelope starts 0xd2 0x84, "0oS…" in base64url: never hex. */
 export function decodeText(text: string, what: string): Uint8Array {
   if (HEX.test(text)) return fromHex(text);
-  if (B64URL.test(text) && text.length % 4 !== 1) {
-    const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
-    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-  }
+  if (B64URL.test(text) && text.length % 4 !== 1) return fromBase64url(text);
   throw new RangeError(`${what} is neither hex nor base64url`);
 }
 

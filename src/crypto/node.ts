@@ -1,5 +1,6 @@
 // Node fast path: OpenSSL through node:crypto with one KeyObject cached per key. No static
 // `node:` import, so bundlers for browsers never see it; the module is fetched at run time.
+import { toBase64url } from '../bytes.js';
 import type { Ed25519Backend } from './backend.js';
 
 type NodeCrypto = typeof import('node:crypto');
@@ -15,12 +16,6 @@ export function loadNodeCrypto(): NodeCrypto | undefined {
   }
 }
 
-function b64url(bytes: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]!);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 export function createNodeBackend(crypto: NodeCrypto | undefined = loadNodeCrypto()): Ed25519Backend {
   if (crypto === undefined) throw new Error('node:crypto is not available in this runtime');
   const nc = crypto;
@@ -28,11 +23,11 @@ export function createNodeBackend(crypto: NodeCrypto | undefined = loadNodeCrypt
     name: 'node',
     importPublicKey(publicKey: Uint8Array): KeyObject {
       // JWK import is ~10x cheaper than SPKI DER; either way it happens once per key.
-      return nc.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(publicKey) }, format: 'jwk' });
+      return nc.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: toBase64url(publicKey) }, format: 'jwk' });
     },
     importSecretKey(secretKey: Uint8Array, publicKey: Uint8Array): KeyObject {
       return nc.createPrivateKey({
-        key: { kty: 'OKP', crv: 'Ed25519', d: b64url(secretKey), x: b64url(publicKey) },
+        key: { kty: 'OKP', crv: 'Ed25519', d: toBase64url(secretKey), x: toBase64url(publicKey) },
         format: 'jwk',
       });
     },

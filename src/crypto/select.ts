@@ -7,7 +7,17 @@ import { createSodiumBackend, loadSodium } from './sodium.js';
 let defaultBackend: Ed25519Backend | undefined;
 const cache = new Map<string, Ed25519Backend>();
 
-/** `'sodium'`, `'node'` or `'noble'`; throws when the named backend cannot run here. */
+/**
+ * The Ed25519 backend of that name: `'sodium'`, `'node'` or `'noble'`. All three give the same
+ * verdicts; they differ in speed and in where they run.
+ *
+ * @throws {RangeError} for any other name; {Error} when the named backend cannot run here
+ *   (sodium-native not installed, no node:crypto).
+ * @example
+ * ```ts
+ * const key = importPublicKey(bytes, { backend: getBackend('noble') })
+ * ```
+ */
 export function getBackend(name: string): Ed25519Backend {
   let b = cache.get(name);
   if (b) return b;
@@ -23,6 +33,11 @@ export function getBackend(name: string): Ed25519Backend {
  * The backend used when an API call names none: libsodium when the optional sodium-native package
  * is installed (about 2× node:crypto, same verdicts: test/sodium.test.ts), else node:crypto where
  * the runtime has it, else @noble/ed25519.
+ *
+ * @example
+ * ```ts
+ * console.log(getDefaultBackend().name) // 'node', 'sodium' or 'noble'
+ * ```
  */
 export function getDefaultBackend(): Ed25519Backend {
   if (defaultBackend) return defaultBackend;
@@ -31,7 +46,15 @@ export function getDefaultBackend(): Ed25519Backend {
   return defaultBackend;
 }
 
-/** Overrides the automatic choice for every later call that names no backend. */
+/**
+ * Overrides the automatic choice for every later call that names no backend.
+ *
+ * @throws {RangeError} for an unknown backend name; {Error} when the named backend cannot run here.
+ * @example
+ * ```ts
+ * setDefaultBackend('noble') // pure JavaScript, same verdicts everywhere
+ * ```
+ */
 export function setDefaultBackend(backend: Ed25519Backend | string): void {
   defaultBackend = typeof backend === 'string' ? getBackend(backend) : backend;
 }

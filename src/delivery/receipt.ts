@@ -47,7 +47,15 @@ export function highestAcked(r: Pick<Receipt, 'next' | 'sack'>): number {
   return r.next + 1 + (n - 1) * 8 + (31 - Math.clz32(last));
 }
 
-/** True when the receipt acknowledges `seq`. */
+/**
+ * True when the receipt acknowledges `seq`, cumulatively or in its selective-ack bitmap.
+ *
+ * @example
+ * ```ts
+ * const receipt = verifyReceipt(envelope, { keys: peerKey })
+ * if (acknowledges(receipt.receipt, 42)) console.log('message 42 arrived')
+ * ```
+ */
 export function acknowledges(r: Pick<Receipt, 'next' | 'sack'>, seq: number): boolean {
   if (seq < r.next) return true;
   const i = seq - r.next - 1;

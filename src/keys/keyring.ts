@@ -48,6 +48,9 @@ function assertTime(value: unknown, name: string): void {
  * gap: add the new key before the old one's `notAfter`. Revocation is permanent and reaches
  * listeners (open sessions) synchronously.
  *
+ * @throws {ProtocolError} from `add`: `ERR_BAD_KEY`, `ERR_KEY_REVOKED`; from `resolve`:
+ *   `ERR_UNKNOWN_KEY`, `ERR_KEY_REVOKED`, `ERR_KEY_NOT_YET_VALID`, `ERR_KEY_EXPIRED`.
+ *   {TypeError} or {RangeError} for a malformed argument, named in the message.
  * @example
  * ```ts
  * const ring = new KeyRing()

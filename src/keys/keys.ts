@@ -1,5 +1,5 @@
 // Key material: strict import of public keys, signing keys, and RFC 7638 key ids.
-import { assertBytes, randomBytes, utf8Encoder } from '../bytes.js';
+import { assertBytes, randomBytes, toBase64url, utf8Encoder } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
 import type { Ed25519Backend } from '../crypto/backend.js';
 import { checkPublicKey, verifyStrict } from '../crypto/ed25519.js';
@@ -38,7 +38,14 @@ export interface AsyncSigningKey {
   signAsync(message: Uint8Array): Promise<Uint8Array>;
 }
 
-/** True for an {@link AsyncSigningKey} (it has `signAsync` and no synchronous `sign`). */
+/**
+ * True for an {@link AsyncSigningKey} (it has `signAsync` and no synchronous `sign`).
+ *
+ * @example
+ * ```ts
+ * const sign = isAsyncSigningKey(key) ? await key.signAsync(message) : key.sign(message)
+ * ```
+ */
 export function isAsyncSigningKey(key: unknown): key is AsyncSigningKey {
   return typeof key === 'object' && key !== null && typeof (key as AsyncSigningKey).signAsync === 'function' && typeof (key as SigningKey).sign !== 'function';
 }
@@ -62,16 +69,11 @@ export interface KeyOptions {
   kid?: Uint8Array;
 }
 
-function b64url(bytes: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]!);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 /**
  * The default key id: the RFC 7638 JWK thumbprint (SHA-256, 32 bytes) of the OKP key. Any JOSE
  * library computes the same value, so a JWT's `cnf.jkt` names the key a session will use.
  *
+ * @throws {TypeError} when `publicKey` is not a Uint8Array; {RangeError} when it is not 32 bytes.
  * @example
  * ```ts
  * const kid = keyId(publicKey) // 32 bytes
@@ -79,7 +81,7 @@ function b64url(bytes: Uint8Array): string {
  */
 export function keyId(publicKey: Uint8Array): Uint8Array {
   assertBytes(publicKey, 'publicKey', 32);
-  return sha256(utf8Encoder.encode(`{"crv":"Ed25519","kty":"OKP","x":"${b64url(publicKey)}"}`));
+  return sha256(utf8Encoder.encode(`{"crv":"Ed25519","kty":"OKP","x":"${toBase64url(publicKey)}"}`));
 }
 
 function assertOptions(options: unknown): void {
@@ -164,12 +166,27 @@ function checkCached(publicKey: Uint8Array, backend: Ed25519Backend): void {
 // shaped like a PublicKey could carry the identity point and its universal forgery.
 const imported = new WeakSet<PublicKey>();
 
-/** True only for keys returned by {@link importPublicKey}. */
+/**
+ * True only for keys returned by {@link importPublicKey}: a hand-built look-alike is refused.
+ *
+ * @example
+ * ```ts
+ * if (!isPublicKey(key)) key = importPublicKey(key.bytes)
+ * ```
+ */
 export function isPublicKey(value: unknown): value is PublicKey {
   return typeof value === 'object' && value !== null && imported.has(value as PublicKey);
 }
 
-/** The Ed25519 public key of a 32-byte secret seed. */
+/**
+ * The Ed25519 public key of a 32-byte secret seed.
+ *
+ * @throws {TypeError} when `secretKey` is not a Uint8Array; {RangeError} when it is not 32 bytes.
+ * @example
+ * ```ts
+ * const publicKey = publicKeyOf(secretKey) // 32 bytes, to share with peers
+ * ```
+ */
 export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
   assertBytes(secretKey, 'secretKey', 32);
   return publicKeyFromSeed(secretKey);
@@ -178,6 +195,8 @@ export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
 /**
  * Imports a 32-byte Ed25519 secret seed (RFC 8032 §5.1.5) for signing.
  *
+ * @throws {TypeError} for a seed that is not a Uint8Array or a malformed `options`;
+ *   {RangeError} for a seed that is not 32 bytes or a `kid` outside 1 to 255 bytes.
  * @example
  * ```ts
  * const { secretKey } = generateKeyPair()

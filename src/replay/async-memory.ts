@@ -13,6 +13,8 @@ export interface AsyncMemoryReplayStoreOptions extends MemoryReplayStoreOptions 
  * still checks and records in one synchronous step when it runs, which is what a Redis Lua
  * script gives a shared store.
  *
+ * @throws {RangeError} or {TypeError} from the constructor for an invalid option, named in the
+ *   message. Verdicts are results, not throws: a replay resolves to a `ReplayVerdict`.
  * @example
  * ```ts
  * const receiver = new Receiver({ keys: ring, store: new AsyncMemoryReplayStore({ delay: 1 }) })

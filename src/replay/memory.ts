@@ -2,6 +2,7 @@
 // Layout for the memory budget of §10: bitmaps and per-stream numbers live in typed-array chunks
 // shared by 256 streams; the index maps a 19-char one-byte string key to a slot number (a Smi,
 // so no object per stream).
+import { assertInt } from '../bytes.js';
 import { assertWindow, checkStrict, checkWindow, DEFAULT_WINDOW, markWindow, SEQ_OK, SEQ_REPLAY, windowBlocks } from './window.js';
 import type { ReplayRequest, ReplayStore, ReplayVerdict } from './store.js';
 import { MAX_AGE_LIMIT_MS, MAX_FUTURE_SKEW_LIMIT_MS } from './freshness.js';
@@ -60,10 +61,7 @@ export function replayStateBytesPerStream(window: number = DEFAULT_WINDOW, stric
 
 /** @internal Throws a RangeError naming `name` unless `value` is undefined or an integer in [min, max]. */
 export function assertOptionalUint(value: unknown, name: string, min: number, max: number): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new RangeError(`"${name}" expected an integer from ${min} to ${max}, got ${String(value)}`);
-  }
+  if (value !== undefined) assertInt(value, name, min, max);
 }
 
 /**

@@ -101,6 +101,10 @@ const CLOSE_CODES = new Set<number>(Object.values(ERROR_CODES));
  * One client session over any transport. The adapter feeds received messages to `receive` and
  * reports the transport's end with `transportClosed`; `ready` settles when the handshake ends.
  *
+ * @throws {TypeError} or {RangeError} from the constructor for an invalid option, named in the
+ *   message. {ProtocolError} as the rejection of `ready` when the handshake fails:
+ *   `ERR_HANDSHAKE_TIMEOUT`, `ERR_HANDSHAKE_MALFORMED`, `ERR_SERVER_IDENTITY`, `ERR_CLOCK_SKEW`,
+ *   `ERR_CHANNEL_BINDING`, `ERR_UNAUTHENTICATED`, `ERR_RESUME_REFUSED`, or the server's close code.
  * @example
  * ```ts
  * const session = new ClientSession(transport, { key, serverKey, credential: jwt })

@@ -6,7 +6,7 @@ import { CborReader, CborWriter, encodeCbor, type CborMap, type CborValue } from
 
 export const HANDSHAKE_VERSION = 1;
 export const NONCE_LENGTH = 32;
-export const SESSION_ID_LENGTH = 32;
+const SESSION_ID_LENGTH = 32;
 /** spec/handshake.md [HS-1.2] */
 export const DEFAULT_MAX_HANDSHAKE_SIZE = 8192;
 

@@ -12,7 +12,7 @@ export const OP_DELIVER = 16;
 export const OP_RESULT = 17;
 /** CoAP content format 60, application/cbor. */
 export const MESSAGE_CONTENT_TYPE = 60;
-export const MAX_ROOM_LENGTH = 128;
+const MAX_ROOM_LENGTH = 128;
 export const MAX_ACTION_LENGTH = 64;
 
 export type ClientMessage =

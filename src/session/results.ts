@@ -4,7 +4,7 @@ import { ProtocolError, isProtocolError, type ErrorCode } from '../errors.js';
 import { OP_RESULT, encodeServerMessage } from './messages.js';
 
 // Results that may wait for room in the outbox; a client with more is not acknowledging.
-export const MAX_WAITING_RESULTS = 1024;
+const MAX_WAITING_RESULTS = 1024;
 
 /** What the queue needs of its session. */
 export interface ResultHost {

@@ -1,5 +1,5 @@
 // A SecureServer's options, checked and completed with their defaults once, at construction.
-import { equalBytes } from '../bytes.js';
+import { assertInt, equalBytes } from '../bytes.js';
 import { DEFAULT_MAX_ENVELOPE_SIZE } from '../envelope/open.js';
 import { Receiver } from '../envelope/receiver.js';
 import { KeyRing } from '../keys/keyring.js';
@@ -150,9 +150,7 @@ export interface ServerConfig {
 }
 
 function assertPositive(value: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
-    throw new RangeError(`"${name}" expected an integer from 1 to ${max}, got ${String(value)}`);
-  }
+  assertInt(value, name, 1, max);
   return value;
 }
 

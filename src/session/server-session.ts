@@ -17,8 +17,7 @@ import { HANDSHAKE_VERSION, MSG_WELCOME, NONCE_LENGTH, encodeHello, encodeSigned
 import { Dispatcher, type DispatchHost } from './dispatch.js';
 import type { SessionRegistry } from './registry.js';
 import type { ResumeEntry, ResumeRegistry } from './resume.js';
-import { checkCredential, checkExpiry, checkIdentityAdmission, checkKeyIdentity, checkResume, checkUnchanged, proveClientAuth } from './server-handshake.js';
-import type { Authenticated, ClientAuthRules, ProvenAuth, SessionPeer } from './server-handshake.js';
+import { checkCredential, checkExpiry, checkIdentityAdmission, checkKeyIdentity, checkResume, checkUnchanged, proveClientAuth, type Authenticated, type ClientAuthRules, type ProvenAuth, type SessionPeer } from './server-handshake.js';
 import type { ServerConfig } from './server-options.js';
 import { signingFailed } from './signing.js';
 import { OP_DELIVER, decodeClientMessage, encodeRelay, encodeServerMessage } from './messages.js';
@@ -53,8 +52,14 @@ const NO_ROOMS: ReadonlySet<string> = new Set();
 const MAX_TIMER = 0x7fff_ffff;
 
 /**
- * One authenticated connection on the server. Created by `SecureServer.accept`; emits `open`,
- * `message` (also forwarded to the server), `refused` and `close`.
+ * One authenticated connection on the server, created by `SecureServer.accept`; applications meet
+ * it through the server's `session` event. Emits `open`, `message`, `refused` and `close`.
+ * @throws {ProtocolError} from `send`: `ERR_SESSION_CLOSED` when not open, `ERR_OUTBOX_FULL` when
+ *   the client acknowledged too little. The `close` event carries the code the session ended with.
+ * @example
+ * ```ts
+ * server.on('session', (session) => session.send(null, new TextEncoder().encode(`welcome, ${session.identity}`)))
+ * ```
  */
 export class ServerSession extends SecureChannel {
   readonly #core: ServerCore;

@@ -1,5 +1,6 @@
 // The `cnf.jkt` value (RFC 7800 §3.1, RFC 9449 §6.1) naming a key: kept apart from jwt.ts so
 // clients and token issuers get it without loading jose.
+import { toBase64url } from '../bytes.js';
 import { keyId } from '../keys/keys.js';
 
 /**
@@ -11,8 +12,5 @@ import { keyId } from '../keys/keys.js';
  * ```
  */
 export function jwkThumbprint(publicKey: Uint8Array): string {
-  const kid = keyId(publicKey);
-  let bin = '';
-  for (let i = 0; i < kid.length; i++) bin += String.fromCharCode(kid[i]!);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return toBase64url(keyId(publicKey));
 }

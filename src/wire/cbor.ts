@@ -25,7 +25,7 @@ export class CborTag {
 }
 
 /** Nesting deeper than this is refused: no legitimate sealwire structure comes close. */
-export const MAX_DEPTH = 16;
+const MAX_DEPTH = 16;
 
 /**
  * A cursor over one buffer. Every length is checked against the bytes that remain before anything

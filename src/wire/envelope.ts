@@ -21,12 +21,12 @@ export const ALG_EDDSA = -8;
 /** Fully specified `Ed25519` (RFC 9864): accepted by v1 so senders can migrate (spec §4.2). */
 export const ALG_ED25519 = -19;
 export const ENVELOPE_VERSION = 1;
-export const COSE_SIGN1_TAG = 18;
+const COSE_SIGN1_TAG = 18;
 export const STREAM_ID_LENGTH = 16;
 export const MAX_KID_LENGTH = 64;
-export const MAX_CONTENT_TYPE_LENGTH = 127;
-export const MAX_PROTECTED_SIZE = 512;
-export const SIGNATURE_LENGTH = 64;
+const MAX_CONTENT_TYPE_LENGTH = 127;
+const MAX_PROTECTED_SIZE = 512;
+const SIGNATURE_LENGTH = 64;
 /** 2^53 - 1: sequence numbers and timestamps stay exact in every JSON and JS number. */
 export const MAX_UINT = Number.MAX_SAFE_INTEGER;
 /** CoAP content format 42, application/octet-stream: the default content type. */
@@ -93,7 +93,7 @@ export function sigStructure(protectedBytes: Uint8Array, externalAad: Uint8Array
 }
 
 /** Fixed domain-separation prefix of every external_aad (spec/envelope.md §6). */
-export const AAD_DOMAIN = utf8Encoder.encode('sealwire/1');
+const AAD_DOMAIN = utf8Encoder.encode('sealwire/1');
 export const SESSION_BINDING_LENGTH = 33;
 
 /**

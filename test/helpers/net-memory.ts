@@ -1,6 +1,7 @@
 // An in-memory ordered duplex: each side's messages arrive at the other asynchronously, in order,
 // and a close on one side reaches the other with its code — a WebSocket without the socket.
-import type { SecureChannel, Transport } from '../../src/index.js';
+import type { Transport } from '../../src/index.js';
+import type { SecureChannel } from '../../src/protocol.js';
 
 export interface MemoryLink {
   /** Transport for the server end / client end. */

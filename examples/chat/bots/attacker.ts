@@ -5,7 +5,6 @@
 // reports the verdict it observed, and the server's panel shows the same rejections.
 import { SignJWT, generateKeyPair as joseKeyPair } from 'jose';
 import {
-  decodeEnvelope,
   fromHex,
   importSigningKey,
   isProtocolError,
@@ -13,6 +12,7 @@ import {
   seal,
   type ClientSession,
 } from '../../../src/index.js';
+import { decodeEnvelope } from '../../../src/protocol.js';
 import { MESSAGE_CONTENT_TYPE } from '../../../src/session/messages.js';
 import { ACTION_BROADCAST, ACTION_DELETE, ACTION_HISTORY, SECURITY_ROOM } from '../shared/protocol.js';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../server/login.js';
