@@ -108,7 +108,7 @@ export function fromBase64url(text: string): Uint8Array {
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
   return typeof value === 'number' ? String(value) : typeof value;
 }
 

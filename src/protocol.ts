@@ -18,15 +18,7 @@ export { SEQ_LIMIT } from './envelope/sender.js';
 export { DEFAULT_MAX_STREAMS, replayStateBytesPerStream } from './replay/memory.js';
 export { DEFAULT_WINDOW, MIN_WINDOW, MAX_WINDOW } from './replay/window.js';
 export { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_SKEW_MS } from './replay/freshness.js';
-export {
-  MAX_SACK_BITS,
-  RECEIPT_CONTENT_TYPE,
-  RECEIPT_VERSION,
-  decodeReceipt,
-  encodeReceipt,
-  highestAcked,
-  sackedSeqs,
-} from './delivery/receipt.js';
+export { MAX_SACK_BITS, RECEIPT_CONTENT_TYPE, RECEIPT_VERSION, decodeReceipt, encodeReceipt, highestAcked, sackedSeqs } from './delivery/receipt.js';
 export { receiptFromOpened } from './delivery/verify.js';
 export { ReceiptBuilder, DEFAULT_MAX_RECEIPT_STREAMS, type AcceptedRef, type ReceiptBuilderOptions, type ReceiptSealer } from './delivery/builder.js';
 export { Outbox, DEFAULT_OUTBOX_CAPACITY, DEFAULT_OUTBOX_MAX_BYTES, type OutboxOptions } from './delivery/outbox.js';

@@ -2,7 +2,7 @@
 // says only "signature verification failed". Failures are driven with a distinctive secret key and
 // payload through open(), Receiver (sync and async verify), verifySign1, both handshake signatures
 // and a live session, and every message and close reason is scanned for them.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ClientSession,
   KeyRing,

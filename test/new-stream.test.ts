@@ -18,7 +18,7 @@ import {
   type SigningKey,
 } from '../src/index.js';
 import { decodeEnvelope } from '../src/wire/envelope.js';
-import { binding, DIRECTION_CLIENT_TO_SERVER, DIRECTION_SERVER_TO_CLIENT } from '../src/session/channel.js';
+import { binding, DIRECTION_CLIENT_TO_SERVER, DIRECTION_SERVER_TO_CLIENT } from '../src/session/transport.js';
 import { encodeClientMessage, encodeServerMessage, MESSAGE_CONTENT_TYPE, OP_DELIVER, OP_JOIN } from '../src/session/messages.js';
 import { fromHex } from '../src/bytes.js';
 import { attach } from '../src/adapters/ws/index.js';

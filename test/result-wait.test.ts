@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyPair, importSigningKey, seal, type ServerSession } from '../src/index.js';
 import { fromHex } from '../src/bytes.js';
-import { binding, DIRECTION_CLIENT_TO_SERVER } from '../src/session/channel.js';
+import { binding, DIRECTION_CLIENT_TO_SERVER } from '../src/session/transport.js';
 import { encodeClientMessage, MESSAGE_CONTENT_TYPE, OP_JOIN } from '../src/session/messages.js';
 import { ADAPTERS, type RunningAdapter } from './helpers/net-adapters.js';
 import { deviceServer } from './helpers/device-server.js';

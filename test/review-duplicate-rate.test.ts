@@ -7,7 +7,7 @@ import { ClientSession, KeyRing, SecureServer, generateKeyPair, importSigningKey
 import { memoryLink } from './helpers/net-memory.js';
 import { closedAfterEach, serverKey, serverPublic } from './helpers/server-fixture.js';
 import { seal } from '../src/envelope/seal.js';
-import { binding, DIRECTION_CLIENT_TO_SERVER } from '../src/session/channel.js';
+import { binding, DIRECTION_CLIENT_TO_SERVER } from '../src/session/transport.js';
 import { MESSAGE_CONTENT_TYPE, encodeClientMessage, OP_SEND } from '../src/session/messages.js';
 import { fromHex } from '../src/bytes.js';
 

@@ -110,7 +110,7 @@ if (mode === 'unsigned') {
         if (isBinary) onFrame(new Uint8Array(message), (b) => ws.send(b, true));
       },
     });
-    const ls = await listenUws(uws, app);
+    const ls = await listenUws(app);
     port = uws.us_socket_local_port(ls as unknown as Uws.us_socket);
     sessions = () => open;
     stop = async () => uws.us_listen_socket_close(ls);
@@ -159,7 +159,7 @@ if (mode === 'unsigned') {
     uwsNative = true;
     const app = uws.App();
     const attached = attachUws(secure, { app, path: '/bench' });
-    const ls = await listenUws(uws, app);
+    const ls = await listenUws(app);
     port = uws.us_socket_local_port(ls as unknown as Uws.us_socket);
     stop = async () => {
       attached.close();
@@ -190,7 +190,7 @@ function closeHttp(http: HttpServer, before: () => void): Promise<void> {
   return new Promise((resolve) => http.close(() => resolve()));
 }
 
-function listenUws(uws: typeof Uws, app: Uws.TemplatedApp): Promise<Uws.us_listen_socket> {
+function listenUws(app: Uws.TemplatedApp): Promise<Uws.us_listen_socket> {
   return new Promise((resolve, reject) => {
     app.listen('127.0.0.1', 0, (ls) => (ls === false ? reject(new Error('uWS could not listen')) : resolve(ls)));
   });

@@ -6,7 +6,7 @@ import { equalBytes, toHex } from '../../src/bytes.js';
 import type { Ed25519Backend } from '../../src/crypto/backend.js';
 import { importPublicKey, importSigningKey } from '../../src/keys/keys.js';
 import { KeyRing } from '../../src/keys/keyring.js';
-import type { CloseInfo, Transport } from '../../src/session/channel.js';
+import type { CloseInfo, Transport } from '../../src/session/transport.js';
 import { ClientSession } from '../../src/session/client-session.js';
 import { SecureServer } from '../../src/session/server.js';
 import type { Authenticate, ServerSession } from '../../src/session/server-session.js';

@@ -9,7 +9,7 @@ import { open } from '../../src/envelope/open.js';
 import { RECEIPT_CONTENT_TYPE } from '../../src/delivery/receipt.js';
 import { SecureServer } from '../../src/session/server.js';
 import type { ServerSession } from '../../src/session/server-session.js';
-import type { CloseInfo } from '../../src/session/channel.js';
+import type { CloseInfo } from '../../src/session/transport.js';
 import { jwtAuthenticator } from '../../src/session/jwt.js';
 import { MemoryTransport, accountsHook, answerClientAuth, readLimits, withNonce } from './handshake-ops.js';
 import { RequestError, hex, optBool, optHex, optObject, optObjects, optString, optStrings, optUint, string, uint, type Answer, type Request } from './fields.js';

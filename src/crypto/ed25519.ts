@@ -85,12 +85,7 @@ export function checkPublicKey(publicKey: Uint8Array, backend?: Ed25519Backend):
  * Rules V1–V4: exact length, canonical R, S < L, then the backend's cofactorless equation.
  * Returns false for every hostile signature; never throws on signature bytes.
  */
-export function verifyStrict(
-  backend: Ed25519Backend,
-  key: unknown,
-  message: Uint8Array,
-  signature: Uint8Array,
-): boolean {
+export function verifyStrict(backend: Ed25519Backend, key: unknown, message: Uint8Array, signature: Uint8Array): boolean {
   if (signature.length !== 64) return false;
   if (!isCanonicalPoint(signature.subarray(0, 32))) return false;
   if (!isCanonicalScalar(signature.subarray(32, 64))) return false;

@@ -180,7 +180,16 @@ export class ReceiptBuilder {
     this.#check(track, ref.seq);
     const { seq } = ref;
     if (track === undefined) {
-      track = { kid: ref.kid.slice(), stream: ref.stream.slice(), next: 0, above: new Set(), highest: -1, hash: new Uint8Array(0), unhashed: undefined, dirty: false };
+      track = {
+        kid: ref.kid.slice(),
+        stream: ref.stream.slice(),
+        next: 0,
+        above: new Set(),
+        highest: -1,
+        hash: new Uint8Array(0),
+        unhashed: undefined,
+        dirty: false,
+      };
       this.#tracks.set(keyOf(ref.kid, ref.stream), track);
       this.#last = track;
     }

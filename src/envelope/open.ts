@@ -7,13 +7,7 @@ import { checkValidity, KeyRing, type KeyEntry } from '../keys/keyring.js';
 import { isPublicKey, type PublicKey } from '../keys/keys.js';
 import { equalBytes } from '../bytes.js';
 import { sigStructureScratch } from '../wire/sig-structure.js';
-import {
-  decodeEnvelope,
-  externalAad,
-  sigStructure,
-  type ContentType,
-  type DecodedEnvelope,
-} from '../wire/envelope.js';
+import { decodeEnvelope, externalAad, sigStructure, type ContentType, type DecodedEnvelope } from '../wire/envelope.js';
 
 /** Default cap on one envelope's encoded size: small on purpose (spec/envelope.md §8.1). */
 export const DEFAULT_MAX_ENVELOPE_SIZE = 64 * 1024;

@@ -19,8 +19,6 @@ export type { OpenContext, ReceiverOptions, Verifier, VerifyFunction } from './r
 
 function noop(): void {}
 
-
-
 /**
  * @internal Thrown by {@link openGated} when its gate said no: the envelope was verified (or not)
  * but never committed, so the peer may send it again.
@@ -31,7 +29,6 @@ export class GateClosed extends Error {
     this.name = 'GateClosed';
   }
 }
-
 
 /**
  * Opens envelopes from live peers: everything `open()` checks, plus freshness against the receiver
@@ -147,6 +144,7 @@ export class Receiver {
     if (prev !== undefined) await prev;
     if (gate !== undefined && (await gate) !== true) throw new GateClosed();
     const s = await sig;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the verifier's own failure, as thrown
     if (s.error !== undefined) throw s.error;
     return this.#finishSync(f, s.ok === true);
   }
@@ -294,7 +292,7 @@ export class Receiver {
       ? this.#verify(entry.key, signingInputScratch(f.resolved, f.aad, f.binding), sig)
       : this.#verify(entry.key, signingInput(f.resolved, f.aad, f.binding), sig.slice());
     if (typeof r === 'boolean') return r;
-    if (r !== null && typeof r === 'object' && typeof (r as Promise<boolean>).then === 'function') {
+    if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
       // Only a literal true is valid: settle() below and openSync's refusal both apply that rule to
       // the resolved value, so a native promise is passed on as is (one microtask fewer).
       return r instanceof Promise ? r : Promise.resolve(r);
@@ -358,6 +356,7 @@ export class Receiver {
     // Settle in call order: wait for the previous call on this stream, whatever its outcome.
     if (prev !== undefined) await prev;
     const s = await sig;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the verifier's own failure, as thrown
     if (s.error !== undefined) throw s.error;
     if (s.ok !== true) throw new ProtocolError('ERR_BAD_SIGNATURE', SIGNATURE_FAILED);
     let v: ReplayVerdict;
@@ -372,4 +371,3 @@ export class Receiver {
     return toOpened(f.resolved);
   }
 }
-

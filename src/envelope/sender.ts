@@ -114,7 +114,7 @@ export class Sender {
    */
   seal(payload: Uint8Array, ctx: SealContext = {}): Uint8Array {
     const key = this.#key;
-    if (isAsyncSigningKey(key)) throw new TypeError('this Sender\'s key signs asynchronously: use sealAsync()');
+    if (isAsyncSigningKey(key)) throw new TypeError("this Sender's key signs asynchronously: use sealAsync()");
     const seq = this.#take(ctx);
     const envelope = seal(key, payload, this.#options(seq, ctx));
     // Consumed only once an envelope exists; a rejected argument does not burn a number.

@@ -93,9 +93,7 @@ export class KeyRing {
       throw new TypeError('"identity" expected string');
     }
     const key =
-      publicKey instanceof Uint8Array
-        ? importPublicKey(publicKey, { backend: this.backend, ...(options.kid ? { kid: options.kid } : {}) })
-        : publicKey;
+      publicKey instanceof Uint8Array ? importPublicKey(publicKey, { backend: this.backend, ...(options.kid ? { kid: options.kid } : {}) }) : publicKey;
     if (!(publicKey instanceof Uint8Array) && !isPublicKey(publicKey)) {
       throw new TypeError('"publicKey" expected Uint8Array or a PublicKey from importPublicKey()');
     }

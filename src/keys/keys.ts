@@ -91,6 +91,7 @@ function assertOptions(options: unknown): void {
 /** The backend an option names, checked here so a wrong value fails at the call, not later. */
 export function backendOption(backend: unknown): Ed25519Backend {
   if (backend === undefined) return getDefaultBackend();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed: narrowing below reads its members
   const b = backend as Partial<Ed25519Backend> | null;
   if (
     b === null ||
@@ -257,15 +258,16 @@ export async function importCryptoKeyPair(pair: CryptoKeyPair, options: Pick<Key
     [privateKey, 'privateKey', 'sign'],
     [publicKey, 'publicKey', undefined],
   ] as const) {
-    if (k === null || typeof k !== 'object' || (k as CryptoKey).algorithm?.name !== 'Ed25519') {
+    if (k === null || typeof k !== 'object' || k.algorithm?.name !== 'Ed25519') {
       throw new TypeError(`"pair.${name}" expected an Ed25519 CryptoKey`);
     }
-    if (usage !== undefined && !(k as CryptoKey).usages.includes(usage)) throw new TypeError(`"pair.${name}" cannot ${usage}`);
+    if (usage !== undefined && !k.usages.includes(usage)) throw new TypeError(`"pair.${name}" cannot ${usage}`);
   }
   assertOptions(options);
   const raw = new Uint8Array(await subtle.exportKey('raw', publicKey));
   const verifier = importPublicKey(raw);
-  const signAsync = async (message: Uint8Array): Promise<Uint8Array> => new Uint8Array(await subtle.sign('Ed25519', privateKey, message as Uint8Array<ArrayBuffer>));
+  const signAsync = async (message: Uint8Array): Promise<Uint8Array> =>
+    new Uint8Array(await subtle.sign('Ed25519', privateKey, message as Uint8Array<ArrayBuffer>));
   const probe = await signAsync(PAIR_PROBE);
   if (!verifyStrict(verifier.backend, verifier.handle, PAIR_PROBE, probe)) {
     throw new RangeError('"pair.privateKey" does not belong to "pair.publicKey"');

@@ -59,9 +59,24 @@ export function collectMetrics(server: SecureServer, options: MetricsOptions): S
   c.resumes.inc({ outcome: 'complete' }, 0);
   for (const code of ['ERR_STORE', 'ERR_STATE_LOST']) c.storeErrors.inc({ code }, 0);
   const seconds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2];
-  const verify = new Histogram({ name: 'sealwire_verify_duration_seconds', help: 'Time to open one envelope (parse, signature, freshness, replay), sampled', buckets: seconds, registers });
-  const handshake = new Histogram({ name: 'sealwire_handshake_duration_seconds', help: 'Time from transport accept to an established session', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers });
-  const relay = new Histogram({ name: 'sealwire_publish_delivery_seconds', help: 'Time from the signed timestamp of a relayed message to its delivery to the room', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers });
+  const verify = new Histogram({
+    name: 'sealwire_verify_duration_seconds',
+    help: 'Time to open one envelope (parse, signature, freshness, replay), sampled',
+    buckets: seconds,
+    registers,
+  });
+  const handshake = new Histogram({
+    name: 'sealwire_handshake_duration_seconds',
+    help: 'Time from transport accept to an established session',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
+    registers,
+  });
+  const relay = new Histogram({
+    name: 'sealwire_publish_delivery_seconds',
+    help: 'Time from the signed timestamp of a relayed message to its delivery to the room',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers,
+  });
   gauges(server, registers, options.pool);
   const undo = [
     server.on('event', (e) => onEvent(c, e)),
@@ -123,7 +138,14 @@ function onEvent(c: Counters, e: SecurityEvent): void {
 /** Gauges read at scrape time from the server's getters. */
 function gauges(server: SecureServer, registers: Registry[], pool: { readonly pending: number } | undefined): void {
   const gauge = (name: string, help: string, read: () => number): void => {
-    new Gauge({ name, help, registers, collect() { this.set(read()); } });
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
   };
   gauge('sealwire_sessions', 'Live sessions', () => server.sessions.size);
   gauge('sealwire_rooms', 'Rooms with at least one member', () => {

@@ -73,10 +73,7 @@ export function packBatch(requests: readonly Request[], from: number, to: number
 }
 
 /** Calls `each` with views into the batch; throws RangeError if the batch is malformed. */
-export function unpackBatch(
-  msg: BatchMessage,
-  each: (key: Uint8Array, message: Uint8Array, signature: Uint8Array, index: number) => void,
-): void {
+export function unpackBatch(msg: BatchMessage, each: (key: Uint8Array, message: Uint8Array, signature: Uint8Array, index: number) => void): void {
   const bytes = new Uint8Array(msg.buffer);
   const view = new DataView(msg.buffer);
   let p = 0;

@@ -217,7 +217,7 @@ export abstract class PoolScheduler implements Verifier {
         this.#drained = resolve;
       });
     }
-    await Promise.all(this.#slots.map((s) => s.link.terminate()));
+    await Promise.all(this.#slots.map((s) => Promise.resolve(s.link.terminate())));
   }
 
   /** Stops the workers now; every pending request rejects. */
@@ -227,7 +227,7 @@ export abstract class PoolScheduler implements Verifier {
     this.#failQueue(err);
     const slots = this.#slots.splice(0);
     for (const s of slots) this.#failSlot(s, err);
-    await Promise.all(slots.map((s) => s.link.terminate()));
+    await Promise.all(slots.map((s) => Promise.resolve(s.link.terminate())));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -51,7 +51,7 @@ export function createHandler(config: WorkerConfig, port: Port): (msg: BatchMess
       results.fill(0); // a malformed batch verifies nothing
     }
     const reply: ResultMessage = { id: msg.id, results };
-    port.postMessage(reply, [results.buffer as ArrayBuffer]);
+    port.postMessage(reply, [results.buffer]);
   };
 }
 
@@ -62,9 +62,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 // Entry point: Node worker_threads when present, else a Web Worker's global scope.
-const wt = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.(
-  'node:worker_threads',
-) as typeof import('node:worker_threads') | undefined;
+const wt = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:worker_threads') as
+  typeof import('node:worker_threads') | undefined;
 if (wt?.parentPort && (wt.workerData as Partial<WorkerConfig> | undefined)?.kind === WORKER_KIND) {
   const port = wt.parentPort;
   const handle = createHandler(wt.workerData as WorkerConfig, port);

@@ -202,9 +202,7 @@ export class MemoryReplayStore implements ReplayStore {
 
   #checkKnown(slot: number, seq: number): ReplayVerdict {
     const top = this.#meta[slot >>> 8]![(slot & (CHUNK - 1)) * 2]!;
-    const v = this.strict
-      ? checkStrict(top, seq)
-      : checkWindow(this.#words[slot >>> 8]!, (slot & (CHUNK - 1)) * this.#blocks, this.window, top, seq);
+    const v = this.strict ? checkStrict(top, seq) : checkWindow(this.#words[slot >>> 8]!, (slot & (CHUNK - 1)) * this.#blocks, this.window, top, seq);
     return v === SEQ_OK ? 'ok' : v === SEQ_REPLAY ? 'ERR_REPLAY' : 'ERR_TOO_OLD';
   }
 
@@ -278,17 +276,45 @@ export class MemoryReplayStore implements ReplayStore {
     const last = this.#lastStream;
     if (
       k === this.#lastKeyKid &&
-      s[0] === last[0] && s[1] === last[1] && s[2] === last[2] && s[3] === last[3] &&
-      s[4] === last[4] && s[5] === last[5] && s[6] === last[6] && s[7] === last[7] &&
-      s[8] === last[8] && s[9] === last[9] && s[10] === last[10] && s[11] === last[11] &&
-      s[12] === last[12] && s[13] === last[13] && s[14] === last[14] && s[15] === last[15]
+      s[0] === last[0] &&
+      s[1] === last[1] &&
+      s[2] === last[2] &&
+      s[3] === last[3] &&
+      s[4] === last[4] &&
+      s[5] === last[5] &&
+      s[6] === last[6] &&
+      s[7] === last[7] &&
+      s[8] === last[8] &&
+      s[9] === last[9] &&
+      s[10] === last[10] &&
+      s[11] === last[11] &&
+      s[12] === last[12] &&
+      s[13] === last[13] &&
+      s[14] === last[14] &&
+      s[15] === last[15]
     ) {
       return this.#lastKey;
     }
     const key = String.fromCharCode(
-      k & 0xff, (k >>> 8) & 0xff, k >>> 16,
-      s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, s[6]!, s[7]!,
-      s[8]!, s[9]!, s[10]!, s[11]!, s[12]!, s[13]!, s[14]!, s[15]!,
+      k & 0xff,
+      (k >>> 8) & 0xff,
+      k >>> 16,
+      s[0]!,
+      s[1]!,
+      s[2]!,
+      s[3]!,
+      s[4]!,
+      s[5]!,
+      s[6]!,
+      s[7]!,
+      s[8]!,
+      s[9]!,
+      s[10]!,
+      s[11]!,
+      s[12]!,
+      s[13]!,
+      s[14]!,
+      s[15]!,
     );
     last.set(s.subarray(0, 16));
     this.#lastKeyKid = k;

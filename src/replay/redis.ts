@@ -2,7 +2,7 @@
 // logic of §4 and the forgetting and cap of §6 run inside one Lua script per call, so a commit is
 // one atomic check-and-set however many nodes commit to the same stream ([RPL-9.1]). No Redis
 // client is imported: the caller passes how to run a script with the client it already has.
-import { sha1 } from '@noble/hashes/legacy.js';
+import { sha1 } from '../crypto/sha1.js';
 import { toHex } from '../bytes.js';
 import { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_SKEW_MS, MAX_AGE_LIMIT_MS, MAX_FUTURE_SKEW_LIMIT_MS } from './freshness.js';
 import { assertOptionalUint, DEFAULT_MAX_STREAMS, MAX_STREAMS_LIMIT } from './memory.js';
@@ -199,20 +199,32 @@ interface Settings {
 const FORGET_SCRIPT = "redis.call('DEL', KEYS[1]) redis.call('ZREM', KEYS[2], KEYS[1]) return 'ok'";
 
 async function sharedStart(run: RedisEval, prefix: string, settings: Settings, now: number): Promise<number> {
-  const reply = await run(CONFIG_SCRIPT, [`${prefix}config`], [
-    String(settings.window),
-    settings.strict ? '1' : '0',
-    String(settings.maxStreams),
-    String(settings.maxAgeMs),
-    String(settings.maxFutureSkewMs),
-    String(now),
-  ]);
+  const reply = await run(
+    CONFIG_SCRIPT,
+    [`${prefix}config`],
+    [
+      String(settings.window),
+      settings.strict ? '1' : '0',
+      String(settings.maxStreams),
+      String(settings.maxAgeMs),
+      String(settings.maxFutureSkewMs),
+      String(now),
+    ],
+  );
   if (!Array.isArray(reply) || reply.length !== 6) throw new Error('unexpected reply from Redis to the settings script');
   const [w, strict, maxStreams, maxAgeMs, maxFutureSkewMs, startedAt] = reply.map((v) => String(v));
-  const shared: Settings = { window: Number(w), strict: strict === '1', maxStreams: Number(maxStreams), maxAgeMs: Number(maxAgeMs), maxFutureSkewMs: Number(maxFutureSkewMs) };
+  const shared: Settings = {
+    window: Number(w),
+    strict: strict === '1',
+    maxStreams: Number(maxStreams),
+    maxAgeMs: Number(maxAgeMs),
+    maxFutureSkewMs: Number(maxFutureSkewMs),
+  };
   for (const name of Object.keys(settings) as (keyof Settings)[]) {
     if (shared[name] !== settings[name]) {
-      throw new RangeError(`"${name}" is ${String(settings[name])} here but ${String(shared[name])} in the shared replay state at ${prefix}: every node must use the same`);
+      throw new RangeError(
+        `"${name}" is ${String(settings[name])} here but ${String(shared[name])} in the shared replay state at ${prefix}: every node must use the same`,
+      );
     }
   }
   return Number(startedAt);

@@ -17,9 +17,17 @@ import type { ChannelEvents } from './events.js';
 import { Inbound } from './inbound.js';
 import { Outbound } from './outbound.js';
 import { Receipts } from './receipts.js';
-import { assertTransport, binding, bufferedOf, DIRECTION_CLIENT_TO_SERVER, DIRECTION_SERVER_TO_CLIENT, errorFromClose, type CloseInfo, type Transport } from './transport.js';
+import {
+  assertTransport,
+  binding,
+  bufferedOf,
+  DIRECTION_CLIENT_TO_SERVER,
+  DIRECTION_SERVER_TO_CLIENT,
+  errorFromClose,
+  type CloseInfo,
+  type Transport,
+} from './transport.js';
 
-export { binding, errorFromClose, DEFAULT_MAX_BUFFERED_AMOUNT, DIRECTION_CLIENT_TO_SERVER, DIRECTION_SERVER_TO_CLIENT, type CloseInfo, type Transport } from './transport.js';
 export type { ChannelEvents, ChannelMessage } from './events.js';
 
 export type ChannelState = 'handshake' | 'open' | 'closed';

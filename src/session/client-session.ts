@@ -9,7 +9,8 @@ import { Receiver } from '../envelope/receiver.js';
 import { ReceiptBuilder } from '../delivery/builder.js';
 import { KeyRing } from '../keys/keyring.js';
 import { isAnySigningKey, isAsyncSigningKey, keyId, signAsyncChecked, type PublicKey } from '../keys/keys.js';
-import { SecureChannel, type ChannelMessage, type CloseInfo, type Transport } from './channel.js';
+import { SecureChannel, type ChannelMessage } from './channel.js';
+import type { CloseInfo, Transport } from './transport.js';
 import { signingFailed } from './signing.js';
 import type { ClientSessionOptions } from './client-options.js';
 import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, DeliveryState, MAX_RESEALS_WITHOUT_RECEIPT, assertOutboxLimits } from './delivery.js';
@@ -33,17 +34,7 @@ import {
   transcriptHash,
   type Hello,
 } from './handshake.js';
-import {
-  OP_CUSTOM,
-  OP_JOIN,
-  OP_LEAVE,
-  OP_RESULT,
-  OP_SEND,
-  decodeServerMessage,
-  encodeClientMessage,
-  isValidAction,
-  isValidRoom,
-} from './messages.js';
+import { OP_CUSTOM, OP_JOIN, OP_LEAVE, OP_RESULT, OP_SEND, decodeServerMessage, encodeClientMessage, isValidAction, isValidRoom } from './messages.js';
 
 export type { ClientSessionOptions } from './client-options.js';
 
@@ -127,10 +118,7 @@ export class ClientSession extends SecureChannel {
     });
     // Nobody may be awaiting ready yet; the rejection is still observable through it.
     this.ready.catch(() => {});
-    this.#timer = setTimeout(
-      () => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no ServerHello in time')),
-      options.handshakeTimeoutMs ?? 10_000,
-    );
+    this.#timer = setTimeout(() => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no ServerHello in time')), options.handshakeTimeoutMs ?? 10_000);
     // [HS-7.11]: a state the server left unacknowledged through 8 re-seals is not offered again; the
     // adapter sees the session closed and opens no connection.
     if (from !== undefined && from.delivery!.outbox.resealsSinceReceipt >= MAX_RESEALS_WITHOUT_RECEIPT) {
@@ -374,5 +362,3 @@ function toBytes(data: Uint8Array | string): Uint8Array {
 function toCode(code: string): ErrorCode {
   return Object.hasOwn(ERROR_CODES, code) && CLOSE_CODES.has(ERROR_CODES[code as ErrorCode]) ? (code as ErrorCode) : 'ERR_FORBIDDEN';
 }
-
-

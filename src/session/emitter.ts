@@ -12,8 +12,8 @@ export class Emitter<Events extends Record<string, unknown>> {
     if (typeof listener !== 'function') throw new TypeError('"listener" expected function');
     let set = this.#listeners.get(event);
     if (set === undefined) this.#listeners.set(event, (set = new Set()));
-    set.add(listener as Listener<never>);
-    return () => void set.delete(listener as Listener<never>);
+    set.add(listener);
+    return () => void set.delete(listener);
   }
 
   /** Calls every listener; a throwing listener is reported on `reportError`, never to the caller. */

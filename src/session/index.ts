@@ -1,9 +1,19 @@
 // Sessions over any transport (spec/handshake.md) with policy on the verified identity (spec/policy.md).
 export { DEFAULT_MAX_PENDING_BYTES } from './inbox.js';
-export { SecureChannel, DEFAULT_MAX_BUFFERED_AMOUNT, errorFromClose, type ChannelEvents, type ChannelMessage, type ChannelState, type CloseInfo, type Transport } from './channel.js';
+export { SecureChannel, type ChannelEvents, type ChannelMessage, type ChannelState } from './channel.js';
+export { DEFAULT_MAX_BUFFERED_AMOUNT, errorFromClose, type CloseInfo, type Transport } from './transport.js';
 export { ClientSession, type ClientSessionOptions } from './client-session.js';
 export { ServerSession, type Authenticate, type AuthenticateContext, type Authenticated, type SessionPeer } from './server-session.js';
-export { SecureServer, DEFAULT_HANDSHAKE_TIMEOUT_MS, type Admission, type SecureServerOptions, type ServerEvents, type ServerLimits, type ServerMessage, type ServerRateLimits } from './server.js';
+export {
+  SecureServer,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  type Admission,
+  type SecureServerOptions,
+  type ServerEvents,
+  type ServerLimits,
+  type ServerMessage,
+  type ServerRateLimits,
+} from './server.js';
 export { jwkThumbprint } from './thumbprint.js';
 export type { Logger } from './logger.js';
 export { DEFAULT_RECEIPT_DELAY_MS, DEFAULT_RECEIPT_EVERY, DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY } from './delivery.js';

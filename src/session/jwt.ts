@@ -103,13 +103,13 @@ export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticate
     try {
       const result = await jose.jwtVerify(token, k as Parameters<Jose['jwtVerify']>[1], {
         issuer,
-        audience: typeof audience === 'string' ? audience : [...audience],
+        audience: typeof audience === 'string' ? audience : [...(audience as readonly string[])],
         algorithms,
         clockTolerance: tolerance,
         currentDate: new Date(clock()),
         requiredClaims: ['exp', 'sub'],
       });
-      payload = result.payload as Record<string, unknown>;
+      payload = result.payload;
     } catch (err) {
       if ((err as { code?: unknown })?.code === 'ERR_JWT_EXPIRED') {
         throw new ProtocolError('ERR_CREDENTIAL_EXPIRED', 'credential expired');

@@ -200,7 +200,7 @@ export function decodeServerMessage(payload: Uint8Array): ServerMessage {
       action,
       room: a[2] === null ? null : room(a[2]),
       from,
-      fromRoles: roles as string[],
+      fromRoles: roles,
       fromKid: bytes(a[5]),
       fromSeq: uint(a[6]),
       fromTs: uint(a[7]),

@@ -42,11 +42,7 @@ export interface AuthenticateContext {
  * Maps a credential and the (already proven) client key to an identity. Throw a ProtocolError
  * `ERR_UNAUTHENTICATED`, `ERR_CREDENTIAL_EXPIRED` or `ERR_CREDENTIAL_KEY_MISMATCH` to refuse.
  */
-export type Authenticate = (
-  credential: Uint8Array | null,
-  clientKey: PublicKey,
-  context: AuthenticateContext,
-) => Authenticated | Promise<Authenticated>;
+export type Authenticate = (credential: Uint8Array | null, clientKey: PublicKey, context: AuthenticateContext) => Authenticated | Promise<Authenticated>;
 
 export interface SessionPeer {
   /** Peer network address as the transport saw it. */

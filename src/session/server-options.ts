@@ -19,7 +19,7 @@ import {
 import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../replay/freshness.js';
 import { assertLogger, type Logger } from './logger.js';
 import { DEFAULT_WINDOW } from '../replay/window.js';
-import { DEFAULT_MAX_BUFFERED_AMOUNT } from './channel.js';
+import { DEFAULT_MAX_BUFFERED_AMOUNT } from './transport.js';
 import {
   DEFAULT_RECEIPT_DELAY_MS,
   DEFAULT_RECEIPT_EVERY,
@@ -180,8 +180,7 @@ export function resolveServerOptions(options: SecureServerOptions): ServerConfig
   const clock = options.clock ?? Date.now;
   const keys = options.keys ?? new KeyRing();
   const receiver =
-    options.receiver ??
-    new Receiver({ keys, maxEnvelopeSize: limits.maxMessageSize, window: limits.window, maxFutureSkewMs: limits.maxSkewMs, clock });
+    options.receiver ?? new Receiver({ keys, maxEnvelopeSize: limits.maxMessageSize, window: limits.window, maxFutureSkewMs: limits.maxSkewMs, clock });
   return {
     key,
     keys,

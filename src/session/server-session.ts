@@ -11,13 +11,15 @@ import { decide } from '../policy/decide.js';
 import { securityEvent, type SecurityEvent } from '../policy/events.js';
 import { TokenBucket } from '../policy/rate-limit.js';
 import type { EnvelopeHeader } from '../wire/envelope.js';
-import { SecureChannel, type ChannelMessage, type CloseInfo, type Transport } from './channel.js';
+import { SecureChannel, type ChannelMessage } from './channel.js';
+import type { CloseInfo, Transport } from './transport.js';
 import { DeliveryState } from './delivery.js';
 import { HANDSHAKE_VERSION, MSG_WELCOME, NONCE_LENGTH, encodeHello, encodeSigned, encodeWelcomeBody, serverSignatureInput } from './handshake.js';
 import { Dispatcher, type DispatchHost } from './dispatch.js';
 import type { SessionRegistry } from './registry.js';
 import type { ResumeEntry, ResumeRegistry } from './resume.js';
-import { checkCredential, checkExpiry, checkIdentityAdmission, checkKeyIdentity, checkResume, checkUnchanged, proveClientAuth, type Authenticated, type ClientAuthRules, type ProvenAuth, type SessionPeer } from './server-handshake.js';
+import * as clientAuth from './server-handshake.js';
+import type { Authenticated, ClientAuthRules, ProvenAuth, SessionPeer } from './server-handshake.js';
 import type { ServerConfig } from './server-options.js';
 import { signingFailed } from './signing.js';
 import { OP_DELIVER, decodeClientMessage, encodeRelay, encodeServerMessage } from './messages.js';
@@ -108,10 +110,7 @@ export class ServerSession extends SecureChannel {
 
   /** @internal Sends the hello and arms the handshake timeout ([HS-2.1], [HS-3.6]). */
   start(): void {
-    this.#timer = setTimeout(
-      () => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no valid ClientAuth in time')),
-      this.#core.limits.handshakeTimeoutMs,
-    );
+    this.#timer = setTimeout(() => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no valid ClientAuth in time')), this.#core.limits.handshakeTimeoutMs);
     this.rawSend(this.#hello);
   }
 
@@ -201,14 +200,14 @@ export class ServerSession extends SecureChannel {
   async #authenticate(bytes: Uint8Array): Promise<void> {
     const core = this.#core;
     // Steps 1–8: nothing but a key holder gets past them.
-    const proven = proveClientAuth(bytes, this.#hello, core.rules, this.#peer, core.clock());
+    const proven = clientAuth.proveClientAuth(bytes, this.#hello, core.rules, this.#peer, core.clock());
     this.#kid = proven.clientKey.kid;
     this.#keyId = toHex(proven.clientKey.kid);
     // 9. credential ([HS-5.1]).
-    const who = await checkCredential(proven, core.authenticate, this.#peer);
+    const who = await clientAuth.checkCredential(proven, core.authenticate, this.#peer);
     if (this.state !== 'handshake') return; // timed out or closed while authenticating
     const after = core.clock();
-    checkExpiry(who, after);
+    clientAuth.checkExpiry(who, after);
     // 10. the identity's session rate and connection cap, then one key names one identity ([HS-5.4]).
     this.#admitIdentity(who, proven.clientKey);
     // 11. resume ([HS-7.2]), with the rooms the current roles still allow ([HS-7.3]).
@@ -216,7 +215,7 @@ export class ServerSession extends SecureChannel {
     let resumed: ResumeEntry | undefined;
     const rooms = new Set<string>();
     if (resumeId !== null) {
-      resumed = checkResume(core.resume.find(resumeId), this.#keyId, who.identity);
+      resumed = clientAuth.checkResume(core.resume.find(resumeId), this.#keyId, who.identity);
       for (const room of resumed.rooms) {
         if (await decide(core.authorize, { identity: who.identity, roles: this.#roles, action: 'join', channel: room })) rooms.add(room);
       }
@@ -241,11 +240,11 @@ export class ServerSession extends SecureChannel {
   /** Step 10 and the key's identity: the slots taken here are released when the session closes. */
   #admitIdentity(who: Authenticated, clientKey: PublicKey): void {
     const core = this.#core;
-    checkIdentityAdmission(core.admission.admitIdentity(who.identity));
+    clientAuth.checkIdentityAdmission(core.admission.admitIdentity(who.identity));
     this.#identity = who.identity;
     this.#holdsIdentitySlot = true;
     const entry = core.keys.get(clientKey.kid);
-    checkKeyIdentity(entry, who.identity);
+    clientAuth.checkKeyIdentity(entry, who.identity);
     const added: KeyEntry | undefined = entry === undefined ? core.keys.add(clientKey, { identity: who.identity }) : undefined;
     this.#holdsKey = core.registry.holdKey(clientKey.kid, added);
     this.#roles = Object.freeze([...(who.roles ?? [])]);
@@ -254,7 +253,7 @@ export class ServerSession extends SecureChannel {
   /** False when the session ended while the handshake waited; throws when its grounds changed. */
   #stillAdmissible(proven: ProvenAuth, who: Authenticated, resumed: ResumeEntry | undefined): boolean {
     const core = this.#core;
-    return this.state === 'handshake' && checkUnchanged(proven, who, resumed, core.keys, core.resume, core.clock());
+    return this.state === 'handshake' && clientAuth.checkUnchanged(proven, who, resumed, core.keys, core.resume, core.clock());
   }
 
   /** Takes over or creates the session's state, sends the Welcome and opens. @see [HS-7.3] */

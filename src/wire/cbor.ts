@@ -4,16 +4,7 @@
 import { ProtocolError } from '../errors.js';
 import { compareBytes, utf8Decoder, utf8Encoder } from '../bytes.js';
 
-export type CborValue =
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | boolean
-  | null
-  | CborValue[]
-  | CborMap
-  | CborTag;
+export type CborValue = number | bigint | string | Uint8Array | boolean | null | CborValue[] | CborMap | CborTag;
 
 export type CborMap = Map<number | bigint | string, CborValue>;
 
@@ -89,7 +80,7 @@ export class CborReader {
       arg = hi < 0x200000 ? hi * 0x1_0000_0000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
       return { major, arg };
     }
-    if ((arg as number) < min) throw nonPreferred();
+    if (arg < min) throw nonPreferred();
     return { major, arg };
   }
 
@@ -133,7 +124,7 @@ export class CborReader {
       }
       case 4: {
         const n = this.readLength(arg, 1);
-        const out: CborValue[] = new Array(n);
+        const out = new Array<CborValue>(n);
         for (let i = 0; i < n; i++) out[i] = this.readValue(depth + 1);
         return out;
       }

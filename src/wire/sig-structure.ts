@@ -55,12 +55,7 @@ export function sigStructureLength(protectedBytes: Uint8Array, externalAad: Uint
 }
 
 /** Writes the Sig_structure at the start of `out` (which must be long enough); returns its length. */
-export function writeSigStructure(
-  out: Uint8Array,
-  protectedBytes: Uint8Array,
-  externalAad: Uint8Array,
-  payload: Uint8Array,
-): number {
+export function writeSigStructure(out: Uint8Array, protectedBytes: Uint8Array, externalAad: Uint8Array, payload: Uint8Array): number {
   out.set(PREFIX, 0);
   let p = writeHead(out, PREFIX.length, protectedBytes.length);
   out.set(protectedBytes, p);

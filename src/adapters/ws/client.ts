@@ -76,6 +76,9 @@ export function connect(url: string | URL, options: ConnectOptions): Promise<Cli
   };
   // The session first: options it refuses, or a resume it refuses itself ([HS-7.11]), open no socket.
   // It sends nothing before the server's hello, so the socket can follow.
+  // Assigned once, after the session: its callbacks may run first (a refused resume), and a const
+  // would be in its temporal dead zone then.
+  // eslint-disable-next-line prefer-const
   let ws: WebSocketLike | undefined;
   let exporter: Uint8Array | undefined;
   const session = new ClientSession(

@@ -70,9 +70,10 @@ export function attach(secure: SecureServer, options: AttachOptions): AttachedWs
     given.on('connection', onConnection);
     return {
       wss: given,
-      close: async () => {
+      close: () => {
         given.off('connection', onConnection);
         secure.close();
+        return Promise.resolve();
       },
     };
   }
