@@ -89,11 +89,26 @@ export function assertInt(value: unknown, name: string, min: number, max: number
   }
 }
 
-/** Unpadded base64url (RFC 4648 §5), as JOSE writes keys and thumbprints. */
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Unpadded base64url (RFC 4648 §5), as JOSE writes keys and thumbprints. A table walk rather than
+ * btoa plus three regex passes: every new key's kid goes through here (half the time).
+ */
 export function toBase64url(bytes: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]!);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const A = ALPHABET;
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += A[n >> 18]! + A[(n >> 12) & 63]! + A[(n >> 6) & 63]! + A[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest > 0) {
+    const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
+    out += A[n >> 18]! + A[(n >> 12) & 63]! + (rest === 2 ? A[(n >> 6) & 63]! : '');
+  }
+  return out;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
