@@ -16,10 +16,10 @@ export const RECEIPT_CONTENT_TYPE = 'application/vnd.sealwire.receipt+cbor';
 export const RECEIPT_VERSION = 1;
 /** Bits in the largest selective-ack bitmap: seqs next+1 … next+1024 (spec/receipts.md §3.3). */
 export const MAX_SACK_BITS = 1024;
-export const MAX_SACK_BYTES = MAX_SACK_BITS / 8;
-export const RECEIPT_HASH_LENGTH = 32;
+const MAX_SACK_BYTES = MAX_SACK_BITS / 8;
+const RECEIPT_HASH_LENGTH = 32;
 /** A receipt payload is never longer than this; checked before decoding. */
-export const MAX_RECEIPT_PAYLOAD = 1 + 1 + 2 + MAX_KID_LENGTH + 1 + STREAM_ID_LENGTH + 9 + 2 + MAX_SACK_BYTES + 2 + RECEIPT_HASH_LENGTH;
+const MAX_RECEIPT_PAYLOAD = 1 + 1 + 2 + MAX_KID_LENGTH + 1 + STREAM_ID_LENGTH + 9 + 2 + MAX_SACK_BYTES + 2 + RECEIPT_HASH_LENGTH;
 
 /** What one receipt acknowledges for one sender stream. */
 export interface Receipt {

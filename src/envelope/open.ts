@@ -87,7 +87,7 @@ export function signingInput(resolved: Resolved, aad: Uint8Array | undefined, bi
 }
 
 /** Stage 6: the signature over the Sig_structure. Throws ERR_BAD_SIGNATURE, always the same message. */
-export function verifyResolved(resolved: Resolved, aad: Uint8Array | undefined, binding: Uint8Array | undefined): Opened {
+function verifyResolved(resolved: Resolved, aad: Uint8Array | undefined, binding: Uint8Array | undefined): Opened {
   const { decoded, entry } = resolved;
   if (!verifyStrict(entry.key.backend, entry.key.handle, signingInputScratch(resolved, aad, binding), decoded.signature)) {
     throw new ProtocolError('ERR_BAD_SIGNATURE', SIGNATURE_FAILED);

@@ -53,25 +53,6 @@ export function writeRecord(bytes: Uint8Array, view: DataView, p: number, key: U
   return p + RECORD_OVERHEAD + message.length;
 }
 
-export function packBatch(requests: readonly Request[], from: number, to: number): ArrayBuffer {
-  let size = 0;
-  for (let i = from; i < to; i++) size += RECORD_OVERHEAD + requests[i]!.message.length;
-  const buffer = new ArrayBuffer(size);
-  const bytes = new Uint8Array(buffer);
-  const view = new DataView(buffer);
-  let p = 0;
-  for (let i = from; i < to; i++) {
-    const r = requests[i]!;
-    bytes.set(r.key, p);
-    bytes.set(r.signature, p + KEY_BYTES);
-    view.setUint32(p + KEY_BYTES + SIG_BYTES, r.message.length, true);
-    p += RECORD_OVERHEAD;
-    bytes.set(r.message, p);
-    p += r.message.length;
-  }
-  return buffer;
-}
-
 /** Calls `each` with views into the batch; throws RangeError if the batch is malformed. */
 export function unpackBatch(msg: BatchMessage, each: (key: Uint8Array, message: Uint8Array, signature: Uint8Array, index: number) => void): void {
   const bytes = new Uint8Array(msg.buffer);

@@ -13,7 +13,6 @@ export const OP_RESULT = 17;
 /** CoAP content format 60, application/cbor. */
 export const MESSAGE_CONTENT_TYPE = 60;
 const MAX_ROOM_LENGTH = 128;
-export const MAX_ACTION_LENGTH = 64;
 
 export type ClientMessage =
   | { readonly op: typeof OP_JOIN; readonly room: string }

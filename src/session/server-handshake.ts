@@ -78,35 +78,35 @@ function refuse(code: ErrorCode, message: string): ProtocolError {
 }
 
 /** Step 1, before any decoding. @see [HS-3.4] */
-export function checkSize(bytes: Uint8Array, maxHandshakeSize: number): void {
+function checkSize(bytes: Uint8Array, maxHandshakeSize: number): void {
   if (bytes.length > maxHandshakeSize) throw refuse('ERR_TOO_LARGE', 'handshake message too large');
 }
 
 /** Step 2: a ClientAuth (not another message, not an envelope's COSE tag), well formed. @see [HS-3.4] */
-export function checkShape(bytes: Uint8Array): SignedMessage<AuthBody> {
+function checkShape(bytes: Uint8Array): SignedMessage<AuthBody> {
   const type = peekType(bytes);
   if ((type !== undefined && type !== MSG_AUTH) || bytes[0] === 0xd2) throw refuse('ERR_UNEXPECTED_MESSAGE', 'expected ClientAuth');
   return decodeAuth(bytes);
 }
 
 /** Step 3. @see [HS-3.4] */
-export function checkVersion(body: AuthBody): void {
+function checkVersion(body: AuthBody): void {
   if (body.version !== HANDSHAKE_VERSION) throw refuse('ERR_UNSUPPORTED_VERSION', 'unsupported session version');
 }
 
 /** Step 4. @see [HS-3.4] */
-export function checkClock(body: AuthBody, now: number, maxSkewMs: number): void {
+function checkClock(body: AuthBody, now: number, maxSkewMs: number): void {
   if (Math.abs(now - body.time) > maxSkewMs) throw refuse('ERR_CLOCK_SKEW', 'client clock differs from the server clock');
 }
 
 /** Step 5: the declared origin is the transport's, and allowed. @see [HS-5.3] */
-export function checkOrigin(body: AuthBody, transportOrigin: string | undefined, allowsOrigin: (origin: string) => boolean): void {
+function checkOrigin(body: AuthBody, transportOrigin: string | undefined, allowsOrigin: (origin: string) => boolean): void {
   if (transportOrigin !== undefined && body.origin !== transportOrigin) throw refuse('ERR_ORIGIN', 'origin mismatch');
   if (!allowsOrigin(body.origin)) throw refuse('ERR_ORIGIN', 'origin not allowed');
 }
 
 /** Step 6: a binding must match our TLS connection; none is refused when one is required. @see [HS-4.3] */
-export function checkChannelBinding(body: AuthBody, exporter: Uint8Array | undefined, required: boolean): void {
+function checkChannelBinding(body: AuthBody, exporter: Uint8Array | undefined, required: boolean): void {
   if (body.cbType === CB_TLS_EXPORTER) {
     if (exporter === undefined || !equalBytes(body.cb, channelBindingHash(exporter))) {
       throw refuse('ERR_CHANNEL_BINDING', 'the client TLS connection does not end at this server');
@@ -117,7 +117,7 @@ export function checkChannelBinding(body: AuthBody, exporter: Uint8Array | undef
 }
 
 /** Step 7: strict import (`ERR_BAD_KEY`), not revoked. @see [HS-3.4] */
-export function checkKey(body: AuthBody, keys: KeyRing): { clientKey: PublicKey; existing: KeyEntry | undefined } {
+function checkKey(body: AuthBody, keys: KeyRing): { clientKey: PublicKey; existing: KeyEntry | undefined } {
   const clientKey = importPublicKey(body.key, { backend: keys.backend });
   const existing = keys.get(clientKey.kid);
   if (existing?.revoked || keys.isRevoked(clientKey.kid)) throw refuse('ERR_KEY_REVOKED', 'key has been revoked');
@@ -125,7 +125,7 @@ export function checkKey(body: AuthBody, keys: KeyRing): { clientKey: PublicKey;
 }
 
 /** Step 8: proof of possession over the transcript; returns the transcript hash. @see [HS-3.5] */
-export function checkSignature(hello: Uint8Array, auth: SignedMessage<AuthBody>, clientKey: PublicKey): Uint8Array {
+function checkSignature(hello: Uint8Array, auth: SignedMessage<AuthBody>, clientKey: PublicKey): Uint8Array {
   const th = transcriptHash(hello, auth.bodyBytes);
   if (!verifyStrict(clientKey.backend, clientKey.handle, clientSignatureInput(th), auth.signature)) {
     throw refuse('ERR_BAD_SIGNATURE', 'signature verification failed');

@@ -213,14 +213,6 @@ function nonPreferred(): ProtocolError {
   return new ProtocolError('ERR_NON_PREFERRED', 'integer or length not in its shortest form');
 }
 
-/** Decodes exactly one item spanning all of `bytes`. */
-export function decodeCbor(bytes: Uint8Array): CborValue {
-  const reader = new CborReader(bytes);
-  const value = reader.readValue();
-  if (reader.pos !== reader.end) throw new ProtocolError('ERR_TRAILING_BYTES', 'bytes follow the CBOR item');
-  return value;
-}
-
 // --- writer -------------------------------------------------------------------------------------
 
 /** Appends deterministic encodings to a growable buffer. */

@@ -39,7 +39,7 @@ interface SocketData {
 // uWS.DISABLED: a literal, so that no value is imported from uWebSockets.js.
 const COMPRESSION_DISABLED = 0;
 /** Bytes over max_message_size that uWS still reads, so that the refusal can carry 1009. */
-export const OVERSIZE_MARGIN = 64 * 1024;
+const OVERSIZE_MARGIN = 64 * 1024;
 // uWS's reason when it cuts a frame over maxPayloadLength itself.
 const UWS_TOO_BIG = 'Received too big message';
 // uWS send(): 0 = queued with backpressure, 1 = written, 2 = dropped over maxBackpressure.

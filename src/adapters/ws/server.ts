@@ -126,7 +126,7 @@ function pathname(url: string | undefined): string {
 }
 
 /** How long an ended session's socket may take to finish the close handshake before it is cut. */
-export const CLOSE_GRACE_MS = 1000;
+const CLOSE_GRACE_MS = 1000;
 
 /**
  * [POL-5.4]: a session that ends releases its socket for real. A socket paused by [POL-8.5] would

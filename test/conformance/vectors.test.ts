@@ -1,0 +1,126 @@
+// The vector files themselves: schema-valid, internally consistent, byte-identical on regeneration,
+// and traceable to the spec (every MUST has a vector or a stated reason; every cited id exists).
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { GENERATORS, outputs } from '../../conformance/gen.js';
+import { checkConsistency, type VectorFile } from '../../conformance/lib/format.js';
+import { validate } from '../../conformance/lib/schema.js';
+import { checkEntry, trace } from '../../conformance/trace.js';
+
+const DIR = fileURLToPath(new URL('../../conformance/', import.meta.url));
+const vectorNames = readdirSync(DIR + 'vectors').filter((f) => f.endsWith('.json')).sort();
+const load = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as VectorFile;
+
+describe('vector files', () => {
+  it('every committed vector file has a generator, and every generator a committed file', () => {
+    expect(vectorNames).toEqual(Object.keys(GENERATORS).sort());
+  });
+
+  for (const name of vectorNames) {
+    it(`${name} validates against its schema and is consistent`, () => {
+      const file = load(DIR + 'vectors/' + name);
+      const schema = JSON.parse(readFileSync(DIR + 'schemas/' + file.schema, 'utf8')) as Record<string, unknown>;
+      expect(validate(file, schema)).toEqual([]);
+      expect(checkConsistency(file, name)).toEqual([]);
+    });
+  }
+
+  it('regenerating changes no byte (vectors and schemas)', () => {
+    for (const [path, text] of outputs()) {
+      expect(readFileSync(path, 'utf8') === text, `${path} differs from what conformance:gen writes`).toBe(true);
+    }
+  }, 60_000);
+});
+
+describe('schema validator', () => {
+  const schema = JSON.parse(readFileSync(DIR + 'schemas/envelope_open_schema.json', 'utf8')) as Record<string, unknown>;
+  const good = load(DIR + 'vectors/envelope_header.json');
+  const mutate = (f: (v: any) => void) => {
+    const v = structuredClone(good) as any;
+    f(v);
+    return validate(v, schema);
+  };
+  it('rejects unknown properties, wrong types, bad hex, a missing field and a bad result', () => {
+    expect(mutate((v) => (v.extra = 1))).not.toEqual([]);
+    expect(mutate((v) => (v.testGroups[0].tests[0].surprise = true))).not.toEqual([]);
+    expect(mutate((v) => (v.testGroups[0].tests[0].tcId = '1'))).not.toEqual([]);
+    expect(mutate((v) => (v.testGroups[0].tests[0].envelope = 'D2'))).not.toEqual([]);
+    expect(mutate((v) => delete v.testGroups[0].tests[0].specRefs)).not.toEqual([]);
+    expect(mutate((v) => (v.testGroups[0].tests[0].result = 'acceptable'))).not.toEqual([]);
+    expect(mutate((v) => (v.testGroups[0].tests[0].specRefs = ['nonsense']))).not.toEqual([]);
+    expect(mutate((v) => (v.notes.Foo = { bugType: 'X', description: 'y' }))).not.toEqual([]);
+  });
+  it('refuses a schema keyword it does not implement', () => {
+    expect(() => validate({}, { type: 'object', patternProperties: {} })).toThrow(/not supported/);
+  });
+  it('consistency check catches a code on a valid test and a duplicate tcId', () => {
+    const v = structuredClone(good);
+    (v.testGroups[0]!.tests[0] as { code?: string }).code = 'ERR_X';
+    v.testGroups[0]!.tests[1]!.tcId = v.testGroups[0]!.tests[2]!.tcId;
+    expect(checkConsistency(v, 'x').length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('traceability', () => {
+  it('every MUST in spec/ has a vector or a reason; every cited id exists', () => {
+    const report = trace();
+    expect(report.problems).toEqual([]);
+  });
+
+  it('the check fails on an uncovered MUST, an unknown cited id and an allow-listed id without reason', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'sealwire-trace-'));
+    mkdirSync(join(tmp, 'spec'));
+    mkdirSync(join(tmp, 'vectors'));
+    writeFileSync(
+      join(tmp, 'spec', 'x.md'),
+      '# X\n\n- [ENV-1.1] Decoders MUST reject it.\n- [ENV-1.2] Senders SHOULD do it.\n- [ENV-1.3] Receivers MUST NOT\n  accept that.\n- [ENV-1.4] Encoders MUST do this.\n',
+    );
+    const file = { algorithm: 'x', schema: 'x', numberOfTests: 1, header: [], notes: {}, testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ['ENV-1.1', 'ENV-9.9'], result: 'valid' }] }] };
+    writeFileSync(join(tmp, 'vectors', 'v.json'), JSON.stringify(file));
+    writeFileSync(join(tmp, 'uncovered.json'), JSON.stringify({ ids: { 'ENV-1.4': { reason: '' } } }));
+    const report = trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'uncovered.json'));
+    expect(report.must).toBe(3);
+    expect(report.problems.some((p) => p.startsWith('ENV-1.3'))).toBe(true); // multi-line MUST NOT, no vector
+    expect(report.problems.some((p) => p.includes('ENV-9.9'))).toBe(true);
+    expect(report.problems.some((p) => p.includes('ENV-1.4 needs a reason'))).toBe(true);
+    expect(report.problems.some((p) => p.startsWith('ENV-1.2'))).toBe(false); // SHOULD: not required
+  });
+
+  it('an allow-listed id must name existing test files that mention it, or say it is untested', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'sealwire-trace-'));
+    mkdirSync(join(tmp, 'test'));
+    writeFileSync(join(tmp, 'test', 'a.test.ts'), "it('closes the session [HS-6.6]', () => {})\n// HS-6.10 and HS-6.12 only\n");
+    const root = tmp + '/';
+    const reason = 'a live-transport property, not a verdict on bytes';
+    expect(checkEntry('HS-6.6', { reason, tests: ['test/a.test.ts'] }, root)).toEqual([]);
+    expect(checkEntry('HS-6.1', { reason, tests: ['test/a.test.ts'] }, root)).toEqual(['uncovered.json: HS-6.1 names test/a.test.ts, which does not mention HS-6.1']);
+    expect(checkEntry('HS-6.6', { reason, tests: ['test/gone.test.ts'] }, root)[0]).toContain('does not exist');
+    expect(checkEntry('HS-6.6', { reason, tests: [] }, root)[0]).toContain('needs "tests"');
+    expect(checkEntry('HS-6.6', reason, root)[0]).toContain('must be {reason, tests}');
+    expect(checkEntry('HS-6.6', { reason, untested: true }, root)).toEqual([]);
+    expect(checkEntry('HS-6.6', { reason, untested: true, tests: ['test/a.test.ts'] }, root)).toEqual(['uncovered.json: HS-6.6 names tests and says untested']);
+    expect(checkEntry('HS-6.6', { reason, tests: ['test/a.test.ts'], withVectors: true }, root)).toEqual([]);
+    expect(checkEntry('HS-6.6', { reason, untested: true, withVectors: true }, root)).toContain('uncovered.json: HS-6.6 says untested and withVectors');
+  });
+
+  it('an entry for an id with vectors must say withVectors, and withVectors needs a vector', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'sealwire-trace-'));
+    for (const d of ['spec', 'vectors', 'test']) mkdirSync(join(tmp, d));
+    writeFileSync(join(tmp, 'spec', 'x.md'), '# X\n\n- [ENV-1.1] Decoders MUST reject it.\n- [ENV-1.2] Encoders MUST do this.\n');
+    const file = { algorithm: 'x', schema: 'x', numberOfTests: 1, header: [], notes: {}, testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ['ENV-1.1'], result: 'valid' }] }] };
+    writeFileSync(join(tmp, 'vectors', 'v.json'), JSON.stringify(file));
+    const run = (ids: Record<string, unknown>) => {
+      writeFileSync(join(tmp, 'uncovered.json'), JSON.stringify({ ids }));
+      return trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'uncovered.json')).problems;
+    };
+    const reason = 'real sockets add the HTTP status at the upgrade';
+    // Named test files are resolved from the repository root: cite one that mentions both ids.
+    const tests = ['test/conformance/vectors.test.ts'];
+    expect(run({ 'ENV-1.1': { reason, tests }, 'ENV-1.2': { reason, tests } }).some((p) => p.includes('ENV-1.1 has vectors now'))).toBe(true);
+    expect(run({ 'ENV-1.1': { reason, tests, withVectors: true }, 'ENV-1.2': { reason, tests } })).toEqual([]);
+    expect(run({ 'ENV-1.1': { reason, tests, withVectors: true }, 'ENV-1.2': { reason, tests, withVectors: true } })).toEqual(['uncovered.json: ENV-1.2 says withVectors but no vector cites it']);
+  });
+});
