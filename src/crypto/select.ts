@@ -31,7 +31,7 @@ export function getBackend(name: string): Ed25519Backend {
 
 /**
  * The backend used when an API call names none: libsodium when the optional sodium-native package
- * is installed (about 2× node:crypto, same verdicts: test/sodium.test.ts), else node:crypto where
+ * is installed (about 2× node:crypto, same verdicts: test/unit/crypto/sodium.test.ts), else node:crypto where
  * the runtime has it, else @noble/ed25519.
  *
  * @example

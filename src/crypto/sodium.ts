@@ -115,7 +115,7 @@ export function createSodiumBackend(sodium: SodiumNative | undefined = loadSodiu
       const k = key as SodiumKey;
       // Policy: the spec's cofactorless rule accepts R = identity when [S]B = [k]A; libsodium
       // refuses it, so node:crypto decides that case and every backend gives one verdict. Long
-      // messages go there too, for speed; the verdicts are the same (test/sodium.test.ts).
+      // messages go there too, for speed; the verdicts are the same (test/unit/crypto/sodium.test.ts).
       if (message.length > SODIUM_MAX_MESSAGE || isIdentityR(signature)) {
         node ??= createNodeBackend(crypto);
         k.fallback ??= node.importPublicKey(k.bytes);

@@ -1,4 +1,4 @@
-// Runs in headless Chromium (test/pool-web.test.ts): the Web Worker pool against the strict rule on
+// Runs in headless Chromium (test/integration/pool-web.test.ts): the Web Worker pool against the strict rule on
 // the page's own thread, behind a Receiver, and with a worker module that cannot load.
 import { Receiver, generateKeyPair, getDefaultBackend, importPublicKey, importSigningKey, seal } from '../../src/index.js';
 import { CURVE_ORDER, bytesToNumberLE, verifyStrict } from '../../src/crypto/ed25519.js';

@@ -4,30 +4,19 @@
 // pieces and signs them PROPERLY (own Sig_structure and external_aad, not src/'s), so a malformed
 // envelope fails for its own reason and never merely for a bad signature.
 import { concatBytes } from '../../src/bytes.js';
+// The heads come from the vector generator's builder: one CBOR byte builder for tests and vectors.
+import { head as preferredHead, headLong } from '../../conformance/gen/cbor.js';
 
 type Width = 0 | 1 | 2 | 4 | 8;
-const AI: Record<Exclude<Width, 0>, number> = { 1: 24, 2: 25, 4: 26, 8: 27 };
-
-function preferredWidth(arg: bigint): Width {
-  if (arg < 24n) return 0;
-  if (arg < 0x100n) return 1;
-  if (arg < 0x1_0000n) return 2;
-  if (arg < 0x1_0000_0000n) return 4;
-  return 8;
-}
 
 /** Initial byte + argument; `width` forces the argument size (non-preferred when too wide). */
 export function head(major: number, arg: number | bigint, width?: Width): Uint8Array {
-  const a = BigInt(arg);
-  const w = width ?? preferredWidth(a);
-  if (w === 0) {
-    if (a >= 24n) throw new RangeError('immediate argument must be < 24');
-    return Uint8Array.of((major << 5) | Number(a));
+  if (width === undefined) return preferredHead(major, arg);
+  if (width === 0) {
+    if (BigInt(arg) >= 24n) throw new RangeError('immediate argument must be < 24');
+    return Uint8Array.of((major << 5) | Number(arg));
   }
-  const out = new Uint8Array(1 + w);
-  out[0] = (major << 5) | AI[w];
-  for (let i = 0; i < w; i++) out[w - i] = Number((a >> BigInt(8 * i)) & 0xffn);
-  return out;
+  return headLong(major, arg, width);
 }
 
 export const raw = (...parts: (Uint8Array | number[])[]): Uint8Array =>

@@ -1,4 +1,5 @@
-// The one loader for third-party vectors (test/vectors/SOURCES.md). Every vector carries an `id`
+// The one loader of vector files for tests: conformance/vectors/ (generated) and its external/
+// third-party sets (conformance/vectors/external/SOURCES.md). Every vector carries an `id`
 // ("wycheproof#42", "cctv#17", "rfc8032:TEST 1", "speccheck#3") that tests put into each
 // assertion message, and an expected verdict derived from the SOURCE's own metadata — never from
 // sealwire's code — so a disagreement means a bug in one of the two.
@@ -7,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { fromHex } from '../../src/bytes.js';
 import { getBackend } from '../../src/crypto/select.js';
 
-const ROOT = fileURLToPath(new URL('../vectors/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../conformance/vectors/', import.meta.url));
+
+/** A vector file by its path under conformance/vectors/, e.g. `replay_window.json` or `external/rfc8032/rfc8032.json`. */
 
 export function readVectorFile<T = unknown>(relativePath: string): T {
   return JSON.parse(readFileSync(ROOT + relativePath, 'utf8')) as T;
@@ -52,7 +55,7 @@ export interface Rfc8032Vector extends Ed25519Vector {
 }
 
 export function rfc8032Vectors(): Rfc8032Vector[] {
-  return readVectorFile<Rfc8032Raw[]>('rfc8032/rfc8032.json').map((t) => ({
+  return readVectorFile<Rfc8032Raw[]>('external/rfc8032/rfc8032.json').map((t) => ({
     id: `rfc8032:${t.name}`,
     source: 'rfc8032',
     secretKey: fromHex(t.secretKey),
@@ -72,7 +75,7 @@ interface WycheproofFile {
 }
 
 export function wycheproofVectors(): Ed25519Vector[] {
-  const file = readVectorFile<WycheproofFile>('wycheproof/ed25519_test.json');
+  const file = readVectorFile<WycheproofFile>('external/wycheproof/ed25519_test.json');
   const out: Ed25519Vector[] = [];
   for (const g of file.testGroups) {
     for (const t of g.tests) {
@@ -94,7 +97,7 @@ export function wycheproofVectors(): Ed25519Vector[] {
   return out;
 }
 
-// --- CCTV: the verdict follows from the flags (test/vectors/cctv-ed25519/README.upstream.md). ----
+// --- CCTV: the verdict follows from the flags (conformance/vectors/external/cctv-ed25519/README.upstream.md). ----
 // Every CCTV vector is accepted under ZIP-215, i.e. satisfies the cofactored equation with S < L.
 // A cofactorless strict verifier that refuses keys with any low-order component therefore answers:
 //   low_order_A, non_canonical_A, low_order_component_A → bad-key (K2 canonical A, K3 small order,
@@ -124,7 +127,7 @@ export function cctvExpected(flags: readonly string[]): Verdict {
 }
 
 export function cctvVectors(): Ed25519Vector[] {
-  return readVectorFile<CctvRaw[]>('cctv-ed25519/ed25519vectors.json').map((t) => {
+  return readVectorFile<CctvRaw[]>('external/cctv-ed25519/ed25519vectors.json').map((t) => {
     const flags = t.flags ?? [];
     return {
       id: `cctv#${t.number}`,
@@ -141,7 +144,7 @@ export function cctvVectors(): Ed25519Vector[] {
 // --- speccheck: the 12 cases of "Taming the many EdDSAs" (Chalkias, Garillot, Nikolaenko 2020),
 // Table 5, with the verdict of our rule and the reason. `A`/`R` say what the paper's table lists
 // for that point: small (order ≤ 8), mixed (prime-order part + low-order part), prime (order L);
-// test/ed25519-vectors.test.ts re-derives these classes with noble's point arithmetic. -----------
+// test/unit/crypto/published-vectors.test.ts re-derives these classes with noble's point arithmetic. -----------
 
 type PointClass = 'small' | 'mixed' | 'prime';
 
@@ -176,7 +179,7 @@ interface SpeccheckRaw {
 }
 
 export function speccheckVectors(): (Ed25519Vector & { readonly table: SpeccheckCase })[] {
-  const raw = readVectorFile<SpeccheckRaw[]>('speccheck/cases.json');
+  const raw = readVectorFile<SpeccheckRaw[]>('external/speccheck/cases.json');
   if (raw.length !== SPECCHECK_TABLE.length) throw new Error(`speccheck: expected 12 cases, got ${raw.length}`);
   return raw.map((t, i) => {
     const table = SPECCHECK_TABLE[i]!;
@@ -218,7 +221,7 @@ interface CoseRaw {
 }
 
 export function coseExample(name: string): CoseExample {
-  const raw = readVectorFile<CoseRaw>(`cose-examples/eddsa-examples/${name}.json`);
+  const raw = readVectorFile<CoseRaw>(`external/cose-examples/${name}.json`);
   return {
     id: `cose-wg:${name}`,
     title: raw.title,

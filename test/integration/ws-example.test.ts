@@ -20,7 +20,7 @@ describe('examples/ws-minimal.ts', () => {
   it('is the README section verbatim, with package imports, in under 30 lines', () => {
     const example = readFileSync(`${root}/examples/ws-minimal.ts`, 'utf8');
     const readme = readFileSync(`${root}/README.md`, 'utf8');
-    const published = example.replace("'../../src/index.js'", "'sealwire'").replace("'../../src/adapters/ws/index.js'", "'sealwire/ws'");
+    const published = example.replace("'../src/index.js'", "'sealwire'").replace("'../src/adapters/ws/index.js'", "'sealwire/ws'");
     expect(readme).toContain('```ts\n' + published + '```');
     expect(published.trimEnd().split('\n').length).toBeLessThan(30);
   });

@@ -1,5 +1,5 @@
 // spec/handshake.md pinned: a transcript with fixed keys, nonces and times, derived here a second
-// time with a hand-written CBOR encoder and node:crypto, so the implementation cannot agree with
+// time with the tests' CBOR byte builder and node:crypto, so the implementation cannot agree with
 // itself by accident. The live handshake is then checked against the same independent derivation.
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -23,23 +23,9 @@ import {
   transcriptHash,
 } from '../../../src/session/handshake.js';
 import { memoryLink } from '../../helpers/net-memory.js';
+import { arr, bstr, head, int as uint, tstr } from '../../helpers/cbor-builder.js';
 
-// --- an independent, minimal CBOR writer for exactly the shapes the spec uses ----------------------
-function head(major: number, n: number): Buffer {
-  const m = major << 5;
-  if (n < 24) return Buffer.of(m | n);
-  if (n < 0x100) return Buffer.of(m | 24, n);
-  if (n < 0x10000) return Buffer.of(m | 25, n >> 8, n & 0xff);
-  if (n < 0x1_0000_0000) return Buffer.of(m | 26, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-  const b = Buffer.alloc(9);
-  b[0] = m | 27;
-  b.writeBigUInt64BE(BigInt(n), 1);
-  return b;
-}
-const uint = (n: number): Buffer => head(0, n);
-const bstr = (b: Uint8Array): Buffer => Buffer.concat([head(2, b.length), b]);
-const tstr = (s: string): Buffer => bstr(Buffer.from(s, 'utf8')).fill(head(3, Buffer.byteLength(s))[0]!, 0, 1);
-const arr = (...items: Buffer[]): Buffer => Buffer.concat([head(4, items.length), ...items]);
+// The CBOR bytes come from the tests' byte builder, written apart from src/wire/cbor.ts.
 const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
 
 function nodeKey(seed: Uint8Array) {
