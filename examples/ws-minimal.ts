@@ -11,12 +11,12 @@ keys.add(alice.publicKey, { identity: 'alice' });
 const server = new SecureServer({
   key: importSigningKey(serverPair.secretKey),
   keys,
-  authorize: ({ channel }) => channel === 'lobby', // required: there is no allow-all default
+  authorize: ({ room }) => room === 'lobby', // required: there is no allow-all default
 });
 const http = createServer();
 const ws = attach(server, { server: http });
 server.on('message', async (m) => {
-  console.log(`${m.identity} in ${m.channel}: ${new TextDecoder().decode(m.payload)}`);
+  console.log(`${m.identity} in ${m.room}: ${new TextDecoder().decode(m.payload)}`);
   await ws.close(); // closes every session
   http.close();
 });

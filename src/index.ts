@@ -32,15 +32,15 @@ export { AsyncMemoryReplayStore, type AsyncMemoryReplayStoreOptions } from './re
 export type { Receipt } from './delivery/receipt.js';
 export { acknowledges } from './delivery/receipt.js';
 export { verifyReceipt, type VerifiedReceipt } from './delivery/verify.js';
-export type { AckResult, DeliveryState } from './delivery/outbox.js';
+export type { AckResult, DeliveryStatus } from './delivery/outbox.js';
 export {
   ClientSession,
   ServerSession,
   SecureServer,
   jwkThumbprint,
-  type ChannelEvents,
-  type ChannelMessage,
-  type ChannelState,
+  type SessionEvents,
+  type SessionMessage,
+  type SessionState,
   type CloseInfo,
   type Transport,
   type ClientSessionOptions,

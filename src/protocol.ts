@@ -24,7 +24,7 @@ export { ReceiptBuilder, DEFAULT_MAX_RECEIPT_STREAMS, type AcceptedRef, type Rec
 export { Outbox, DEFAULT_OUTBOX_CAPACITY, DEFAULT_OUTBOX_MAX_BYTES, type OutboxOptions } from './delivery/outbox.js';
 export {
   DEFAULT_MAX_PENDING_BYTES,
-  SecureChannel,
+  Session,
   DEFAULT_MAX_BUFFERED_AMOUNT,
   errorFromClose,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,

@@ -111,12 +111,12 @@ export class SessionOps {
     this.#server = new SecureServer({
       key,
       keys: ring,
-      authorize: ({ identity, action, channel }) =>
-        (channel === null || !forbidden.has(channel)) &&
+      authorize: ({ identity, action, room }) =>
+        (room === null || !forbidden.has(room)) &&
         !refusals.some(
           (r) =>
             (r.action === undefined || r.action === action) &&
-            (r.channel === undefined || r.channel === channel) &&
+            (r.channel === undefined || r.channel === room) &&
             (r.identity === undefined || r.identity === identity),
         ),
       ...(connectionRate !== undefined || identityRate !== undefined

@@ -8,7 +8,7 @@ import { acknowledges, highestAcked, MAX_SACK_BITS, type Receipt } from './recei
 import type { VerifiedReceipt } from './verify.js';
 
 /** `pending`: sent, not acknowledged. `delivered`: a verified receipt acknowledged it. `unsent`: no such seq yet. */
-export type DeliveryState = 'pending' | 'delivered' | 'unsent';
+export type DeliveryStatus = 'pending' | 'delivered' | 'unsent';
 
 export const DEFAULT_OUTBOX_CAPACITY = 256;
 export const DEFAULT_OUTBOX_MAX_BYTES = 8 * 1024 * 1024;
@@ -168,7 +168,7 @@ export class Outbox {
   }
 
   /** Delivery state of one seq of this stream. */
-  state(seq: number): DeliveryState {
+  state(seq: number): DeliveryStatus {
     if (!Number.isSafeInteger(seq) || seq < 0 || seq >= this.#nextSeq) return 'unsent';
     return this.#pending.has(seq) ? 'pending' : 'delivered';
   }

@@ -9,7 +9,7 @@ export interface AuthorizeRequest {
   readonly roles: readonly string[];
   readonly action: Action;
   /** The room, or null for a custom action that names none. */
-  readonly channel: string | null;
+  readonly room: string | null;
 }
 
 export interface ValidateRequest extends AuthorizeRequest {
@@ -22,8 +22,8 @@ export interface ValidateRequest extends AuthorizeRequest {
  *
  * @example
  * ```ts
- * const authorize: Authorize = ({ roles, action, channel }) =>
- *   channel === 'staff' ? roles.includes('admin') : action !== 'broadcast' || roles.includes('admin')
+ * const authorize: Authorize = ({ roles, action, room }) =>
+ *   room === 'staff' ? roles.includes('admin') : action !== 'broadcast' || roles.includes('admin')
  * ```
  */
 export type Authorize = (request: AuthorizeRequest) => boolean | Promise<boolean>;

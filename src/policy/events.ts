@@ -17,7 +17,7 @@ export interface SecurityEvent {
   readonly identity?: string;
   /** Peer network address as the transport reported it. */
   readonly peer?: string;
-  readonly channel?: string;
+  readonly room?: string;
   /** ms since the epoch. */
   readonly time: number;
 }
@@ -32,7 +32,7 @@ export interface EventFields {
   readonly keyId?: string | undefined;
   readonly identity?: string | undefined;
   readonly peer?: string | undefined;
-  readonly channel?: string | null | undefined;
+  readonly room?: string | null | undefined;
 }
 
 /** An event without its time (the server stamps it), carrying only the fields that are known. */
@@ -44,6 +44,6 @@ export function securityEvent(type: SecurityEventType, outcome: SecurityEvent['o
   if (f.keyId !== undefined) e.keyId = f.keyId;
   if (f.identity !== undefined) e.identity = f.identity;
   if (f.peer !== undefined) e.peer = f.peer;
-  if (f.channel != null) e.channel = f.channel;
+  if (f.room != null) e.room = f.room;
   return e;
 }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ResultMessage, WorkerConfig } from './protocol.js';
+import type { WorkerResult, WorkerConfig } from './protocol.js';
 import { PoolScheduler, type VerifyPoolOptions, type WorkerEvents, type WorkerLink } from './scheduler.js';
 
 export { DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE, type VerifyPoolOptions } from './scheduler.js';
@@ -57,7 +57,7 @@ export class VerifyPool extends PoolScheduler {
 
   protected spawn(config: WorkerConfig, events: WorkerEvents): WorkerLink {
     const worker = startWorker(config);
-    worker.on('message', (msg: ResultMessage) => events.message(msg));
+    worker.on('message', (msg: WorkerResult) => events.message(msg));
     worker.on('error', (err) => events.error(err));
     worker.on('exit', () => events.exit());
     // After the listeners: adding a 'message' listener refs the worker's port again.

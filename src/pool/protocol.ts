@@ -13,14 +13,14 @@ const RECORD_OVERHEAD = KEY_BYTES + SIG_BYTES + 4;
 export const WORKER_KIND = 'sealwire-verify-pool';
 
 /** Main thread → worker. */
-export interface BatchMessage {
+export interface WorkerBatch {
   readonly id: number;
   readonly count: number;
   readonly buffer: ArrayBuffer;
 }
 
 /** Worker → main thread. `results` has one byte per request of batch `id`. */
-export interface ResultMessage {
+export interface WorkerResult {
   readonly id: number;
   readonly results: Uint8Array;
 }
@@ -54,7 +54,7 @@ export function writeRecord(bytes: Uint8Array, view: DataView, p: number, key: U
 }
 
 /** Calls `each` with views into the batch; throws RangeError if the batch is malformed. */
-export function unpackBatch(msg: BatchMessage, each: (key: Uint8Array, message: Uint8Array, signature: Uint8Array, index: number) => void): void {
+export function unpackBatch(msg: WorkerBatch, each: (key: Uint8Array, message: Uint8Array, signature: Uint8Array, index: number) => void): void {
   const bytes = new Uint8Array(msg.buffer);
   const view = new DataView(msg.buffer);
   let p = 0;

@@ -3,7 +3,7 @@
 // Web Workers) only say how a worker starts and how its messages arrive.
 import { isPublicKey, type PublicKey } from '../keys/keys.js';
 import type { Verifier } from '../envelope/receiver.js';
-import { KEY_BYTES, recordLength, SIG_BYTES, WORKER_KIND, writeRecord, type BatchMessage, type ResultMessage, type WorkerConfig } from './protocol.js';
+import { KEY_BYTES, recordLength, SIG_BYTES, WORKER_KIND, writeRecord, type WorkerBatch, type WorkerResult, type WorkerConfig } from './protocol.js';
 
 export interface VerifyPoolOptions {
   /** Workers. Default: the cores the runtime reports (Node: `os.availableParallelism()`, browsers: `navigator.hardwareConcurrency`). 1 to 256. */
@@ -28,7 +28,7 @@ const MAX_START_FAILURES = 3;
 
 /** What a launcher reports about one worker it started. */
 export interface WorkerEvents {
-  message(msg: ResultMessage): void;
+  message(msg: WorkerResult): void;
   /** The worker failed; an `exit()` follows (launchers that cannot see an exit call it themselves). */
   error(err: unknown): void;
   exit(): void;
@@ -36,7 +36,7 @@ export interface WorkerEvents {
 
 /** One started worker, as the scheduler drives it. */
 export interface WorkerLink {
-  post(batch: BatchMessage, transfer: ArrayBuffer[]): void;
+  post(batch: WorkerBatch, transfer: ArrayBuffer[]): void;
   /** Work in flight (true) or none (false); Node uses it to keep the process alive only while busy. */
   busy(yes: boolean): void;
   terminate(): Promise<unknown> | void;
@@ -302,7 +302,7 @@ export abstract class PoolScheduler implements Verifier {
     slot.link.post({ id, count: n, buffer }, [buffer]);
   }
 
-  #onResult(slot: Slot, msg: ResultMessage): void {
+  #onResult(slot: Slot, msg: WorkerResult): void {
     const batch = slot.batches.get(msg.id);
     if (batch === undefined) return;
     slot.batches.delete(msg.id);

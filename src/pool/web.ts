@@ -1,6 +1,6 @@
 // `sealwire/pool/web`: the verification pool on Web Workers (browsers; any runtime with module
 // workers). Same scheduler, batch protocol and worker module as the Node pool; no `node:` import.
-import type { ResultMessage, WorkerConfig } from './protocol.js';
+import type { WorkerResult, WorkerConfig } from './protocol.js';
 import { PoolScheduler, type VerifyPoolOptions, type WorkerEvents, type WorkerLink } from './scheduler.js';
 
 export { DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE, type VerifyPoolOptions } from './scheduler.js';
@@ -68,7 +68,7 @@ export class VerifyPool extends PoolScheduler {
       events.error(err);
       events.exit();
     };
-    worker.onmessage = (e) => events.message(e.data as ResultMessage);
+    worker.onmessage = (e) => events.message(e.data as WorkerResult);
     worker.onerror = (e) => {
       e.preventDefault();
       stop(new Error(e.message || 'verification worker failed to load'));

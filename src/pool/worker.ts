@@ -7,7 +7,7 @@ import { verifyStrict } from '../crypto/ed25519.js';
 import { importPublicKey, type PublicKey } from '../keys/keys.js';
 import { toHex } from '../bytes.js';
 import type { Ed25519Backend } from '../crypto/backend.js';
-import { WORKER_KIND, unpackBatch, type BatchMessage, type ResultMessage, type WorkerConfig } from './protocol.js';
+import { WORKER_KIND, unpackBatch, type WorkerBatch, type WorkerResult, type WorkerConfig } from './protocol.js';
 
 interface Port {
   postMessage(value: unknown, transfer: ArrayBuffer[]): void;
@@ -16,7 +16,7 @@ interface Port {
 /** Imported keys; bounded so a stream of distinct keys cannot grow a worker without limit. */
 const MAX_CACHED_KEYS = 4096;
 
-export function createHandler(config: WorkerConfig, port: Port): (msg: BatchMessage) => void {
+export function createHandler(config: WorkerConfig, port: Port): (msg: WorkerBatch) => void {
   const backend: Ed25519Backend = config.backend === undefined ? getDefaultBackend() : getBackend(config.backend);
   const keys = new Map<string, PublicKey | null>();
   let lastKey: Uint8Array | undefined;
@@ -50,7 +50,7 @@ export function createHandler(config: WorkerConfig, port: Port): (msg: BatchMess
     } catch {
       results.fill(0); // a malformed batch verifies nothing
     }
-    const reply: ResultMessage = { id: msg.id, results };
+    const reply: WorkerResult = { id: msg.id, results };
     port.postMessage(reply, [results.buffer]);
   };
 }
@@ -67,12 +67,12 @@ const wt = (globalThis as { process?: { getBuiltinModule?: (id: string) => unkno
 if (wt?.parentPort && (wt.workerData as Partial<WorkerConfig> | undefined)?.kind === WORKER_KIND) {
   const port = wt.parentPort;
   const handle = createHandler(wt.workerData as WorkerConfig, port);
-  port.on('message', (msg: BatchMessage) => handle(msg));
+  port.on('message', (msg: WorkerBatch) => handle(msg));
 } else if (wt === undefined && typeof (globalThis as { postMessage?: unknown }).postMessage === 'function') {
   const scope = globalThis as unknown as Port & { onmessage: ((e: { data: unknown }) => void) | null };
-  let handle: ((msg: BatchMessage) => void) | undefined;
+  let handle: ((msg: WorkerBatch) => void) | undefined;
   scope.onmessage = (e) => {
-    if (handle !== undefined) handle(e.data as BatchMessage);
+    if (handle !== undefined) handle(e.data as WorkerBatch);
     else if ((e.data as Partial<WorkerConfig> | null)?.kind === WORKER_KIND) handle = createHandler(e.data as WorkerConfig, scope);
   };
 }

@@ -9,11 +9,11 @@ import { Receiver } from '../envelope/receiver.js';
 import { ReceiptBuilder } from '../delivery/builder.js';
 import { KeyRing } from '../keys/keyring.js';
 import { isAnySigningKey, isAsyncSigningKey, keyId, signAsyncChecked, type PublicKey } from '../keys/keys.js';
-import { SecureChannel, type ChannelMessage } from './channel.js';
+import { Session, type SessionMessage } from './session.js';
 import type { CloseInfo, Transport } from './transport.js';
 import { signingFailed } from './signing.js';
 import type { ClientSessionOptions } from './client-options.js';
-import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, DeliveryState, MAX_RESEALS_WITHOUT_RECEIPT, assertOutboxLimits } from './delivery.js';
+import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, SessionDelivery, MAX_RESEALS_WITHOUT_RECEIPT, assertOutboxLimits } from './delivery.js';
 import {
   CB_NONE,
   CB_TLS_EXPORTER,
@@ -62,7 +62,7 @@ const CLOSE_CODES = new Set<number>(Object.values(ERROR_CODES));
  * session.on('message', (m) => console.log(m.identity, m.payload))
  * ```
  */
-export class ClientSession extends SecureChannel {
+export class ClientSession extends Session {
   readonly #opts: ClientSessionOptions;
   readonly #clock: () => number;
   readonly #serverKeys: PublicKey | KeyRing;
@@ -288,7 +288,7 @@ export class ClientSession extends SecureChannel {
     this.maxMessageSize = hello.limits.maxMessageSize + 1024;
     const clock = this.#clock;
     const from = this.#opts.resumeFrom;
-    let delivery: DeliveryState;
+    let delivery: SessionDelivery;
     let receiver: Receiver;
     if (from !== undefined) {
       // [HS-7.4]: the server accepted the resume; the state moves here, once.
@@ -300,7 +300,7 @@ export class ClientSession extends SecureChannel {
     } else {
       // A fresh receiver has no state to lose: its restart bound starts at the epoch.
       receiver = this.#opts.receiver ?? new Receiver({ keys: serverKey, maxEnvelopeSize: this.maxMessageSize, clock, startedAt: 0 });
-      delivery = new DeliveryState({
+      delivery = new SessionDelivery({
         key: this.#opts.key,
         peerKid: serverKey.kid,
         builder: new ReceiptBuilder({ maxStreams: 1 }),
@@ -330,11 +330,11 @@ export class ClientSession extends SecureChannel {
       }
       return;
     }
-    const message: ChannelMessage = {
+    const message: SessionMessage = {
       identity: m.from,
       roles: Object.freeze([...m.fromRoles]),
       keyId: toHex(m.fromKid),
-      channel: m.room,
+      room: m.room,
       action: m.action,
       seq: m.fromSeq,
       ts: m.fromTs,

@@ -30,7 +30,7 @@ export interface DeliveryOwner {
 }
 
 /** @internal */
-export interface DeliveryStateOptions {
+export interface SessionDeliveryOptions {
   key: SigningKey | AsyncSigningKey;
   peerKid: Uint8Array;
   /** The acknowledgement record of peer streams; a server shares one across its sessions. */
@@ -41,7 +41,7 @@ export interface DeliveryStateOptions {
 }
 
 /** @internal */
-export class DeliveryState {
+export class SessionDelivery {
   readonly sender: Sender;
   readonly outbox: Outbox;
   readonly builder: ReceiptBuilder;
@@ -58,7 +58,7 @@ export class DeliveryState {
   /** With an AsyncSigningKey: what the sessions holding this state are still signing. */
   readonly signing = new SigningQueue();
 
-  constructor(o: DeliveryStateOptions) {
+  constructor(o: SessionDeliveryOptions) {
     // [HS-6.7]: a fresh random data stream, seqs from 0 with no gap ([RCP-1.1]).
     this.sender = new Sender(o.key, { clock: o.clock });
     this.peerKid = o.peerKid.slice();

@@ -7,8 +7,8 @@ import type { Opened } from '../envelope/open.js';
 import type { Authorize, Validate } from '../policy/authorize.js';
 import { decide } from '../policy/decide.js';
 import type { SecurityEventType } from '../policy/events.js';
-import type { ChannelMessage } from './channel.js';
-import { OP_CUSTOM, OP_JOIN, OP_LEAVE, OP_SEND, type ClientMessage } from './messages.js';
+import type { SessionMessage } from './session.js';
+import { OP_CUSTOM, OP_JOIN, OP_LEAVE, OP_SEND, type ClientOp } from './messages.js';
 
 /** What a dispatch needs of its session. */
 export interface DispatchHost {
@@ -19,12 +19,12 @@ export interface DispatchHost {
   joined(room: string): void;
   left(room: string): void;
   /** A Send: to the room's other members ([HS-8.3]). */
-  relay(room: string, message: ChannelMessage): void;
+  relay(room: string, message: SessionMessage): void;
   event(type: SecurityEventType, outcome: 'accept' | 'reject', code: ErrorCode | undefined, room: string | null): void;
   /** Answers the request with a Result ([POL-2.4]). */
   result(refSeq: number, code: ErrorCode | null): void;
   /** An accepted Send or Custom, for the application. */
-  delivered(message: ChannelMessage): void;
+  delivered(message: SessionMessage): void;
 }
 
 /** Who the session verified ([HS-5]): what every decision is made on. */
@@ -35,7 +35,7 @@ export interface Verified {
 }
 
 /** A request that carries data: a Send or a custom action. */
-type DataMessage = Exclude<ClientMessage, { readonly op: typeof OP_JOIN | typeof OP_LEAVE }>;
+type DataMessage = Exclude<ClientOp, { readonly op: typeof OP_JOIN | typeof OP_LEAVE }>;
 
 export class Dispatcher {
   constructor(
@@ -47,17 +47,17 @@ export class Dispatcher {
   ) {}
 
   /** @see [POL-2.1] */
-  dispatch(m: ClientMessage, opened: Opened): void | Promise<void> {
+  dispatch(m: ClientOp, opened: Opened): void | Promise<void> {
     const room = m.room;
     const action = m.op === OP_JOIN ? 'join' : m.op === OP_LEAVE ? 'leave' : m.op === OP_SEND ? 'send' : m.action;
     const type = m.op === OP_CUSTOM ? 'custom' : (action as SecurityEventType);
     if (m.op === OP_SEND && !this.rooms.has(m.room)) return this.#refused(type, room, opened.seq, 'ERR_NOT_JOINED');
-    const allowed = decide(this.hooks.authorize, { identity: this.who.identity, roles: this.who.roles, action, channel: room });
+    const allowed = decide(this.hooks.authorize, { identity: this.who.identity, roles: this.who.roles, action, room: room });
     if (allowed === true || allowed === false) return this.#authorized(m, opened, action, type, allowed);
     return allowed.then((ok) => this.#authorized(m, opened, action, type, ok));
   }
 
-  #authorized(m: ClientMessage, opened: Opened, action: string, type: SecurityEventType, allowed: boolean): void | Promise<void> {
+  #authorized(m: ClientOp, opened: Opened, action: string, type: SecurityEventType, allowed: boolean): void | Promise<void> {
     const host = this.host;
     const room = m.room;
     if (!allowed) return this.#refused(type, room, opened.seq, 'ERR_FORBIDDEN');
@@ -76,7 +76,7 @@ export class Dispatcher {
     }
     const validate = this.hooks.validate;
     if (validate === undefined) return this.#deliver(m, opened, action, type);
-    const valid = decide(validate, { identity: this.who.identity, roles: this.who.roles, action, channel: room, payload: m.data });
+    const valid = decide(validate, { identity: this.who.identity, roles: this.who.roles, action, room: room, payload: m.data });
     if (valid === true || valid === false) return this.#validated(m, opened, action, type, valid);
     return valid.then((ok) => this.#validated(m, opened, action, type, ok));
   }
@@ -91,11 +91,11 @@ export class Dispatcher {
   #deliver(m: DataMessage, opened: Opened, action: string, type: SecurityEventType): void {
     const host = this.host;
     const who = this.who;
-    const message: ChannelMessage = {
+    const message: SessionMessage = {
       identity: who.identity,
       roles: who.roles,
       keyId: who.keyId,
-      channel: m.room,
+      room: m.room,
       action,
       seq: opened.seq,
       ts: opened.ts,

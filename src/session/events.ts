@@ -3,14 +3,14 @@ import type { ErrorCode } from '../errors.js';
 import type { CloseInfo } from './transport.js';
 
 /** A verified message, the same shape on both ends. */
-export interface ChannelMessage {
+export interface SessionMessage {
   /** The sender's identity as the server verified it. */
   readonly identity: string;
   readonly roles: readonly string[];
   /** The sender's key id, lowercase hex. */
   readonly keyId: string;
   /** The room, or null for a custom action naming none. */
-  readonly channel: string | null;
+  readonly room: string | null;
   /** `"send"` for room messages, else the custom action name. */
   readonly action: string;
   /** The sender's envelope sequence number and timestamp (ms). */
@@ -19,10 +19,10 @@ export interface ChannelMessage {
   readonly payload: Uint8Array;
 }
 
-export interface ChannelEvents extends Record<string, unknown> {
+export interface SessionEvents extends Record<string, unknown> {
   /** The handshake completed: the peer is authenticated. */
   open: void;
-  message: ChannelMessage;
+  message: SessionMessage;
   /** A request of ours the peer refused without ending the session. */
   refused: { readonly seq: number; readonly code: ErrorCode };
   /** Seqs of our data stream that a verified receipt newly acknowledged, ascending ([RCP-6.3]). */

@@ -10,7 +10,7 @@ import type { Opened } from '../envelope/open.js';
 import { GateClosed, type OpenContext, type Receiver } from '../envelope/receiver.js';
 import { RECEIPT_CONTENT_TYPE } from '../delivery/receipt.js';
 import { decodeEnvelope, type EnvelopeHeader } from '../wire/envelope.js';
-import type { DeliveryState } from './delivery.js';
+import type { SessionDelivery } from './delivery.js';
 import { Inbox, type ReadControl } from './inbox.js';
 import type { Receipts } from './receipts.js';
 
@@ -34,7 +34,7 @@ export interface InboundHost {
 /** What the session established for its data phase. */
 export interface InboundStart {
   readonly receiver: Receiver;
-  readonly delivery: DeliveryState;
+  readonly delivery: SessionDelivery;
   readonly receipts: Receipts;
   /** The binding of the peer's direction ([HS-6.3]). */
   readonly binding: Uint8Array;
@@ -66,7 +66,7 @@ export class Inbound {
   #s: InboundStart | undefined;
   /** Gates of started envelopes still waiting for their turn: all close when the session does. */
   readonly #gates = new Set<(go: boolean) => void>();
-  /** Streams pinned by envelopes still in process, before {@link DeliveryState.peerStream} is set. */
+  /** Streams pinned by envelopes still in process, before {@link SessionDelivery.peerStream} is set. */
   #pinnedDataStream: Uint8Array | undefined;
   #pinnedReceiptStream: Uint8Array | undefined;
   #peerReceiptStream: Uint8Array | undefined;

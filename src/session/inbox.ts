@@ -2,11 +2,11 @@
 // take their turn one at a time. It bounds what may wait ([POL-8.5], [POL-8.6]), pauses a transport
 // that can pause, lets envelopes start their checks and signature ahead of their turn when the
 // verifier answers later, and holds its turns for the client's first burst ([HS-7.5]) and for a
-// predecessor still processing what it received ([HS-7.10]). What a turn does is the channel's.
+// predecessor still processing what it received ([HS-7.10]). What a turn does is the session's.
 import { ProtocolError } from '../errors.js';
-import type { DeliveryState } from './delivery.js';
+import type { SessionDelivery } from './delivery.js';
 
-/** The reading controls of a transport, when it has them (see `Transport` in channel.ts). */
+/** The reading controls of a transport, when it has them (see `Transport` in transport.ts). */
 export interface ReadControl {
   pauseReading?(): void;
   resumeReading?(): void;
@@ -80,7 +80,7 @@ export class Inbox<E extends { readonly bytes: Uint8Array }> {
   /** Messages start their checks and signature at arrival ([POL-8.5]): set with a pool verifier. */
   verifyAhead = false;
   /** The data stream's state, once the session has one: its `settling` orders resumed sessions. */
-  delivery: DeliveryState | undefined;
+  delivery: SessionDelivery | undefined;
   readonly #host: InboxHost<E>;
   readonly #reading: ReadControl;
   /** Messages whose turn has not come, in arrival order, from #head. */

@@ -1,6 +1,6 @@
 // Sessions over any transport (spec/handshake.md) with policy on the verified identity (spec/policy.md).
 export { DEFAULT_MAX_PENDING_BYTES } from './inbox.js';
-export { SecureChannel, type ChannelEvents, type ChannelMessage, type ChannelState } from './channel.js';
+export { Session, type SessionEvents, type SessionMessage, type SessionState } from './session.js';
 export { DEFAULT_MAX_BUFFERED_AMOUNT, errorFromClose, type CloseInfo, type Transport } from './transport.js';
 export { ClientSession, type ClientSessionOptions } from './client-session.js';
 export { ServerSession, type Authenticate, type AuthenticateContext, type Authenticated, type SessionPeer } from './server-session.js';

@@ -1,7 +1,7 @@
 // Application messages carried inside data-phase envelope payloads (spec/handshake.md §8).
 import { ProtocolError } from '../errors.js';
 import { fromHex } from '../bytes.js';
-import type { ChannelMessage } from './events.js';
+import type { SessionMessage } from './events.js';
 import { CborReader, encodeCbor, headLength, preferredArg, type CborValue } from '../wire/cbor.js';
 
 export const OP_JOIN = 1;
@@ -14,13 +14,13 @@ export const OP_RESULT = 17;
 export const MESSAGE_CONTENT_TYPE = 60;
 const MAX_ROOM_LENGTH = 128;
 
-export type ClientMessage =
+export type ClientOp =
   | { readonly op: typeof OP_JOIN; readonly room: string }
   | { readonly op: typeof OP_LEAVE; readonly room: string }
   | { readonly op: typeof OP_SEND; readonly room: string; readonly data: Uint8Array }
   | { readonly op: typeof OP_CUSTOM; readonly action: string; readonly room: string | null; readonly data: Uint8Array };
 
-export interface DeliverMessage {
+export interface DeliverOp {
   readonly op: typeof OP_DELIVER;
   readonly action: string;
   readonly room: string | null;
@@ -32,13 +32,13 @@ export interface DeliverMessage {
   readonly data: Uint8Array;
 }
 
-export interface ResultMessage {
+export interface ResultOp {
   readonly op: typeof OP_RESULT;
   readonly refSeq: number;
   readonly code: string | null;
 }
 
-export type ServerMessage = DeliverMessage | ResultMessage;
+export type ServerOp = DeliverOp | ResultOp;
 
 const RESERVED_ACTIONS = new Set(['join', 'leave', 'send']);
 const ACTION_RE = /^[a-z0-9._:-]{1,64}$/;
@@ -67,7 +67,7 @@ export function isValidAction(action: unknown): action is string {
   return typeof action === 'string' && ACTION_RE.test(action) && !RESERVED_ACTIONS.has(action);
 }
 
-export function encodeClientMessage(m: ClientMessage): Uint8Array {
+export function encodeClientMessage(m: ClientOp): Uint8Array {
   switch (m.op) {
     case OP_JOIN:
     case OP_LEAVE:
@@ -79,7 +79,7 @@ export function encodeClientMessage(m: ClientMessage): Uint8Array {
   }
 }
 
-export function encodeServerMessage(m: ServerMessage): Uint8Array {
+export function encodeServerMessage(m: ServerOp): Uint8Array {
   if (m.op === OP_RESULT) return encodeCbor([m.op, m.refSeq, m.code]);
   return encodeCbor([m.op, m.action, m.room, m.from, [...m.fromRoles], m.fromKid, m.fromSeq, m.fromTs, m.data]);
 }
@@ -88,7 +88,7 @@ export function encodeServerMessage(m: ServerMessage): Uint8Array {
  * @internal The Deliver message relaying a verified message `as` its sender (its identity, key,
  * seq and ts): the same bytes for every member it goes to ([HS-8.3]).
  */
-export function encodeRelay(room: string | null, payload: Uint8Array, as: ChannelMessage, action?: string): Uint8Array {
+export function encodeRelay(room: string | null, payload: Uint8Array, as: SessionMessage, action?: string): Uint8Array {
   return encodeServerMessage({
     op: OP_DELIVER,
     action: action ?? as.action,
@@ -136,7 +136,7 @@ function uint(v: CborValue | undefined): number {
 }
 
 /** @throws {ProtocolError} `ERR_MESSAGE_MALFORMED` */
-export function decodeClientMessage(payload: Uint8Array): ClientMessage {
+export function decodeClientMessage(payload: Uint8Array): ClientOp {
   return decodeSend(payload) ?? decodeClientGeneral(payload);
 }
 
@@ -146,7 +146,7 @@ export function decodeClientMessage(payload: Uint8Array): ClientMessage {
  * same result (one encoding per value); anything else is left to it, and to its verdict.
  * @internal (exported for the tests that compare the two)
  */
-export function decodeSend(b: Uint8Array): ClientMessage | undefined {
+export function decodeSend(b: Uint8Array): ClientOp | undefined {
   if (b[0] !== 0x83 || b[1] !== OP_SEND) return undefined;
   const roomLen = preferredArg(b, 2, b.length, 3);
   if (roomLen < 1 || roomLen > MAX_ROOM_LENGTH) return undefined;
@@ -167,7 +167,7 @@ export function decodeSend(b: Uint8Array): ClientMessage | undefined {
 }
 
 /** @internal {@link decodeClientMessage} without the fast path, which the tests compare it with. */
-export function decodeClientGeneral(payload: Uint8Array): ClientMessage {
+export function decodeClientGeneral(payload: Uint8Array): ClientOp {
   const a = decodeArray(payload);
   const op = a[0];
   if ((op === OP_JOIN || op === OP_LEAVE) && a.length === 2) return { op, room: room(a[1]) };
@@ -180,7 +180,7 @@ export function decodeClientGeneral(payload: Uint8Array): ClientMessage {
 }
 
 /** @throws {ProtocolError} `ERR_MESSAGE_MALFORMED` */
-export function decodeServerMessage(payload: Uint8Array): ServerMessage {
+export function decodeServerMessage(payload: Uint8Array): ServerOp {
   const a = decodeArray(payload);
   const op = a[0];
   if (op === OP_RESULT && a.length === 3) {

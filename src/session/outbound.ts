@@ -6,7 +6,7 @@ import { ProtocolError, isProtocolError } from '../errors.js';
 import { seal, sealAsync } from '../envelope/seal.js';
 import { isAsyncSigningKey, type AsyncSigningKey, type SigningKey } from '../keys/keys.js';
 import { decodeEnvelope } from '../wire/envelope.js';
-import type { DeliveryState } from './delivery.js';
+import type { SessionDelivery } from './delivery.js';
 import { MESSAGE_CONTENT_TYPE } from './messages.js';
 import { signingFailed } from './signing.js';
 import { bufferedOf, DEFAULT_MAX_BUFFERED_AMOUNT, type Transport } from './transport.js';
@@ -32,7 +32,7 @@ const RESOLVED = Promise.resolve();
 interface Started {
   readonly key: SigningKey | AsyncSigningKey;
   readonly async: boolean;
-  readonly delivery: DeliveryState;
+  readonly delivery: SessionDelivery;
   readonly binding: Uint8Array;
   readonly clock: () => number;
 }
@@ -56,7 +56,7 @@ export class Outbound {
   }
 
   /** The data phase began: our envelopes are bound to `binding`, and receipts reach us through `delivery`. */
-  start(key: SigningKey | AsyncSigningKey, clock: () => number, delivery: DeliveryState, binding: Uint8Array): void {
+  start(key: SigningKey | AsyncSigningKey, clock: () => number, delivery: SessionDelivery, binding: Uint8Array): void {
     this.#s = { key, async: isAsyncSigningKey(key), delivery, binding, clock };
     delivery.owner = {
       delivered: (seqs) => {

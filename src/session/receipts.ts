@@ -4,7 +4,7 @@
 import { RECEIPT_CONTENT_TYPE } from '../delivery/receipt.js';
 import { Sender } from '../envelope/sender.js';
 import { isAsyncSigningKey, type AsyncSigningKey, type SigningKey } from '../keys/keys.js';
-import { DEFAULT_RECEIPT_DELAY_MS, DEFAULT_RECEIPT_EVERY, type DeliveryState } from './delivery.js';
+import { DEFAULT_RECEIPT_DELAY_MS, DEFAULT_RECEIPT_EVERY, type SessionDelivery } from './delivery.js';
 
 /** What the receipt schedule asks of its session. */
 export interface ReceiptsHost {
@@ -17,7 +17,7 @@ export interface ReceiptsHost {
 
 interface Started {
   readonly sender: Sender;
-  readonly delivery: DeliveryState;
+  readonly delivery: SessionDelivery;
   readonly binding: Uint8Array;
   readonly async: boolean;
 }
@@ -35,7 +35,7 @@ export class Receipts {
   }
 
   /** The data phase began: receipts are bound to `binding` ([RCP-2.5]). */
-  start(key: SigningKey | AsyncSigningKey, clock: () => number, delivery: DeliveryState, binding: Uint8Array): void {
+  start(key: SigningKey | AsyncSigningKey, clock: () => number, delivery: SessionDelivery, binding: Uint8Array): void {
     this.#started = { sender: new Sender(key, { clock }), delivery, binding, async: isAsyncSigningKey(key) };
   }
 

@@ -2,7 +2,7 @@
 // and identity it belongs to, its delivery state and its rooms. Live sessions stay; ended ones are
 // kept for `ttlMs` and at most `max` of them, oldest forgotten first.
 import { toHex } from '../bytes.js';
-import type { DeliveryState } from './delivery.js';
+import type { SessionDelivery } from './delivery.js';
 
 export const DEFAULT_RESUME_TTL_MS = 60_000;
 export const DEFAULT_MAX_RESUMABLE = 10_000;
@@ -11,7 +11,7 @@ export const DEFAULT_MAX_RESUMABLE = 10_000;
 export interface ResumeEntry {
   readonly kid: string;
   readonly identity: string;
-  readonly delivery: DeliveryState;
+  readonly delivery: SessionDelivery;
   rooms: Set<string>;
   /** The live session holding this state, if any. */
   holder: { close(code: number, reason: string): void; readonly state: string } | undefined;

@@ -11,9 +11,9 @@ import { decide } from '../policy/decide.js';
 import { securityEvent, type SecurityEvent } from '../policy/events.js';
 import { TokenBucket } from '../policy/rate-limit.js';
 import type { EnvelopeHeader } from '../wire/envelope.js';
-import { SecureChannel, type ChannelMessage } from './channel.js';
+import { Session, type SessionMessage } from './session.js';
 import type { CloseInfo, Transport } from './transport.js';
-import { DeliveryState } from './delivery.js';
+import { SessionDelivery } from './delivery.js';
 import { HANDSHAKE_VERSION, MSG_WELCOME, NONCE_LENGTH, encodeHello, encodeSigned, encodeWelcomeBody, serverSignatureInput } from './handshake.js';
 import { Dispatcher, type DispatchHost } from './dispatch.js';
 import type { SessionRegistry } from './registry.js';
@@ -34,7 +34,7 @@ export interface ServerHost {
   wantsEvents(): boolean;
   /** A session completed its handshake. */
   opened(session: ServerSession): void;
-  message(message: ChannelMessage, session: ServerSession): void;
+  message(message: SessionMessage, session: ServerSession): void;
 }
 
 /** @internal What a session needs from its server: configuration, shared state, policy. */
@@ -63,7 +63,7 @@ const MAX_TIMER = 0x7fff_ffff;
  * server.on('session', (session) => session.send(null, new TextEncoder().encode(`welcome, ${session.identity}`)))
  * ```
  */
-export class ServerSession extends SecureChannel {
+export class ServerSession extends Session {
   readonly #core: ServerCore;
   readonly #peer: SessionPeer;
   readonly #hello: Uint8Array;
@@ -149,17 +149,17 @@ export class ServerSession extends SecureChannel {
    * else session.on('drain', retry)
    * ```
    */
-  send(channel: string | null, payload: Uint8Array, options: { action?: string; as?: ChannelMessage } = {}): void {
+  send(room: string | null, payload: Uint8Array, options: { action?: string; as?: SessionMessage } = {}): void {
     const as = options.as;
     // [HS-8.5]: nothing overtakes a Result that waits for room (flushed first: it takes a seq).
     if (!this.#results.flush()) throw new ProtocolError('ERR_OUTBOX_FULL', 'outbox full: the peer has not acknowledged enough');
     this.sendPayload(
       as !== undefined
-        ? encodeRelay(channel, payload, as, options.action)
+        ? encodeRelay(room, payload, as, options.action)
         : encodeServerMessage({
             op: OP_DELIVER,
             action: options.action ?? 'send',
-            room: channel,
+            room,
             from: this.#core.name,
             fromRoles: [],
             fromKid: this.#core.key.kid,
@@ -176,10 +176,10 @@ export class ServerSession extends SecureChannel {
    * relayed message is the same for every member: given encoded (see {@link encodeRelay}), it is
    * encoded once per room rather than once per member.
    */
-  relay(channel: string | null, payload: Uint8Array | { readonly encoded: Uint8Array }, options: { action?: string; as?: ChannelMessage }): boolean {
+  relay(room: string | null, payload: Uint8Array | { readonly encoded: Uint8Array }, options: { action?: string; as?: SessionMessage }): boolean {
     if (this.state !== 'open') return false;
     try {
-      if (payload instanceof Uint8Array) this.send(channel, payload, options);
+      if (payload instanceof Uint8Array) this.send(room, payload, options);
       else if (!this.#results.flush()) throw new ProtocolError('ERR_OUTBOX_FULL', 'outbox full: the peer has not acknowledged enough');
       else this.sendPayload(payload.encoded);
     } catch (err) {
@@ -217,7 +217,7 @@ export class ServerSession extends SecureChannel {
     if (resumeId !== null) {
       resumed = clientAuth.checkResume(core.resume.find(resumeId), this.#keyId, who.identity);
       for (const room of resumed.rooms) {
-        if (await decide(core.authorize, { identity: who.identity, roles: this.#roles, action: 'join', channel: room })) rooms.add(room);
+        if (await decide(core.authorize, { identity: who.identity, roles: this.#roles, action: 'join', room: room })) rooms.add(room);
       }
       if (!this.#stillAdmissible(proven, who, resumed)) return;
     }
@@ -262,7 +262,7 @@ export class ServerSession extends SecureChannel {
     const resumeId = proven.auth.body.resume;
     clearTimeout(this.#timer);
     const clock = (): number => core.clock();
-    let delivery: DeliveryState;
+    let delivery: SessionDelivery;
     let held: ResumeEntry;
     if (resumed !== undefined) {
       held = resumed;
@@ -274,7 +274,7 @@ export class ServerSession extends SecureChannel {
       this.#rooms = rooms;
       held.rooms = rooms;
     } else {
-      delivery = new DeliveryState({
+      delivery = new SessionDelivery({
         key: core.key,
         peerKid: proven.clientKey.kid,
         builder: core.builder,
@@ -356,12 +356,12 @@ export class ServerSession extends SecureChannel {
     return this.#results.waiting === 0 ? super.writable : this.#results.flush() && super.writable;
   }
 
-  #event(type: SecurityEvent['type'], outcome: SecurityEvent['outcome'], code?: ErrorCode, channel?: string | null, closeCode?: number): void {
+  #event(type: SecurityEvent['type'], outcome: SecurityEvent['outcome'], code?: ErrorCode, room?: string | null, closeCode?: number): void {
     const core = this.#core;
     // Two events per message: none is built when nobody listens, and the hex ids are cached.
     if (!core.host.wantsEvents()) return;
     const session = this.sessionId;
-    const fields = { code, closeCode, session, keyId: this.#keyId, identity: this.#identity, peer: this.#peer.address, channel };
+    const fields = { code, closeCode, session, keyId: this.#keyId, identity: this.#identity, peer: this.#peer.address, room };
     core.host.event(securityEvent(type, outcome, fields));
   }
 

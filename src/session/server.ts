@@ -7,7 +7,7 @@ import type { Receiver } from '../envelope/receiver.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { AdmissionPolicy } from '../policy/admission.js';
 import type { SecurityEvent, SecurityEventSink } from '../policy/events.js';
-import type { ChannelMessage } from './channel.js';
+import type { SessionMessage } from './session.js';
 import type { Transport } from './transport.js';
 import { Emitter, callListener } from './emitter.js';
 import { logTo, type Logger } from './logger.js';
@@ -21,7 +21,7 @@ export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './server-options.js';
 export type { SecureServerOptions, ServerLimits, ServerRateLimits } from './server-options.js';
 
 /** A verified message as the server sees it, with the session it came from. */
-export interface ServerMessage extends ChannelMessage {
+export interface ServerMessage extends SessionMessage {
   readonly session: ServerSession;
 }
 
@@ -54,9 +54,9 @@ export interface Admission {
  * const server = new SecureServer({
  *   key: importSigningKey(serverSecret),
  *   authenticate: jwtAuthenticator({ key: issuerPublicJwk, issuer: 'https://auth.example' }),
- *   authorize: ({ roles, channel }) => channel !== 'admins' || roles.includes('admin'),
+ *   authorize: ({ roles, room }) => room !== 'admins' || roles.includes('admin'),
  * })
- * server.on('message', (m) => console.log(m.identity, m.channel, m.payload))
+ * server.on('message', (m) => console.log(m.identity, m.room, m.payload))
  * attach(server, { server: httpsServer })   // from 'sealwire/ws'
  * ```
  */
@@ -116,13 +116,13 @@ export class SecureServer extends Emitter<ServerEvents> {
       event: (e) => this.#event(e),
       wantsEvents: () => this.#onEvent !== undefined || this.listenerCount('event') > 0,
       opened: (session) => this.emit('session', session),
-      // The fields of ChannelMessage in order, as a spread would copy them, without the spread's cost.
+      // The fields of SessionMessage in order, as a spread would copy them, without the spread's cost.
       message: (m, session) =>
         this.emit('message', {
           identity: m.identity,
           roles: m.roles,
           keyId: m.keyId,
-          channel: m.channel,
+          room: m.room,
           action: m.action,
           seq: m.seq,
           ts: m.ts,
@@ -234,7 +234,7 @@ export class SecureServer extends Emitter<ServerEvents> {
    * server.on('message', (m) => { if (m.action === 'announce') server.publish('lobby', m.payload, { as: m }) })
    * ```
    */
-  publish(room: string, payload: Uint8Array, options: { action?: string; as?: ChannelMessage; except?: ServerSession } = {}): number {
+  publish(room: string, payload: Uint8Array, options: { action?: string; as?: SessionMessage; except?: ServerSession } = {}): number {
     let n = 0;
     // Relayed `as` a verified message, every member gets the same bytes: encoded once.
     const as = options.as;

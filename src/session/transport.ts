@@ -1,11 +1,11 @@
 // The session's side of the transport (spec/handshake.md §6, spec/policy.md §8): what an adapter
 // provides, how close codes map to protocol errors, and the binding every data-phase envelope
-// carries. No state: the channel and its outbound path hold the transport.
+// carries. No state: the session and its outbound path hold the transport.
 import { ERROR_CODES, ProtocolError, SIGNATURE_FAILED, type ErrorCode } from '../errors.js';
 
 /**
  * Any ordered, reliable, message-oriented duplex channel. The adapter feeds every received message
- * to `SecureChannel.receive` and reports the transport closing with `SecureChannel.transportClosed`.
+ * to `Session.receive` and reports the transport closing with `Session.transportClosed`.
  */
 export interface Transport {
   send(bytes: Uint8Array): void;
@@ -13,7 +13,7 @@ export interface Transport {
   close(code: number, reason: string): void;
   /**
    * Bytes handed to `send` that have not reached the network yet. Adapters that can tell provide
-   * it, and call `SecureChannel.transportDrained` when the buffer drains (spec/policy.md §8).
+   * it, and call `Session.transportDrained` when the buffer drains (spec/policy.md §8).
    * Without it, only the outbox bounds what a session queues.
    */
   bufferedAmount?(): number;

@@ -1,14 +1,14 @@
 // An in-memory ordered duplex: each side's messages arrive at the other asynchronously, in order,
 // and a close on one side reaches the other with its code — a WebSocket without the socket.
 import type { Transport } from '../../src/index.js';
-import type { SecureChannel } from '../../src/protocol.js';
+import type { Session } from '../../src/protocol.js';
 
 export interface MemoryLink {
   /** Transport for the server end / client end. */
   server: Transport;
   client: Transport;
   /** Wire the channels once both exist. */
-  connect(server: SecureChannel, client: SecureChannel): void;
+  connect(server: Session, client: Session): void;
   /** Every message the client end sent, in order (what a network observer or proxy would see). */
   readonly fromClient: Uint8Array[];
   readonly fromServer: Uint8Array[];
@@ -20,8 +20,8 @@ export interface MemoryLink {
 }
 
 export function memoryLink(): MemoryLink {
-  let s: SecureChannel | undefined;
-  let c: SecureChannel | undefined;
+  let s: Session | undefined;
+  let c: Session | undefined;
   let closed = false;
   const fromClient: Uint8Array[] = [];
   const fromServer: Uint8Array[] = [];
@@ -68,8 +68,8 @@ export function memoryLink(): MemoryLink {
 
 /** A link whose client→server direction can be held and then delivered in one synchronous burst. */
 export function burstLink() {
-  let s: SecureChannel | undefined;
-  let c: SecureChannel | undefined;
+  let s: Session | undefined;
+  let c: Session | undefined;
   let holding = false;
   const held: Uint8Array[] = [];
   const calls: string[] = [];
@@ -92,7 +92,7 @@ export function burstLink() {
     client,
     calls,
     held,
-    connect(a: SecureChannel, b: SecureChannel) {
+    connect(a: Session, b: Session) {
       s = a;
       c = b;
     },

@@ -12,7 +12,7 @@ import {
   importPublicKey,
   importSigningKey,
   jwkThumbprint,
-  type ChannelMessage,
+  type SessionMessage,
   type SecureServerOptions,
   type SecurityEvent,
   type AsyncSigningKey,
@@ -67,7 +67,7 @@ for (const adapter of ADAPTERS) {
         server = new SecureServer({
           key: serverKey,
           authenticate: jwtAuthenticator({ key: issuer.publicKey, issuer: ISSUER, audience: AUDIENCE }),
-          authorize: ({ roles, channel }) => channel !== 'staff' || roles.includes('admin'),
+          authorize: ({ roles, room }) => room !== 'staff' || roles.includes('admin'),
           onEvent: (e) => events.push(e),
           ...options,
         });
@@ -109,10 +109,10 @@ for (const adapter of ADAPTERS) {
         expect(bob.roles).toEqual(['user']);
         await alice.join('lobby');
         await bob.join('lobby');
-        const got = waitFor<ChannelMessage>((cb) => bob.on('message', cb));
+        const got = waitFor<SessionMessage>((cb) => bob.on('message', cb));
         alice.send('lobby', 'hi bob');
         const m = await got;
-        expect(m).toMatchObject({ identity: 'alice', channel: 'lobby', action: 'send' });
+        expect(m).toMatchObject({ identity: 'alice', room: 'lobby', action: 'send' });
         expect(new TextDecoder().decode(m.payload)).toBe('hi bob');
         expect(events.filter((e) => e.type === 'handshake' && e.outcome === 'accept')).toHaveLength(2);
         expect(events.every((e) => !('payload' in e))).toBe(true);
@@ -250,7 +250,7 @@ for (const adapter of ADAPTERS) {
         const admin = await client('root', { roles: ['admin'] });
         const mallory = await client('mallory');
         await admin.join('staff');
-        const adminSaw: ChannelMessage[] = [];
+        const adminSaw: SessionMessage[] = [];
         admin.on('message', (m) => adminSaw.push(m));
         await expect(mallory.join('staff')).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
         const refused = waitFor((cb) => mallory.on('refused', cb));

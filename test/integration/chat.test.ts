@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { generateKeyPair, jwkThumbprint, type ChannelMessage, type ClientSession } from '../../src/index.js';
+import { generateKeyPair, jwkThumbprint, type SessionMessage, type ClientSession } from '../../src/index.js';
 import { startChat, type ChatServer } from '../../examples/chat/server/app.js';
 import { loadOrCreateCertificate } from '../../examples/chat/server/cert.js';
 import { Pseudonymizer, createLogger } from '../../examples/chat/server/logger.js';
@@ -34,7 +34,7 @@ function postLogin(body: unknown, headers: Record<string, string> = {}): ReturnT
   });
 }
 
-function nextMessage(session: ClientSession, predicate: (m: ChannelMessage) => boolean, ms = 3000): Promise<ChannelMessage> {
+function nextMessage(session: ClientSession, predicate: (m: SessionMessage) => boolean, ms = 3000): Promise<SessionMessage> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => (off(), reject(new Error('no matching message'))), ms);
     const off = session.on('message', (m) => {
@@ -47,7 +47,7 @@ function nextMessage(session: ClientSession, predicate: (m: ChannelMessage) => b
   });
 }
 
-const text = (m: ChannelMessage): string => new TextDecoder().decode(m.payload);
+const text = (m: SessionMessage): string => new TextDecoder().decode(m.payload);
 const pub = (): string => Buffer.from(generateKeyPair().publicKey).toString('base64url');
 
 describe('demo users', () => {
@@ -152,12 +152,12 @@ for (const adapter of ['ws', 'uws'] as const) {
         const got = nextMessage(bob, (m) => m.identity === 'alice');
         alice.send('lobby', 'hi bob');
         const m = await got;
-        expect([m.channel, text(m), m.roles]).toEqual(['lobby', 'hi bob', ['user']]);
+        expect([m.room, text(m), m.roles]).toEqual(['lobby', 'hi bob', ['user']]);
       });
 
       it('keeps the private room to invited users: carol can neither join nor read it', async () => {
         const [alice, bob, carol] = [await as('alice'), await as('bob'), await as('carol')];
-        const seenByCarol: ChannelMessage[] = [];
+        const seenByCarol: SessionMessage[] = [];
         carol.on('message', (m) => seenByCarol.push(m));
         await alice.join('vault');
         await bob.join('vault');
@@ -166,11 +166,11 @@ for (const adapter of ['ws', 'uws'] as const) {
         const refused = new Promise((resolve) => carol.on('refused', resolve));
         carol.send('vault', 'let me in');
         expect(await refused).toMatchObject({ code: 'ERR_NOT_JOINED' });
-        const got = nextMessage(bob, (m) => m.channel === 'vault');
+        const got = nextMessage(bob, (m) => m.room === 'vault');
         alice.send('vault', 'the vault code is 42');
         expect(text(await got)).toBe('the vault code is 42');
         await new Promise((r) => setTimeout(r, 100));
-        expect(seenByCarol.filter((m) => m.channel === 'vault')).toEqual([]);
+        expect(seenByCarol.filter((m) => m.room === 'vault')).toEqual([]);
         expect(chat.secure.members('vault').map((s) => s.identity).sort()).toEqual(['alice', 'bob']);
       });
 
@@ -191,7 +191,7 @@ for (const adapter of ['ws', 'uws'] as const) {
         const broadcast = nextMessage(bob, (m) => m.action === 'broadcast');
         await ada.request('broadcast', 'maintenance at noon', null);
         const b = await broadcast;
-        expect([b.identity, b.channel, text(b), b.roles.includes('admin')]).toEqual(['ada', null, 'maintenance at noon', true]);
+        expect([b.identity, b.room, text(b), b.roles.includes('admin')]).toEqual(['ada', null, 'maintenance at noon', true]);
       });
 
       it('refuses text the chat does not carry (control characters, empty, too long)', async () => {

@@ -65,7 +65,7 @@ async function start(factory: (typeof ADAPTERS)[number]) {
     keys,
     receiver: new Receiver({ keys, store }),
     authorize: (req) => {
-      if (req.action === 'join' && req.channel !== null) joined.push(req.channel);
+      if (req.action === 'join' && req.room !== null) joined.push(req.room);
       return true;
     },
   });

@@ -9,7 +9,7 @@ import {
   importPublicKey,
   importSigningKey,
   seal,
-  type ChannelMessage,
+  type SessionMessage,
   type CloseInfo,
   type SecureServerOptions,
   type SecurityEvent,
@@ -29,7 +29,7 @@ function makeServer(options: Partial<SecureServerOptions> = {}): { server: Secur
       if (who === '') throw new ProtocolError('ERR_UNAUTHENTICATED', 'no credential');
       return { identity: who, roles: who === 'admin' ? ['admin'] : ['user'] };
     },
-    authorize: ({ roles, channel }) => channel !== 'staff' || roles.includes('admin'),
+    authorize: ({ roles, room }) => room !== 'staff' || roles.includes('admin'),
     onEvent: (e) => events.push(e),
     ...options,
   });
@@ -59,7 +59,7 @@ function connect(server: SecureServer, credential: string | undefined, extra: Pa
   return { client, link, key };
 }
 
-function nextMessage(client: ClientSession): Promise<ChannelMessage> {
+function nextMessage(client: ClientSession): Promise<SessionMessage> {
   return new Promise((resolve) => {
     const off = client.on('message', (m) => {
       off();
@@ -156,15 +156,15 @@ describe('rooms and policy', () => {
     await Promise.all([a.client.ready, b.client.ready, c.client.ready]);
     await a.client.join('lobby');
     await b.client.join('lobby');
-    const seenByCarol: ChannelMessage[] = [];
+    const seenByCarol: SessionMessage[] = [];
     c.client.on('message', (m) => seenByCarol.push(m));
-    const seenByAlice: ChannelMessage[] = [];
+    const seenByAlice: SessionMessage[] = [];
     a.client.on('message', (m) => seenByAlice.push(m));
     const got = nextMessage(b.client);
-    const serverGot = new Promise<ChannelMessage>((r) => server.on('message', r));
+    const serverGot = new Promise<SessionMessage>((r) => server.on('message', r));
     const seq = a.client.send('lobby', 'hello');
     const m = await got;
-    expect(m).toMatchObject({ identity: 'alice', roles: ['user'], channel: 'lobby', action: 'send', seq });
+    expect(m).toMatchObject({ identity: 'alice', roles: ['user'], room: 'lobby', action: 'send', seq });
     expect(new TextDecoder().decode(m.payload)).toBe('hello');
     expect((await serverGot).identity).toBe('alice');
     // A round trip later: nothing reached the non-member or echoed to the sender.
@@ -180,7 +180,7 @@ describe('rooms and policy', () => {
     const mallory = connect(server, 'mallory');
     await Promise.all([admin.client.ready, mallory.client.ready]);
     await admin.client.join('staff');
-    const adminSaw: ChannelMessage[] = [];
+    const adminSaw: SessionMessage[] = [];
     admin.client.on('message', (m) => adminSaw.push(m));
     await expect(mallory.client.join('staff')).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
     const refused = new Promise((r) => mallory.client.on('refused', r));
@@ -200,7 +200,7 @@ describe('rooms and policy', () => {
     await Promise.all([a.client.ready, b.client.ready]);
     await a.client.join('lobby');
     await b.client.join('lobby');
-    const bobSaw: ChannelMessage[] = [];
+    const bobSaw: SessionMessage[] = [];
     b.client.on('message', (m) => bobSaw.push(m));
     const refused = new Promise((r) => a.client.on('refused', r));
     a.client.send('lobby', '<script>alert(1)</script>');
@@ -214,11 +214,11 @@ describe('rooms and policy', () => {
     const admin = connect(server, 'admin');
     const user = connect(server, 'user1');
     await Promise.all([admin.client.ready, user.client.ready]);
-    const seen: ChannelMessage[] = [];
+    const seen: SessionMessage[] = [];
     server.on('message', (m) => seen.push(m));
     await expect(user.client.request('broadcast', 'x', 'lobby')).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
     await admin.client.request('broadcast', 'maintenance', 'lobby');
-    expect(seen.map((m) => [m.identity, m.action, m.channel])).toEqual([['admin', 'broadcast', 'lobby']]);
+    expect(seen.map((m) => [m.identity, m.action, m.room])).toEqual([['admin', 'broadcast', 'lobby']]);
   });
 
   // [POL-1.1], [POL-1.2], [POL-3.2]: rate limits charged before the signature, the session closed

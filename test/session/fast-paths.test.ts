@@ -176,7 +176,7 @@ describe('a turn whose hook answers later', () => {
     for (const s of servers.splice(0)) s.close();
   });
 
-  async function setup(options: { authorize: (r: { action: string; channel: string | null }) => boolean | Promise<boolean>; validate?: (r: { payload: Uint8Array }) => boolean | Promise<boolean> }) {
+  async function setup(options: { authorize: (r: { action: string; room: string | null }) => boolean | Promise<boolean>; validate?: (r: { payload: Uint8Array }) => boolean | Promise<boolean> }) {
     const server = new SecureServer({
       key: importSigningKey(serverPair.secretKey),
       authenticate: () => ({ identity: 'alice' }),

@@ -10,7 +10,7 @@ import {
   generateKeyPair,
   importSigningKey,
   toHex,
-  type ChannelMessage,
+  type SessionMessage,
   type SecureServerOptions,
   type SecurityEvent,
   type ServerMessage,
@@ -41,7 +41,7 @@ function makeServer(onEvent: SecureServerOptions['onEvent']): SecureServer {
       if (new TextDecoder().decode(credential ?? new Uint8Array()) !== CREDENTIAL) throw new ProtocolError('ERR_UNAUTHENTICATED', 'credential refused');
       return { identity: 'alice', roles: ['user'] };
     },
-    authorize: ({ channel }) => channel !== 'staff',
+    authorize: ({ room }) => room !== 'staff',
     validate: ({ payload }) => new TextDecoder().decode(payload) !== REFUSED_PAYLOAD,
     ...(onEvent !== undefined ? { onEvent } : {}),
   });
@@ -64,7 +64,7 @@ const encodings = (bytes: Uint8Array): string[] => {
   return [toHex(bytes), toHex(bytes).toUpperCase(), b64.slice(0, 16), b64url.slice(0, 16), `{"0":${bytes[0]},"1":${bytes[1]},"2":${bytes[2]}`, `[${bytes[0]},${bytes[1]},${bytes[2]},`];
 };
 
-const ALLOWED = new Set(['type', 'outcome', 'code', 'closeCode', 'session', 'keyId', 'identity', 'peer', 'channel', 'time']);
+const ALLOWED = new Set(['type', 'outcome', 'code', 'closeCode', 'session', 'keyId', 'identity', 'peer', 'room', 'time']);
 
 describe('[POL-7.2] security events', () => {
   it('carry no payload, credential, nonce, signature or exporter value, on accepted and refused paths', async () => {
@@ -136,7 +136,7 @@ describe('[POL-7.2] security events', () => {
         await client.ready;
         await client.join('lobby');
         client.send('lobby', PAYLOAD);
-        const down = new Promise<ChannelMessage>((r) => client.on('message', r));
+        const down = new Promise<SessionMessage>((r) => client.on('message', r));
         const session = [...server.sessions][0]!;
         await new Promise((r) => setTimeout(r, 20));
         session.send('lobby', enc.encode('from the server'));

@@ -75,9 +75,9 @@ export function startModbot(target: Target): Bot {
   return keepConnected(target, 'modbot', 'modbot-demo', (session) => {
     void Promise.all([session.join('lobby'), session.join('dev')]).catch(() => {});
     session.on('message', (m) => {
-      if (m.action !== 'send' || m.channel === null || !SPAM.test(new TextDecoder().decode(m.payload))) return;
+      if (m.action !== 'send' || m.room === null || !SPAM.test(new TextDecoder().decode(m.payload))) return;
       const target: DeleteRequest = { keyId: m.keyId, seq: m.seq };
-      session.request(ACTION_DELETE, JSON.stringify(target), m.channel).catch(() => {});
+      session.request(ACTION_DELETE, JSON.stringify(target), m.room).catch(() => {});
     });
   });
 }

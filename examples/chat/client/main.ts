@@ -5,7 +5,7 @@ import { connect } from '../../../src/adapters/ws/client-entry.js';
 import { importPublicKey } from '../../../src/keys/keys.js';
 import { isProtocolError } from '../../../src/errors.js';
 import { toHex } from '../../../src/bytes.js';
-import type { ChannelMessage, ClientSession } from '../../../src/session/index.js';
+import type { SessionMessage, ClientSession } from '../../../src/session/index.js';
 import {
   ACTION_BROADCAST,
   ACTION_DELETE,
@@ -28,7 +28,7 @@ interface State {
   session: ClientSession;
   me: LoginResponse;
   myKeyId: string;
-  rooms: Map<string, ChannelMessage[]>;
+  rooms: Map<string, SessionMessage[]>;
   joined: Set<string>;
   current: string;
 }
@@ -46,7 +46,7 @@ function errorCode(err: unknown): string {
   return isProtocolError(err) ? err.code : err instanceof Error ? err.message : String(err);
 }
 
-function renderMessage(m: ChannelMessage): HTMLLIElement {
+function renderMessage(m: SessionMessage): HTMLLIElement {
   const s = state!;
   const text = decoder.decode(m.payload);
   const badges = m.roles.filter((r) => r !== 'user');
@@ -86,16 +86,16 @@ function renderConversation(): void {
   list.scrollTop = list.scrollHeight;
 }
 
-function store(m: ChannelMessage): void {
+function store(m: SessionMessage): void {
   const s = state!;
-  if (m.channel === null) return;
-  let list = s.rooms.get(m.channel);
-  if (list === undefined) s.rooms.set(m.channel, (list = []));
+  if (m.room === null) return;
+  let list = s.rooms.get(m.room);
+  if (list === undefined) s.rooms.set(m.room, (list = []));
   if (list.some((x) => x.keyId === m.keyId && x.seq === m.seq)) return; // history overlaps live
   list.push(m);
   list.sort((a, b) => a.ts - b.ts);
   if (list.length > 200) list.shift();
-  if (m.channel === s.current) renderConversation();
+  if (m.room === s.current) renderConversation();
 }
 
 async function openRoom(room: string): Promise<void> {
@@ -115,35 +115,35 @@ async function openRoom(room: string): Promise<void> {
   renderConversation();
 }
 
-async function deleteMessage(m: ChannelMessage): Promise<void> {
+async function deleteMessage(m: SessionMessage): Promise<void> {
   const target: DeleteRequest = { keyId: m.keyId, seq: m.seq };
   try {
-    await state!.session.request(ACTION_DELETE, JSON.stringify(target), m.channel);
+    await state!.session.request(ACTION_DELETE, JSON.stringify(target), m.room);
   } catch (err) {
     notice(`delete refused: ${errorCode(err)}`);
   }
 }
 
-function onMessage(m: ChannelMessage): void {
+function onMessage(m: SessionMessage): void {
   const s = state!;
   if (m.action === 'send') store(m);
-  else if (m.action === ACTION_DELETE && m.channel !== null) {
+  else if (m.action === ACTION_DELETE && m.room !== null) {
     let target: DeleteRequest;
     try {
       target = JSON.parse(decoder.decode(m.payload)) as DeleteRequest;
     } catch {
       return;
     }
-    const list = s.rooms.get(m.channel) ?? [];
+    const list = s.rooms.get(m.room) ?? [];
     const i = list.findIndex((x) => x.keyId === target.keyId && x.seq === target.seq);
     if (i !== -1) {
       list.splice(i, 1);
-      notice(`${m.identity} deleted a message in #${m.channel}`);
-      if (m.channel === s.current) renderConversation();
+      notice(`${m.identity} deleted a message in #${m.room}`);
+      if (m.room === s.current) renderConversation();
     }
   } else if (m.action === ACTION_BROADCAST) {
-    for (const room of s.joined) if (room !== SECURITY_ROOM) store({ ...m, channel: room });
-  } else if (m.action === ACTION_PANEL && m.channel === SECURITY_ROOM && m.identity === 'server') {
+    for (const room of s.joined) if (room !== SECURITY_ROOM) store({ ...m, room: room });
+  } else if (m.action === ACTION_PANEL && m.room === SECURITY_ROOM && m.identity === 'server') {
     const snapshot = parseSnapshot(m.payload);
     if (snapshot !== undefined) renderPanel(snapshot);
   }
@@ -159,7 +159,7 @@ function send(): void {
   }
   try {
     const seq = s.session.send(s.current, text);
-    store({ identity: s.me.identity, roles: s.me.roles, keyId: s.myKeyId, channel: s.current, action: 'send', seq, ts: Date.now(), payload: new TextEncoder().encode(text) });
+    store({ identity: s.me.identity, roles: s.me.roles, keyId: s.myKeyId, room: s.current, action: 'send', seq, ts: Date.now(), payload: new TextEncoder().encode(text) });
     input.value = '';
   } catch (err) {
     notice(`not sent: ${errorCode(err)}`);

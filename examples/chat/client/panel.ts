@@ -46,6 +46,6 @@ export function renderPanel(s: PanelSnapshot): void {
     ),
   );
   byId('panel-recent').replaceChildren(
-    ...s.recent.slice(0, 15).map((e) => el('li', {}, `${time(e.time)} ${e.type} ${e.code}${e.identity === null ? '' : ` (${e.identity})`}${e.channel === null ? '' : ` #${e.channel}`}`)),
+    ...s.recent.slice(0, 15).map((e) => el('li', {}, `${time(e.time)} ${e.type} ${e.code}${e.identity === null ? '' : ` (${e.identity})`}${e.room === null ? '' : ` #${e.room}`}`)),
   );
 }

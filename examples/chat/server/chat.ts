@@ -1,7 +1,7 @@
 // What the server does with messages sealwire accepted: sealwire itself relays a room's messages
 // to its members ([HS-8.3]); the chat keeps a short history per room and runs the custom actions
 // that `authorize` allowed (history, delete, broadcast).
-import type { ChannelMessage, SecureServer, ServerMessage } from '../../../src/index.js';
+import type { SessionMessage, SecureServer, ServerMessage } from '../../../src/index.js';
 import { ACTION_BROADCAST, ACTION_DELETE, ACTION_HISTORY, messageId } from '../shared/protocol.js';
 import { parseDelete } from './rooms.js';
 
@@ -9,16 +9,16 @@ export const HISTORY_PER_ROOM = 50;
 
 export interface Chat {
   /** The stored messages of `room`, oldest first. */
-  history(room: string): readonly ChannelMessage[];
+  history(room: string): readonly SessionMessage[];
   stop(): void;
 }
 
 export function attachChat(secure: SecureServer, options: { historyPerRoom?: number } = {}): Chat {
   const limit = options.historyPerRoom ?? HISTORY_PER_ROOM;
-  const rooms = new Map<string, ChannelMessage[]>();
+  const rooms = new Map<string, SessionMessage[]>();
 
   const onMessage = (m: ServerMessage): void => {
-    const room = m.channel;
+    const room = m.room;
     if (m.action === 'send' && room !== null) {
       let list = rooms.get(room);
       if (list === undefined) rooms.set(room, (list = []));

@@ -85,7 +85,7 @@ export class Monitor {
       this.#accepted.inc({ type: 'login' });
       this.#logger.log('info', 'login', fields);
     } else {
-      this.#reject({ type: 'login', code: outcome, identity: null, channel: null, time: Date.now() });
+      this.#reject({ type: 'login', code: outcome, identity: null, room: null, time: Date.now() });
       this.#logger.log('warn', 'reject', { type: 'login', code: outcome, ...fields });
     }
     this.#changed();
@@ -108,15 +108,15 @@ export class Monitor {
         if (set === undefined) this.#reported.set(e.session, (set = new Set()));
         set.add(e.code);
       }
-      this.#reject({ type: e.type, code: e.code ?? 'ERR_INTERNAL', identity: e.identity ?? null, channel: e.channel ?? null, time: e.time });
-      this.#logger.log('warn', 'reject', { type: e.type, code: e.code, channel: e.channel, ...who });
+      this.#reject({ type: e.type, code: e.code ?? 'ERR_INTERNAL', identity: e.identity ?? null, room: e.room ?? null, time: e.time });
+      this.#logger.log('warn', 'reject', { type: e.type, code: e.code, room: e.room, ...who });
     } else {
       const reported = e.session === undefined ? undefined : this.#reported.get(e.session);
       if (e.session !== undefined) this.#reported.delete(e.session);
       // Some ends of an open session are refusals that no message event reported (revocation,
       // backpressure, a stalled peer): count each once, here.
       if (e.session !== undefined && e.code !== undefined && reported?.has(e.code) !== true) {
-        this.#reject({ type: 'close', code: e.code, identity: e.identity ?? null, channel: null, time: e.time });
+        this.#reject({ type: 'close', code: e.code, identity: e.identity ?? null, room: null, time: e.time });
         this.#logger.log('warn', 'reject', { type: 'close', code: e.code, ...who });
       }
       this.#logger.log('info', 'disconnect', { code: e.code, closeCode: e.closeCode, ...who });

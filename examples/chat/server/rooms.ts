@@ -35,20 +35,20 @@ export function mayEnter(room: string | null, identity: string, roles: readonly 
 }
 
 /** sealwire's `authorize` hook ([POL-2.1]): false is answered with ERR_FORBIDDEN. */
-export function authorize({ identity, roles, action, channel }: AuthorizeRequest): boolean {
+export function authorize({ identity, roles, action, room }: AuthorizeRequest): boolean {
   switch (action) {
     case 'leave':
       return true;
     case 'join':
     case ACTION_HISTORY:
-      return mayEnter(channel, identity, roles);
+      return mayEnter(room, identity, roles);
     case 'send':
       // The panel room is the server's to write in.
-      return channel !== SECURITY_ROOM && mayEnter(channel, identity, roles);
+      return room !== SECURITY_ROOM && mayEnter(room, identity, roles);
     case ACTION_DELETE:
-      return (roles.includes('moderator') || roles.includes('admin')) && channel !== SECURITY_ROOM && mayEnter(channel, identity, roles);
+      return (roles.includes('moderator') || roles.includes('admin')) && room !== SECURITY_ROOM && mayEnter(room, identity, roles);
     case ACTION_BROADCAST:
-      return roles.includes('admin') && channel === null;
+      return roles.includes('admin') && room === null;
     default:
       return false; // Policy: unknown actions are refused, not ignored.
   }

@@ -69,7 +69,7 @@ export interface PanelEvent {
   readonly type: string;
   readonly code: string;
   readonly identity: string | null;
-  readonly channel: string | null;
+  readonly room: string | null;
 }
 
 /** What admins see, pushed over their own sealwire session (signed by the server). */

@@ -13,7 +13,7 @@ import {
 } from '../../../src/index.js';
 import { CURVE_ORDER, bytesToNumberLE, verifyStrict } from '../../../src/crypto/ed25519.js';
 import { VerifyPool } from '../../../src/pool/index.js';
-import type { BatchMessage, WorkerConfig } from '../../../src/pool/protocol.js';
+import type { WorkerBatch, WorkerConfig } from '../../../src/pool/protocol.js';
 import { PoolScheduler, type VerifyPoolOptions, type WorkerEvents, type WorkerLink } from '../../../src/pool/scheduler.js';
 import { createHandler } from '../../../src/pool/worker.js';
 import { numberToLE32, rng } from '../../helpers/numbers.js';
@@ -240,7 +240,7 @@ class ManualPool extends PoolScheduler {
     const worker = this.#workers++;
     const handle = createHandler(config, { postMessage: (reply) => events.message(reply as Parameters<WorkerEvents['message']>[0]) });
     return {
-      post: (batch: BatchMessage) => this.posted.push({ worker, count: batch.count, answer: () => handle(batch) }),
+      post: (batch: WorkerBatch) => this.posted.push({ worker, count: batch.count, answer: () => handle(batch) }),
       busy: () => {},
       terminate: () => {},
     };

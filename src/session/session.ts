@@ -11,9 +11,9 @@ import type { Sender } from '../envelope/sender.js';
 import { receiptFromOpened } from '../delivery/verify.js';
 import type { AsyncSigningKey, SigningKey } from '../keys/keys.js';
 import type { EnvelopeHeader } from '../wire/envelope.js';
-import type { DeliveryState } from './delivery.js';
+import type { SessionDelivery } from './delivery.js';
 import { Emitter, reportListenerError } from './emitter.js';
-import type { ChannelEvents } from './events.js';
+import type { SessionEvents } from './events.js';
 import { Inbound } from './inbound.js';
 import { Outbound } from './outbound.js';
 import { Receipts } from './receipts.js';
@@ -28,12 +28,12 @@ import {
   type Transport,
 } from './transport.js';
 
-export type { ChannelEvents, ChannelMessage } from './events.js';
+export type { SessionEvents, SessionMessage } from './events.js';
 
-export type ChannelState = 'handshake' | 'open' | 'closed';
+export type SessionState = 'handshake' | 'open' | 'closed';
 
-export abstract class SecureChannel extends Emitter<ChannelEvents> {
-  #state: ChannelState = 'handshake';
+export abstract class Session extends Emitter<SessionEvents> {
+  #state: SessionState = 'handshake';
   readonly #transport: Transport;
   readonly #inbound: Inbound;
   readonly #outbound: Outbound;
@@ -50,7 +50,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   protected receiver: Receiver | undefined;
   protected peerKid: Uint8Array | undefined;
   protected sessionStartedAt = 0;
-  #delivery: DeliveryState | undefined;
+  #delivery: SessionDelivery | undefined;
   #resumed = false;
 
   protected constructor(transport: Transport, maxMessageSize: number) {
@@ -98,7 +98,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
   }
 
-  get state(): ChannelState {
+  get state(): SessionState {
     return this.#state;
   }
 
@@ -144,7 +144,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
     return this.#sessionIdHex;
   }
 
-  /** Resolves once, when the channel has closed for any reason. */
+  /** Resolves once, when the session has closed for any reason. */
   get closed(): Promise<CloseInfo> {
     return this.#closed;
   }
@@ -183,7 +183,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   }
 
   /**
-   * Feeds one transport message. Never throws for hostile input: a bad message closes the channel
+   * Feeds one transport message. Never throws for hostile input: a bad message closes the session
    * with its error's close code.
    */
   receive(bytes: Uint8Array): void {
@@ -252,7 +252,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   }
 
   /** The data stream's state, for resume. */
-  protected get delivery(): DeliveryState | undefined {
+  protected get delivery(): SessionDelivery | undefined {
     return this.#delivery;
   }
 
@@ -264,7 +264,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   /** Enters the data phase with the keys the handshake established. */
   protected establish(
     sessionId: Uint8Array,
-    o: { key: SigningKey | AsyncSigningKey; delivery: DeliveryState; receiver: Receiver; resumed: boolean; clock: () => number },
+    o: { key: SigningKey | AsyncSigningKey; delivery: SessionDelivery; receiver: Receiver; resumed: boolean; clock: () => number },
     side: 'client' | 'server',
     now: number,
   ): void {
@@ -324,7 +324,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
   /**
    * Refuses one incoming message and ends the session for it: on an established session the
    * refusal is reported as a rejected message first ([POL-7.1]), like a refused envelope.
-   * Adapters call this for frames their transport cut (oversized) before the channel saw them.
+   * Adapters call this for frames their transport cut (oversized) before the session saw them.
    */
   reject(error: ProtocolError): void {
     if (this.#state === 'open') this.onRejected(error);
@@ -350,7 +350,7 @@ export abstract class SecureChannel extends Emitter<ChannelEvents> {
    *
    * @example
    * ```ts
-   * channel.close()
+   * session.close()
    * ```
    */
   close(code = 1000, reason = ''): void {
