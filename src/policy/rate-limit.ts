@@ -1,5 +1,6 @@
 // Token buckets (spec/policy.md §3): messages, charged before the signature is verified
 // ([POL-1.2]), and new sessions ([POL-4.3]).
+import { ProtocolError } from '../errors.js';
 
 export interface RateLimit {
   /** Tokens added per second. */
@@ -58,5 +59,26 @@ export class TokenBucket {
   isFull(now: number): boolean {
     this.#refill(now);
     return this.#tokens >= this.limit.burst;
+  }
+}
+
+/**
+ * What one received envelope costs before its signature ([POL-1.2], [POL-3.1]): a token of its
+ * connection's bucket and one of its identity's. Both are charged, so a connection cannot borrow
+ * its identity's budget, nor the reverse.
+ */
+export class MessageCharge {
+  constructor(
+    private readonly connection: TokenBucket,
+    private readonly identity: TokenBucket,
+    private readonly clock: () => number,
+  ) {}
+
+  /** @throws {ProtocolError} `ERR_RATE_LIMITED` when either bucket was empty. */
+  charge(): void {
+    const now = this.clock();
+    const conn = this.connection.take(now);
+    const ident = this.identity.take(now);
+    if (!conn || !ident) throw new ProtocolError('ERR_RATE_LIMITED', 'rate limit exceeded');
   }
 }

@@ -23,8 +23,9 @@ export interface DispatchHost {
   event(type: SecurityEventType, outcome: 'accept' | 'reject', code: ErrorCode | undefined, room: string | null): void;
   /** Answers the request with a Result ([POL-2.4]). */
   result(refSeq: number, code: ErrorCode | null): void;
-  /** An accepted Send or Custom, for the application. */
-  delivered(message: SessionMessage): void;
+  /** An accepted Send or Custom, for the application: the session's listeners, then the server's. */
+  emit(type: 'message', message: SessionMessage): void;
+  serverMessage(message: SessionMessage): void;
 }
 
 /** Who the session verified ([HS-5]): what every decision is made on. */
@@ -104,7 +105,8 @@ export class Dispatcher {
     host.event(type, 'accept', undefined, m.room);
     if (m.op === OP_SEND) host.relay(m.room, message);
     else host.result(opened.seq, null);
-    host.delivered(message);
+    host.emit('message', message);
+    host.serverMessage(message);
   }
 
   /** A request refused by policy: reported, answered with a Result, the session stays open ([POL-2.4]). */

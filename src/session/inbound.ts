@@ -1,18 +1,20 @@
 // One session's receiving side (spec/handshake.md §6, spec/policy.md §8): every data-phase
 // envelope takes one ordered path, whatever the replay store and verifier: the Inbox gives it its
-// turn, the Receiver opens it bound to this session, the session's checks run before the
-// signature, and an accepted envelope goes to the receipt record and the application (data) or to
+// turn, the Receiver opens it bound to this session and runs the session's checks (peer-checks.ts)
+// before the signature, and an accepted envelope goes to the receipt record and the application (data) or to
 // the outbox (receipts). A verifier that answers later (a pool) starts envelopes at arrival; their
 // commits still follow arrival order.
-import { ProtocolError, isProtocolError } from '../errors.js';
+import { isProtocolError, type ProtocolError } from '../errors.js';
 import { equalBytes } from '../bytes.js';
 import type { Opened } from '../envelope/open.js';
 import { GateClosed, type OpenContext, type Receiver } from '../envelope/receiver.js';
 import { RECEIPT_CONTENT_TYPE } from '../delivery/receipt.js';
-import { decodeEnvelope, type EnvelopeHeader } from '../wire/envelope.js';
+import { decodeEnvelope } from '../wire/envelope.js';
+import type { MessageCharge } from '../policy/rate-limit.js';
 import type { SessionDelivery } from './delivery.js';
 import { Inbox, type ReadControl } from './inbox.js';
 import type { Receipts } from './receipts.js';
+import { PeerChecks, type Kind } from './peer-checks.js';
 
 /** What the receiving side asks of its session. */
 export interface InboundHost {
@@ -21,8 +23,6 @@ export interface InboundHost {
   refuse(error: ProtocolError): void;
   /** An envelope was refused in its turn: reported as a rejected message, then the session ends. */
   refused(err: unknown): void;
-  /** The session's charge before the signature ([POL-1.2]); throws to refuse. */
-  beforeSignature(header: EnvelopeHeader): void;
   /** A verified receipt of the peer, for our outbox. */
   receipt(opened: Opened): void;
   /** A verified data envelope of the peer, for the application. */
@@ -42,10 +42,8 @@ export interface InboundStart {
   readonly resumed: boolean;
   /** The client holds its first burst for its application's listeners ([HS-7.5]). */
   readonly holdFirstBurst: boolean;
-}
-
-interface Kind {
-  isReceipt: boolean;
+  /** What each envelope costs before its signature ([POL-1.2]); absent on a client. */
+  readonly charge: MessageCharge | undefined;
 }
 
 /** One received envelope whose open has begun (at arrival, or in its turn) and not finished. */
@@ -66,10 +64,8 @@ export class Inbound {
   #s: InboundStart | undefined;
   /** Gates of started envelopes still waiting for their turn: all close when the session does. */
   readonly #gates = new Set<(go: boolean) => void>();
-  /** Streams pinned by envelopes still in process, before {@link SessionDelivery.peerStream} is set. */
-  #pinnedDataStream: Uint8Array | undefined;
-  #pinnedReceiptStream: Uint8Array | undefined;
-  #peerReceiptStream: Uint8Array | undefined;
+  /** The session's checks before the signature, called by the Receiver itself. */
+  #checks: PeerChecks | undefined;
   /** The context of envelopes opened in their turn, built once per session. */
   #turnContext: OpenContext | undefined;
   readonly #turnKind: Kind = { isReceipt: false };
@@ -89,17 +85,18 @@ export class Inbound {
 
   start(s: InboundStart): void {
     this.#s = s;
+    this.#checks = new PeerChecks(s.delivery, s.charge);
     this.inbox.verifyAhead = s.receiver.store.synchronous && s.receiver.verifiesLater;
     this.inbox.delivery = s.delivery;
     if (s.holdFirstBurst) this.inbox.holdFirstBurst();
   }
 
-  /** The session closed: envelopes still waiting to be committed never will be (the peer resends them on resume). */
   /** The peer's receipt stream, once its first receipt was accepted. */
   get peerReceiptStream(): Uint8Array | undefined {
-    return this.#peerReceiptStream;
+    return this.#checks?.peerReceiptStream;
   }
 
+  /** The session closed: envelopes still waiting to be committed never will be (the peer resends them on resume). */
   stop(): void {
     const d = this.#s?.delivery;
     if (d?.peerStream !== undefined) d.builder.release(d.peerKid, d.peerStream);
@@ -175,7 +172,7 @@ export class Inbound {
   #accepted(opened: Opened, bytes: Uint8Array, isReceipt: boolean): void | Promise<void> {
     const d = this.#s!.delivery;
     if (isReceipt) {
-      this.#peerReceiptStream ??= opened.stream.slice();
+      this.#checks!.receiptAccepted(opened.stream);
       // [RCP-4.2]: opened by the replay-protected receiver, so a replayed receipt never gets here.
       this.#host.receipt(opened);
       return;
@@ -198,9 +195,8 @@ export class Inbound {
    */
   #refused(err: unknown, bytes: Uint8Array): void {
     try {
-      const dup = this.#resentDuplicate(err, bytes);
-      if (dup !== undefined) {
-        this.#host.beforeSignature(dup);
+      if (this.#resentDuplicate(err, bytes)) {
+        this.#checks!.chargeDuplicate();
         this.#s!.receipts.send(true);
         return;
       }
@@ -210,17 +206,17 @@ export class Inbound {
     this.#host.refused(err);
   }
 
-  /** The header of a resent duplicate ([HS-7.6]), or undefined when `err` ends the session. */
-  #resentDuplicate(err: unknown, bytes: Uint8Array): EnvelopeHeader | undefined {
+  /** True for a resent duplicate ([HS-7.6]); false when `err` ends the session. */
+  #resentDuplicate(err: unknown, bytes: Uint8Array): boolean {
     const s = this.#s!;
-    if (!s.resumed || !(isProtocolError(err, 'ERR_REPLAY') || isProtocolError(err, 'ERR_TOO_OLD'))) return undefined;
+    if (!s.resumed || !(isProtocolError(err, 'ERR_REPLAY') || isProtocolError(err, 'ERR_TOO_OLD'))) return false;
     const stream = s.delivery.peerStream;
-    if (stream === undefined) return undefined;
+    if (stream === undefined) return false;
     try {
       const h = decodeEnvelope(bytes).header;
-      return h.contentType !== RECEIPT_CONTENT_TYPE && equalBytes(h.kid, s.delivery.peerKid) && equalBytes(h.stream, stream) ? h : undefined;
+      return h.contentType !== RECEIPT_CONTENT_TYPE && equalBytes(h.kid, s.delivery.peerKid) && equalBytes(h.stream, stream);
     } catch {
-      return undefined;
+      return false;
     }
   }
 
@@ -242,41 +238,6 @@ export class Inbound {
 
   /** The Receiver context of one received envelope; the hook records whether it is a receipt. */
   #context(kind: Kind): OpenContext {
-    const s = this.#s!;
-    const d = s.delivery;
-    return {
-      binding: s.binding,
-      sessionStartedAt: this.#sessionStartedAt(),
-      beforeSignature: ({ header }) => {
-        // [HS-6.4]: another key the receiver knows is still not this session's peer.
-        if (!equalBytes(header.kid, d.peerKid)) {
-          throw new ProtocolError('ERR_SESSION_KEY', 'envelope key is not the session key');
-        }
-        // [HS-6.7], [HS-6.8]: one data stream and one receipt stream per peer and session. The
-        // first envelope of each pins it for the envelopes behind it; any refusal ends the session,
-        // so a pin taken by an envelope that is then refused never outlives it.
-        const isReceipt = header.contentType === RECEIPT_CONTENT_TYPE;
-        kind.isReceipt = isReceipt;
-        const pinned = isReceipt ? (this.#peerReceiptStream ?? this.#pinnedReceiptStream) : (d.peerStream ?? this.#pinnedDataStream);
-        if (pinned === undefined) {
-          if (isReceipt) {
-            this.#pinnedReceiptStream = header.stream.slice();
-          } else {
-            // [HS-6.11]: a data stream new to this session starts at 0 on a stream of its own, so
-            // no forgotten or foreign acknowledgement record is continued (a repeated seq 0 was
-            // already refused by the replay pre-check).
-            if (header.seq !== 0 || d.builder.has(header.kid, header.stream)) {
-              throw new ProtocolError('ERR_WRONG_STREAM', 'a new data stream must start at seq 0 on a stream of its own');
-            }
-            this.#pinnedDataStream = header.stream.slice();
-          }
-        } else if (!equalBytes(pinned, header.stream)) {
-          throw new ProtocolError('ERR_WRONG_STREAM', 'envelope on a stream this session does not use');
-        }
-        this.#host.beforeSignature(header);
-        // [RCP-5.2]: never accept what no receipt could acknowledge.
-        if (!isReceipt) d.builder.check(header);
-      },
-    };
+    return { binding: this.#s!.binding, sessionStartedAt: this.#sessionStartedAt(), beforeSignature: this.#checks!.hook(kind) };
   }
 }

@@ -146,7 +146,7 @@ export interface ServerConfig {
   readonly resumeLimits: { readonly ttlMs: number; readonly max: number };
   readonly onEvent: SecurityEventSink | undefined;
   readonly logger: Logger | undefined;
-  clock(): number;
+  readonly clock: () => number;
 }
 
 function assertPositive(value: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number {

@@ -9,8 +9,7 @@ import { isAsyncSigningKey, signAsyncChecked, type PublicKey } from '../keys/key
 import type { AdmissionPolicy } from '../policy/admission.js';
 import { decide } from '../policy/decide.js';
 import { securityEvent, type SecurityEvent } from '../policy/events.js';
-import { TokenBucket } from '../policy/rate-limit.js';
-import type { EnvelopeHeader } from '../wire/envelope.js';
+import { MessageCharge, TokenBucket } from '../policy/rate-limit.js';
 import { Session, type SessionMessage } from './session.js';
 import type { CloseInfo, Transport } from './transport.js';
 import { SessionDelivery } from './delivery.js';
@@ -34,7 +33,7 @@ export interface ServerHost {
   wantsEvents(): boolean;
   /** A session completed its handshake. */
   opened(session: ServerSession): void;
-  message(message: SessionMessage, session: ServerSession): void;
+  message(session: ServerSession, message: SessionMessage): void;
 }
 
 /** @internal What a session needs from its server: configuration, shared state, policy. */
@@ -77,7 +76,6 @@ export class ServerSession extends Session {
   #holdsKey = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #connBucket: TokenBucket;
-  #identityBucket: TokenBucket | undefined;
   #rooms = new Set<string>();
   #onRelease: (() => void) | undefined;
   #resumeEntry: ResumeEntry | undefined;
@@ -288,7 +286,9 @@ export class ServerSession extends Session {
     }
     this.#resumeEntry = held;
     this.#dispatcher = new Dispatcher(this.#dispatchHost(), core, { identity: who.identity, roles: this.#roles, keyId: this.#keyId! }, this.#rooms);
-    this.establish(proven.th, { key: core.key, delivery, receiver: core.receiver, resumed: resumeId !== null, clock }, 'server', after);
+    // The identity's message bucket outlives this session's identity slot: looked up once, here.
+    const charge = new MessageCharge(this.#connBucket, core.admission.messageBucket(this.#identity!), core.clock);
+    this.establish(proven.th, { key: core.key, delivery, receiver: core.receiver, resumed: resumeId !== null, clock, charge }, 'server', after);
     if (resumeId !== null) core.resume.resumedAs(held, resumeId, proven.th);
     else core.resume.live(proven.th, held);
     this.#established = true;
@@ -315,34 +315,13 @@ export class ServerSession extends Session {
       isOpen: () => this.state === 'open',
       joined: (room) => core.registry.joined(this, room),
       left: (room) => core.registry.left(this, room),
-      relay: (room, message) => {
-        // [HS-8.3]: members only, never back to the sender, each copy sealed in its own session. A
-        // relay may close a member (and change the set): the members are copied first, and only
-        // when someone else is in the room.
-        const members = core.registry.members(room);
-        if (members.size > 1 || (members.size === 1 && !members.has(this))) {
-          const relayed = { encoded: encodeRelay(room, message.payload, message) };
-          for (const member of [...members]) {
-            if (member !== this) member.relay(room, relayed, { as: message });
-          }
-        }
-      },
+      // Bound, not wrapped: a Send goes from the dispatch straight to the registry and the server.
+      relay: core.registry.relay.bind(core.registry, this),
       event: (type, outcome, code, room) => this.#event(type, outcome, code, room),
       result: (refSeq, code) => this.#results.send(refSeq, code),
-      delivered: (message) => {
-        this.emit('message', message);
-        core.host.message(message, this);
-      },
+      emit: this.emit.bind(this),
+      serverMessage: core.host.message.bind(core.host, this),
     };
-  }
-
-  protected override beforeSignature(_header: EnvelopeHeader): void {
-    const now = this.#core.clock();
-    // Both buckets are charged: a connection cannot borrow its identity's budget, nor the reverse.
-    // The identity's bucket outlives this session's identity slot, so it is looked up once.
-    const conn = this.#connBucket.take(now);
-    const ident = (this.#identityBucket ??= this.#core.admission.messageBucket(this.#identity!)).take(now);
-    if (!conn || !ident) throw new ProtocolError('ERR_RATE_LIMITED', 'rate limit exceeded');
   }
 
   protected onPayload(opened: Opened): void | Promise<void> {

@@ -117,7 +117,7 @@ export class SecureServer extends Emitter<ServerEvents> {
       wantsEvents: () => this.#onEvent !== undefined || this.listenerCount('event') > 0,
       opened: (session) => this.emit('session', session),
       // The fields of SessionMessage in order, as a spread would copy them, without the spread's cost.
-      message: (m, session) =>
+      message: (session, m) =>
         this.emit('message', {
           identity: m.identity,
           roles: m.roles,

@@ -1,8 +1,7 @@
 // The data phase both ends share (spec/handshake.md §6): every transport message is one envelope
 // bound to session id || direction, opened on the inbound path and sealed on the outbound one.
 // Server and client differ only in their handshake and in what they do with a verified payload.
-// This class coordinates: the transport (transport.ts), receiving (inbound.ts), sending
-// (outbound.ts) and acknowledging (receipts.ts) each live in their own file.
+// Coordinates transport.ts, inbound.ts, outbound.ts and receipts.ts, which do the work.
 import { ProtocolError, isProtocolError } from '../errors.js';
 import { toHex } from '../bytes.js';
 import type { Opened } from '../envelope/open.js';
@@ -10,7 +9,7 @@ import type { Receiver } from '../envelope/receiver.js';
 import type { Sender } from '../envelope/sender.js';
 import { receiptFromOpened } from '../delivery/verify.js';
 import type { AsyncSigningKey, SigningKey } from '../keys/keys.js';
-import type { EnvelopeHeader } from '../wire/envelope.js';
+import type { MessageCharge } from '../policy/rate-limit.js';
 import type { SessionDelivery } from './delivery.js';
 import { Emitter, reportListenerError } from './emitter.js';
 import type { SessionEvents } from './events.js';
@@ -83,8 +82,7 @@ export abstract class Session extends Emitter<SessionEvents> {
           if (isProtocolError(err)) this.onRejected(err);
           this.fail(err);
         },
-        // The subclass's own methods, bound: an envelope goes from the inbound path straight to them.
-        beforeSignature: this.beforeSignature.bind(this),
+        // The subclass's own method, bound: an envelope goes from the inbound path straight to it.
         payload: this.onPayload.bind(this),
         authorityEnded: () => this.authorityEnded,
         receipt: (opened) => {
@@ -232,9 +230,6 @@ export abstract class Session extends Emitter<SessionEvents> {
   /** Called for each verified envelope, in order. */
   protected abstract onPayload(opened: Opened): void | Promise<void>;
 
-  /** Charged after the cheap checks and before the signature ([POL-1.2]); throw to refuse. */
-  protected beforeSignature(_header: EnvelopeHeader): void {}
-
   /** A data-phase message was refused (the session closes right after). */
   protected onRejected(_error: ProtocolError): void {}
 
@@ -264,7 +259,14 @@ export abstract class Session extends Emitter<SessionEvents> {
   /** Enters the data phase with the keys the handshake established. */
   protected establish(
     sessionId: Uint8Array,
-    o: { key: SigningKey | AsyncSigningKey; delivery: SessionDelivery; receiver: Receiver; resumed: boolean; clock: () => number },
+    o: {
+      key: SigningKey | AsyncSigningKey;
+      delivery: SessionDelivery;
+      receiver: Receiver;
+      resumed: boolean;
+      clock: () => number;
+      charge?: MessageCharge; // [POL-1.2], a server's
+    },
     side: 'client' | 'server',
     now: number,
   ): void {
@@ -288,6 +290,7 @@ export abstract class Session extends Emitter<SessionEvents> {
       startedAt: now,
       resumed: o.resumed,
       holdFirstBurst: client,
+      charge: o.charge,
     });
     this.#state = 'open';
   }
