@@ -5,6 +5,14 @@ import { KeyRing } from '../keys/keyring.js';
 /** A usage problem: the tool exits 2 and prints the message. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+
+  /** `usage`: the command's own help, shown instead of the general one. */
+  constructor(
+    message: string,
+    readonly usage?: string,
+  ) {
+    super(message);
+  }
 }
 
 const HEX = /^(?:[0-9a-fA-F]{2})+$/;
@@ -27,6 +35,10 @@ export function parseKeys(json: string): KeyRing {
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new UsageError('keys file must be an object mapping identity to public key(s)');
+  }
+  // The output of `sealwire keygen` is a key pair, not a keys file: say which file is which.
+  if (typeof (doc as { publicKey?: unknown }).publicKey === 'string' && ('secretKey' in doc || 'kid' in doc)) {
+    throw new UsageError('the keys file is a key pair from `sealwire keygen`; --keys takes a map of identity to public key, e.g. {"alice": "<its publicKey>"}');
   }
   const ring = new KeyRing();
   for (const [identity, value] of Object.entries(doc)) {

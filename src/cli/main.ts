@@ -7,14 +7,27 @@ import { newKeyFile, writeKeyFile } from './keygen.js';
 import { parseEvidence, parseKeys, UsageError } from './input.js';
 import { formatText, verifyEvidence } from './verify.js';
 
+const KEYGEN_USAGE = `usage: sealwire keygen [--out FILE]
+  New Ed25519 key pair as JSON, hex encoded:
+    {"kid": "<32-byte key id>", "publicKey": "<32 bytes>", "secretKey": "<32-byte seed>"}
+  With --out, the pair is written to FILE (mode 0600, never over an existing file) and only the
+  public part is printed. Give peers the publicKey; keep the secretKey (the seed) to yourself.`;
+
+const VERIFY_USAGE = `usage: sealwire verify --keys KEYS.json [--json] FILE|-
+  Verifies a file of envelopes and receipts offline (spec/receipts.md appendix A).
+  KEYS.json maps each identity to its public key (hex or base64url), or to a list of them:
+    {"alice": "5b1e…9c", "bob": ["d04a…11", "8f2c…07"]}
+  (the publicKey of \`sealwire keygen\` output; a key pair file itself is not a keys file).
+  FILE (or - for stdin) holds one record per line: an envelope in hex or base64url, or JSON
+  {"envelope": "<hex>", "binding": "<hex>", "aad": "<hex>"} for an envelope bound to a session;
+  blank lines and lines starting with # are skipped. Save records from a live session with the
+  bytes your application received.
+  Exit 0 when every record verifies, 1 when any fails or a receipt hash mismatches.`;
+
 const USAGE = `usage:
   sealwire keygen [--out FILE]
-      New Ed25519 key pair as JSON {kid, publicKey, secretKey} (hex). With --out, the pair is
-      written to FILE (mode 0600, never overwritten) and only the public part is printed.
   sealwire verify --keys KEYS.json [--json] FILE|-
-      Verify a file of envelopes and receipts offline (spec/receipts.md appendix A): one record per
-      line, hex or base64url, or {"envelope", "binding", "aad"} JSON. KEYS.json maps identity to
-      public key(s). Exit 0 when all verify, 1 when any fails or a receipt hash mismatches.
+  sealwire <command> --help      what a command takes, with examples
 exit codes: 0 ok, 1 verification failed, 2 usage error`;
 
 export interface Io {
@@ -60,7 +73,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
   } catch (err) {
     if (err instanceof UsageError || isArgError(err)) {
-      io.stderr(`sealwire: ${(err as Error).message}\n${USAGE}\n`);
+      const usage = err instanceof UsageError && err.usage !== undefined ? err.usage : USAGE;
+      io.stderr(`sealwire: ${(err as Error).message}\n${usage}\n`);
       return 2;
     }
     const e = err as NodeJS.ErrnoException;
@@ -72,15 +86,29 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   }
 }
 
+function help(io: Io, usage: string): number {
+  io.stdout(usage + '\n');
+  return 0;
+}
+
 function isArgError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }
 
 async function keygen(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' } }, strict: true, allowPositionals: false });
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+  if (values.help === true) return help(io, KEYGEN_USAGE);
   const key = newKeyFile();
-  const shown = values.out === undefined ? key : await writeKeyFile(values.out, key);
+  let shown: object = key;
+  if (values.out !== undefined) {
+    try {
+      shown = await writeKeyFile(values.out, key);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      throw new UsageError(`${values.out} exists: keygen never overwrites a key file; choose another --out`, KEYGEN_USAGE);
+    }
+  }
   io.stdout(JSON.stringify(shown, null, 2) + '\n');
   return 0;
 }
@@ -88,12 +116,13 @@ async function keygen(args: string[], io: Io): Promise<number> {
 async function verify(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { keys: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { keys: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
     strict: true,
     allowPositionals: true,
   });
-  if (values.keys === undefined) throw new UsageError('verify needs --keys KEYS.json');
-  if (positionals.length !== 1) throw new UsageError('verify needs exactly one evidence file (or - for stdin)');
+  if (values.help === true) return help(io, VERIFY_USAGE);
+  if (values.keys === undefined) throw new UsageError('verify needs --keys KEYS.json', VERIFY_USAGE);
+  if (positionals.length !== 1) throw new UsageError('verify needs exactly one evidence file (or - for stdin)', VERIFY_USAGE);
   const ring = parseKeys(await readFile(values.keys, 'utf8'));
   const file = positionals[0]!;
   const text = file === '-' ? await (io.stdin ?? processIo.stdin!)() : await readFile(file, 'utf8');

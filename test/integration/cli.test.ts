@@ -108,7 +108,8 @@ describe('sealwire keygen', () => {
     expect(server.secretKey).toMatch(/^[0-9a-f]{64}$/);
     const again = await run(launcher, ['keygen', '--out', 'alice.json'], dir);
     expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/EEXIST/);
+    expect(again.stderr).toMatch(/^sealwire: alice\.json exists: keygen never overwrites a key file; choose another --out\n/);
+    expect(again.stderr).not.toMatch(/EEXIST|at /);
     expect(JSON.parse(await readFile(join(dir, 'alice.json'), 'utf8')).secretKey).toBe(alice.secretKey);
   });
 });
@@ -174,6 +175,21 @@ describe('sealwire verify', () => {
     ]);
     expect(results.map((x) => x.code)).toEqual([2, 2, 2, 2]);
     expect(results[1]!.stderr).toMatch(/key of "alice"/);
+  });
+
+  it('--help on every command exits 0 with its formats; a key pair given as --keys says which file is which', async () => {
+    const [top, keygen, verify, pair] = await Promise.all([
+      run(launcher, ['--help'], dir),
+      run(launcher, ['keygen', '--help'], dir),
+      run(launcher, ['verify', '--help'], dir),
+      run(launcher, ['verify', '--keys', 'alice.json', 'good.txt'], dir),
+    ]);
+    expect([top.code, keygen.code, verify.code]).toEqual([0, 0, 0]);
+    expect(keygen.stdout).toContain('"publicKey"');
+    expect(verify.stdout).toContain('{"alice": ');
+    expect(verify.stdout).toContain('{"envelope": "<hex>"');
+    expect(pair.code).toBe(2);
+    expect(pair.stderr).toContain('is a key pair from `sealwire keygen`');
   });
 });
 

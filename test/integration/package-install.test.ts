@@ -1,0 +1,59 @@
+// The package as another project gets it: `npm pack` (what `npm install <git url>` also does, after
+// running `prepare`), unpacked into a fresh project's node_modules, then imported by plain Node.
+// Offline: the runtime dependencies are linked from this checkout, nothing comes from a registry.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'sealwire-pack-'));
+const pkg = join(dir, 'project', 'node_modules', 'sealwire');
+
+function filesUnder(d: string): string[] {
+  return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(d, e.name)) : [join(d, e.name)]));
+}
+
+describe('the packed package', () => {
+  beforeAll(() => {
+    const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const tarball = join(dir, out.trim().split('\n').pop()!);
+    mkdirSync(pkg, { recursive: true });
+    execFileSync('tar', ['-xzf', tarball, '-C', pkg, '--strip-components=1']);
+    mkdirSync(join(dir, 'project', 'node_modules', '@noble'), { recursive: true });
+    for (const dep of ['ed25519', 'hashes']) {
+      symlinkSync(join(root, 'node_modules', '@noble', dep), join(dir, 'project', 'node_modules', '@noble', dep), 'dir');
+    }
+  }, 90_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('holds the build, the sources its maps name, the spec and the licence', () => {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'src/index.ts', 'spec/envelope.md', 'LICENSE', 'README.md']) {
+      expect(existsSync(join(pkg, f)), f).toBe(true);
+    }
+    const maps = filesUnder(join(pkg, 'dist')).filter((f) => f.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(20);
+    for (const map of maps) {
+      const { sources } = JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] };
+      for (const s of sources) expect(existsSync(resolve(dirname(map), s)), `${map} -> ${s}`).toBe(true);
+    }
+  });
+
+  it("`import 'sealwire'` seals and opens in a fresh project, and the subpaths load", () => {
+    const script = [
+      "import { generateKeyPair, importSigningKey, importPublicKey, seal, open } from 'sealwire';",
+      "import { ERROR_CODES } from 'sealwire/errors';",
+      "await import('sealwire/protocol');",
+      'const pair = generateKeyPair();',
+      "const env = seal(importSigningKey(pair.secretKey), new TextEncoder().encode('hi'), { stream: new Uint8Array(16), seq: 0 });",
+      'const { payload } = open(env, { keys: importPublicKey(pair.publicKey) });',
+      "console.log(new TextDecoder().decode(payload), typeof ERROR_CODES);",
+    ].join('\n');
+    writeFileSync(join(dir, 'project', 'main.mjs'), script);
+    const out = execFileSync(process.execPath, ['main.mjs'], { cwd: join(dir, 'project'), encoding: 'utf8', timeout: 20_000 });
+    expect(out).toBe('hi object\n');
+  });
+});
