@@ -19,6 +19,7 @@ import { deviceServer } from '../helpers/device-server.js';
 import { serverKey, serverPublic } from '../helpers/server-fixture.js';
 import { TrackedWebSocket } from '../helpers/tracked-ws.js';
 import { jitteryKey } from '../helpers/async-keys.js';
+import { openSession, sendDownstream, sleep, waitUntil } from '../helpers/exchange.js';
 
 const text = new TextDecoder();
 
@@ -34,15 +35,6 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
 
 const running: RunningAdapter[] = [];
 afterEach(async () => {
@@ -108,19 +100,8 @@ async function exchange(s: Setup, n: number, cuts: readonly number[]): Promise<E
   adopt(await connect(s.adapter.url, s.options));
   await client.join('r');
 
-  const serverSide = (): ServerSession | undefined => [...serverSessions].reverse().find((x) => x.state === 'open');
-  const downstream = (async () => {
-    for (let i = 0; i < n; ) {
-      const ss = serverSide();
-      if (ss === undefined || !ss.writable) {
-        await sleep(1);
-        continue;
-      }
-      ss.send(null, new TextEncoder().encode(`d${i}`));
-      i++;
-      if (i % 64 === 0) await sleep(0); // let the client's receipts in
-    }
-  })();
+  const serverSide = (): ServerSession | undefined => openSession(serverSessions);
+  const downstream = sendDownstream(serverSessions, n, 64, 0);
 
   const pending = new Set(cuts);
   let cutCount = 0;
