@@ -2,14 +2,16 @@
 // starts a real server on 127.0.0.1, port 0, around a SecureServer. Add yours to `ADAPTERS`.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnectSocket, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { WebSocket as WsSocket } from 'ws';
 import type * as Uws from 'uWebSockets.js';
-import type { SecureServer } from '../../src/index.js';
+import type { ClientSession, SecureServer } from '../../src/index.js';
+import type { ConnectOptions } from '../../src/adapters/ws/index.js';
+import { attach as attachNet, connect as connectNet } from '../../src/adapters/net/index.js';
 import { attach } from '../../src/adapters/ws/index.js';
 import { attach as attachUws } from '../../src/adapters/uws/index.js';
 import type { TestCertificate } from './net-tls.js';
@@ -28,9 +30,52 @@ export interface AdapterFactory {
   /** Whether this adapter reads the TLS exporter (channel binding on the server side). */
   readonly channelBinding: boolean;
   start(secure: SecureServer, options: { tls?: TestCertificate; path?: string }): Promise<RunningAdapter>;
+  /** The client side, for transports that are not a WebSocket (default: sealwire/ws `connect`). */
+  connect?(adapter: RunningAdapter, options: ConnectOptions): Promise<ClientSession>;
+  /** Cuts the newest client connection at the client (default: the newest TrackedWebSocket). */
+  cutClient?(): void;
 }
 
-function listen(server: HttpServer): Promise<number> {
+/** Raw TCP with length-prefixed frames (sealwire/net): the suites' non-WebSocket transport. */
+export const netAdapter: AdapterFactory = (() => {
+  let last: Socket | undefined;
+  return {
+    name: 'net',
+    channelBinding: false,
+    async start(secure) {
+      const tcp = createNetServer();
+      const sockets = new Set<Socket>();
+      tcp.on('connection', (sock) => {
+        sockets.add(sock);
+        sock.once('close', () => sockets.delete(sock));
+      });
+      const attached = attachNet(secure, tcp);
+      const port = await listen(tcp);
+      return {
+        url: `tcp://127.0.0.1:${port}`,
+        port,
+        cut: () => {
+          for (const sock of sockets) sock.destroy();
+        },
+        close: async () => {
+          attached.close();
+          for (const sock of sockets) sock.destroy();
+          await new Promise<void>((resolve) => tcp.close(() => resolve()));
+        },
+      };
+    },
+    connect(adapter, options) {
+      const { WebSocket: _ws, channelBinding: _cb, wsOptions: _o, ...rest } = options;
+      last = netConnectSocket(adapter.port, '127.0.0.1');
+      return connectNet(last, rest);
+    },
+    cutClient() {
+      last?.destroy();
+    },
+  };
+})();
+
+function listen(server: HttpServer | NetServer): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));

@@ -14,7 +14,7 @@ import {
   type SigningKey,
 } from '../../src/index.js';
 import { connect, type ConnectOptions } from '../../src/adapters/ws/index.js';
-import { ADAPTERS, type AdapterFactory, type RunningAdapter } from '../helpers/net-adapters.js';
+import { ADAPTERS, netAdapter, type AdapterFactory, type RunningAdapter } from '../helpers/net-adapters.js';
 import { deviceServer } from '../helpers/device-server.js';
 import { serverKey, serverPublic } from '../helpers/server-fixture.js';
 import { TrackedWebSocket } from '../helpers/tracked-ws.js';
@@ -41,7 +41,13 @@ afterEach(async () => {
   for (const r of running.splice(0)) await r.close();
 });
 
+/** The client side of `factory`: sealwire/ws unless the transport brings its own. */
+function dial(factory: AdapterFactory, adapter: RunningAdapter, options: ConnectOptions): Promise<ClientSession> {
+  return factory.connect?.(adapter, options) ?? connect(adapter.url, options);
+}
+
 interface Setup {
+  factory: AdapterFactory;
   server: SecureServer;
   adapter: RunningAdapter;
   key: SigningKey;
@@ -53,7 +59,7 @@ async function setup(factory: AdapterFactory, asyncServerKey?: AsyncSigningKey):
   // under test here are the outbox's.
   const key = importSigningKey(generateKeyPair().secretKey);
   const { server, adapter, options } = await deviceServer(factory, key, running, asyncServerKey === undefined ? {} : { key: asyncServerKey });
-  return { server, adapter, key, options };
+  return { factory, server, adapter, key, options };
 }
 
 interface Exchange {
@@ -88,7 +94,7 @@ async function exchange(s: Setup, n: number, cuts: readonly number[]): Promise<E
       // Reconnect and resume; a refused attempt (server not yet aware of the cut) is retried.
       for (;;) {
         try {
-          adopt(await connect(s.adapter.url, { ...s.options, resumeFrom: session }));
+          adopt(await dial(s.factory, s.adapter, { ...s.options, resumeFrom: session }));
           return;
         } catch (err) {
           if ((err as { code?: string }).code === 'ERR_RESUME_REFUSED') throw err;
@@ -97,7 +103,7 @@ async function exchange(s: Setup, n: number, cuts: readonly number[]): Promise<E
       }
     });
   };
-  adopt(await connect(s.adapter.url, s.options));
+  adopt(await dial(s.factory, s.adapter, s.options));
   await client.join('r');
 
   const serverSide = (): ServerSession | undefined => openSession(serverSessions);
@@ -114,7 +120,10 @@ async function exchange(s: Setup, n: number, cuts: readonly number[]): Promise<E
     c.send('r', `u${i}`);
     i++;
     if (pending.delete(i)) {
-      if (cutCount++ % 2 === 0) TrackedWebSocket.last!.terminate();
+      if (cutCount++ % 2 === 0) {
+        if (s.factory.cutClient) s.factory.cutClient();
+        else TrackedWebSocket.last!.terminate();
+      }
       else s.adapter.cut();
       await c.closed;
     } else if (i % 64 === 0) {
@@ -137,7 +146,8 @@ function seededCuts(seed: number, count: number, n: number): number[] {
   return [...cuts].sort((a, b) => a - b);
 }
 
-for (const factory of ADAPTERS) {
+// The same suite over raw TCP (sealwire/net): any ordered byte channel, not only a WebSocket.
+for (const factory of [...ADAPTERS, netAdapter]) {
   describe(`resume over ${factory.name}`, () => {
     it('cut mid-stream from either side, both directions: every message exactly once, in order', async () => {
       const s = await setup(factory);
@@ -165,7 +175,7 @@ for (const factory of ADAPTERS) {
     it('10,000 messages each way with 10 forced disconnects at seeded random points: exactly once, in order', async () => {
       const s = await setup(factory);
       const n = 10_000;
-      const cuts = seededCuts(factory.name === 'ws' ? 0x5ea1 : 0x0b5e, 10, n);
+      const cuts = seededCuts(factory.name === 'ws' ? 0x5ea1 : factory.name === 'uws' ? 0x0b5e : 0x7c9, 10, n);
       const r = await exchange(s, n, cuts);
       expect(r.up.length).toBe(n);
       expect(r.up).toEqual(range(n));
@@ -178,7 +188,7 @@ for (const factory of ADAPTERS) {
 
     it('a server that no longer knows the session refuses the resume (ERR_RESUME_REFUSED, 4097)', async () => {
       const s = await setup(factory);
-      const first = await connect(s.adapter.url, s.options);
+      const first = await dial(factory, s.adapter, s.options);
       first.close();
       await first.closed;
       // A restarted server: same key, no resumable state.
@@ -186,10 +196,10 @@ for (const factory of ADAPTERS) {
       keys.add(s.key.publicKey, { identity: 'alice' });
       const restarted = await factory.start(new SecureServer({ key: serverKey, keys, authorize: () => true }), {});
       running.push(restarted);
-      const refused = connect(restarted.url, { ...s.options, resumeFrom: first });
+      const refused = dial(factory, restarted, { ...s.options, resumeFrom: first });
       await expect(refused).rejects.toMatchObject({ code: 'ERR_RESUME_REFUSED', closeCode: 4097 });
       // The original server still resumes it: a refused attempt hands nothing over.
-      const resumed = await connect(s.adapter.url, { ...s.options, resumeFrom: first });
+      const resumed = await dial(factory, s.adapter, { ...s.options, resumeFrom: first });
       expect(resumed.stream).toEqual(first.stream);
       resumed.close();
     });
@@ -197,11 +207,11 @@ for (const factory of ADAPTERS) {
     // [HS-7.1], [HS-7.4]: another key cannot name the session; a state is resumed at most once
     it('only the same key can resume a session, and only once', async () => {
       const s = await setup(factory);
-      const first = await connect(s.adapter.url, s.options);
+      const first = await dial(factory, s.adapter, s.options);
       first.close();
       const other = importSigningKey(generateKeyPair().secretKey);
       expect(() => new ClientSession({ send() {}, close() {} }, { key: other, serverKey: serverPublic, resumeFrom: first })).toThrow(RangeError);
-      const second = await connect(s.adapter.url, { ...s.options, resumeFrom: first });
+      const second = await dial(factory, s.adapter, { ...s.options, resumeFrom: first });
       expect(() => new ClientSession({ send() {}, close() {} }, { key: s.key, serverKey: serverPublic, resumeFrom: first })).toThrow(/already resumed/);
       second.close();
     });

@@ -5,6 +5,7 @@
 import { ProtocolError, isProtocolError } from '../../errors.js';
 import type { Admission, SecureServer } from '../../session/server.js';
 import type { ServerSession } from '../../session/server-session.js';
+import { heldUntilGone } from '../shared/hold.js';
 import { CLOSE_EVENT, FRAME_EVENT, READY_EVENT, closeOf, frameBytes, isTag, type IoNamespaceLike, type IoServerSocketLike } from './wire.js';
 
 export interface AttachedIo {
@@ -52,7 +53,7 @@ export function attach(secure: SecureServer, io: IoNamespaceLike): AttachedIo {
     wait(socket, admission);
   };
   const wait = (socket: IoServerSocketLike, admission: Admission): void => {
-    const held = heldUntilDisconnect(socket, admission);
+    const held = socket.connected ? heldUntilGone(admission, (gone) => socket.once('disconnect', gone)) : admission;
     const timer = setTimeout(() => end(socket, new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no sealwire client on this socket')), timeoutMs);
     socket.once('disconnect', () => clearTimeout(timer));
     socket.once(READY_EVENT, (tag: unknown) => {
@@ -91,31 +92,6 @@ function peerOf(socket: IoServerSocketLike): { address?: string; origin?: string
   const origin = socket.handshake.headers['origin'];
   const address = socket.handshake.address;
   return { ...(address ? { address } : {}), ...(typeof origin === 'string' ? { origin } : {}) };
-}
-
-/** The per-IP slot is held until the session ended and the socket is gone, whichever is last ([POL-5.4]). */
-function heldUntilDisconnect(socket: IoServerSocketLike, admission: Admission): Admission {
-  let sessionDone = false;
-  let gone = !socket.connected;
-  let released = false;
-  const maybe = (): void => {
-    if (sessionDone && gone && !released) {
-      released = true;
-      admission.release();
-    }
-  };
-  socket.once('disconnect', () => {
-    gone = true;
-    maybe();
-  });
-  return {
-    address: admission.address,
-    origin: admission.origin,
-    release: () => {
-      sessionDone = true;
-      maybe();
-    },
-  };
 }
 
 function bind(secure: SecureServer, socket: IoServerSocketLike, admission: Admission, tag: string): ServerSession {
