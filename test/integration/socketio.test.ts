@@ -28,38 +28,40 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function setup(extra: { origins?: string[]; maxConnectionsPerIp?: number } = {}): Promise<Setup> {
+async function setup(extra: { origins?: string[] | ((own: string) => string[]); maxConnectionsPerIp?: number } = {}): Promise<Setup> {
   const keys = { alice: importSigningKey(generateKeyPair().secretKey), bob: importSigningKey(generateKeyPair().secretKey) };
   const ring = new KeyRing();
   ring.add(keys.alice.publicKey, { identity: 'alice' });
   ring.add(keys.bob.publicKey, { identity: 'bob' });
   const events: SecurityEvent[] = [];
+  const http: HttpServer = createServer();
+  const io = new IoServer(http, { connectionStateRecovery: { maxDisconnectionDuration: 10_000 } });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const own = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const origins = typeof extra.origins === 'function' ? extra.origins(own) : extra.origins;
   const secure = new SecureServer({
     key: serverKey,
     keys: ring,
     authorize: ({ room }) => room !== 'vault',
     rateLimit: { connection: UNLIMITED, identity: UNLIMITED, ipSessions: UNLIMITED, identitySessions: UNLIMITED },
     onEvent: (e) => events.push(e),
-    ...(extra.origins !== undefined ? { origins: extra.origins } : {}),
+    ...(origins !== undefined ? { origins } : {}),
     ...(extra.maxConnectionsPerIp !== undefined ? { limits: { maxConnectionsPerIp: extra.maxConnectionsPerIp } } : {}),
   });
-  const http: HttpServer = createServer();
-  const io = new IoServer(http, { connectionStateRecovery: { maxDisconnectionDuration: 10_000 } });
   const attached = attach(secure, io.of('/chat'));
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   cleanup.push(async () => {
     attached.close();
     await new Promise<void>((r) => io.close(() => r()));
   });
-  return { secure, io, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/chat`, events, keys };
+  return { secure, io, url: `${own}/chat`, events, keys };
 }
 
-function socketOf(s: Setup, transport: 'websocket' | 'polling', origin?: string): ClientSocket {
+function socketOf(s: Setup, transport: 'websocket' | 'polling', origin?: string, headers: Record<string, string> = {}): ClientSocket {
   const socket = ioClient(s.url, {
     transports: [transport],
     reconnectionDelay: 20,
     reconnectionDelayMax: 50,
-    ...(origin !== undefined ? { extraHeaders: { origin } } : {}),
+    extraHeaders: { ...headers, ...(origin !== undefined ? { origin } : {}) },
   });
   cleanup.push(() => void socket.disconnect());
   return socket;
@@ -98,6 +100,18 @@ for (const transport of ['websocket', 'polling'] as const) {
       expect(handshakes.map((e) => [e.outcome, e.identity])).toEqual([['accept', 'alice']]);
       expect(s.events.filter((e) => e.type === 'upgrade' && e.outcome === 'reject').map((e) => e.code)).toEqual(['ERR_ORIGIN', 'ERR_TOO_MANY_CONNECTIONS']);
       first.close();
+    });
+
+    // [POL-5.5]: a browser's same-origin GET carries no Origin, only Sec-Fetch-Site (which page scripts cannot set).
+    it('with no Origin header, Sec-Fetch-Site: same-origin stands for the request\'s own origin; nothing else does', async () => {
+      const s = await setup({ origins: (own) => [own] });
+      const own = new URL(s.url).origin;
+      const options = { key: s.keys.alice, serverKey: serverPublic, origin: own };
+      await expect(connect(socketOf(s, transport), options)).rejects.toMatchObject({ code: 'ERR_ORIGIN' });
+      await expect(connect(socketOf(s, transport, undefined, { 'sec-fetch-site': 'cross-site' }), options)).rejects.toMatchObject({ code: 'ERR_ORIGIN' });
+      const ok = await connect(socketOf(s, transport, undefined, { 'sec-fetch-site': 'same-origin' }), options);
+      expect(ok.state).toBe('open');
+      ok.close();
     });
 
     it('frames tagged for another session are dropped; a text frame of this session closes it with ERR_MALFORMED', async () => {

@@ -88,10 +88,20 @@ function end(socket: IoServerSocketLike, error: ProtocolError): void {
   socket.disconnect(true);
 }
 
+/**
+ * The peer's address and origin. A browser sends no Origin on a same-origin GET (long-polling),
+ * only Sec-Fetch-Site, which scripts cannot set: the origin is then the request's own.
+ * @see [POL-5.5]
+ */
 function peerOf(socket: IoServerSocketLike): { address?: string; origin?: string } {
-  const origin = socket.handshake.headers['origin'];
+  const h = socket.handshake.headers;
+  const host = h['host'];
+  let origin = typeof h['origin'] === 'string' ? h['origin'] : undefined;
+  if (origin === undefined && h['sec-fetch-site'] === 'same-origin' && typeof host === 'string') {
+    origin = `${socket.handshake.secure ? 'https' : 'http'}://${host}`;
+  }
   const address = socket.handshake.address;
-  return { ...(address ? { address } : {}), ...(typeof origin === 'string' ? { origin } : {}) };
+  return { ...(address ? { address } : {}), ...(origin !== undefined ? { origin } : {}) };
 }
 
 function bind(secure: SecureServer, socket: IoServerSocketLike, admission: Admission, tag: string): ServerSession {

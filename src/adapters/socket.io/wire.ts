@@ -22,7 +22,7 @@ export interface IoNamespaceLike {
 /** A server-side Socket.IO socket, as far as the adapter uses it. */
 export interface IoServerSocketLike {
   readonly connected: boolean;
-  readonly handshake: { readonly address: string; readonly headers: Record<string, string | string[] | undefined> };
+  readonly handshake: { readonly address: string; readonly secure: boolean; readonly headers: Record<string, string | string[] | undefined> };
   emit(event: string, ...args: unknown[]): unknown;
   on(event: string, listener: IoListener): unknown;
   once(event: string, listener: IoListener): unknown;
