@@ -13,6 +13,7 @@ import { peersSuite } from './suites/peers.js';
 import { poolSuite } from './suites/pool.js';
 import { replaySuite } from './suites/replay.js';
 import { sealSuite, verifySuite } from './suites/verify.js';
+import { socketioSuite } from './suites/socketio.js';
 import type { Keys } from './fixtures.js';
 
 type Suite = (profile: Profile, keys: Keys) => Promise<SuiteReport>;
@@ -28,6 +29,7 @@ const SUITES: Record<string, Suite> = {
   peers: peersSuite,
   e2e: e2eSuite,
   metrics: metricsSuite,
+  socketio: socketioSuite,
 };
 
 const args = process.argv.slice(2);
