@@ -8,6 +8,7 @@ import { ProtocolError, isProtocolError } from '../../errors.js';
 import type { Admission, SecureServer } from '../../session/server.js';
 import type { ServerSession } from '../../session/server-session.js';
 import { readTlsExporter, upgradeRefusal } from '../shared/upgrade.js';
+import { DEFAULT_HEARTBEAT_MS, Heartbeat } from './heartbeat.js';
 
 export interface AttachOptions {
   /**
@@ -23,6 +24,11 @@ export interface AttachOptions {
    * upgrade, and a refusal closes with the error's close code instead of an HTTP status.
    */
   wss?: WebSocketServer;
+  /**
+   * Milliseconds between pings; a client that has not answered one by the next ping is cut
+   * ([POL-5.6]). Browsers and `ws` answer by themselves. Default 30,000; 0 turns it off.
+   */
+  heartbeatMs?: number;
 }
 
 export interface AttachedWs {
@@ -45,7 +51,9 @@ export interface AttachedWs {
  */
 export function attach(secure: SecureServer, options: AttachOptions): AttachedWs {
   if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
-  const { server, wss: given, path } = options;
+  const { server, wss: given, path, heartbeatMs = DEFAULT_HEARTBEAT_MS } = options;
+  if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < 0) throw new RangeError(`"heartbeatMs" expected a non-negative integer, got ${String(heartbeatMs)}`);
+  const heartbeat = new Heartbeat(heartbeatMs);
   if ((server === undefined) === (given === undefined)) throw new TypeError('"options" expected exactly one of "server" or "wss"');
   if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/'))) throw new TypeError('"path" expected a pathname');
   const maxPayload = secure.limits.maxMessageSize;
@@ -65,12 +73,14 @@ export function attach(secure: SecureServer, options: AttachOptions): AttachedWs
         ws.close(e.closeCode, e.code);
         return;
       }
+      heartbeat.track(ws);
       bind(secure, ws, admission, readTlsExporter(req.socket), req.socket);
     };
     given.on('connection', onConnection);
     return {
       wss: given,
       close: () => {
+        heartbeat.stop();
         given.off('connection', onConnection);
         secure.close();
         return Promise.resolve();
@@ -98,6 +108,7 @@ export function attach(secure: SecureServer, options: AttachOptions): AttachedWs
     const exporter = readTlsExporter(req.socket);
     wss.handleUpgrade(req, socket, head, (ws) => {
       upgraded = true;
+      heartbeat.track(ws);
       bind(secure, ws, admission, exporter, socket);
     });
   };
@@ -107,6 +118,7 @@ export function attach(secure: SecureServer, options: AttachOptions): AttachedWs
     close: () =>
       new Promise<void>((resolve) => {
         server!.off('upgrade', onUpgrade);
+        heartbeat.stop();
         secure.close();
         for (const ws of wss.clients) ws.terminate();
         wss.close(() => resolve());
