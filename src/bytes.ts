@@ -82,6 +82,16 @@ export function assertSafeUint(value: unknown, name: string): asserts value is n
   }
 }
 
+/**
+ * The one payload rule of every sealing call: bytes as given, a string as its UTF-8 bytes,
+ * anything else a TypeError naming `name`.
+ */
+export function payloadBytes(data: Uint8Array | string, name = 'payload'): Uint8Array {
+  if (typeof data === 'string') return utf8Encoder.encode(data);
+  assertBytes(data, name);
+  return data;
+}
+
 /** Throws a RangeError naming `name` unless `value` is a safe integer in [min, max]: the one option check. */
 export function assertInt(value: unknown, name: string, min: number, max: number): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {

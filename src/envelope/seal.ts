@@ -1,5 +1,5 @@
 // Signing side of the pipeline: header → Sig_structure → signature → envelope bytes.
-import { assertBytes, assertSafeUint } from '../bytes.js';
+import { assertBytes, assertSafeUint, payloadBytes } from '../bytes.js';
 import { isAsyncSigningKey, signAsyncChecked, type AsyncSigningKey, type SigningKey } from '../keys/keys.js';
 import {
   ALG_ED25519,
@@ -32,7 +32,7 @@ export interface SealOptions {
 }
 
 /**
- * Seals `payload` into a signed sealwire v1 envelope.
+ * Seals `payload` (bytes, or a string sealed as its UTF-8 bytes) into a signed sealwire v1 envelope.
  *
  * @throws {TypeError|RangeError} on developer misuse (the argument is named).
  * @example
@@ -41,12 +41,13 @@ export interface SealOptions {
  * const envelope = seal(key, new TextEncoder().encode('hi'), { seq: 0, stream })
  * ```
  */
-export function seal(key: SigningKey, payload: Uint8Array, options: SealOptions): Uint8Array {
+export function seal(key: SigningKey, payload: Uint8Array | string, options: SealOptions): Uint8Array {
   if (key === null || typeof key !== 'object' || typeof key.sign !== 'function') {
     throw new TypeError('"key" expected a SigningKey from importSigningKey()');
   }
-  const { protectedBytes, toBeSigned } = prepare(key.kid, payload, options);
-  return encodeEnvelope(protectedBytes, payload, key.sign(toBeSigned));
+  const bytes = payloadBytes(payload);
+  const { protectedBytes, toBeSigned } = prepare(key.kid, bytes, options);
+  return encodeEnvelope(protectedBytes, bytes, key.sign(toBeSigned));
 }
 
 /**
@@ -61,15 +62,15 @@ export function seal(key: SigningKey, payload: Uint8Array, options: SealOptions)
  * const envelope = await sealAsync(await importCryptoKeyPair(pair), payload, { seq: 0, stream })
  * ```
  */
-export function sealAsync(key: AsyncSigningKey, payload: Uint8Array, options: SealOptions): Promise<Uint8Array> {
+export function sealAsync(key: AsyncSigningKey, payload: Uint8Array | string, options: SealOptions): Promise<Uint8Array> {
   if (!isAsyncSigningKey(key)) throw new TypeError('"key" expected an AsyncSigningKey');
-  const { protectedBytes, toBeSigned } = prepare(key.kid, payload, options);
-  const body = payload.slice(); // the caller may reuse its buffer before the signature arrives
+  const bytes = payloadBytes(payload);
+  const { protectedBytes, toBeSigned } = prepare(key.kid, bytes, options);
+  const body = bytes.slice(); // the caller may reuse its buffer before the signature arrives
   return signAsyncChecked(key, toBeSigned).then((signature) => encodeEnvelope(protectedBytes, body, signature));
 }
 
 function prepare(kid: Uint8Array, payload: Uint8Array, options: SealOptions): { protectedBytes: Uint8Array; toBeSigned: Uint8Array } {
-  assertBytes(payload, 'payload');
   if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
   const { seq, stream, aad, binding } = options;
   assertSafeUint(seq, 'seq');

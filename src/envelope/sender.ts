@@ -102,7 +102,7 @@ export class Sender {
   }
 
   /**
-   * Seals `payload` with the next sequence number and the clock's time.
+   * Seals `payload` (bytes, or a string as UTF-8) with the next sequence number and the clock's time.
    *
    * @throws {ProtocolError} `ERR_SEQ_EXHAUSTED` once 2^53 − 1 has been used.
    * @throws {TypeError|RangeError} on a bad argument, as `seal()`, or when the key signs
@@ -112,7 +112,7 @@ export class Sender {
    * const envelope = sender.seal(payload, { aad: roomId })
    * ```
    */
-  seal(payload: Uint8Array, ctx: SealContext = {}): Uint8Array {
+  seal(payload: Uint8Array | string, ctx: SealContext = {}): Uint8Array {
     const key = this.#key;
     if (isAsyncSigningKey(key)) throw new TypeError("this Sender's key signs asynchronously: use sealAsync()");
     const seq = this.#take(ctx);
@@ -133,7 +133,7 @@ export class Sender {
    * const envelope = await sender.sealAsync(payload)
    * ```
    */
-  sealAsync(payload: Uint8Array, ctx: SealContext = {}): Promise<Uint8Array> {
+  sealAsync(payload: Uint8Array | string, ctx: SealContext = {}): Promise<Uint8Array> {
     const key = this.#key;
     const seq = this.#take(ctx);
     const options = this.#options(seq, ctx);

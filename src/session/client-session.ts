@@ -2,7 +2,7 @@
 // transcript ([HS-3.3]), authenticates the server from the Welcome ([HS-6.2]), then sends requests
 // and receives deliveries. No transport and no `node:` import: browsers use this as is.
 import { ProtocolError, type ErrorCode, ERROR_CODES } from '../errors.js';
-import { equalBytes, randomBytes, toHex, utf8Encoder } from '../bytes.js';
+import { equalBytes, payloadBytes, randomBytes, toHex, utf8Encoder } from '../bytes.js';
 import { verifyStrict } from '../crypto/ed25519.js';
 import type { Opened } from '../envelope/open.js';
 import { Receiver } from '../envelope/receiver.js';
@@ -180,7 +180,7 @@ export class ClientSession extends Session {
    */
   send(room: string, data: Uint8Array | string): number {
     if (!isValidRoom(room)) throw new RangeError('"room" expected 1–128 UTF-8 bytes without control characters');
-    return this.sendPayload(encodeClientMessage({ op: OP_SEND, room, data: toBytes(data) }));
+    return this.sendPayload(encodeClientMessage({ op: OP_SEND, room, data: payloadBytes(data, 'data') }));
   }
 
   /**
@@ -194,7 +194,7 @@ export class ClientSession extends Session {
   request(action: string, data: Uint8Array | string = new Uint8Array(0), room: string | null = null): Promise<void> {
     if (!isValidAction(action)) throw new RangeError('"action" expected 1–64 chars of [a-z0-9._:-], not join/leave/send');
     if (room !== null && !isValidRoom(room)) throw new RangeError('"room" expected 1–128 UTF-8 bytes without control characters');
-    return this.#request(encodeClientMessage({ op: OP_CUSTOM, action, room, data: toBytes(data) }));
+    return this.#request(encodeClientMessage({ op: OP_CUSTOM, action, room, data: payloadBytes(data, 'data') }));
   }
 
   #request(payload: Uint8Array): Promise<void> {
@@ -350,12 +350,6 @@ export class ClientSession extends Session {
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
   }
-}
-
-function toBytes(data: Uint8Array | string): Uint8Array {
-  if (typeof data === 'string') return utf8Encoder.encode(data);
-  if (!(data instanceof Uint8Array)) throw new TypeError('"data" expected Uint8Array or string');
-  return data;
 }
 
 // An unknown code from a newer server is still a refusal; it is reported as forbidden.

@@ -1,7 +1,7 @@
 // The server end of one connection: ServerHello, ClientAuth checks in the order of
 // spec/handshake.md [HS-3.4], Welcome, then requests dispatched through policy (spec/policy.md).
 import { ProtocolError, isProtocolError, type ErrorCode } from '../errors.js';
-import { randomBytes, toHex } from '../bytes.js';
+import { payloadBytes, randomBytes, toHex } from '../bytes.js';
 import type { Opened } from '../envelope/open.js';
 import type { ReceiptBuilder } from '../delivery/builder.js';
 import type { KeyEntry } from '../keys/keyring.js';
@@ -136,7 +136,7 @@ export class ServerSession extends Session {
   }
 
   /**
-   * Pushes application data to this client, sealed in its session, from the server's identity (or
+   * Pushes `data` (bytes, or a string as UTF-8) to this client, sealed in its session, from the server's identity (or
    * relaying a verified message `as` its original sender).
    *
    * @throws {ProtocolError} `ERR_SESSION_CLOSED` when the session is not open; `ERR_OUTBOX_FULL`
@@ -147,7 +147,8 @@ export class ServerSession extends Session {
    * else session.on('drain', retry)
    * ```
    */
-  send(room: string | null, payload: Uint8Array, options: { action?: string; as?: SessionMessage } = {}): void {
+  send(room: string | null, data: Uint8Array | string, options: { action?: string; as?: SessionMessage } = {}): void {
+    const payload = payloadBytes(data);
     const as = options.as;
     // [HS-8.5]: nothing overtakes a Result that waits for room (flushed first: it takes a seq).
     if (!this.#results.flush()) throw new ProtocolError('ERR_OUTBOX_FULL', 'outbox full: the peer has not acknowledged enough');

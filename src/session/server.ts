@@ -2,6 +2,7 @@
 // session registry (rooms, revocation, learned keys) and the admission policy. Adapters call
 // `admit` at the transport upgrade and `accept` once the transport is open.
 import { ProtocolError } from '../errors.js';
+import { payloadBytes } from '../bytes.js';
 import { ReceiptBuilder } from '../delivery/builder.js';
 import type { Receiver } from '../envelope/receiver.js';
 import type { KeyRing } from '../keys/keyring.js';
@@ -225,7 +226,7 @@ export class SecureServer extends Emitter<ServerEvents> {
   }
 
   /**
-   * Delivers `payload` to every member of `room` from the server (or relaying a verified message
+   * Delivers `data` (bytes, or a string as UTF-8) to every member of `room` from the server (or relaying a verified message
    * `as` its sender), each copy sealed in the member's session. A member whose outbox is full is
    * closed with `ERR_OUTBOX_FULL` (spec/policy.md [POL-8.3]) and resumes. Returns how many got it.
    *
@@ -234,7 +235,8 @@ export class SecureServer extends Emitter<ServerEvents> {
    * server.on('message', (m) => { if (m.action === 'announce') server.publish('lobby', m.payload, { as: m }) })
    * ```
    */
-  publish(room: string, payload: Uint8Array, options: { action?: string; as?: SessionMessage; except?: ServerSession } = {}): number {
+  publish(room: string, data: Uint8Array | string, options: { action?: string; as?: SessionMessage; except?: ServerSession } = {}): number {
+    const payload = payloadBytes(data);
     let n = 0;
     // Relayed `as` a verified message, every member gets the same bytes: encoded once.
     const as = options.as;

@@ -82,7 +82,8 @@ interface Position {
 const POSITIONS: Position[] = [
   // seal
   { name: 'seal(key)', call: (h) => seal(h, PAYLOAD, { seq: 1, stream: STREAM }) },
-  { name: 'seal(payload)', call: (h) => seal(signer, h, { seq: 1, stream: STREAM }) },
+  // A string payload is sealed as its UTF-8 bytes (the one payload rule); everything else is misuse.
+  { name: 'seal(payload)', call: (h) => seal(signer, h, { seq: 1, stream: STREAM }), valid: (v) => typeof v === 'string' },
   { name: 'seal(options)', call: (h) => seal(signer, PAYLOAD, h) },
   { name: 'seal({seq})', call: (h) => seal(signer, PAYLOAD, { seq: h, stream: STREAM }), valid: (v) => v === 0 },
   { name: 'seal({stream})', call: (h) => seal(signer, PAYLOAD, { seq: 1, stream: h }) },
@@ -175,7 +176,8 @@ describe('hostile values at every core entry point', () => {
   });
 
   it('developer-misuse messages name the argument', () => {
-    expect(() => seal(signer, 'x' as never, { seq: 1, stream: STREAM })).toThrow(/"payload"/);
+    expect(() => seal(signer, 7 as never, { seq: 1, stream: STREAM })).toThrow(/"payload"/);
+    expect(open(seal(signer, 'héllo', { seq: 1, stream: STREAM }), { keys: pub }).payload).toEqual(new TextEncoder().encode('héllo'));
     expect(() => seal(signer, PAYLOAD, { seq: 1, stream: new Uint8Array(15) })).toThrow(/"stream".*length=15/);
     expect(() => importPublicKey(new DataView(new ArrayBuffer(32)) as never)).toThrow(/"publicKey" expected Uint8Array, got DataView/);
     expect(() => keyId(new Uint8Array(31))).toThrow(/"publicKey" expected Uint8Array of length 32, got length=31/);
