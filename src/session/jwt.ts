@@ -43,6 +43,21 @@ function loadJose(): Promise<Jose> {
   return josePromise;
 }
 
+/**
+ * Fails at construction, not at the first client, when `jose` is not installed. Node resolves the
+ * package without loading it; elsewhere (a bundle) there is nothing to resolve and loading decides.
+ */
+function assertJoseInstalled(): void {
+  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
+  const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+  if (typeof resolve !== 'function' || node === undefined) return;
+  try {
+    resolve('jose');
+  } catch (cause) {
+    throw new TypeError('jwtAuthenticator() needs the optional peer dependency "jose": npm install jose', { cause });
+  }
+}
+
 function unauthenticated(message: string): ProtocolError {
   return new ProtocolError('ERR_UNAUTHENTICATED', message);
 }
@@ -52,7 +67,7 @@ function unauthenticated(message: string): ProtocolError {
  * `cnf.jkt` names the handshake key. Identity is `sub`, roles come from `rolesClaim`, and the
  * session ends when the token expires.
  *
- * @throws {TypeError} from the returned hook when `jose` is not installed.
+ * @throws {TypeError} when `jose` is not installed (at construction in Node, else from the hook).
  * Rejections: `ERR_UNAUTHENTICATED` (missing, malformed, bad signature, wrong issuer/audience,
  * no `sub`), `ERR_CREDENTIAL_EXPIRED`, `ERR_CREDENTIAL_KEY_MISMATCH`.
  * @example
@@ -67,6 +82,7 @@ function unauthenticated(message: string): ProtocolError {
  */
 export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticate {
   if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
+  assertJoseInstalled();
   const { key, issuer, audience } = options;
   if (key === null || (typeof key !== 'object' && typeof key !== 'function')) throw new TypeError('"key" expected a key, JWK or resolver');
   if (typeof issuer !== 'string' || issuer.length === 0) throw new TypeError('"issuer" expected a non-empty string');
