@@ -59,4 +59,28 @@ describe('the packed package', () => {
     const out = execFileSync(process.execPath, ['main.mjs'], { cwd: join(dir, 'project'), encoding: 'utf8', timeout: 20_000 });
     expect(out).toBe('hi object\njwtAuthenticator() needs the optional peer dependency "jose": npm install jose\n');
   });
+
+  it('type-checks under strict tsc in a consumer, the uWS and Socket.IO adapters with their peers installed under their names', () => {
+    const modules = join(dir, 'project', 'node_modules');
+    for (const dep of ['uWebSockets.js', 'ws', '@types']) symlinkSync(join(root, 'node_modules', dep), join(modules, dep), 'dir');
+    writeFileSync(
+      join(dir, 'project', 'main.ts'),
+      [
+        "import { SecureServer, generateKeyPair, importSigningKey } from 'sealwire';",
+        "import { attach } from 'sealwire/uws';",
+        "import { attach as attachIo, type IoNamespaceLike } from 'sealwire/socket.io';",
+        "import uWS from 'uWebSockets.js';",
+        "const server = new SecureServer({ key: importSigningKey(generateKeyPair().secretKey), authorize: () => true });",
+        "export const a = attach(server, { app: uWS.App(), path: '/chat' });",
+        'export const b = (ns: IoNamespaceLike) => attachIo(server, ns);',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'project', 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, types: ['node'] }, files: ['main.ts'] }),
+    );
+    writeFileSync(join(dir, 'project', 'package.json'), '{"type":"module"}');
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    expect(() => execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: join(dir, 'project'), encoding: 'utf8', timeout: 60_000 })).not.toThrow();
+  }, 90_000);
 });
