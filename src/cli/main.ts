@@ -20,8 +20,8 @@ const VERIFY_USAGE = `usage: sealwire verify --keys KEYS.json [--json] FILE|-
   (the publicKey of \`sealwire keygen\` output; a key pair file itself is not a keys file).
   FILE (or - for stdin) holds one record per line: an envelope in hex or base64url, or JSON
   {"envelope": "<hex>", "binding": "<hex>", "aad": "<hex>"} for an envelope bound to a session;
-  blank lines and lines starting with # are skipped. Save records from a live session with the
-  bytes your application received.
+  blank lines and lines starting with # are skipped. From a live session, save the \`record\` of
+  each \`evidence\` event: session.on('evidence', (e) => file.write(e.record + '\\n')).
   Exit 0 when every record verifies, 1 when any fails or a receipt hash mismatches.`;
 
 const USAGE = `usage:

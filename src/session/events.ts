@@ -30,4 +30,10 @@ export interface SessionEvents extends Record<string, unknown> {
   /** The outbox was full and has room again: sending is possible ([RCP-6.2]). */
   drain: void;
   close: CloseInfo;
+  /**
+   * Every verified envelope of the peer (data and receipts), as `sealwire verify` reads it: the
+   * exact bytes, the session binding they were signed under, and `record`, one line of an
+   * evidence file. Emitted only while someone listens.
+   */
+  evidence: { readonly envelope: Uint8Array; readonly binding: Uint8Array; readonly record: string };
 }

@@ -29,6 +29,8 @@ export interface InboundHost {
   payload(opened: Opened): void | Promise<void>;
   /** The session closed because the peer's authority ended: committed envelopes are dropped then ([HS-7.6]). */
   authorityEnded(): boolean;
+  /** A verified envelope and its binding, for an application that keeps evidence. */
+  evidence(envelope: Uint8Array, binding: Uint8Array): void;
 }
 
 /** What the session established for its data phase. */
@@ -171,6 +173,7 @@ export class Inbound {
   /** An envelope the replay window committed: receipts go to the outbox, data to the application. */
   #accepted(opened: Opened, bytes: Uint8Array, isReceipt: boolean): void | Promise<void> {
     const d = this.#s!.delivery;
+    this.#host.evidence(bytes, this.#s!.binding);
     if (isReceipt) {
       this.#checks!.receiptAccepted(opened.stream);
       // [RCP-4.2]: opened by the replay-protected receiver, so a replayed receipt never gets here.

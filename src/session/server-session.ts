@@ -89,8 +89,7 @@ export class ServerSession extends Session {
     this.#core = core;
     this.maxBufferedAmount = core.delivery.maxBufferedAmount;
     this.maxPendingBytes = core.delivery.maxPendingBytes;
-    this.receiptEvery = core.delivery.receiptEvery;
-    this.receiptDelayMs = core.delivery.receiptDelayMs;
+    this.receiptPolicy(core.delivery.receiptEvery, core.delivery.receiptDelayMs);
     this.#peer = peer;
     this.#onRelease = onRelease;
     const now = core.clock();

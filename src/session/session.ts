@@ -85,6 +85,11 @@ export abstract class Session extends Emitter<SessionEvents> {
         // The subclass's own method, bound: an envelope goes from the inbound path straight to it.
         payload: this.onPayload.bind(this),
         authorityEnded: () => this.authorityEnded,
+        evidence: (envelope, bind) => {
+          if (this.listenerCount('evidence') === 0) return;
+          const record = `{"envelope":"${toHex(envelope)}","binding":"${toHex(bind)}"}`;
+          this.emit('evidence', { envelope: envelope.slice(), binding: bind.slice(), record });
+        },
         receipt: (opened) => {
           if (this.#state === 'open') this.#delivery!.outbox.ack(receiptFromOpened(opened));
           outbound.pump();
@@ -116,18 +121,10 @@ export abstract class Session extends Emitter<SessionEvents> {
     this.#outbound.maxBufferedAmount = bytes;
   }
 
-  protected get receiptEvery(): number {
-    return this.#receipts.every;
-  }
-  protected set receiptEvery(n: number) {
-    this.#receipts.every = n;
-  }
-
-  protected get receiptDelayMs(): number {
-    return this.#receipts.delayMs;
-  }
-  protected set receiptDelayMs(ms: number) {
-    this.#receipts.delayMs = ms;
+  /** When this end acknowledges: every `every` envelopes, or `delayMs` after the first unacknowledged one. */
+  protected receiptPolicy(every: number, delayMs: number): void {
+    this.#receipts.every = every;
+    this.#receipts.delayMs = delayMs;
   }
 
   /** The 32-byte session id (lowercase hex) once the handshake completed. */

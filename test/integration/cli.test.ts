@@ -215,3 +215,34 @@ describe('bin/sealwire.mjs with a built dist/', () => {
     expect(r.stderr).toBe('');
   });
 });
+
+describe('evidence from a live session', () => {
+  it("what a session's `evidence` event gives, saved line by line, is what `sealwire verify` checks", async () => {
+    const { KeyRing: Ring, SecureServer, importPublicKey } = await import('../../src/index.js');
+    const { attach, connect } = await import('../../src/adapters/ws/index.js');
+    const { createServer } = await import('node:http');
+    const WebSocket = (await import('ws')).default;
+    const serverSigning = importSigningKey(fromHex(server.secretKey));
+    const aliceSigning = importSigningKey(fromHex(alice.secretKey));
+    const ring = new Ring();
+    ring.add(aliceSigning.publicKey, { identity: 'alice' });
+    const secure = new SecureServer({ key: serverSigning, keys: ring, authorize: () => true });
+    const http = createServer();
+    const ws = attach(secure, { server: http });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const url = `ws://127.0.0.1:${(http.address() as { port: number }).port}/`;
+    const session = await connect(url, { WebSocket, key: aliceSigning, serverKey: importPublicKey(serverSigning.publicKey) });
+    const records: string[] = [];
+    session.on('evidence', (e) => records.push(e.record));
+    const got = new Promise<void>((resolve) => session.on('message', () => records.length >= 3 && resolve()));
+    for (const s of secure.sessions) for (const text of ['one', 'two', 'three']) s.send(null, text);
+    await got;
+    session.close();
+    await ws.close();
+    http.close();
+    await writeFile(join(dir, 'live.txt'), `# saved from a live session\n${records.join('\n')}\n`);
+    const r = await run(launcher, ['verify', '--keys', 'keys.json', 'live.txt'], dir);
+    expect(r.stdout).toContain(`${records.length} records: ${records.length} ok, 0 failed`);
+    expect(r.code).toBe(0);
+  });
+});
