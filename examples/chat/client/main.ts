@@ -1,7 +1,7 @@
 // The chat page: log in, open a sealwire session with a key made in this browser, join rooms,
 // send and show messages (as text only), moderate and broadcast by role, and show the security
 // panel to admins. No framework; bundled by esbuild when the server starts.
-import { connect } from '../../../src/adapters/ws/client-entry.js';
+import { stayConnected, type StayConnected } from '../../../src/adapters/ws/client-entry.js';
 import { importPublicKey } from '../../../src/keys/keys.js';
 import { isProtocolError } from '../../../src/errors.js';
 import { toHex } from '../../../src/bytes.js';
@@ -25,6 +25,8 @@ import { deviceKey } from './keystore.js';
 import { parseSnapshot, renderPanel } from './panel.js';
 
 interface State {
+  /** Reconnects by itself; `session` is its current session. */
+  client: StayConnected;
   session: ClientSession;
   me: LoginResponse;
   myKeyId: string;
@@ -34,6 +36,8 @@ interface State {
 }
 
 let state: State | undefined;
+/** Messages from before a fresh session: every data stream then restarted at seq 0. */
+const archived = new WeakSet<SessionMessage>();
 const decoder = new TextDecoder();
 
 function notice(text: string): void {
@@ -91,7 +95,8 @@ function store(m: SessionMessage): void {
   if (m.room === null) return;
   let list = s.rooms.get(m.room);
   if (list === undefined) s.rooms.set(m.room, (list = []));
-  if (list.some((x) => x.keyId === m.keyId && x.seq === m.seq)) return; // history overlaps live
+  // History overlaps live; a (key, seq) from before a fresh session names another message.
+  if (list.some((x) => x.keyId === m.keyId && x.seq === m.seq && (!archived.has(x) || x.ts === m.ts))) return;
   list.push(m);
   list.sort((a, b) => a.ts - b.ts);
   if (list.length > 200) list.shift();
@@ -166,6 +171,30 @@ function send(): void {
   }
 }
 
+function connection(text: string): void {
+  byId('connection').textContent = text;
+}
+
+function watch(session: ClientSession): void {
+  session.on('message', onMessage);
+  session.on('refused', (r) => notice(`refused by the server: ${r.code}`));
+}
+
+/** A new session after a lost connection: resumed (rooms kept), or fresh (rooms joined again). */
+async function adopt(session: ClientSession, resumed: boolean): Promise<void> {
+  const s = state;
+  if (s === undefined) return;
+  s.session = session;
+  watch(session);
+  if (!resumed) {
+    for (const room of s.joined) {
+      await session.join(room).catch((err: unknown) => notice(`cannot join #${room} again: ${errorCode(err)}`));
+      if (room !== SECURITY_ROOM) session.request(ACTION_HISTORY, new Uint8Array(0), room).catch(() => {});
+    }
+  }
+  connection(resumed ? 'reconnected' : 'reconnected (new session)');
+}
+
 function showLoggedIn(loggedIn: boolean): void {
   byId('login').hidden = loggedIn;
   byId('chat').hidden = !loggedIn;
@@ -178,16 +207,25 @@ async function start(username: string, password: string): Promise<void> {
   const me = await login(username, password, key.publicKey);
   const serverKeyBytes = fromBase64Url(me.serverKey);
   if (serverKeyBytes === undefined) throw new Error('bad server key in the login response');
-  const session = await connect(me.wsUrl, { key, serverKey: importPublicKey(serverKeyBytes), credential: me.token, origin: location.origin });
-  state = { session, me, myKeyId: toHex(key.kid), rooms: new Map(), joined: new Set(), current: 'lobby' };
-  session.on('message', onMessage);
-  session.on('refused', (r) => notice(`refused by the server: ${r.code}`));
-  void session.closed.then((info) => {
-    if (state?.session !== session) return;
+  // Reconnects after a lost connection (a server restart keeps its keys, so the token and the
+  // pinned server key stay good): the conversation stays on screen, nothing to type again.
+  const client = await stayConnected(me.wsUrl, { key, serverKey: importPublicKey(serverKeyBytes), credential: me.token, origin: location.origin }, { minDelayMs: 200, maxDelayMs: 5000 });
+  const session = client.current!;
+  state = { client, session, me, myKeyId: toHex(key.kid), rooms: new Map(), joined: new Set(), current: 'lobby' };
+  watch(session);
+  client.on('reconnecting', () => connection('reconnecting…'));
+  client.on('fresh', ({ unacknowledged }) => {
+    for (const list of state?.rooms.values() ?? []) for (const m of list) archived.add(m);
+    notice(`the server restarted: messages sent while it was away may be missing${unacknowledged > 0 ? ` (${unacknowledged} of yours)` : ''}`);
+  });
+  client.on('session', ({ session: next, resumed }) => void adopt(next, resumed));
+  client.on('failed', ({ code }) => {
+    if (state?.client !== client) return;
     state = undefined;
     showLoggedIn(false);
+    connection('');
     byId('status').textContent = 'not connected';
-    byId('login-error').textContent = `session ended: ${info.error?.code ?? `close ${info.code}`}`;
+    byId('login-error').textContent = `Please log in again (${code ?? 'refused'}).`;
   });
   showLoggedIn(true);
   byId('status').textContent =
@@ -230,7 +268,16 @@ function init(): void {
       (err: unknown) => notice(`broadcast refused: ${errorCode(err)}`),
     );
   });
-  byId('logout').addEventListener('click', () => state?.session.close());
+  // Logging out is not an error: the page says nothing but that it is logged out.
+  byId('logout').addEventListener('click', () => {
+    const s = state;
+    state = undefined;
+    s?.client.close();
+    showLoggedIn(false);
+    connection('');
+    byId('status').textContent = 'not connected';
+    byId('login-error').textContent = '';
+  });
 }
 
 init();

@@ -5,9 +5,9 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { generateKeyPair as joseKeyPair } from 'jose';
 import { Registry } from 'prom-client';
-import { SecureServer, generateKeyPair, importSigningKey } from '../../../src/index.js';
+import { SecureServer, importSigningKey, publicKeyOf } from '../../../src/index.js';
+import { loadOrCreateServerKeys } from './keys.js';
 import { jwtAuthenticator } from '../../../src/session/jwt.js';
 import { attach, limitHttpServer } from '../../../src/adapters/ws/index.js';
 import { collectMetrics } from '../../../src/metrics/index.js';
@@ -99,8 +99,8 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   const assets = await buildAssets();
   const logger = createLogger(options.logSink === undefined ? {} : { sink: options.logSink });
   const pseudonyms = new Pseudonymizer();
-  const serverPair = generateKeyPair();
-  const issuer = await joseKeyPair('EdDSA', { crv: 'Ed25519' });
+  // Kept across restarts where there is a data directory (the default with TLS, as `npm start`).
+  const { serverSeed, issuer } = await loadOrCreateServerKeys(tls || options.dataDir !== undefined ? (options.dataDir ?? DEFAULT_DATA_DIR) : undefined);
 
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => void res.writeHead(503).end();
   const http = certificate === undefined ? createHttpServer() : createHttpsServer({ cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.2' });
@@ -114,7 +114,7 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   const origins = hostnames.map((h) => `${scheme}://${h}:${port}`);
 
   const secure = new SecureServer({
-    key: importSigningKey(serverPair.secretKey),
+    key: importSigningKey(serverSeed),
     authenticate: jwtAuthenticator({ key: issuer.publicKey, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, algorithms: ['EdDSA'] }),
     authorize,
     validate,
@@ -154,7 +154,7 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   const login = loginHandler({
     users: DEMO_USERS,
     issuerKey: issuer.privateKey,
-    serverPublicKey: serverPair.publicKey,
+    serverPublicKey: publicKeyOf(serverSeed),
     origins: () => origins,
     wsUrl: wsUrlFor,
     channelBinding: tls && adapter === 'ws',
@@ -184,7 +184,7 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
     adapter,
     ca: certificate?.cert,
     certificate,
-    serverPublicKey: serverPair.publicKey,
+    serverPublicKey: publicKeyOf(serverSeed),
     secure,
     monitor,
     chat,

@@ -1,0 +1,88 @@
+// The chat survives its server restarting (issue 22): two users chat in headless Chromium, the
+// server is stopped and started again on the same port and data directory, both pages show
+// "reconnecting…" and come back by themselves, without a password, and the conversation goes on;
+// every message is shown once. Logging out afterwards shows no error.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startChat, type ChatServer } from '../../examples/chat/server/app.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+// Policy (as in chat-browser.test.ts): only a developer machine without Chromium may skip.
+const skip = !existsSync(CHROMIUM) && !process.env['CI'];
+
+describe.skipIf(skip)('the chat across a server restart', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sealwire-chat-restart-'));
+  let chat: ChatServer;
+  let browser: Browser;
+  let port: number;
+
+  beforeAll(async () => {
+    chat = await startChat({ port: 0, tls: false, dataDir, logSink: () => {} });
+    port = Number(new URL(chat.url).port);
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await chat?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function loginAs(user: string): Promise<Page> {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(chat.url.replace('localhost', '127.0.0.1'));
+    await page.fill('#username', user);
+    await page.fill('#password', `${user}-demo`);
+    await page.click('#login-button');
+    await page.waitForSelector('#room-title:has-text("#lobby")', { timeout: 10_000 });
+    return page;
+  }
+
+  async function say(page: Page, text: string): Promise<void> {
+    await page.fill('#composer-input', text);
+    await page.click('#send');
+  }
+
+  const count = (page: Page, text: string): Promise<number> =>
+    page.$$eval('#messages .msg .text', (els, t) => els.filter((e) => e.textContent === t).length, text);
+
+  async function waitForText(page: Page, text: string): Promise<void> {
+    await page.waitForFunction((t) => Array.from(document.querySelectorAll('#messages .msg .text')).some((e) => e.textContent === t), text, { timeout: 15_000 });
+  }
+
+  it('both pages reconnect by themselves after a restart, and every message is shown once', async () => {
+    const alice = await loginAs('alice');
+    const bob = await loginAs('bob');
+    await say(alice, 'before the restart');
+    await waitForText(bob, 'before the restart');
+
+    await chat.close();
+    await alice.waitForSelector('#connection:has-text("reconnecting")', { timeout: 10_000 });
+    await bob.waitForSelector('#connection:has-text("reconnecting")', { timeout: 10_000 });
+    chat = await startChat({ port, tls: false, dataDir, logSink: () => {} });
+    await alice.waitForSelector('#connection:has-text("reconnected")', { timeout: 15_000 });
+    await bob.waitForSelector('#connection:has-text("reconnected")', { timeout: 15_000 });
+    // No password typed again: the login form never came back.
+    expect(await alice.isVisible('#login')).toBe(false);
+    expect(await bob.isVisible('#login')).toBe(false);
+
+    await say(alice, 'after the restart');
+    await waitForText(bob, 'after the restart');
+    await say(bob, 'welcome back');
+    await waitForText(alice, 'welcome back');
+    for (const page of [alice, bob]) {
+      expect(await count(page, 'before the restart')).toBe(1);
+      expect(await count(page, 'after the restart')).toBe(1);
+      expect(await count(page, 'welcome back')).toBe(1);
+    }
+
+    // Logging out is not an error.
+    await alice.click('#logout');
+    await alice.waitForSelector('#login', { state: 'visible' });
+    expect(await alice.textContent('#login-error')).toBe('');
+  }, 90_000);
+});
