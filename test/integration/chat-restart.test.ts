@@ -59,10 +59,15 @@ describe.skipIf(skip)('the chat across a server restart', () => {
     const bob = await loginAs('bob');
     await say(alice, 'before the restart');
     await waitForText(bob, 'before the restart');
+    // Delivered: the server's signed receipt covered it.
+    await alice.waitForSelector('.msg:has(.text:text-is("before the restart")) .mark.delivered', { timeout: 10_000 });
 
     await chat.close();
     await alice.waitForSelector('#connection:has-text("reconnecting")', { timeout: 10_000 });
     await bob.waitForSelector('#connection:has-text("reconnecting")', { timeout: 10_000 });
+    // Sent while the server is down: shown as failed, with a retry, never silently gone.
+    await say(alice, 'while it was away');
+    await alice.waitForSelector('.msg:has(.text:text-is("while it was away")) .mark.failed .retry');
     chat = await startChat({ port, tls: false, dataDir, logSink: () => {} });
     await alice.waitForSelector('#connection:has-text("reconnected")', { timeout: 15_000 });
     await bob.waitForSelector('#connection:has-text("reconnected")', { timeout: 15_000 });
@@ -72,12 +77,16 @@ describe.skipIf(skip)('the chat across a server restart', () => {
 
     await say(alice, 'after the restart');
     await waitForText(bob, 'after the restart');
+    await alice.click('.msg:has(.text:text-is("while it was away")) .retry');
+    await waitForText(bob, 'while it was away');
+    await alice.waitForSelector('.msg:has(.text:text-is("while it was away")) .mark.delivered', { timeout: 10_000 });
     await say(bob, 'welcome back');
     await waitForText(alice, 'welcome back');
     for (const page of [alice, bob]) {
       expect(await count(page, 'before the restart')).toBe(1);
       expect(await count(page, 'after the restart')).toBe(1);
       expect(await count(page, 'welcome back')).toBe(1);
+      expect(await count(page, 'while it was away')).toBe(1);
     }
 
     // Logging out is not an error.

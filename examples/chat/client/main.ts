@@ -36,6 +36,11 @@ interface State {
 }
 
 let state: State | undefined;
+/** My messages: sending until the server's signed receipt says delivered; failed when lost. */
+type Delivery = 'sending' | 'delivered' | 'failed';
+const delivery = new WeakMap<SessionMessage, Delivery>();
+/** My messages still waiting for a receipt, by seq on my current data stream. */
+const pending = new Map<number, SessionMessage>();
 /** Messages from before a fresh session: every data stream then restarted at seq 0. */
 const archived = new WeakSet<SessionMessage>();
 const decoder = new TextDecoder();
@@ -66,7 +71,39 @@ function renderMessage(m: SessionMessage): HTMLLIElement {
     // textContent, never HTML: `<img onerror=…>` is shown as the characters it is made of.
     el('span', { class: 'text' }, text),
     del,
+    markOf(m, text),
   );
+}
+
+const MARKS: Record<Delivery, [string, string]> = {
+  sending: ['…', 'sending'],
+  delivered: ['✓', 'delivered: the server acknowledged it with a signed receipt'],
+  failed: ['failed', 'not delivered'],
+};
+
+/** The delivery mark of one of my messages; a failed one gets a retry button. */
+function markOf(m: SessionMessage, text: string): HTMLElement | null {
+  const d = delivery.get(m);
+  if (d === undefined) return null;
+  const mark = el('span', { class: `mark ${d}`, title: MARKS[d][1] }, MARKS[d][0]);
+  if (d !== 'failed') return mark;
+  const retry = el('button', { class: 'retry', type: 'button' }, 'Retry');
+  retry.addEventListener('click', () => {
+    const list = state?.rooms.get(m.room ?? '');
+    list?.splice(list.indexOf(m), 1);
+    sendText(m.room ?? '', text);
+  });
+  return el('span', { class: 'mark failed' }, mark, retry);
+}
+
+function delivered(seqs: readonly number[]): void {
+  for (const seq of seqs) {
+    const m = pending.get(seq);
+    if (m === undefined) continue;
+    pending.delete(seq);
+    delivery.set(m, 'delivered');
+  }
+  if (state !== undefined) renderConversation();
 }
 
 function renderRooms(): void {
@@ -96,7 +133,7 @@ function store(m: SessionMessage): void {
   let list = s.rooms.get(m.room);
   if (list === undefined) s.rooms.set(m.room, (list = []));
   // History overlaps live; a (key, seq) from before a fresh session names another message.
-  if (list.some((x) => x.keyId === m.keyId && x.seq === m.seq && (!archived.has(x) || x.ts === m.ts))) return;
+  if (m.seq >= 0 && list.some((x) => x.keyId === m.keyId && x.seq === m.seq && (!archived.has(x) || x.ts === m.ts))) return;
   list.push(m);
   list.sort((a, b) => a.ts - b.ts);
   if (list.length > 200) list.shift();
@@ -155,20 +192,29 @@ function onMessage(m: SessionMessage): void {
 }
 
 function send(): void {
-  const s = state!;
   const input = byId<HTMLInputElement>('composer-input');
   const text = input.value;
   if (!isAcceptableText(text)) {
     notice('message refused: empty, too long or with control characters');
     return;
   }
+  sendText(state!.current, text);
+  input.value = '';
+}
+
+/** Sends and shows my message: sending, then delivered; failed (with a retry) when it cannot go. */
+function sendText(room: string, text: string): void {
+  const s = state!;
+  const m: SessionMessage = { identity: s.me.identity, roles: s.me.roles, keyId: s.myKeyId, room, action: 'send', seq: -1, ts: Date.now(), payload: new TextEncoder().encode(text) };
   try {
-    const seq = s.session.send(s.current, text);
-    store({ identity: s.me.identity, roles: s.me.roles, keyId: s.myKeyId, room: s.current, action: 'send', seq, ts: Date.now(), payload: new TextEncoder().encode(text) });
-    input.value = '';
-  } catch (err) {
-    notice(`not sent: ${errorCode(err)}`);
+    const seq = s.session.send(room, text);
+    (m as { seq: number }).seq = seq;
+    delivery.set(m, 'sending');
+    pending.set(seq, m);
+  } catch {
+    delivery.set(m, 'failed'); // nothing silently disappears
   }
+  store(m);
 }
 
 function connection(text: string): void {
@@ -177,6 +223,7 @@ function connection(text: string): void {
 
 function watch(session: ClientSession): void {
   session.on('message', onMessage);
+  session.on('delivered', delivered);
   session.on('refused', (r) => notice(`refused by the server: ${r.code}`));
 }
 
@@ -216,6 +263,10 @@ async function start(username: string, password: string): Promise<void> {
   client.on('reconnecting', () => connection('reconnecting…'));
   client.on('fresh', ({ unacknowledged }) => {
     for (const list of state?.rooms.values() ?? []) for (const m of list) archived.add(m);
+    // Their stream is gone with the server's state: what no receipt covered is failed, to retry.
+    for (const m of pending.values()) delivery.set(m, 'failed');
+    pending.clear();
+    if (state !== undefined) renderConversation();
     notice(`the server restarted: messages sent while it was away may be missing${unacknowledged > 0 ? ` (${unacknowledged} of yours)` : ''}`);
   });
   client.on('session', ({ session: next, resumed }) => void adopt(next, resumed));
