@@ -126,8 +126,13 @@ for (const adapter of ['ws', 'uws'] as const) describe.skipIf(skip)(`the chat in
     await waitForText(bob, 'alice', 'the vault code is 4242');
 
     const carol = await loginAs('carol');
+    // Shown as a room she is not invited to; asking anyway gets a sentence, the code in its details.
+    expect(await carol.getAttribute('#rooms button[data-room="vault"]', 'class')).toBe('locked');
+    expect(await carol.textContent('#rooms button[data-room="vault"]')).toContain('not invited');
     await carol.click('#rooms button[data-room="vault"]');
-    await carol.waitForSelector('#notices li:has-text("cannot join #vault: ERR_FORBIDDEN")');
+    await carol.waitForSelector('#notices li:has-text("#vault: You are not allowed to do that here.")');
+    expect(await carol.textContent('#notices li details code')).toBe('ERR_FORBIDDEN');
+    expect(await carol.getAttribute('#rooms button[data-room="vault"]', 'class')).toBe('locked');
     expect(await carol.textContent('#room-title')).toBe('#lobby');
     await say(alice, 'still secret: 4243');
     await waitForText(bob, 'alice', 'still secret: 4243');

@@ -22,6 +22,7 @@ import {
 import { login } from './api.js';
 import { byId, el, time } from './dom.js';
 import { deviceKey } from './keystore.js';
+import { plain } from './words.js';
 import { parseSnapshot, renderPanel } from './panel.js';
 
 interface State {
@@ -45,14 +46,23 @@ const pending = new Map<number, SessionMessage>();
 const archived = new WeakSet<SessionMessage>();
 const decoder = new TextDecoder();
 
-function notice(text: string): void {
+function notice(text: string, code?: string): void {
   const list = byId('notices');
-  list.prepend(el('li', {}, `${time(Date.now())} ${text}`));
+  const details = code === undefined ? null : el('details', {}, el('summary', {}, 'details'), el('code', {}, code));
+  list.prepend(el('li', {}, `${time(Date.now())} ${text} `, details));
   while (list.children.length > 20) list.lastElementChild!.remove();
 }
 
+/** A refusal in plain words, its code kept in a details line. */
+function refusal(what: string, err: unknown): void {
+  const { sentence, code } = plain(errorCode(err));
+  notice(`${what}: ${sentence}`, code);
+}
+
 function errorCode(err: unknown): string {
-  return isProtocolError(err) ? err.code : err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (isProtocolError(err) || typeof code === 'string') return code as string;
+  return err instanceof Error ? err.message : String(err);
 }
 
 function renderMessage(m: SessionMessage): HTMLLIElement {
@@ -112,7 +122,12 @@ function renderRooms(): void {
     ...s.me.rooms
       .filter((r) => r.kind !== 'admin')
       .map((r: RoomInfo) => {
-        const b = el('button', { type: 'button', 'data-room': r.name, title: r.description, class: r.name === s.current ? 'current' : '' }, `#${r.name}`, el('span', { class: 'kind' }, r.kind === 'private' ? 'private' : ''));
+        // A room this user may not enter is shown as such (locked); a click still asks the server,
+        // which decides, and the refusal is said in a sentence.
+        const locked = r.mayJoin === false;
+        const kind = locked ? '🔒 not invited' : r.kind === 'private' ? 'private' : '';
+        const attrs: Record<string, string> = { type: 'button', 'data-room': r.name, title: locked ? `${r.description} (you are not invited)` : r.description, class: r.name === s.current ? 'current' : locked ? 'locked' : '' };
+        const b = el('button', attrs, `#${r.name}`, el('span', { class: 'kind' }, kind));
         b.addEventListener('click', () => void openRoom(r.name));
         return el('li', {}, b);
       }),
@@ -146,11 +161,12 @@ async function openRoom(room: string): Promise<void> {
     try {
       await s.session.join(room);
     } catch (err) {
-      notice(`cannot join #${room}: ${errorCode(err)}`);
+      refusal(`#${room}`, err);
+      renderRooms(); // the room that refused does not stay highlighted
       return;
     }
     s.joined.add(room);
-    s.session.request(ACTION_HISTORY, new Uint8Array(0), room).catch((err: unknown) => notice(`history of #${room}: ${errorCode(err)}`));
+    s.session.request(ACTION_HISTORY, new Uint8Array(0), room).catch((err: unknown) => refusal(`history of #${room}`, err));
   }
   s.current = room;
   renderRooms();
@@ -162,7 +178,7 @@ async function deleteMessage(m: SessionMessage): Promise<void> {
   try {
     await state!.session.request(ACTION_DELETE, JSON.stringify(target), m.room);
   } catch (err) {
-    notice(`delete refused: ${errorCode(err)}`);
+    refusal('delete', err);
   }
 }
 
@@ -224,7 +240,7 @@ function connection(text: string): void {
 function watch(session: ClientSession): void {
   session.on('message', onMessage);
   session.on('delivered', delivered);
-  session.on('refused', (r) => notice(`refused by the server: ${r.code}`));
+  session.on('refused', (r) => refusal('refused by the server', { code: r.code }));
 }
 
 /** A new session after a lost connection: resumed (rooms kept), or fresh (rooms joined again). */
@@ -235,7 +251,7 @@ async function adopt(session: ClientSession, resumed: boolean): Promise<void> {
   watch(session);
   if (!resumed) {
     for (const room of s.joined) {
-      await session.join(room).catch((err: unknown) => notice(`cannot join #${room} again: ${errorCode(err)}`));
+      await session.join(room).catch((err: unknown) => refusal(`#${room}`, err));
       if (room !== SECURITY_ROOM) session.request(ACTION_HISTORY, new Uint8Array(0), room).catch(() => {});
     }
   }
@@ -276,7 +292,7 @@ async function start(username: string, password: string): Promise<void> {
     showLoggedIn(false);
     connection('');
     byId('status').textContent = 'not connected';
-    byId('login-error').textContent = `Please log in again (${code ?? 'refused'}).`;
+    byId('login-error').textContent = plain(code ?? 'ERR_UNAUTHENTICATED').sentence;
   });
   showLoggedIn(true);
   byId('status').textContent =
@@ -286,7 +302,7 @@ async function start(username: string, password: string): Promise<void> {
   if (me.roles.includes('admin')) {
     await session.join(SECURITY_ROOM).then(
       () => state?.joined.add(SECURITY_ROOM),
-      (err: unknown) => notice(`security panel: ${errorCode(err)}`),
+      (err: unknown) => refusal('security panel', err),
     );
   }
 }
@@ -300,7 +316,7 @@ function init(): void {
     byId<HTMLButtonElement>('login-button').disabled = true;
     start(user, password.value)
       .catch((err: unknown) => {
-        byId('login-error').textContent = errorCode(err);
+        byId('login-error').textContent = plain(errorCode(err)).sentence;
       })
       .finally(() => {
         password.value = '';
@@ -316,7 +332,7 @@ function init(): void {
     const input = byId<HTMLInputElement>('broadcast-input');
     state?.session.request(ACTION_BROADCAST, input.value, null).then(
       () => (input.value = ''),
-      (err: unknown) => notice(`broadcast refused: ${errorCode(err)}`),
+      (err: unknown) => refusal('broadcast', err),
     );
   });
   // Logging out is not an error: the page says nothing but that it is logged out.

@@ -8,6 +8,7 @@ import { importPublicKey, isProtocolError, jwkThumbprint } from '../../../src/in
 import { fromBase64Url, type LoginResponse, type RoomInfo } from '../shared/protocol.js';
 import type { Monitor } from './monitor.js';
 import { verifyPassword } from './passwords.js';
+import { mayEnter } from './rooms.js';
 import type { DemoUser } from './users.js';
 
 export const TOKEN_ISSUER = 'sealwire-chat';
@@ -149,7 +150,7 @@ export function loginHandler(options: LoginOptions): (req: IncomingMessage, res:
         serverKey: Buffer.from(options.serverPublicKey).toString('base64url'),
         wsUrl: options.wsUrl(req.headers.host),
         channelBinding: options.channelBinding,
-        rooms: options.rooms.map(({ name, kind, description }) => ({ name, kind, description })),
+        rooms: options.rooms.map(({ name, kind, description }) => ({ name, kind, description, mayJoin: mayEnter(name, user.name, user.roles) })),
       };
       monitor.login('accept', username, peer);
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));

@@ -20,6 +20,8 @@ export interface RoomInfo {
   readonly name: string;
   readonly kind: RoomKind;
   readonly description: string;
+  /** In the login response: whether this user may enter (the server's policy decides again on join). */
+  readonly mayJoin?: boolean;
 }
 
 /** POST /api/login, `Content-Type: application/json`. */

@@ -1,0 +1,28 @@
+// Every code a chat user can meet, in a sentence: the page shows the sentence and keeps the code
+// in a details line for whoever needs it (an operator, a bug report).
+import type { ErrorCode } from '../../../src/errors.js';
+
+const WORDS: Partial<Record<ErrorCode | string, string>> = {
+  ERR_FORBIDDEN: 'You are not allowed to do that here.',
+  ERR_PAYLOAD_INVALID: 'The server did not accept that message.',
+  ERR_RATE_LIMITED: 'You are sending too fast. Wait a moment and try again.',
+  ERR_SESSION_CLOSED: 'The connection is closed. The page reconnects by itself.',
+  ERR_OUTBOX_FULL: 'Too many messages are waiting for the server. Wait a moment and try again.',
+  ERR_CREDENTIAL_EXPIRED: 'Your login has expired. Please log in again.',
+  ERR_UNAUTHENTICATED: 'The server did not accept your login. Please log in again.',
+  ERR_KEY_REVOKED: 'This device was signed out by an administrator.',
+  ERR_SERVER_IDENTITY: 'The server is not the one this page trusts. Do not continue; reload the page.',
+  ERR_ORIGIN: 'This page is not allowed to connect from where it was loaded.',
+  ERR_TOO_MANY_CONNECTIONS: 'You have too many windows open. Close one and try again.',
+  ERR_HANDSHAKE_TIMEOUT: 'The server took too long to answer.',
+  ERR_CLOCK_SKEW: "This device's clock is too far off. Set the time correctly and log in again.",
+  ERR_RESUME_REFUSED: 'The server restarted; some messages may be missing.',
+  'Failed to fetch': 'The server cannot be reached. Is it running?',
+  'wrong user name or password': 'Wrong user name or password.',
+  'too many failed logins, wait a minute': 'Too many failed logins. Wait a minute and try again.',
+};
+
+/** The sentence for `code`, and the code itself for the details line. */
+export function plain(code: string): { sentence: string; code: string } {
+  return { sentence: WORDS[code] ?? 'Something went wrong.', code };
+}
