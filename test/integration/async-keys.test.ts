@@ -63,7 +63,7 @@ describe('importCryptoKeyPair', () => {
       expect(o.payload[0]).toBe(i);
     });
     // A bad argument throws at the call and uses no number.
-    expect(() => sender.sealAsync('x' as never)).toThrow(TypeError);
+    expect(() => sender.sealAsync(7 as never)).toThrow(TypeError);
     expect(sender.nextSeq).toBe(40);
   });
 });
