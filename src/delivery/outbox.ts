@@ -2,7 +2,7 @@
 // yet, bounded, and the rules a receipt must pass before it changes anything.
 import { sha256 } from '../crypto/sha256.js';
 import { ProtocolError } from '../errors.js';
-import { assertBytes, equalBytes, toHex } from '../bytes.js';
+import { assertBytes, equalBytes } from '../bytes.js';
 import { decodeEnvelope, STREAM_ID_LENGTH } from '../wire/envelope.js';
 import { acknowledges, highestAcked, MAX_SACK_BITS, type Receipt } from './receipt.js';
 import type { VerifiedReceipt } from './verify.js';
@@ -82,7 +82,7 @@ export class Outbox {
   #highest = -1;
   #highestHash: Uint8Array | undefined;
   /** The receipt stream and seq of the last receipt applied, to recognise stale ones (§6.4). */
-  #lastReceipt: { stream: string; seq: number } | undefined;
+  #lastReceipt: { kid: Uint8Array; stream: Uint8Array; seq: number } | undefined;
 
   constructor(options: OutboxOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
@@ -243,9 +243,10 @@ export class Outbox {
     const highest = highestAcked(r);
     if (highest >= this.#nextSeq) throw new ProtocolError('ERR_RECEIPT_UNSENT', 'receipt acknowledges a seq never sent');
 
-    const receiptStream = `${toHex(verified.kid)}.${toHex(verified.stream)}`;
     const last = this.#lastReceipt;
-    if (last !== undefined && last.stream === receiptStream && verified.seq <= last.seq) {
+    // Compared as bytes: kids stay bytes inside, hex only at the API edge.
+    const sameStream = last !== undefined && equalBytes(last.kid, verified.kid) && equalBytes(last.stream, verified.stream);
+    if (sameStream && verified.seq <= last.seq) {
       // Older than a receipt already applied: it may only say less (§6.4).
       if (!this.#coveredBy(r)) throw new ProtocolError('ERR_RECEIPT_REGRESSED', 'a later receipt un-acknowledged a seq');
       return { delivered: [], stale: true };
@@ -268,7 +269,9 @@ export class Outbox {
       this.#highest = highest;
       this.#highestHash = r.hash.slice();
     }
-    this.#lastReceipt = { stream: receiptStream, seq: verified.seq };
+    // Copies: the verified receipt's fields may be views into a buffer that is reused.
+    if (sameStream) last.seq = verified.seq;
+    else this.#lastReceipt = { kid: verified.kid.slice(), stream: verified.stream.slice(), seq: verified.seq };
     this.#resealsSinceReceipt = 0;
     if (delivered.length > 0) this.#onDelivered?.(delivered);
     if (wasFull && this.writable()) this.#onDrain?.();

@@ -4,7 +4,7 @@
 import { ERROR_CODES, ProtocolError, SIGNATURE_FAILED, type ErrorCode } from '../errors.js';
 
 /**
- * Any ordered, reliable, message-oriented duplex channel. The adapter feeds every received message
+ * Any ordered, reliable, message-oriented duplex connection. The adapter feeds every received message
  * to `Session.receive` and reports the transport closing with `Session.transportClosed`.
  */
 export interface Transport {
