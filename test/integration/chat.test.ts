@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateKeyPair, jwkThumbprint, type SessionMessage, type ClientSession } from '../../src/index.js';
@@ -231,7 +232,7 @@ for (const adapter of ['ws', 'uws'] as const) {
           'replay into another session': 'ERR_REPLAY',
           'tampered envelope': 'ERR_BAD_SIGNATURE',
           'forged signature': 'ERR_BAD_SIGNATURE',
-          'impersonate another user': 'ERR_SESSION_KEY',
+          'impersonate another key': 'ERR_SESSION_KEY',
           'oversized frame': 'ERR_TOO_LARGE',
           flood: 'ERR_RATE_LIMITED',
         });
@@ -371,3 +372,22 @@ describe('certificate and transport', () => {
   });
 });
 
+
+describe('npm start on a busy port', () => {
+  it('says so in one plain line with the flag that fixes it, and exits 1', async () => {
+    const { createServer: createNet } = await import('node:net');
+    const { execFile } = await import('node:child_process');
+    const blocker = createNet();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    const main = fileURLToPath(new URL('../../examples/chat/server/main.ts', import.meta.url));
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, ['--import', 'tsx', main, '--port', String(port), '--plain', '--no-bots'], { timeout: 30_000 }, (_e, _o, stderr) =>
+        resolve({ code: child.exitCode, stderr }),
+      );
+    });
+    blocker.close();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`sealwire chat: port ${port} is in use (another chat still running?). Stop it, or pick another: npm start -- --port 9443\n`);
+  }, 40_000);
+});

@@ -44,6 +44,13 @@ const chat = await startChat({
   ...(wsPort !== undefined ? { wsPort } : {}),
   tls: !values.plain,
   dataDir: values['data-dir'],
+}).catch((err: unknown) => {
+  // A busy port is the common first-run problem: one plain line and the flag that fixes it.
+  if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    say(`sealwire chat: port ${(err as { port?: number }).port ?? port} is in use (another chat still running?). Stop it, or pick another: npm start -- --port 9443`);
+    process.exit(1);
+  }
+  throw err;
 });
 
 say();
