@@ -6,7 +6,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
-import { SecureServer, importSigningKey, publicKeyOf } from '../../../src/index.js';
+import { SecureServer, importSigningKey, publicKeyOf, type RateLimit } from '../../../src/index.js';
 import { loadOrCreateServerKeys } from './keys.js';
 import { jwtAuthenticator } from '../../../src/session/jwt.js';
 import { attach, limitHttpServer } from '../../../src/adapters/ws/index.js';
@@ -42,6 +42,8 @@ export interface ChatOptions {
   /** Receives one JSON line per record. Default stdout. */
   logSink?: LogSink;
   tokenTtlSec?: number;
+  /** Message rates per connection and per identity. Default 5/s (burst 20) and 10/s (burst 40): people type slowly. */
+  rateLimit?: { connection: RateLimit; identity: RateLimit };
 }
 
 export interface ChatServer {
@@ -123,7 +125,7 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
     logger: logger.pino,
     limits: { maxMessageSize: 16_384, maxConnectionsPerIdentity: 8 },
     // Policy: people type slowly; a burst of 20 covers pasting, anything faster is a flood.
-    rateLimit: { connection: { perSecond: 5, burst: 20 }, identity: { perSecond: 10, burst: 40 } },
+    rateLimit: options.rateLimit ?? { connection: { perSecond: 5, burst: 20 }, identity: { perSecond: 10, burst: 40 } },
   });
   const registry = new Registry();
   const metrics = collectMetrics(secure, { registry, processMetrics: true });
