@@ -34,7 +34,18 @@ import {
   transcriptHash,
   type Hello,
 } from './handshake.js';
-import { OP_CUSTOM, OP_JOIN, OP_LEAVE, OP_RESULT, OP_SEND, decodeServerMessage, encodeClientMessage, isValidAction, isValidRoom } from './messages.js';
+import {
+  OP_CUSTOM,
+  OP_JOIN,
+  OP_LEAVE,
+  OP_RENEW,
+  OP_RESULT,
+  OP_SEND,
+  decodeServerMessage,
+  encodeClientMessage,
+  isValidAction,
+  isValidRoom,
+} from './messages.js';
 
 export type { ClientSessionOptions } from './client-options.js';
 
@@ -181,6 +192,19 @@ export class ClientSession extends Session {
   send(room: string, data: Uint8Array | string): number {
     if (!isValidRoom(room)) throw new RangeError('"room" expected 1–128 UTF-8 bytes without control characters');
     return this.sendPayload(encodeClientMessage({ op: OP_SEND, room, data: payloadBytes(data, 'data') }));
+  }
+
+  /**
+   * Hands the server a new credential for this session, before the current one expires: the
+   * session then lives until the new one does, with its roles ([HS-8.6]).
+   * @throws {ProtocolError} (rejection) `ERR_UNAUTHENTICATED`, `ERR_CREDENTIAL_EXPIRED`, `ERR_FORBIDDEN`, `ERR_SESSION_CLOSED`.
+   * @example
+   * ```ts
+   * await session.renew(await fetchFreshToken())
+   * ```
+   */
+  renew(credential: Uint8Array | string): Promise<void> {
+    return this.#request(encodeClientMessage({ op: OP_RENEW, credential: payloadBytes(credential, 'credential') }));
   }
 
   /**

@@ -8,7 +8,7 @@ import type { Authorize, Validate } from '../policy/authorize.js';
 import { decide } from '../policy/decide.js';
 import type { SecurityEventType } from '../policy/events.js';
 import type { SessionMessage } from './session.js';
-import { OP_CUSTOM, OP_JOIN, OP_LEAVE, OP_SEND, type ClientOp } from './messages.js';
+import { OP_CUSTOM, OP_JOIN, OP_LEAVE, OP_SEND, type RequestOp } from './messages.js';
 
 /** What a dispatch needs of its session. */
 export interface DispatchHost {
@@ -36,7 +36,7 @@ export interface Verified {
 }
 
 /** A request that carries data: a Send or a custom action. */
-type DataMessage = Exclude<ClientOp, { readonly op: typeof OP_JOIN | typeof OP_LEAVE }>;
+type DataMessage = Exclude<RequestOp, { readonly op: typeof OP_JOIN | typeof OP_LEAVE }>;
 
 export class Dispatcher {
   constructor(
@@ -48,7 +48,7 @@ export class Dispatcher {
   ) {}
 
   /** @see [POL-2.1] */
-  dispatch(m: ClientOp, opened: Opened): void | Promise<void> {
+  dispatch(m: RequestOp, opened: Opened): void | Promise<void> {
     const room = m.room;
     const action = m.op === OP_JOIN ? 'join' : m.op === OP_LEAVE ? 'leave' : m.op === OP_SEND ? 'send' : m.action;
     const type = m.op === OP_CUSTOM ? 'custom' : (action as SecurityEventType);
@@ -58,7 +58,7 @@ export class Dispatcher {
     return allowed.then((ok) => this.#authorized(m, opened, action, type, ok));
   }
 
-  #authorized(m: ClientOp, opened: Opened, action: string, type: SecurityEventType, allowed: boolean): void | Promise<void> {
+  #authorized(m: RequestOp, opened: Opened, action: string, type: SecurityEventType, allowed: boolean): void | Promise<void> {
     const host = this.host;
     const room = m.room;
     if (!allowed) return this.#refused(type, room, opened.seq, 'ERR_FORBIDDEN');

@@ -8,6 +8,7 @@ export const OP_JOIN = 1;
 export const OP_LEAVE = 2;
 export const OP_SEND = 3;
 export const OP_CUSTOM = 4;
+export const OP_RENEW = 5;
 export const OP_DELIVER = 16;
 export const OP_RESULT = 17;
 /** CoAP content format 60, application/cbor. */
@@ -18,7 +19,11 @@ export type ClientOp =
   | { readonly op: typeof OP_JOIN; readonly room: string }
   | { readonly op: typeof OP_LEAVE; readonly room: string }
   | { readonly op: typeof OP_SEND; readonly room: string; readonly data: Uint8Array }
-  | { readonly op: typeof OP_CUSTOM; readonly action: string; readonly room: string | null; readonly data: Uint8Array };
+  | { readonly op: typeof OP_CUSTOM; readonly action: string; readonly room: string | null; readonly data: Uint8Array }
+  | { readonly op: typeof OP_RENEW; readonly credential: Uint8Array };
+
+/** What the policy dispatch decides on: every client op but Renew, which is authentication. */
+export type RequestOp = Exclude<ClientOp, { readonly op: typeof OP_RENEW }>;
 
 export interface DeliverOp {
   readonly op: typeof OP_DELIVER;
@@ -76,6 +81,8 @@ export function encodeClientMessage(m: ClientOp): Uint8Array {
       return encodeCbor([m.op, m.room, m.data]);
     case OP_CUSTOM:
       return encodeCbor([m.op, m.action, m.room, m.data]);
+    case OP_RENEW:
+      return encodeCbor([m.op, m.credential]);
   }
 }
 
@@ -176,6 +183,7 @@ export function decodeClientGeneral(payload: Uint8Array): ClientOp {
     if (!isValidAction(a[1])) throw malformed();
     return { op, action: a[1], room: a[2] === null ? null : room(a[2]), data: bytes(a[3]) };
   }
+  if (op === OP_RENEW && a.length === 2) return { op, credential: bytes(a[1]) };
   throw malformed();
 }
 

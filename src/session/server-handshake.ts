@@ -222,6 +222,27 @@ export function checkUnchanged(
   return true;
 }
 
+/**
+ * A Renew's credential, checked as step 9 checks a ClientAuth's, with the session's proven key,
+ * origin and peer; it must name the session's identity and not be expired.
+ * @see [HS-8.6]
+ */
+export async function checkRenewal(
+  credential: Uint8Array,
+  proven: ProvenAuth,
+  authenticate: Authenticate | undefined,
+  peer: SessionPeer,
+  identity: string,
+  clock: () => number,
+): Promise<Authenticated> {
+  if (authenticate === undefined) throw refuse('ERR_FORBIDDEN', 'this server takes no credentials');
+  const who = await authenticate(credential.slice(), proven.clientKey, { origin: proven.auth.body.origin, peer: peer.address, resume: null });
+  checkAuthenticated(who);
+  if (who.identity !== identity) throw refuse('ERR_UNAUTHENTICATED', 'a credential of another identity');
+  checkExpiry(who, clock());
+  return who;
+}
+
 function checkAuthenticated(who: Authenticated): void {
   if (who === null || typeof who !== 'object' || typeof who.identity !== 'string' || who.identity.length === 0) {
     throw new TypeError('authenticate() must return { identity: non-empty string, roles?, expiresAt? }');

@@ -3,10 +3,8 @@
 import { ProtocolError, isProtocolError, type ErrorCode } from '../errors.js';
 import { payloadBytes, randomBytes, toHex } from '../bytes.js';
 import type { Opened } from '../envelope/open.js';
-import type { ReceiptBuilder } from '../delivery/builder.js';
 import type { KeyEntry } from '../keys/keyring.js';
 import { isAsyncSigningKey, signAsyncChecked, type PublicKey } from '../keys/keys.js';
-import type { AdmissionPolicy } from '../policy/admission.js';
 import { decide } from '../policy/decide.js';
 import { securityEvent, type SecurityEvent } from '../policy/events.js';
 import { MessageCharge, TokenBucket } from '../policy/rate-limit.js';
@@ -15,37 +13,16 @@ import type { CloseInfo, Transport } from './transport.js';
 import { SessionDelivery } from './delivery.js';
 import { HANDSHAKE_VERSION, MSG_WELCOME, NONCE_LENGTH, encodeHello, encodeSigned, encodeWelcomeBody, serverSignatureInput } from './handshake.js';
 import { Dispatcher, type DispatchHost } from './dispatch.js';
-import type { SessionRegistry } from './registry.js';
-import type { ResumeEntry, ResumeRegistry } from './resume.js';
+import type { ResumeEntry } from './resume.js';
 import * as clientAuth from './server-handshake.js';
-import type { Authenticated, ClientAuthRules, ProvenAuth, SessionPeer } from './server-handshake.js';
-import type { ServerConfig } from './server-options.js';
+import type { Authenticated, ProvenAuth, SessionPeer } from './server-handshake.js';
 import { signingFailed } from './signing.js';
-import { OP_DELIVER, decodeClientMessage, encodeRelay, encodeServerMessage } from './messages.js';
+import { OP_DELIVER, OP_RENEW, decodeClientMessage, encodeRelay, encodeServerMessage } from './messages.js';
 import { ResultQueue } from './results.js';
 
 export type { Authenticate, AuthenticateContext, Authenticated, SessionPeer } from './server-handshake.js';
-
-/** @internal What a session reports to its server. */
-export interface ServerHost {
-  event(e: Omit<SecurityEvent, 'time'>): void;
-  /** False when no event listener would see an event: sessions then build none. */
-  wantsEvents(): boolean;
-  /** A session completed its handshake. */
-  opened(session: ServerSession): void;
-  message(session: ServerSession, message: SessionMessage): void;
-}
-
-/** @internal What a session needs from its server: configuration, shared state, policy. */
-export interface ServerCore extends ServerConfig {
-  readonly rules: ClientAuthRules;
-  /** Acknowledgement record of every client data stream, shared like the receiver. */
-  readonly builder: ReceiptBuilder;
-  readonly resume: ResumeRegistry;
-  readonly admission: AdmissionPolicy;
-  readonly registry: SessionRegistry<ServerSession>;
-  readonly host: ServerHost;
-}
+export type { ServerCore, ServerHost } from './server-core.js';
+import type { ServerCore } from './server-core.js';
 
 const NO_ROOMS: ReadonlySet<string> = new Set();
 
@@ -70,6 +47,9 @@ export class ServerSession extends Session {
   #established = false;
   #identity: string | undefined;
   #roles: readonly string[] = [];
+  /** What the handshake proved, and who the dispatch decides on (roles change on a Renew). */
+  #proven: ProvenAuth | undefined;
+  #verified: { identity: string; roles: readonly string[]; keyId: string } | undefined;
   #keyId: string | undefined;
   #kid: Uint8Array | undefined;
   #holdsIdentitySlot = false;
@@ -285,7 +265,9 @@ export class ServerSession extends Session {
       held.holdsKey = core.registry.holdKey(proven.clientKey.kid);
     }
     this.#resumeEntry = held;
-    this.#dispatcher = new Dispatcher(this.#dispatchHost(), core, { identity: who.identity, roles: this.#roles, keyId: this.#keyId! }, this.#rooms);
+    this.#proven = proven;
+    this.#verified = { identity: who.identity, roles: this.#roles, keyId: this.#keyId! };
+    this.#dispatcher = new Dispatcher(this.#dispatchHost(), core, this.#verified, this.#rooms);
     // The identity's message bucket outlives this session's identity slot: looked up once, here.
     const charge = new MessageCharge(this.#connBucket, core.admission.messageBucket(this.#identity!), core.clock);
     this.establish(proven.th, { key: core.key, delivery, receiver: core.receiver, resumed: resumeId !== null, clock, charge }, 'server', after);
@@ -297,12 +279,7 @@ export class ServerSession extends Session {
     this.rawSend(welcome);
     for (const room of this.#rooms) core.registry.joined(this, room);
     this.startDelivery();
-    if (who.expiresAt !== undefined) {
-      this.#timer = setTimeout(
-        () => this.fail(new ProtocolError('ERR_CREDENTIAL_EXPIRED', 'credential expired')),
-        Math.min(MAX_TIMER, Math.max(0, who.expiresAt - after)),
-      );
-    }
+    this.#expireAt(who.expiresAt, after);
     this.#event('handshake', 'accept');
     this.emit('open', undefined);
   }
@@ -327,7 +304,32 @@ export class ServerSession extends Session {
   protected onPayload(opened: Opened): void | Promise<void> {
     const m = decodeClientMessage(opened.payload);
     this.#event('message', 'accept');
+    if (m.op === OP_RENEW) return this.#renew(m.credential, opened.seq);
     return this.#dispatcher!.dispatch(m, opened);
+  }
+
+  /** [HS-5.5]: the session ends when its credential does. */
+  #expireAt(expiresAt: number | undefined, now: number): void {
+    clearTimeout(this.#timer);
+    if (expiresAt === undefined) return;
+    const expire = (): void => this.fail(new ProtocolError('ERR_CREDENTIAL_EXPIRED', 'credential expired'));
+    this.#timer = setTimeout(expire, Math.min(MAX_TIMER, Math.max(0, expiresAt - now)));
+  }
+
+  /** A new credential for this session: its expiry and roles from now on, or a refusal. @see [HS-8.6] */
+  async #renew(credential: Uint8Array, refSeq: number): Promise<void> {
+    const core = this.#core;
+    let code: ErrorCode | null = null;
+    try {
+      const who = await clientAuth.checkRenewal(credential, this.#proven!, core.authenticate, this.#peer, this.#identity!, core.clock);
+      if (this.state !== 'open') return;
+      this.#roles = this.#verified!.roles = Object.freeze([...(who.roles ?? [])]);
+      this.#expireAt(who.expiresAt, core.clock());
+    } catch (err) {
+      if (!isProtocolError(err)) throw err;
+      code = err.code;
+    }
+    this.#results.send(refSeq, code);
   }
 
   /** False while the outbox is full or Results wait for room ([HS-8.5]). */

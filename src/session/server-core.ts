@@ -1,0 +1,32 @@
+// What a server session and its server share: the session reports to a ServerHost and draws its
+// configuration, shared state and policy from a ServerCore. Types only.
+import type { ReceiptBuilder } from '../delivery/builder.js';
+import type { AdmissionPolicy } from '../policy/admission.js';
+import type { SecurityEvent } from '../policy/events.js';
+import type { SessionRegistry } from './registry.js';
+import type { ResumeRegistry } from './resume.js';
+import type { ClientAuthRules } from './server-handshake.js';
+import type { ServerConfig } from './server-options.js';
+import type { ServerSession } from './server-session.js';
+import type { SessionMessage } from './session.js';
+
+/** @internal What a session reports to its server. */
+export interface ServerHost {
+  event(e: Omit<SecurityEvent, 'time'>): void;
+  /** False when no event listener would see an event: sessions then build none. */
+  wantsEvents(): boolean;
+  /** A session completed its handshake. */
+  opened(session: ServerSession): void;
+  message(session: ServerSession, message: SessionMessage): void;
+}
+
+/** @internal What a session needs from its server: configuration, shared state, policy. */
+export interface ServerCore extends ServerConfig {
+  readonly rules: ClientAuthRules;
+  /** Acknowledgement record of every client data stream, shared like the receiver. */
+  readonly builder: ReceiptBuilder;
+  readonly resume: ResumeRegistry;
+  readonly admission: AdmissionPolicy;
+  readonly registry: SessionRegistry<ServerSession>;
+  readonly host: ServerHost;
+}
