@@ -32,9 +32,9 @@ describe.skipIf(skip)('the chat across a server restart', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function loginAs(user: string): Promise<Page> {
+  async function loginAs(user: string, server: ChatServer = chat): Promise<Page> {
     const page = await (await browser.newContext()).newPage();
-    await page.goto(chat.url.replace('localhost', '127.0.0.1'));
+    await page.goto(server.url.replace('localhost', '127.0.0.1'));
     await page.fill('#username', user);
     await page.fill('#password', `${user}-demo`);
     await page.click('#login-button');
@@ -94,4 +94,21 @@ describe.skipIf(skip)('the chat across a server restart', () => {
     await alice.waitForSelector('#login', { state: 'visible' });
     expect(await alice.textContent('#login-error')).toBe('');
   }, 90_000);
+
+  it('a session runs past its token lifetime: the page renews the token over the session ([HS-8.6])', async () => {
+    const shortDir = mkdtempSync(join(tmpdir(), 'sealwire-chat-renew-'));
+    const short = await startChat({ port: 0, tls: false, dataDir: shortDir, tokenTtlSec: 3, logSink: () => {} });
+    try {
+      const [alice, bob] = [await loginAs('alice', short), await loginAs('bob', short)];
+      const firstUntil = await alice.textContent('#token-until');
+      await new Promise((r) => setTimeout(r, 5000)); // past the first token's 3 s
+      expect(await alice.isVisible('#login')).toBe(false);
+      expect(await alice.textContent('#token-until')).not.toBe(firstUntil);
+      await say(alice, 'still here after the token expired');
+      await waitForText(bob, 'still here after the token expired');
+    } finally {
+      await short.close();
+      rmSync(shortDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

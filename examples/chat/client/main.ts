@@ -11,6 +11,7 @@ import {
   ACTION_DELETE,
   ACTION_HISTORY,
   ACTION_PANEL,
+  ACTION_TOKEN,
   SECURITY_ROOM,
   fromBase64Url,
   isAcceptableText,
@@ -201,6 +202,8 @@ function onMessage(m: SessionMessage): void {
     }
   } else if (m.action === ACTION_BROADCAST) {
     for (const room of s.joined) if (room !== SECURITY_ROOM) store({ ...m, room: room });
+  } else if (m.action === ACTION_TOKEN && m.room === null && m.identity === 'server') {
+    void renewWith(decoder.decode(m.payload));
   } else if (m.action === ACTION_PANEL && m.room === SECURITY_ROOM && m.identity === 'server') {
     const snapshot = parseSnapshot(m.payload);
     if (snapshot !== undefined) renderPanel(snapshot);
@@ -231,6 +234,31 @@ function sendText(room: string, text: string): void {
     delivery.set(m, 'failed'); // nothing silently disappears
   }
   store(m);
+}
+
+let renewTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Asks for a fresh token at 80% of the current one's life ([HS-8.6]): no surprise logouts. */
+function scheduleRenewal(expiresAt: number): void {
+  clearTimeout(renewTimer);
+  const wait = Math.max(1000, (expiresAt - Date.now()) * 0.8);
+  renewTimer = setTimeout(() => state?.session.request(ACTION_TOKEN).catch((err: unknown) => refusal('token renewal', err)), wait);
+}
+
+async function renewWith(token: string): Promise<void> {
+  const s = state;
+  if (s === undefined) return;
+  try {
+    await s.session.renew(token);
+  } catch (err) {
+    refusal('token renewal', err);
+    return;
+  }
+  s.client.setCredential(token); // a reconnection presents the new token
+  const exp = (JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp: number }).exp * 1000;
+  s.me = { ...s.me, expiresAt: exp };
+  byId('token-until').textContent = time(exp);
+  scheduleRenewal(exp);
 }
 
 function connection(text: string): void {
@@ -295,8 +323,11 @@ async function start(username: string, password: string): Promise<void> {
     byId('login-error').textContent = plain(code ?? 'ERR_UNAUTHENTICATED').sentence;
   });
   showLoggedIn(true);
-  byId('status').textContent =
-    `${me.identity} (${me.roles.join(', ')}) · key ${toHex(key.kid).slice(0, 8)} from ${source}${created ? ', new' : ''} · token until ${time(me.expiresAt)}`;
+  byId('status').replaceChildren(
+    `${me.identity} (${me.roles.join(', ')}) · key ${toHex(key.kid).slice(0, 8)} from ${source}${created ? ', new' : ''} · token until `,
+    el('span', { id: 'token-until' }, time(me.expiresAt)),
+  );
+  scheduleRenewal(me.expiresAt);
   byId('broadcast-box').hidden = !me.roles.includes('admin');
   await openRoom('lobby');
   if (me.roles.includes('admin')) {
@@ -339,6 +370,7 @@ function init(): void {
   byId('logout').addEventListener('click', () => {
     const s = state;
     state = undefined;
+    clearTimeout(renewTimer);
     s?.client.close();
     showLoggedIn(false);
     connection('');

@@ -14,7 +14,7 @@ import { collectMetrics } from '../../../src/metrics/index.js';
 import { loadOrCreateCertificate, type Certificate } from './cert.js';
 import { attachChat, type Chat } from './chat.js';
 import { createLogger, Pseudonymizer, type LogSink } from './logger.js';
-import { DEFAULT_TOKEN_TTL_SEC, TOKEN_AUDIENCE, TOKEN_ISSUER, loginHandler } from './login.js';
+import { DEFAULT_TOKEN_TTL_SEC, TOKEN_AUDIENCE, TOKEN_ISSUER, issueToken, loginHandler } from './login.js';
 import { Monitor } from './monitor.js';
 import { ROOMS, authorize, validate } from './rooms.js';
 import { startUwsTransport } from './uws.js';
@@ -130,7 +130,11 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   const registry = new Registry();
   const metrics = collectMetrics(secure, { registry, processMetrics: true });
   const monitor = new Monitor(secure, logger, pseudonyms, registry);
-  const chat = attachChat(secure);
+  const ttl = options.tokenTtlSec ?? DEFAULT_TOKEN_TTL_SEC;
+  // A session renews its token over itself before it expires ([HS-8.6]): same identity, roles and key.
+  const chat = attachChat(secure, {
+    issueToken: (identity, roles, publicKey) => issueToken(issuer.privateKey, identity, roles, publicKey, Math.floor(Date.now() / 1000), ttl),
+  });
   let wsPort = port;
   let closeTransport: () => Promise<void>;
   if (adapter === 'ws') {

@@ -90,6 +90,18 @@ function parseRequest(body: string): { username: string; password: string; publi
   return { username, password, publicKey: key };
 }
 
+/** A token for `identity` with `roles`, bound to the device key (cnf.jkt), valid `ttl` seconds from `iat`. */
+export function issueToken(issuerKey: JoseKey, identity: string, roles: readonly string[], publicKey: Uint8Array, iat: number, ttl: number): Promise<string> {
+  return new SignJWT({ roles: [...roles], cnf: { jkt: jwkThumbprint(publicKey) } })
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
+    .setIssuer(TOKEN_ISSUER)
+    .setAudience(TOKEN_AUDIENCE)
+    .setSubject(identity)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttl)
+    .sign(issuerKey);
+}
+
 /** The request handler for POST /api/login. */
 export function loginHandler(options: LoginOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { users, issuerKey, monitor } = options;
@@ -134,14 +146,7 @@ export function loginHandler(options: LoginOptions): (req: IncomingMessage, res:
         throw new HttpError(401, 'wrong user name or password', 'LOGIN_FAILED');
       }
       const iat = Math.floor(now / 1000);
-      const token = await new SignJWT({ roles: [...user.roles], cnf: { jkt: jwkThumbprint(request.publicKey) } })
-        .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
-        .setIssuer(TOKEN_ISSUER)
-        .setAudience(TOKEN_AUDIENCE)
-        .setSubject(user.name)
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + ttl)
-        .sign(issuerKey);
+      const token = await issueToken(issuerKey, user.name, user.roles, request.publicKey, iat, ttl);
       const body: LoginResponse = {
         token,
         expiresAt: (iat + ttl) * 1000,

@@ -6,6 +6,7 @@ import {
   ACTION_BROADCAST,
   ACTION_DELETE,
   ACTION_HISTORY,
+  ACTION_TOKEN,
   SECURITY_ROOM,
   isAcceptableText,
   type DeleteRequest,
@@ -49,6 +50,8 @@ export function authorize({ identity, roles, action, room }: AuthorizeRequest): 
       return (roles.includes('moderator') || roles.includes('admin')) && room !== SECURITY_ROOM && mayEnter(room, identity, roles);
     case ACTION_BROADCAST:
       return roles.includes('admin') && room === null;
+    case ACTION_TOKEN:
+      return room === null;
     default:
       return false; // Policy: unknown actions are refused, not ignored.
   }
@@ -91,6 +94,7 @@ export function validate({ action, payload }: ValidateRequest): boolean {
     case ACTION_DELETE:
       return parseDelete(payload) !== undefined;
     case ACTION_HISTORY:
+    case ACTION_TOKEN:
       return payload.length === 0;
     default:
       return false;

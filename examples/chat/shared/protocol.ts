@@ -5,6 +5,7 @@
 export const ACTION_HISTORY = 'history'; // any member: the room's recent messages, re-sent to the caller
 export const ACTION_DELETE = 'delete'; // moderators and admins: remove one message from a room
 export const ACTION_BROADCAST = 'broadcast'; // admins: a notice to every connected session
+export const ACTION_TOKEN = 'token'; // anyone, no room: a fresh token for this session's own key, to renew with
 /** Server → admins, in {@link SECURITY_ROOM}: a {@link PanelSnapshot}. */
 export const ACTION_PANEL = 'panel';
 

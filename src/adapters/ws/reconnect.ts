@@ -39,10 +39,15 @@ export class StayConnected extends Emitter<StayConnectedEvents> {
 
   constructor(
     private readonly url: string,
-    private readonly options: ConnectOptions,
+    private options: ConnectOptions,
     private readonly delays: Required<ReconnectOptions>,
   ) {
     super();
+  }
+
+  /** The credential later connections present: call it after `session.renew(token)` with the same token. */
+  setCredential(credential: Uint8Array | string): void {
+    this.options = { ...this.options, credential };
   }
 
   get current(): ClientSession | undefined {
