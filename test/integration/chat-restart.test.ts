@@ -62,9 +62,17 @@ describe.skipIf(skip)('the chat across a server restart', () => {
     // Delivered: the server's signed receipt covered it.
     await alice.waitForSelector('.msg:has(.text:text-is("before the restart")) .mark.delivered', { timeout: 10_000 });
 
+    // carol has the login form open when the server goes away.
+    const carol = await (await browser.newContext()).newPage();
+    await carol.goto(chat.url.replace('localhost', '127.0.0.1'));
     await chat.close();
     await alice.waitForSelector('#connection:has-text("reconnecting")', { timeout: 10_000 });
     await bob.waitForSelector('#connection:has-text("reconnecting")', { timeout: 10_000 });
+    // Logging in while the server is down says so in words, not "Failed to fetch".
+    await carol.fill('#username', 'carol');
+    await carol.fill('#password', 'carol-demo');
+    await carol.click('#login-button');
+    await carol.waitForSelector('#login-error:has-text("The server cannot be reached")', { timeout: 10_000 });
     // Sent while the server is down: shown as failed, with a retry, never silently gone.
     await say(alice, 'while it was away');
     await alice.waitForSelector('.msg:has(.text:text-is("while it was away")) .mark.failed .retry');
@@ -82,6 +90,8 @@ describe.skipIf(skip)('the chat across a server restart', () => {
     await alice.waitForSelector('.msg:has(.text:text-is("while it was away")) .mark.delivered', { timeout: 10_000 });
     await say(bob, 'welcome back');
     await waitForText(alice, 'welcome back');
+    await alice.waitForSelector('.msg:has(.text:text-is("after the restart")) .mark.delivered', { timeout: 10_000 });
+    await bob.waitForSelector('.msg:has(.text:text-is("welcome back")) .mark.delivered', { timeout: 10_000 });
     for (const page of [alice, bob]) {
       expect(await count(page, 'before the restart')).toBe(1);
       expect(await count(page, 'after the restart')).toBe(1);
