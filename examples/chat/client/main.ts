@@ -139,8 +139,12 @@ function renderConversation(): void {
   const s = state!;
   byId('room-title').textContent = `#${s.current}`;
   const list = byId('messages');
+  // Stick to the newest message unless the reader scrolled up to read older ones.
+  const stick = list.dataset['room'] !== s.current || list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  const keep = list.scrollTop;
   list.replaceChildren(...(s.rooms.get(s.current) ?? []).map(renderMessage));
-  list.scrollTop = list.scrollHeight;
+  list.dataset['room'] = s.current;
+  list.scrollTop = stick ? list.scrollHeight : keep;
 }
 
 function store(m: SessionMessage): void {
