@@ -14,7 +14,7 @@ export interface ClientSessionOptions {
   serverKey: PublicKey | KeyRing;
   /** Sent to the server's `authenticate` hook: e.g. a JWT whose `cnf.jkt` names `key`. */
   credential?: Uint8Array | string;
-  /** The web origin this client runs under (browsers: `location.origin`). Default "". */
+  /** The web origin this client runs under. Default: `location.origin` in a browser, else "". */
   origin?: string;
   /**
    * The connection's RFC 9266 tls-exporter value (32 bytes, TLS 1.3), read when the hello arrives.

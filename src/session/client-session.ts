@@ -123,7 +123,8 @@ export class ClientSession extends Session {
     this.#clock = options.clock ?? Date.now;
     this.#serverKeys = serverKey;
     this.#credential = c === undefined ? null : typeof c === 'string' ? utf8Encoder.encode(c) : c.slice();
-    this.#origin = options.origin ?? '';
+    // A browser's WebSocket sends its page's Origin, which the server matches against this ([HS-5.3]).
+    this.#origin = options.origin ?? (globalThis as { location?: { origin?: unknown } }).location?.origin?.toString() ?? '';
     this.ready = new Promise<void>((resolve, reject) => {
       this.#settleReady = (err) => (err === undefined ? resolve() : reject(err));
     });

@@ -6,7 +6,7 @@ import { connect } from '../../src/adapters/socket.io/client.js';
 
 async function run(transport: 'websocket' | 'polling', secretKey: string, serverKey: string): Promise<Record<string, unknown>> {
   const socket = io('/chat', { transports: [transport] });
-  const session = await connect(socket, { key: importSigningKey(fromHex(secretKey)), serverKey: importPublicKey(fromHex(serverKey)), origin: location.origin });
+  const session = await connect(socket, { key: importSigningKey(fromHex(secretKey)), serverKey: importPublicKey(fromHex(serverKey)) }); // origin: location.origin by default
   await session.join('lobby');
   const reply = new Promise<{ identity: string; text: string }>((resolve) =>
     session.on('message', (m) => resolve({ identity: m.identity, text: new TextDecoder().decode(m.payload) })),
