@@ -1,8 +1,9 @@
 // `npm run bench` (full, writes bench/RESULTS.md) and `npm run bench:quick` (prints only).
 // `--only=verify,codec` runs some suites; `--write` makes a quick run write RESULTS.md too.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { makeKeys } from './fixtures.js';
+import { updateReadmeSpeed } from './readme-speed.js';
 import { FULL, QUICK, fmtRatio, met, table, type Profile, type SuiteReport, type Target } from './lib.js';
 import { codecSuite } from './suites/codec.js';
 import { e2eSuite } from './suites/e2e.js';
@@ -83,38 +84,7 @@ const text = lines.join('\n');
 if (write) {
   writeFileSync(new URL('./RESULTS.md', import.meta.url), text);
   process.stderr.write('[bench] wrote bench/RESULTS.md\n');
-  if (!only) updateReadme();
+  if (!only) updateReadmeSpeed();
 }
 
-// README's Speed section is the target table of this run, between two markers, so the two files
-// can never disagree (issue 7: "the numbers in README match bench/RESULTS.md").
-function updateReadme(): void {
-  const readme = new URL('../README.md', import.meta.url);
-  const START = '<!-- speed:start (written by npm run bench) -->';
-  const END = '<!-- speed:end -->';
-  const current = readFileSync(readme, 'utf8');
-  const a = current.indexOf(START);
-  const b = current.indexOf(END);
-  if (a === -1 || b < a) {
-    process.stderr.write('[bench] README.md has no speed markers; not updated\n');
-    return;
-  }
-  const block = [
-    START,
-    `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, Node ${process.version}); full tables, method and conditions in [bench/RESULTS.md](bench/RESULTS.md).`,
-    '',
-    table(
-      ['what', 'goal', 'measured', ''],
-      targets.map((t) => [
-        t.what,
-        `${t.kind === 'min' ? '≥' : '≤'} ${t.unit === '×' ? fmtRatio(t.goal) : `${t.goal} ${t.unit}`}`,
-        t.unit === '×' ? fmtRatio(t.measured) : `${t.measured.toFixed(0)} ${t.unit}`,
-        met(t) ? 'met' : '**not met**',
-      ]),
-    ),
-    END,
-  ].join('\n');
-  writeFileSync(readme, current.slice(0, a) + block + current.slice(b + END.length));
-  process.stderr.write('[bench] updated the Speed section of README.md\n');
-}
 process.stdout.write(text + '\n');

@@ -25,8 +25,11 @@ export function decodeText(text: string, what: string): Uint8Array {
   throw new RangeError(`${what} is neither hex nor base64url`);
 }
 
-/** `{ "identity": "<key>" | ["<key>", …] }` → a key ring with those identities. */
-export function parseKeys(json: string): KeyRing {
+/**
+ * `{ "identity": "<key>" | ["<key>", …] }` → a key ring with those identities. `file` names the
+ * file in messages.
+ */
+export function parseKeys(json: string, file = 'the keys file'): KeyRing {
   let doc: unknown;
   try {
     doc = JSON.parse(json);
@@ -37,8 +40,13 @@ export function parseKeys(json: string): KeyRing {
     throw new UsageError('keys file must be an object mapping identity to public key(s)');
   }
   // The output of `sealwire keygen` is a key pair, not a keys file: say which file is which.
-  if (typeof (doc as { publicKey?: unknown }).publicKey === 'string' && ('secretKey' in doc || 'kid' in doc)) {
-    throw new UsageError('the keys file is a key pair from `sealwire keygen`; --keys takes a map of identity to public key, e.g. {"alice": "<its publicKey>"}');
+  const publicKey = (doc as { publicKey?: unknown }).publicKey;
+  if (typeof publicKey === 'string' && ('secretKey' in doc || 'kid' in doc)) {
+    const name = /([^/\\]+?)(?:\.json)?$/.exec(file)?.[1] ?? 'alice';
+    throw new UsageError(
+      `${file} is a key pair from \`sealwire keygen\` (keep it secret), not a keys file. --keys takes a file mapping ` +
+        `each identity to its public key; for this key write e.g. {${JSON.stringify(name)}: ${JSON.stringify(publicKey)}} to keys.json`,
+    );
   }
   const ring = new KeyRing();
   for (const [identity, value] of Object.entries(doc)) {

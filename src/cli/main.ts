@@ -11,7 +11,12 @@ const KEYGEN_USAGE = `usage: sealwire keygen [--out FILE]
   New Ed25519 key pair as JSON, hex encoded:
     {"kid": "<32-byte key id>", "publicKey": "<32 bytes>", "secretKey": "<32-byte seed>"}
   With --out, the pair is written to FILE (mode 0600, never over an existing file) and only the
-  public part is printed. Give peers the publicKey; keep the secretKey (the seed) to yourself.`;
+  public part is printed. Give peers the publicKey; keep the secretKey (the seed) to yourself.
+  The pair file is not a keys file for \`verify --keys\`: put each publicKey under its identity.
+example:
+  $ sealwire keygen --out alice.json
+  {"kid": "30c9…be06", "publicKey": "e9b6…82d6"}
+  $ echo '{"alice": "e9b6…82d6"}' > keys.json     # the publicKey printed above, in full`;
 
 const VERIFY_USAGE = `usage: sealwire verify --keys KEYS.json [--json] FILE|-
   Verifies a file of envelopes and receipts offline (spec/receipts.md appendix A).
@@ -22,12 +27,21 @@ const VERIFY_USAGE = `usage: sealwire verify --keys KEYS.json [--json] FILE|-
   {"envelope": "<hex>", "binding": "<hex>", "aad": "<hex>"} for an envelope bound to a session;
   blank lines and lines starting with # are skipped. From a live session, save the \`record\` of
   each \`evidence\` event: session.on('evidence', (e) => file.write(e.record + '\\n')).
-  Exit 0 when every record verifies, 1 when any fails or a receipt hash mismatches.`;
+  Exit 0 when every record verifies, 1 when any fails or a receipt hash mismatches.
+example evidence.txt (a client's \`evidence\` records: the server's envelopes and receipts):
+  # saved from a live session
+  {"envelope":"d2845859a7…","binding":"d1c0…00"}
+  {"envelope":"d284587ea7…","binding":"d1c0…00"}
+example:
+  $ sealwire verify --keys keys.json evidence.txt
+  line 2: ok envelope from=server kid=5cab… stream=1aac… seq=0 ts=2026-12-05T07:22:46.154Z
+  line 3: ok receipt from=server kid=5cab… … acks.kid=a54c… next=2 sack=- highest=1 hash=not-in-file covers=-
+  2 records: 2 ok, 0 failed, 0 receipt hash mismatches`;
 
 const USAGE = `usage:
   sealwire keygen [--out FILE]
   sealwire verify --keys KEYS.json [--json] FILE|-
-  sealwire <command> --help      what a command takes, with examples
+  sealwire <command> --help      what a command takes, with examples (or: sealwire help <command>)
 exit codes: 0 ok, 1 verification failed, 2 usage error`;
 
 export interface Io {
@@ -62,10 +76,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await keygen(rest, io);
       case 'verify':
         return await verify(rest, io);
+      case 'help':
+        return help(io, USAGES[rest[0] ?? ''] ?? USAGE);
       case undefined:
       case '-h':
       case '--help':
-      case 'help':
         io.stdout(USAGE + '\n');
         return command === undefined ? 2 : 0;
       default:
@@ -73,17 +88,33 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
   } catch (err) {
     if (err instanceof UsageError || isArgError(err)) {
-      const usage = err instanceof UsageError && err.usage !== undefined ? err.usage : USAGE;
+      const usage = (err instanceof UsageError ? err.usage : undefined) ?? USAGES[command ?? ''] ?? USAGE;
       io.stderr(`sealwire: ${(err as Error).message}\n${usage}\n`);
       return 2;
     }
     const e = err as NodeJS.ErrnoException;
     if (typeof e?.code === 'string' && e.syscall !== undefined) {
-      io.stderr(`sealwire: ${e.message}\n`);
+      io.stderr(`sealwire: ${fileProblem(e)}\n`);
       return 2;
     }
     throw err;
   }
+}
+
+const USAGES: Record<string, string> = { keygen: KEYGEN_USAGE, verify: VERIFY_USAGE };
+
+const FILE_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory, not a file',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
+/** One plain line for a file the command could not read or write, instead of a stack. */
+function fileProblem(e: NodeJS.ErrnoException): string {
+  const what = FILE_PROBLEMS[e.code!];
+  return what !== undefined && e.path !== undefined ? `${e.path}: ${what}` : e.message;
 }
 
 function help(io: Io, usage: string): number {
@@ -123,7 +154,7 @@ async function verify(args: string[], io: Io): Promise<number> {
   if (values.help === true) return help(io, VERIFY_USAGE);
   if (values.keys === undefined) throw new UsageError('verify needs --keys KEYS.json', VERIFY_USAGE);
   if (positionals.length !== 1) throw new UsageError('verify needs exactly one evidence file (or - for stdin)', VERIFY_USAGE);
-  const ring = parseKeys(await readFile(values.keys, 'utf8'));
+  const ring = parseKeys(await readFile(values.keys, 'utf8'), values.keys);
   const file = positionals[0]!;
   const text = file === '-' ? await (io.stdin ?? processIo.stdin!)() : await readFile(file, 'utf8');
   const report = verifyEvidence(parseEvidence(text), ring);

@@ -54,10 +54,21 @@ describe('the packed package', () => {
       // No jose in this project: the JWT helper says so when it is made, not at the first client.
       "const { jwtAuthenticator } = await import('sealwire/jwt');",
       "try { jwtAuthenticator({ key: new Uint8Array(32), issuer: 'i', audience: 'a' }); } catch (e) { console.log(e.message); }",
+      // No ws, no prom-client: their subpaths fail at import, naming the package; the browser client needs neither.
+      "for (const sub of ['sealwire/ws', 'sealwire/metrics']) await import(sub).catch((e) => console.log(e.message.split(' imported ')[0]));",
+      "await import('sealwire/ws/client');",
     ].join('\n');
     writeFileSync(join(dir, 'project', 'main.mjs'), script);
     const out = execFileSync(process.execPath, ['main.mjs'], { cwd: join(dir, 'project'), encoding: 'utf8', timeout: 20_000 });
-    expect(out).toBe('hi object\njwtAuthenticator() needs the optional peer dependency "jose": npm install jose\n');
+    expect(out).toBe(
+      [
+        'hi object',
+        'jwtAuthenticator() needs the optional peer dependency "jose": npm install jose',
+        "Cannot find package 'ws'",
+        "Cannot find package 'prom-client'",
+        '',
+      ].join('\n'),
+    );
   });
 
   it('type-checks under strict tsc in a consumer, the uWS and Socket.IO adapters with their peers installed under their names', () => {
@@ -84,3 +95,22 @@ describe('the packed package', () => {
     expect(() => execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: join(dir, 'project'), encoding: 'utf8', timeout: 60_000 })).not.toThrow();
   }, 90_000);
 });
+
+// The other way in: a clone (no dist/ in git), installed by path. npm links it and runs its
+// `prepare` build. The clone borrows this checkout's node_modules, so nothing is downloaded.
+describe('a fresh clone installed by path', () => {
+  it("`npm install <path-to-clone>` builds it, and `import 'sealwire'` works in the other project", () => {
+    const clone = join(dir, 'clone');
+    execFileSync('git', ['clone', '--quiet', root, clone], { timeout: 30_000 });
+    expect(existsSync(join(clone, 'dist'))).toBe(false);
+    symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'), 'dir');
+    const project = join(dir, 'other');
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), '{"name":"other","private":true,"type":"module"}');
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', clone], { cwd: project, timeout: 120_000 });
+    const script = "import { generateKeyPair, importSigningKey, seal } from 'sealwire'; console.log(seal(importSigningKey(generateKeyPair().secretKey), 'hi', { stream: new Uint8Array(16), seq: 0 })[0]);";
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project, encoding: 'utf8', timeout: 20_000 });
+    expect(out).toBe('210\n'); // 0xd2: the COSE_Sign1 tag
+  }, 150_000);
+});
+

@@ -1,7 +1,8 @@
 // Every TypeScript block in README.md runs as written (package imports mapped to src/), so an
-// example that throws fails the build. A block that continues an earlier one gets that one first;
-// one that names your own objects (an http server, your keys) gets them from a short setup, shown
-// here; Redis comes from a redis-server started on 127.0.0.1.
+// example that throws fails the build. The ten-minute walkthrough's blocks are one program, run
+// whole, its port 8080 replaced by a free one on 127.0.0.1. Elsewhere a block that continues an
+// earlier one gets that one first; one that names your own objects (an http server, your keys)
+// gets them from a short setup, shown here; Redis comes from a redis-server started on 127.0.0.1.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,23 @@ import { redisAvailable, startRedis } from '../helpers/redis-server.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const work = join(root, 'test-artifacts', 'readme');
-const blocks = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const tsBlocks = (text: string): string[] => [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const WALKTHROUGH = '## Add sealwire to an existing ws server in ten minutes\n';
+const walkthroughText = readme.split(WALKTHROUGH)[1]?.split(/\n## /)[0] ?? '';
+const walkthrough = tsBlocks(walkthroughText);
+const blocks = tsBlocks(readme.replace(walkthroughText, ''));
+
+/** The walkthrough as one program: it listens on a free loopback port and its clients dial that. */
+function walkthroughProgram(): string {
+  const code = walkthrough.join('\n');
+  const listen = 'http.listen(8080);';
+  const url = "'ws://localhost:8080/sealwire'";
+  if (!code.includes(listen) || !code.includes(url)) throw new Error(`the walkthrough no longer has ${listen} and ${url}`);
+  return code
+    .replace(listen, "await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));")
+    .replace(url, '`ws://127.0.0.1:${(http.address() as { port: number }).port}/sealwire`');
+}
 
 const SUBPATHS: Record<string, string> = {
   sealwire: 'src/index.ts',
@@ -45,10 +62,10 @@ function program(block: string): { code: string; needsRedis: boolean } {
   return { code: block, needsRedis: false };
 }
 
-function run(file: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+function run(file: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 30_000, env: { ...process.env, ...env } }, (_e, _o, stderr) =>
-      resolve({ code: child.exitCode, stderr }),
+    const child = execFile(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 30_000, env: { ...process.env, ...env } }, (_e, stdout, stderr) =>
+      resolve({ code: child.exitCode, stdout, stderr }),
     );
   });
 }
@@ -60,8 +77,19 @@ afterAll(() => {
 
 describe('README.md code blocks', () => {
   it('has the blocks this test knows how to set up', () => {
-    expect(blocks.length).toBeGreaterThanOrEqual(5);
+    expect(walkthrough.length).toBeGreaterThanOrEqual(5);
+    expect(blocks.length).toBeGreaterThanOrEqual(4);
   });
+
+  it('the ten-minute walkthrough runs as one program and prints what its comments say', async () => {
+    mkdirSync(work, { recursive: true });
+    const file = join(work, 'walkthrough.ts');
+    writeFileSync(file, mapImports(walkthroughProgram()));
+    const r = await run(file, {});
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^alice in lobby: hi bob\nreconnecting in \d+ ms…\nreconnected\n$/);
+    expect(r.code).toBe(0);
+  }, 40_000);
 
   blocks.forEach((block, i) => {
     const { code, needsRedis } = program(block);

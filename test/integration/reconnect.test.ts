@@ -96,4 +96,30 @@ describe('stayConnected', () => {
     expect(log.at(-1)).toBe('failed ERR_KEY_REVOKED');
     expect(log.length).toBe(after);
   });
+
+  it('close() while a reconnect is connecting leaves no session open', async () => {
+    const s = server();
+    const adapter = await wsAdapter.start(s.secure, {});
+    running.push(adapter);
+    let stay: StayConnected | undefined;
+    let dials = 0;
+    // The second socket (the reconnect) is being opened when the application closes the client.
+    class ClosingOnReconnect extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args);
+        if (++dials === 2) stay!.close();
+      }
+    }
+    const options = { WebSocket: ClosingOnReconnect as unknown as WebSocketConstructor, key, serverKey: serverPublic } as ConnectOptions;
+    stay = await stayConnected(adapter.url, options, { minDelayMs: 20, maxDelayMs: 100 });
+    clients.push(stay);
+    const sessions: ClientSession[] = [];
+    stay.on('session', ({ session }) => sessions.push(session));
+    adapter.cut();
+    await waitUntil(() => dials === 2, 'the reconnect');
+    await waitUntil(() => s.secure.sessions.size === 0, 'no session on the server');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.secure.sessions.size).toBe(0);
+    expect(sessions).toEqual([]);
+  });
 });

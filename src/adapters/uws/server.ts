@@ -16,7 +16,10 @@ export interface AttachUwsOptions {
   app: TemplatedApp;
   /** The route pattern. Default `"/*"`. */
   path?: string;
-  /** Seconds without traffic before uWS closes the socket (it pings before that). Default 120. */
+  /**
+   * Seconds without traffic before uWS closes the socket; it pings at half of it, so a peer that
+   * answers pings stays ([POL-5.6]). 0 (off) or 8 to 960; default 120.
+   */
   idleTimeout?: number;
 }
 
@@ -64,8 +67,9 @@ export function attach(secure: SecureServer, options: AttachUwsOptions): Attache
   const { app, path = '/*', idleTimeout = 120 } = options;
   if (app === null || typeof app !== 'object' || typeof app.ws !== 'function') throw new TypeError('"app" expected a uWS App or SSLApp');
   if (typeof path !== 'string' || !path.startsWith('/')) throw new TypeError('"path" expected a route pattern starting with "/"');
-  if (!Number.isSafeInteger(idleTimeout) || idleTimeout < 0 || idleTimeout > 960) {
-    throw new RangeError(`"idleTimeout" expected seconds from 0 to 960, got ${String(idleTimeout)}`);
+  // uWS aborts the whole process (not an exception) for 1 to 7 or over 960: refuse them here.
+  if (!Number.isSafeInteger(idleTimeout) || (idleTimeout !== 0 && (idleTimeout < 8 || idleTimeout > 960))) {
+    throw new RangeError(`"idleTimeout" expected 0 or seconds from 8 to 960, got ${String(idleTimeout)}`);
   }
   const limits = secure.limits;
   const sockets = new Map<ServerSession, WebSocket<SocketData>>();

@@ -81,6 +81,11 @@ export class StayConnected extends Emitter<StayConnectedEvents> {
         throw err;
       }
     }
+    // close() while this attempt was connecting: the new session must not outlive it.
+    if (this.#stopped) {
+      session.close();
+      return session;
+    }
     this.#current = session;
     this.emit('session', { session, resumed });
     void session.closed.then((info) => this.#lost(session, info.error?.code));
