@@ -76,6 +76,8 @@ export const ERROR_CODES = {
   ERR_ACK_RANGE: 4096,
   // Resume (spec/handshake.md §7).
   ERR_RESUME_REFUSED: 4097,
+  // rooms as signed streams (spec/rooms.md)
+  ERR_STALE_EPOCH: 4100,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,6 +1,8 @@
 // The driver's session ops (conformance/README.md): one real SecureServer per `session.reset`, whose
 // sessions stay open across requests, so a vector can drive the data phase, let time pass, and
 // resume. Clocks are fixed; only timers run (in real time, for the few ms a vector advances).
+import { OP_POSITION } from '../../src/session/messages.js';
+import { isRoomFrame } from '../../src/rooms/frames.js';
 import { fromHex, toHex } from '../../src/bytes.js';
 import type { Ed25519Backend } from '../../src/crypto/backend.js';
 import { importPublicKey, importSigningKey, type PublicKey } from '../../src/keys/keys.js';
@@ -180,7 +182,10 @@ export class SessionOps {
     return answer;
   }
 
-  /** Payloads of the data envelopes the server sent since the last answer (receipts left out). */
+  /**
+   * Payloads of the data envelopes the server sent since the last answer. Receipts are left out,
+   * and so are Positions ([ROOM-6.3]): they name a room's random epoch, which room vectors cover.
+   */
   #sentPayloads(live: Live): string[] {
     const out: string[] = [];
     const sid = live.session.sessionId;
@@ -189,8 +194,9 @@ export class SessionOps {
     binding.set(fromHex(sid));
     binding[32] = 0x02;
     for (const bytes of live.transport.sent.slice(live.reported)) {
+      if (isRoomFrame(bytes)) continue;
       const o = open(bytes, { keys: this.#serverKey!, binding });
-      if (o.contentType !== RECEIPT_CONTENT_TYPE) out.push(toHex(o.payload));
+      if (o.contentType !== RECEIPT_CONTENT_TYPE && !(o.payload[0] === 0x86 && o.payload[1] === OP_POSITION)) out.push(toHex(o.payload));
     }
     live.reported = live.transport.sent.length;
     return out;

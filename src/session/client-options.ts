@@ -1,7 +1,11 @@
 // What a client session is configured with: its key, the server key it trusts, resume and limits.
-import type { Receiver } from '../envelope/receiver.js';
-import type { KeyRing } from '../keys/keyring.js';
-import type { AsyncSigningKey, PublicKey, SigningKey } from '../keys/keys.js';
+import { equalBytes, randomBytes } from '../bytes.js';
+import { ProtocolError } from '../errors.js';
+import { CB_NONE, CB_TLS_EXPORTER, HANDSHAKE_VERSION, NONCE_LENGTH, channelBindingHash, encodeAuthBody } from './handshake.js';
+import { Receiver } from '../envelope/receiver.js';
+import { KeyRing } from '../keys/keyring.js';
+import { isAnySigningKey, keyId, type AsyncSigningKey, type PublicKey, type SigningKey } from '../keys/keys.js';
+import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, assertOutboxLimits } from './delivery.js';
 import type { ClientSession } from './client-session.js';
 
 export interface ClientSessionOptions {
@@ -48,4 +52,48 @@ export interface ClientSessionOptions {
   clock?: () => number;
   /** Wait for the hello at most this long; then the hello's own limit applies. Default 10,000 ms. */
   handshakeTimeoutMs?: number;
+}
+
+/** @throws {TypeError|RangeError} for an invalid option, named. */
+export function checkClientOptions(options: ClientSessionOptions): void {
+  const { key, serverKey } = options;
+  if (!isAnySigningKey(key)) {
+    throw new TypeError('"key" expected a SigningKey from importSigningKey() or an AsyncSigningKey');
+  }
+  if (!equalBytes(key.kid, keyId(key.publicKey))) throw new RangeError('"key" must use the default key id (RFC 7638 thumbprint)');
+  if (!(serverKey instanceof KeyRing) && !(serverKey !== null && typeof serverKey === 'object' && serverKey.bytes instanceof Uint8Array)) {
+    throw new TypeError('"serverKey" expected a PublicKey or KeyRing');
+  }
+  const c = options.credential;
+  if (c !== undefined && typeof c !== 'string' && !(c instanceof Uint8Array)) throw new TypeError('"credential" expected string or Uint8Array');
+  if (options.origin !== undefined && typeof options.origin !== 'string') throw new TypeError('"origin" expected string');
+  if (options.receiver !== undefined && !(options.receiver instanceof Receiver)) throw new TypeError('"receiver" expected a Receiver');
+  assertOutboxLimits(options.outboxCapacity ?? DEFAULT_SESSION_OUTBOX_CAPACITY, options.outboxBytes ?? DEFAULT_SESSION_OUTBOX_BYTES, '');
+}
+
+/** The pinned server key the hello names, or `ERR_SERVER_IDENTITY` ([HS-2.2]). */
+export function trustedServerKey(pinned: PublicKey | KeyRing, bytes: Uint8Array): PublicKey {
+  if (pinned instanceof KeyRing) {
+    const entry = pinned.get(keyId(bytes));
+    if (entry !== undefined && !entry.revoked && equalBytes(entry.key.bytes, bytes)) return entry.key;
+  } else if (equalBytes(pinned.bytes, bytes)) {
+    return pinned;
+  }
+  throw new ProtocolError('ERR_SERVER_IDENTITY', 'the server key is not the expected one');
+}
+
+/** The ClientAuth body ([HS-3.1]): the client's only random draw is its nonce. */
+export function authBody(opts: ClientSessionOptions, now: number, origin: string, credential: Uint8Array | null, resume: Uint8Array | null): Uint8Array {
+  const exporter = opts.channelBinding?.();
+  return encodeAuthBody({
+    version: HANDSHAKE_VERSION,
+    nonce: randomBytes(NONCE_LENGTH),
+    key: opts.key.publicKey,
+    time: now,
+    origin,
+    cbType: exporter === undefined ? CB_NONE : CB_TLS_EXPORTER,
+    cb: exporter === undefined ? new Uint8Array(0) : channelBindingHash(exporter),
+    credential,
+    resume,
+  });
 }

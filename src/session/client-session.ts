@@ -1,33 +1,32 @@
 // The client end of a session: checks the ServerHello ([HS-2.2]), proves its key over the
 // transcript ([HS-3.3]), authenticates the server from the Welcome ([HS-6.2]), then sends requests
 // and receives deliveries. No transport and no `node:` import: browsers use this as is.
-import { ProtocolError, type ErrorCode, ERROR_CODES } from '../errors.js';
-import { equalBytes, payloadBytes, randomBytes, toHex, utf8Encoder } from '../bytes.js';
+import { ProtocolError } from '../errors.js';
+import { equalBytes, payloadBytes, toHex, utf8Encoder } from '../bytes.js';
 import { verifyStrict } from '../crypto/ed25519.js';
 import type { Opened } from '../envelope/open.js';
 import { Receiver } from '../envelope/receiver.js';
+import type { MemberHooks } from '../rooms/member.js';
 import { ReceiptBuilder } from '../delivery/builder.js';
 import { KeyRing } from '../keys/keyring.js';
-import { isAnySigningKey, isAsyncSigningKey, keyId, signAsyncChecked, type PublicKey } from '../keys/keys.js';
+import { isAsyncSigningKey, signAsyncChecked, type PublicKey } from '../keys/keys.js';
 import { Session, type SessionMessage } from './session.js';
 import type { CloseInfo, Transport } from './transport.js';
 import { signingFailed } from './signing.js';
-import type { ClientSessionOptions } from './client-options.js';
-import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, SessionDelivery, MAX_RESEALS_WITHOUT_RECEIPT, assertOutboxLimits } from './delivery.js';
+import { PendingRequests } from './requests.js';
+import { authBody, checkClientOptions, trustedServerKey, type ClientSessionOptions } from './client-options.js';
+import { ClientRooms, type JoinOptions } from './client-rooms.js';
+import { isRoomFrame } from '../rooms/frames.js';
+import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, SessionDelivery, MAX_RESEALS_WITHOUT_RECEIPT } from './delivery.js';
 import {
-  CB_NONE,
-  CB_TLS_EXPORTER,
   DEFAULT_MAX_HANDSHAKE_SIZE,
   HANDSHAKE_VERSION,
   MSG_AUTH,
   MSG_HELLO,
   MSG_WELCOME,
-  NONCE_LENGTH,
-  channelBindingHash,
   clientSignatureInput,
   decodeHello,
   decodeWelcome,
-  encodeAuthBody,
   encodeSigned,
   peekType,
   serverSignatureInput,
@@ -38,6 +37,7 @@ import {
   OP_CUSTOM,
   OP_JOIN,
   OP_LEAVE,
+  OP_POSITION,
   OP_RENEW,
   OP_RESULT,
   OP_SEND,
@@ -48,13 +48,6 @@ import {
 } from './messages.js';
 
 export type { ClientSessionOptions } from './client-options.js';
-
-interface Pending {
-  resolve(): void;
-  reject(err: ProtocolError): void;
-}
-
-const CLOSE_CODES = new Set<number>(Object.values(ERROR_CODES));
 
 /**
  * One client session over any transport. The adapter feeds received messages to `receive` and
@@ -87,7 +80,9 @@ export class ClientSession extends Session {
   #roles: readonly string[] = [];
   #expires: number | null = null;
   #handedOver = false;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new PendingRequests();
+  #rooms: ClientRooms | undefined;
+  #ownKid = '';
   readonly ready: Promise<void>;
   #settleReady!: (err?: ProtocolError) => void;
 
@@ -95,16 +90,8 @@ export class ClientSession extends Session {
     super(transport, DEFAULT_MAX_HANDSHAKE_SIZE);
     if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
     const { key, serverKey } = options;
-    if (!isAnySigningKey(key)) {
-      throw new TypeError('"key" expected a SigningKey from importSigningKey() or an AsyncSigningKey');
-    }
-    if (!equalBytes(key.kid, keyId(key.publicKey))) throw new RangeError('"key" must use the default key id (RFC 7638 thumbprint)');
-    if (!(serverKey instanceof KeyRing) && !(serverKey !== null && typeof serverKey === 'object' && serverKey.bytes instanceof Uint8Array)) {
-      throw new TypeError('"serverKey" expected a PublicKey or KeyRing');
-    }
+    checkClientOptions(options);
     const c = options.credential;
-    if (c !== undefined && typeof c !== 'string' && !(c instanceof Uint8Array)) throw new TypeError('"credential" expected string or Uint8Array');
-    if (options.origin !== undefined && typeof options.origin !== 'string') throw new TypeError('"origin" expected string');
     const from = options.resumeFrom;
     if (from !== undefined) {
       if (!(from instanceof ClientSession)) throw new TypeError('"resumeFrom" expected a ClientSession');
@@ -112,8 +99,6 @@ export class ClientSession extends Session {
       if (from.#handedOver) throw new RangeError('"resumeFrom" was already resumed');
       if (!equalBytes(from.#opts.key.kid, key.kid)) throw new RangeError('"resumeFrom" belongs to another key: only its key can resume it');
     }
-    if (options.receiver !== undefined && !(options.receiver instanceof Receiver)) throw new TypeError('"receiver" expected a Receiver');
-    assertOutboxLimits(options.outboxCapacity ?? DEFAULT_SESSION_OUTBOX_CAPACITY, options.outboxBytes ?? DEFAULT_SESSION_OUTBOX_BYTES, '');
     if (options.maxPendingBytes !== undefined) {
       const m = options.maxPendingBytes;
       if (typeof m !== 'number' || !Number.isSafeInteger(m) || m < 1) throw new RangeError(`"maxPendingBytes" expected a positive integer, got ${String(m)}`);
@@ -161,38 +146,73 @@ export class ClientSession extends Session {
   }
 
   /**
-   * Joins a room: a signed request the server authorizes.
+   * Joins a room: a signed request the server authorizes. The room's events then arrive as
+   * `message` events, each verified here (spec/rooms.md); `history` asks for what the room still
+   * holds first, and a room this session (or the one it resumed) followed is recovered from where
+   * it stood. The `room` event says which: `current`, `recovered` or `lost`.
    * @throws {ProtocolError} (rejection) `ERR_FORBIDDEN`, `ERR_SESSION_CLOSED`, or the close code's error.
    * @example
    * ```ts
-   * await session.join('lobby')
+   * await session.join('lobby', { history: true })
    * ```
    */
-  join(room: string): Promise<void> {
+  join(room: string, options: JoinOptions = {}): Promise<void> {
     if (!isValidRoom(room)) throw new RangeError('"room" expected 1–128 UTF-8 bytes without control characters');
-    return this.#request(encodeClientMessage({ op: OP_JOIN, room }));
+    if (this.#rooms === undefined) return Promise.reject(new ProtocolError('ERR_SESSION_CLOSED', 'session is not open'));
+    return this.#request(this.#rooms.join(room, options));
   }
 
   /** Leaves a room. @throws {ProtocolError} as {@link ClientSession.join}. */
   leave(room: string): Promise<void> {
     if (!isValidRoom(room)) throw new RangeError('"room" expected 1–128 UTF-8 bytes without control characters');
+    this.#rooms?.left(room);
     return this.#request(encodeClientMessage({ op: OP_LEAVE, room }));
   }
 
+  /** Where this session stands in a room's stream: what a later session names to recover from. */
+  position(room: string): { epoch: Uint8Array; next: number } | undefined {
+    return this.#rooms?.member.position(room);
+  }
+
   /**
-   * Sends data to a joined room. The server answers only a refusal (`refused` event).
-   * Returns the envelope's sequence number; the `delivered` event names it once a verified
-   * receipt acknowledges it.
+   * Sends data to a joined room, signed by this client as its author so that every member verifies
+   * who wrote it (spec/rooms.md §3). Before the room's Join was answered, or with an asynchronous
+   * key, it is relayed under the server's word instead (`verified: 'server'`); {@link
+   * ClientSession.post} always signs as the author. The server answers only a refusal (`refused`).
+   * Returns the request's sequence number; `delivered` names it once a receipt acknowledges it.
    * @throws {ProtocolError} `ERR_SESSION_CLOSED` when the session is not open; `ERR_OUTBOX_FULL`
    *   when the server has not acknowledged enough (check `writable`, wait for `drain`).
    * @example
    * ```ts
-   * session.send('lobby', new TextEncoder().encode('hello'))
+   * session.send('lobby', 'hello')
    * ```
    */
   send(room: string, data: Uint8Array | string): number {
     if (!isValidRoom(room)) throw new RangeError('"room" expected 1–128 UTF-8 bytes without control characters');
-    return this.sendPayload(encodeClientMessage({ op: OP_SEND, room, data: payloadBytes(data, 'data') }));
+    const key = this.#opts.key;
+    // Until the Join's answer names the room's epoch, or with a key that cannot sign now, the
+    // server attests the author instead ([ROOM-2.4]).
+    if (isAsyncSigningKey(key) || this.#rooms?.member.position(room) === undefined) {
+      return this.sendPayload(encodeClientMessage({ op: OP_SEND, room, data: payloadBytes(data, 'data') }));
+    }
+    return this.sendPayload(this.#openRooms().post(key, room, data, this.#clock()) as Uint8Array);
+  }
+
+  /** {@link ClientSession.send}, signed by its author with any key (a WebCrypto key too). */
+  async post(room: string, data: Uint8Array | string): Promise<number> {
+    if (!isValidRoom(room)) throw new RangeError('"room" expected 1–128 UTF-8 bytes without control characters');
+    return this.sendPayload(await this.#openRooms().post(this.#opts.key, room, data, this.#clock()));
+  }
+
+  #openRooms(): ClientRooms {
+    if (this.#rooms === undefined || this.state !== 'open') throw new ProtocolError('ERR_SESSION_CLOSED', 'session is not open');
+    return this.#rooms;
+  }
+
+  /** Room frames go to the rooms' checks; everything else is the session's ([ROOM-1.1]). */
+  override receive(bytes: Uint8Array): void {
+    if (this.#rooms !== undefined && this.state === 'open' && bytes instanceof Uint8Array && isRoomFrame(bytes)) this.#rooms.member.frame(bytes);
+    else super.receive(bytes);
   }
 
   /**
@@ -223,10 +243,7 @@ export class ClientSession extends Session {
   }
 
   #request(payload: Uint8Array): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const seq = this.sendPayload(payload);
-      this.#pending.set(seq, { resolve, reject });
-    });
+    return this.#pending.request(() => this.sendPayload(payload));
   }
 
   protected onHandshakeMessage(bytes: Uint8Array): void | Promise<void> {
@@ -243,25 +260,14 @@ export class ClientSession extends Session {
   #onHello(bytes: Uint8Array): void | Promise<void> {
     const hello = decodeHello(bytes);
     if (!hello.versions.includes(HANDSHAKE_VERSION)) throw new ProtocolError('ERR_UNSUPPORTED_VERSION', 'no common session version');
-    const serverKey = this.#trustedServerKey(hello.key);
+    const serverKey = trustedServerKey(this.#serverKeys, hello.key);
     const now = this.#clock();
     if (Math.abs(now - hello.time) > hello.limits.maxSkewMs) {
       // [HS-2.3]: a clear verdict instead of every envelope refused one by one later.
       throw new ProtocolError('ERR_CLOCK_SKEW', 'this device clock differs from the server clock');
     }
     this.#hello = { bytes: bytes.slice(), hello, serverKey };
-    const exporter = this.#opts.channelBinding?.();
-    const body = encodeAuthBody({
-      version: HANDSHAKE_VERSION,
-      nonce: randomBytes(NONCE_LENGTH),
-      key: this.#opts.key.publicKey,
-      time: now,
-      origin: this.#origin,
-      cbType: exporter === undefined ? CB_NONE : CB_TLS_EXPORTER,
-      cb: exporter === undefined ? new Uint8Array(0) : channelBindingHash(exporter),
-      credential: this.#credential,
-      resume: this.#opts.resumeFrom?.sessionIdBytes ?? null,
-    });
+    const body = authBody(this.#opts, now, this.#origin, this.#credential, this.#opts.resumeFrom?.sessionIdBytes ?? null);
     const th = transcriptHash(this.#hello.bytes, body);
     this.#th = th;
     this.#phase = 'welcome';
@@ -284,17 +290,6 @@ export class ClientSession extends Session {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no Welcome in time')), timeoutMs);
     this.rawSend(encodeSigned(MSG_AUTH, body, signature));
-  }
-
-  #trustedServerKey(bytes: Uint8Array): PublicKey {
-    const pinned = this.#serverKeys;
-    if (pinned instanceof KeyRing) {
-      const entry = pinned.get(keyId(bytes));
-      if (entry !== undefined && !entry.revoked && equalBytes(entry.key.bytes, bytes)) return entry.key;
-    } else if (equalBytes(pinned.bytes, bytes)) {
-      return pinned;
-    }
-    throw new ProtocolError('ERR_SERVER_IDENTITY', 'the server key is not the expected one');
   }
 
   #onWelcome(bytes: Uint8Array): void {
@@ -335,24 +330,36 @@ export class ClientSession extends Session {
         clock,
       });
     }
+    this.#ownKid = toHex(this.#opts.key.kid);
+    this.#rooms = (from === undefined ? undefined : from.#rooms) ?? new ClientRooms(serverKey, this.maxMessageSize, this.#roomHooks());
+    this.#rooms.member.hooks = this.#roomHooks();
     this.establish(th, { key: this.#opts.key, delivery, receiver, resumed: from !== undefined, clock }, 'client', clock());
     this.startDelivery();
     this.#settleReady();
     this.emit('open', undefined);
   }
 
+  #roomHooks(): MemberHooks {
+    return {
+      // The author's own posts come back in the stream, for its offsets; the application sent them.
+      message: ({ frame: _frame, ...m }) => m.keyId !== this.#ownKid && this.emit('message', m),
+      notice: (n) => this.emit('room', n),
+      recover: (room, epoch, next) => {
+        try {
+          this.sendPayload(encodeClientMessage({ op: OP_JOIN, room, from: { epoch, next } }));
+        } catch {
+          // Outbox full or closing: the next position check asks again ([ROOM-6.5]).
+        }
+      },
+    };
+  }
+
   protected onPayload(opened: Opened): void {
     const m = decodeServerMessage(opened.payload);
+    if (m.op === OP_POSITION) return this.#rooms?.positioned(m);
     if (m.op === OP_RESULT) {
-      const p = this.#pending.get(m.refSeq);
-      const code = m.code === null ? null : toCode(m.code);
-      if (p !== undefined) {
-        this.#pending.delete(m.refSeq);
-        if (code === null) p.resolve();
-        else p.reject(new ProtocolError(code, `request refused: ${code}`));
-      } else if (code !== null) {
-        this.emit('refused', { seq: m.refSeq, code });
-      }
+      const code = this.#pending.settle(m.refSeq, m.code);
+      if (code !== undefined) this.emit('refused', { seq: m.refSeq, code });
       return;
     }
     const message: SessionMessage = {
@@ -372,12 +379,6 @@ export class ClientSession extends Session {
     clearTimeout(this.#timer);
     const err = info.error ?? new ProtocolError('ERR_SESSION_CLOSED', `session closed (${info.code})`);
     this.#settleReady(err);
-    for (const p of this.#pending.values()) p.reject(err);
-    this.#pending.clear();
+    this.#pending.rejectAll(err);
   }
-}
-
-// An unknown code from a newer server is still a refusal; it is reported as forbidden.
-function toCode(code: string): ErrorCode {
-  return Object.hasOwn(ERROR_CODES, code) && CLOSE_CODES.has(ERROR_CODES[code as ErrorCode]) ? (code as ErrorCode) : 'ERR_FORBIDDEN';
 }

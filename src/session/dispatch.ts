@@ -8,18 +8,20 @@ import type { Authorize, Validate } from '../policy/authorize.js';
 import { decide } from '../policy/decide.js';
 import type { SecurityEventType } from '../policy/events.js';
 import type { SessionMessage } from './session.js';
-import { OP_CUSTOM, OP_JOIN, OP_LEAVE, OP_SEND, type RequestOp } from './messages.js';
+import { OP_CUSTOM, OP_JOIN, OP_LEAVE, OP_POST, OP_SEND, type JoinFrom, type RequestOp } from './messages.js';
 
 /** What a dispatch needs of its session. */
 export interface DispatchHost {
   /** True once the peer's authority ended (revoked, expired): nothing it sent takes effect. */
   authorityEnded(): boolean;
   isOpen(): boolean;
-  /** Membership changed: the server's room index follows. */
-  joined(room: string): void;
+  /** Membership changed: the server's room index follows; a Join says where its events start. */
+  joined(room: string, from?: JoinFrom): void;
   left(room: string): void;
   /** A Send: to the room's other members ([HS-8.3]). */
   relay(room: string, message: SessionMessage): void;
+  /** A Post's checks before `validate` ([ROOM-3.3]): a refusal, a quiet duplicate, or its payload and commit. */
+  checkPost(m: PostOp): ErrorCode | 'duplicate' | CheckedPost;
   event(type: SecurityEventType, outcome: 'accept' | 'reject', code: ErrorCode | undefined, room: string | null): void;
   /** Answers the request with a Result ([POL-2.4]). */
   result(refSeq: number, code: ErrorCode | null): void;
@@ -36,7 +38,17 @@ export interface Verified {
 }
 
 /** A request that carries data: a Send or a custom action. */
-type DataMessage = Exclude<RequestOp, { readonly op: typeof OP_JOIN | typeof OP_LEAVE }>;
+type DataMessage = Exclude<RequestOp, { readonly op: typeof OP_JOIN | typeof OP_LEAVE | typeof OP_POST }>;
+type PostOp = Extract<RequestOp, { readonly op: typeof OP_POST }>;
+
+/** A Post whose author envelope verified: its payload, and the step that publishes it. */
+export interface CheckedPost {
+  readonly payload: Uint8Array;
+  /** The author envelope's seq and ts: what members see the message named by. */
+  readonly seq: number;
+  readonly ts: number;
+  commit(): void;
+}
 
 export class Dispatcher {
   constructor(
@@ -50,9 +62,9 @@ export class Dispatcher {
   /** @see [POL-2.1] */
   dispatch(m: RequestOp, opened: Opened): void | Promise<void> {
     const room = m.room;
-    const action = m.op === OP_JOIN ? 'join' : m.op === OP_LEAVE ? 'leave' : m.op === OP_SEND ? 'send' : m.action;
+    const action = m.op === OP_JOIN ? 'join' : m.op === OP_LEAVE ? 'leave' : m.op === OP_CUSTOM ? m.action : 'send';
     const type = m.op === OP_CUSTOM ? 'custom' : (action as SecurityEventType);
-    if (m.op === OP_SEND && !this.rooms.has(m.room)) return this.#refused(type, room, opened.seq, 'ERR_NOT_JOINED');
+    if ((m.op === OP_SEND || m.op === OP_POST) && !this.rooms.has(m.room)) return this.#refused(type, room, opened.seq, 'ERR_NOT_JOINED');
     const allowed = decide(this.hooks.authorize, { identity: this.who.identity, roles: this.who.roles, action, room: room });
     if (allowed === true || allowed === false) return this.#authorized(m, opened, action, type, allowed);
     return allowed.then((ok) => this.#authorized(m, opened, action, type, ok));
@@ -67,7 +79,7 @@ export class Dispatcher {
     if (m.op === OP_JOIN || m.op === OP_LEAVE) {
       if (m.op === OP_JOIN) {
         this.rooms.add(m.room);
-        if (host.isOpen()) host.joined(m.room);
+        if (host.isOpen()) host.joined(m.room, m.from);
       } else if (this.rooms.delete(m.room)) {
         host.left(m.room);
       }
@@ -75,6 +87,7 @@ export class Dispatcher {
       host.result(opened.seq, null);
       return;
     }
+    if (m.op === OP_POST) return this.#post(m, opened, type);
     const validate = this.hooks.validate;
     if (validate === undefined) return this.#deliver(m, opened, action, type);
     const valid = decide(validate, { identity: this.who.identity, roles: this.who.roles, action, room: room, payload: m.data });
@@ -91,22 +104,39 @@ export class Dispatcher {
 
   #deliver(m: DataMessage, opened: Opened, action: string, type: SecurityEventType): void {
     const host = this.host;
-    const who = this.who;
-    const message: SessionMessage = {
-      identity: who.identity,
-      roles: who.roles,
-      keyId: who.keyId,
-      room: m.room,
-      action,
-      seq: opened.seq,
-      ts: opened.ts,
-      payload: m.data.slice(),
-    };
+    const message = this.#message(m.room, action, opened.seq, opened.ts, m.data);
     host.event(type, 'accept', undefined, m.room);
     if (m.op === OP_SEND) host.relay(m.room, message);
     else host.result(opened.seq, null);
     host.emit('message', message);
     host.serverMessage(message);
+  }
+
+  /** The verified message for the application: who sent it is the session's verified identity. */
+  #message(room: string | null, action: string, seq: number, ts: number, payload: Uint8Array): SessionMessage {
+    const who = this.who;
+    return { identity: who.identity, roles: who.roles, keyId: who.keyId, room, action, seq, ts, payload: payload.slice() };
+  }
+
+  /** @see [ROOM-3.3] */
+  #post(m: PostOp, opened: Opened, type: SecurityEventType): void | Promise<void> {
+    const checked = this.host.checkPost(m);
+    if (checked === 'duplicate') return;
+    if (typeof checked === 'string') return this.#refused(type, m.room, opened.seq, checked);
+    const validate = this.hooks.validate;
+    const publish = (valid: boolean): void => {
+      if (!valid) return this.#refused(type, m.room, opened.seq, 'ERR_PAYLOAD_INVALID');
+      if (this.host.authorityEnded()) return;
+      checked.commit();
+      const message = this.#message(m.room, 'send', checked.seq, checked.ts, checked.payload);
+      this.host.event(type, 'accept', undefined, m.room);
+      this.host.emit('message', message);
+      this.host.serverMessage(message);
+    };
+    if (validate === undefined) return publish(true);
+    const valid = decide(validate, { identity: this.who.identity, roles: this.who.roles, action: 'send', room: m.room, payload: checked.payload });
+    if (valid === true || valid === false) return publish(valid);
+    return valid.then(publish);
   }
 
   /** A request refused by policy: reported, answered with a Result, the session stays open ([POL-2.4]). */

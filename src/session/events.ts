@@ -1,6 +1,7 @@
 // What a session tells its application: the events both ends emit, and the verified message.
 import type { ErrorCode } from '../errors.js';
 import type { CloseInfo } from './transport.js';
+import type { RoomNotice } from '../rooms/member.js';
 
 /** A verified message, the same shape on both ends. */
 export interface SessionMessage {
@@ -17,6 +18,10 @@ export interface SessionMessage {
   readonly seq: number;
   readonly ts: number;
   readonly payload: Uint8Array;
+  /** A room event's offset in its room's stream (spec/rooms.md §6). */
+  readonly offset?: number;
+  /** `author` when this end verified the author's own signature; `server` when the server names the author. */
+  readonly verified?: 'author' | 'server';
 }
 
 export interface SessionEvents extends Record<string, unknown> {
@@ -30,6 +35,8 @@ export interface SessionEvents extends Record<string, unknown> {
   /** The outbox was full and has room again: sending is possible ([RCP-6.2]). */
   drain: void;
   close: CloseInfo;
+  /** Room streams: where a Join or recovery started, a refused room frame, a gap in an author's stream. */
+  room: RoomNotice;
   /**
    * Every verified envelope of the peer (data and receipts), as `sealwire verify` reads it: the
    * exact bytes, the session binding they were signed under, and `record`, one line of an

@@ -2,6 +2,7 @@
 import { ProtocolError } from '../errors.js';
 import { fromHex } from '../bytes.js';
 import type { SessionMessage } from './events.js';
+import { MAX_ROOM_LENGTH, isValidAction, isValidRoom } from '../wire/room-name.js';
 import { CborReader, encodeCbor, headLength, preferredArg, type CborValue } from '../wire/cbor.js';
 
 export const OP_JOIN = 1;
@@ -9,18 +10,23 @@ export const OP_LEAVE = 2;
 export const OP_SEND = 3;
 export const OP_CUSTOM = 4;
 export const OP_RENEW = 5;
+export const OP_POST = 6;
 export const OP_DELIVER = 16;
 export const OP_RESULT = 17;
+export const OP_POSITION = 18;
 /** CoAP content format 60, application/cbor. */
 export const MESSAGE_CONTENT_TYPE = 60;
-const MAX_ROOM_LENGTH = 128;
 
 export type ClientOp =
-  | { readonly op: typeof OP_JOIN; readonly room: string }
+  | { readonly op: typeof OP_JOIN; readonly room: string; readonly from?: JoinFrom }
   | { readonly op: typeof OP_LEAVE; readonly room: string }
   | { readonly op: typeof OP_SEND; readonly room: string; readonly data: Uint8Array }
   | { readonly op: typeof OP_CUSTOM; readonly action: string; readonly room: string | null; readonly data: Uint8Array }
-  | { readonly op: typeof OP_RENEW; readonly credential: Uint8Array };
+  | { readonly op: typeof OP_RENEW; readonly credential: Uint8Array }
+  | { readonly op: typeof OP_POST; readonly room: string; readonly epoch: Uint8Array; readonly post: Uint8Array };
+
+/** Where a Join starts ([ROOM-6.3]): live (absent), all history, or recovery from an offset. */
+export type JoinFrom = 'all' | { readonly epoch: Uint8Array; readonly next: number };
 
 /** What the policy dispatch decides on: every client op but Renew, which is authentication. */
 export type RequestOp = Exclude<ClientOp, { readonly op: typeof OP_RENEW }>;
@@ -43,40 +49,30 @@ export interface ResultOp {
   readonly code: string | null;
 }
 
-export type ServerOp = DeliverOp | ResultOp;
-
-const RESERVED_ACTIONS = new Set(['join', 'leave', 'send']);
-const ACTION_RE = /^[a-z0-9._:-]{1,64}$/;
-
-export function isValidRoom(room: unknown): room is string {
-  // Every UTF-16 unit takes at least one UTF-8 byte: longer strings cannot fit.
-  if (typeof room !== 'string' || room.length === 0 || room.length > MAX_ROOM_LENGTH) return false;
-  // One pass, as every message is checked: no C0, DEL or C1 control (a room name is shown to
-  // people and written to logs), and the UTF-8 length as TextEncoder counts it (a lone surrogate
-  // becomes U+FFFD, 3 bytes) without encoding.
-  let n = 0;
-  for (let i = 0; i < room.length; i++) {
-    const c = room.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return false;
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && (room.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n <= MAX_ROOM_LENGTH;
+export interface PositionOp {
+  readonly op: typeof OP_POSITION;
+  readonly room: string;
+  readonly epoch: Uint8Array;
+  readonly next: number;
+  readonly status: 0 | 1 | 2 | 3 | 4;
+  readonly count: number;
 }
 
-export function isValidAction(action: unknown): action is string {
-  return typeof action === 'string' && ACTION_RE.test(action) && !RESERVED_ACTIONS.has(action);
-}
+export type ServerOp = DeliverOp | ResultOp | PositionOp;
+
+export { isValidRoom };
+
+export { isValidAction };
 
 export function encodeClientMessage(m: ClientOp): Uint8Array {
   switch (m.op) {
     case OP_JOIN:
+      if (m.from === undefined) return encodeCbor([m.op, m.room]);
+      return encodeCbor(m.from === 'all' ? [m.op, m.room, 0] : [m.op, m.room, m.from.epoch, m.from.next]);
     case OP_LEAVE:
       return encodeCbor([m.op, m.room]);
+    case OP_POST:
+      return encodeCbor([m.op, m.room, m.epoch, m.post]);
     case OP_SEND:
       return encodeCbor([m.op, m.room, m.data]);
     case OP_CUSTOM:
@@ -88,6 +84,7 @@ export function encodeClientMessage(m: ClientOp): Uint8Array {
 
 export function encodeServerMessage(m: ServerOp): Uint8Array {
   if (m.op === OP_RESULT) return encodeCbor([m.op, m.refSeq, m.code]);
+  if (m.op === OP_POSITION) return encodeCbor([m.op, m.room, m.epoch, m.next, m.status, m.count]);
   return encodeCbor([m.op, m.action, m.room, m.from, [...m.fromRoles], m.fromKid, m.fromSeq, m.fromTs, m.data]);
 }
 
@@ -137,6 +134,11 @@ function bytes(v: CborValue | undefined): Uint8Array {
   return v;
 }
 
+function epoch(v: CborValue | undefined): Uint8Array {
+  if (!(v instanceof Uint8Array) || v.length !== 16) throw malformed();
+  return v;
+}
+
 function uint(v: CborValue | undefined): number {
   if (typeof v !== 'number' || v < 0) throw malformed();
   return v;
@@ -178,6 +180,9 @@ export function decodeClientGeneral(payload: Uint8Array): ClientOp {
   const a = decodeArray(payload);
   const op = a[0];
   if ((op === OP_JOIN || op === OP_LEAVE) && a.length === 2) return { op, room: room(a[1]) };
+  if (op === OP_JOIN && a.length === 3 && a[2] === 0) return { op, room: room(a[1]), from: 'all' };
+  if (op === OP_JOIN && a.length === 4) return { op, room: room(a[1]), from: { epoch: epoch(a[2]), next: uint(a[3]) } };
+  if (op === OP_POST && a.length === 4) return { op, room: room(a[1]), epoch: epoch(a[2]), post: bytes(a[3]) };
   if (op === OP_SEND && a.length === 3) return { op, room: room(a[1]), data: bytes(a[2]) };
   if (op === OP_CUSTOM && a.length === 4) {
     if (!isValidAction(a[1])) throw malformed();
@@ -195,6 +200,11 @@ export function decodeServerMessage(payload: Uint8Array): ServerOp {
     const code = a[2];
     if (code !== null && typeof code !== 'string') throw malformed();
     return { op, refSeq: uint(a[1]), code };
+  }
+  if (op === OP_POSITION && a.length === 6) {
+    const status = uint(a[4]);
+    if (status > 4) throw malformed();
+    return { op, room: room(a[1]), epoch: epoch(a[2]), next: uint(a[3]), status: status as PositionOp['status'], count: uint(a[5]) };
   }
   if (op === OP_DELIVER && a.length === 9) {
     const action = a[1];

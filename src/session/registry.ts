@@ -3,14 +3,11 @@
 import { toHex } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
 import type { KeyEntry, KeyRing } from '../keys/keyring.js';
-import { encodeRelay } from './messages.js';
-import type { SessionMessage } from './session.js';
 
-/** What the registry needs of a session: its key id, a way to end it, and a way to relay to it. */
+/** What the registry needs of a session: its key id and a way to end it. */
 export interface RegistryMember {
   readonly kid: Uint8Array | undefined;
   fail(error: ProtocolError): void;
-  relay(room: string, payload: { readonly encoded: Uint8Array }, options: { as: SessionMessage }): boolean;
 }
 
 const NO_MEMBERS: ReadonlySet<never> = new Set();
@@ -41,22 +38,6 @@ export class SessionRegistry<M extends RegistryMember> {
   /** The room's members, live: copy before anything that may change them. */
   members(room: string): ReadonlySet<M> {
     return this.#rooms.get(room) ?? NO_MEMBERS;
-  }
-
-  /**
-   * A Send to the room's other members, never back to the sender, encoded once for all of them and
-   * sealed in each member's session. A relay may close a member (and change the set): the members
-   * are copied first, and only when someone else is in the room.
-   * @see [HS-8.3]
-   */
-  relay(from: M, room: string, message: SessionMessage): void {
-    const members = this.members(room);
-    if (members.size > 1 || (members.size === 1 && !members.has(from))) {
-      const relayed = { encoded: encodeRelay(room, message.payload, message) };
-      for (const member of [...members]) {
-        if (member !== from) member.relay(room, relayed, { as: message });
-      }
-    }
   }
 
   /** An established session, found by its key for revocation. */

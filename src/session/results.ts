@@ -14,7 +14,9 @@ export interface ResultHost {
 }
 
 export class ResultQueue {
-  #waiting: Uint8Array[] = [];
+  #waiting: { payload: Uint8Array; result: boolean }[] = [];
+  /** How many of `#waiting` are Results: the bound of [HS-8.5] counts them only. */
+  #results = 0;
 
   constructor(private readonly host: ResultHost) {}
 
@@ -30,15 +32,31 @@ export class ResultQueue {
     if (!this.host.isOpen()) return;
     const payload = encodeServerMessage({ op: OP_RESULT, refSeq, code });
     if (this.flush() && this.#trySend(payload)) return;
-    if (this.#waiting.length >= MAX_WAITING_RESULTS) throw new ProtocolError('ERR_OUTBOX_FULL', 'the client does not acknowledge what it receives');
-    this.#waiting.push(payload);
+    if (this.#results >= MAX_WAITING_RESULTS) throw new ProtocolError('ERR_OUTBOX_FULL', 'the client does not acknowledge what it receives');
+    this.#results++;
+    this.#waiting.push({ payload, result: true });
+  }
+
+  /**
+   * A Position ([ROOM-6.3]): in order with the Results, bounded on its own. Past the bound it is
+   * dropped: a client that acknowledges nothing gets no more of them, and the periodic check
+   * ([ROOM-6.5]) sends a fresh one once it does.
+   */
+  position(payload: Uint8Array): void {
+    if (!this.host.isOpen()) return;
+    if (this.flush() && this.#trySend(payload)) return;
+    if (this.#waiting.length - this.#results >= MAX_WAITING_RESULTS) return;
+    this.#waiting.push({ payload, result: false });
   }
 
   /** Sends the Results that wait for room, in order; true when none is left waiting. */
   flush(): boolean {
     const waiting = this.#waiting;
     let sent = 0;
-    while (sent < waiting.length && this.host.isOpen() && this.#trySend(waiting[sent]!)) sent++;
+    while (sent < waiting.length && this.host.isOpen() && this.#trySend(waiting[sent]!.payload)) {
+      if (waiting[sent]!.result) this.#results--;
+      sent++;
+    }
     if (sent > 0) waiting.splice(0, sent);
     return waiting.length === 0;
   }

@@ -3,7 +3,9 @@
 import type { ReceiptBuilder } from '../delivery/builder.js';
 import type { AdmissionPolicy } from '../policy/admission.js';
 import type { SecurityEvent } from '../policy/events.js';
+import type { RoomHub } from '../rooms/hub.js';
 import type { SessionRegistry } from './registry.js';
+import type { RoomLink } from './room-link.js';
 import type { ResumeRegistry } from './resume.js';
 import type { ClientAuthRules } from './server-handshake.js';
 import type { ServerConfig } from './server-options.js';
@@ -28,5 +30,7 @@ export interface ServerCore extends ServerConfig {
   readonly resume: ResumeRegistry;
   readonly admission: AdmissionPolicy;
   readonly registry: SessionRegistry<ServerSession>;
+  /** Rooms as signed streams (spec/rooms.md). */
+  readonly rooms: RoomHub<RoomLink>;
   readonly host: ServerHost;
 }

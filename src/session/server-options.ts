@@ -74,6 +74,17 @@ export interface ServerLimits {
   maxResumable?: number;
 }
 
+export interface RoomOptions {
+  /** Events each room keeps for members to recover. Default 1,000. */
+  historyCount?: number;
+  /** …and none older than this. Default 300,000 ms. */
+  historyMs?: number;
+  /** A Position check to every member of an active room this often ([ROOM-6.5]). Default 10,000 ms. */
+  positionMs?: number;
+  /** Room events when a member joins or leaves. Default false. */
+  presence?: boolean;
+}
+
 /** Token buckets (spec/policy.md §3 and [POL-4.3]). */
 export interface ServerRateLimits {
   /** Envelopes per connection. Default 50/s, burst 100. */
@@ -106,6 +117,8 @@ export interface SecureServerOptions {
   /** Refuse clients that send no TLS channel binding (only sensible without browser clients). Default false. */
   requireChannelBinding?: boolean;
   limits?: ServerLimits;
+  /** Room streams (spec/rooms.md): history kept for recovery, and the position check. */
+  rooms?: RoomOptions;
   rateLimit?: ServerRateLimits;
   /** A Receiver built on `keys` (custom replay store, worker-pool verify). Default: a new one. */
   receiver?: Receiver;
@@ -147,6 +160,7 @@ export interface ServerConfig {
   readonly onEvent: SecurityEventSink | undefined;
   readonly logger: Logger | undefined;
   readonly clock: () => number;
+  readonly roomOptions: Required<RoomOptions>;
 }
 
 function assertPositive(value: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number {
@@ -198,6 +212,7 @@ export function resolveServerOptions(options: SecureServerOptions): ServerConfig
     onEvent: options.onEvent,
     logger: options.logger === undefined ? undefined : assertLogger(options.logger),
     clock,
+    roomOptions: resolveRooms(options.rooms ?? {}),
   };
 }
 
@@ -253,5 +268,15 @@ function resolveDelivery(l: ServerLimits): SessionDeliveryLimits {
     maxPendingBytes: assertPositive(l.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES, 'limits.maxPendingBytes'),
     receiptEvery: assertPositive(l.receiptEvery ?? DEFAULT_RECEIPT_EVERY, 'limits.receiptEvery', 1024),
     receiptDelayMs: assertPositive(l.receiptDelayMs ?? DEFAULT_RECEIPT_DELAY_MS, 'limits.receiptDelayMs', 60_000),
+  };
+}
+
+function resolveRooms(r: RoomOptions): Required<RoomOptions> {
+  if (r === null || typeof r !== 'object') throw new TypeError('"rooms" expected object');
+  return {
+    historyCount: assertPositive(r.historyCount ?? 1000, 'rooms.historyCount', 1_000_000),
+    historyMs: assertPositive(r.historyMs ?? 300_000, 'rooms.historyMs', 7 * 86_400_000),
+    positionMs: assertPositive(r.positionMs ?? 10_000, 'rooms.positionMs', 86_400_000),
+    presence: r.presence === true,
   };
 }

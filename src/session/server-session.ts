@@ -17,7 +17,10 @@ import type { ResumeEntry } from './resume.js';
 import * as clientAuth from './server-handshake.js';
 import type { Authenticated, ProvenAuth, SessionPeer } from './server-handshake.js';
 import { signingFailed } from './signing.js';
-import { OP_DELIVER, OP_RENEW, decodeClientMessage, encodeRelay, encodeServerMessage } from './messages.js';
+import { OP_DELIVER, OP_RENEW, decodeClientMessage, encodeRelay, encodeServerMessage, type JoinFrom } from './messages.js';
+import { KIND_PRESENCE } from '../rooms/wire.js';
+import { relayBody } from '../rooms/relay.js';
+import { RoomLink, checkMemberPost } from './room-link.js';
 import { ResultQueue } from './results.js';
 
 export type { Authenticate, AuthenticateContext, Authenticated, SessionPeer } from './server-handshake.js';
@@ -62,6 +65,8 @@ export class ServerSession extends Session {
   #dispatcher: Dispatcher | undefined;
   /** Results that found the outbox full, in request order ([HS-8.5]). */
   readonly #results = new ResultQueue({ isOpen: () => this.state === 'open', seal: (payload) => this.sendPayload(payload) });
+  readonly #link: RoomLink;
+  #expiresAt: number | undefined;
 
   /** @internal use `SecureServer.accept` */
   constructor(core: ServerCore, transport: Transport, peer: SessionPeer, onRelease?: () => void) {
@@ -83,6 +88,19 @@ export class ServerSession extends Session {
     });
     // Before any listener of the application: waiting Results take the room that opens first.
     this.on('drain', () => this.#results.flush());
+    const host = {
+      isOpen: () => this.state === 'open',
+      write: (b: Uint8Array) => this.rawSend(b),
+      bufferedAmount: () => this.bufferedAmount,
+      seal: (p: Uint8Array) => this.#results.position(p),
+    };
+    this.#link = new RoomLink(host, transport, () => this.#identity);
+  }
+
+  /** The transport drained: paused data goes out, and rooms it fell behind in say so ([ROOM-7.1]). */
+  override transportDrained(): void {
+    super.transportDrained();
+    this.#core.rooms.drained(this.#link);
   }
 
   /** @internal Sends the hello and arms the handshake timeout ([HS-2.1], [HS-3.6]). */
@@ -146,26 +164,6 @@ export class ServerSession extends Session {
             data: payload,
           }),
     );
-  }
-
-  /**
-   * @internal Relays to this member, or closes it when it does not keep up ([POL-8.3]): a room is
-   * not held back for one slow consumer, and a silent skip would lose data without a trace. A
-   * relayed message is the same for every member: given encoded (see {@link encodeRelay}), it is
-   * encoded once per room rather than once per member.
-   */
-  relay(room: string | null, payload: Uint8Array | { readonly encoded: Uint8Array }, options: { action?: string; as?: SessionMessage }): boolean {
-    if (this.state !== 'open') return false;
-    try {
-      if (payload instanceof Uint8Array) this.send(room, payload, options);
-      else if (!this.#results.flush()) throw new ProtocolError('ERR_OUTBOX_FULL', 'outbox full: the peer has not acknowledged enough');
-      else this.sendPayload(payload.encoded);
-    } catch (err) {
-      // Refused before sealing, so the stream has no gap; the member resumes and gets the rest.
-      if (!isProtocolError(err, 'ERR_OUTBOX_FULL')) throw err;
-      this.fail(err);
-    }
-    return this.state === 'open';
   }
 
   protected onHandshakeMessage(bytes: Uint8Array): Promise<void> {
@@ -277,11 +275,19 @@ export class ServerSession extends Session {
     core.registry.registered(this);
     core.host.opened(this);
     this.rawSend(welcome);
-    for (const room of this.#rooms) core.registry.joined(this, room);
     this.startDelivery();
+    // [ROOM-6.6]: resumed rooms restart at the head; the client recovers each from its position.
+    for (const room of this.#rooms) this.#joined(room, undefined, true);
     this.#expireAt(who.expiresAt, after);
     this.#event('handshake', 'accept');
     this.emit('open', undefined);
+  }
+
+  #joined(room: string, from: JoinFrom | undefined, rejoin = false): void {
+    const core = this.#core;
+    core.registry.joined(this, room);
+    core.rooms.join(this.#link, room, from, rejoin);
+    if (core.rooms.presence && !rejoin) core.rooms.publish(room, { kind: KIND_PRESENCE, identity: this.#identity!, joined: true });
   }
 
   /** The session as its requests' dispatch sees it. */
@@ -290,10 +296,17 @@ export class ServerSession extends Session {
     return {
       authorityEnded: () => this.authorityEnded,
       isOpen: () => this.state === 'open',
-      joined: (room) => core.registry.joined(this, room),
-      left: (room) => core.registry.left(this, room),
-      // Bound, not wrapped: a Send goes from the dispatch straight to the registry and the server.
-      relay: core.registry.relay.bind(core.registry, this),
+      joined: (room, from) => this.#joined(room, from),
+      left: (room) => {
+        core.registry.left(this, room);
+        core.rooms.leave(this.#link, room);
+        if (core.rooms.presence) core.rooms.publish(room, { kind: KIND_PRESENCE, identity: this.#identity!, joined: false });
+      },
+      relay: (room, m) => core.rooms.publish(room, relayBody(m)),
+      checkPost: (m) => {
+        const author = { identity: this.#identity!, roles: this.#roles, key: this.#proven!.clientKey, expiresAt: this.#expiresAt };
+        return checkMemberPost(core.rooms, m, author, core.limits.maxMessageSize);
+      },
       event: (type, outcome, code, room) => this.#event(type, outcome, code, room),
       result: (refSeq, code) => this.#results.send(refSeq, code),
       emit: this.emit.bind(this),
@@ -311,6 +324,7 @@ export class ServerSession extends Session {
   /** [HS-5.5]: the session ends when its credential does. */
   #expireAt(expiresAt: number | undefined, now: number): void {
     clearTimeout(this.#timer);
+    this.#expiresAt = expiresAt;
     if (expiresAt === undefined) return;
     const expire = (): void => this.fail(new ProtocolError('ERR_CREDENTIAL_EXPIRED', 'credential expired'));
     this.#timer = setTimeout(expire, Math.min(MAX_TIMER, Math.max(0, expiresAt - now)));
@@ -361,6 +375,7 @@ export class ServerSession extends Session {
     if (!this.#established && info.error !== undefined) this.#event('handshake', 'reject', info.error.code);
     // The set itself stays: it is what a resume restores ([HS-7.3]).
     for (const room of this.#rooms) core.registry.left(this, room);
+    core.rooms.gone(this.#link, this.#rooms);
     if (this.#established) core.registry.unregistered(this);
     const entry = this.#resumeEntry;
     if (entry !== undefined && entry.holder === this) core.resume.ended(entry);

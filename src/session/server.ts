@@ -14,7 +14,11 @@ import { Emitter, callListener } from './emitter.js';
 import { logTo, type Logger } from './logger.js';
 import { SessionRegistry } from './registry.js';
 import { ResumeRegistry } from './resume.js';
-import { encodeRelay } from './messages.js';
+import { isValidAction, isValidRoom } from './messages.js';
+import { RoomHub, type Fanout } from '../rooms/hub.js';
+import { relayBody } from '../rooms/relay.js';
+import { KIND_ANNOUNCE } from '../rooms/wire.js';
+import type { RoomLink } from './room-link.js';
 import { ServerSession, type ServerCore, type ServerHost, type SessionPeer } from './server-session.js';
 import { resolveServerOptions, type SecureServerOptions } from './server-options.js';
 
@@ -70,6 +74,7 @@ export class SecureServer extends Emitter<ServerEvents> {
   readonly #unsubscribe: () => void;
   readonly #clock: () => number;
   readonly #logger: Logger | undefined;
+  readonly #rooms: RoomHub<RoomLink>;
   #closed = false;
 
   constructor(options: SecureServerOptions) {
@@ -103,7 +108,24 @@ export class SecureServer extends Emitter<ServerEvents> {
       keys: config.keys,
       allowsOrigin: (origin: string) => admission.allowsOrigin(origin),
     };
-    this.#core = { ...config, rules, builder, resume, admission, registry, host: this.#host() };
+    const ro = config.roomOptions;
+    const rooms = new RoomHub<RoomLink>({
+      key: config.key,
+      kid: config.key.kid,
+      clock: config.clock,
+      historyCount: ro.historyCount,
+      historyMs: ro.historyMs,
+      positionMs: ro.positionMs,
+      presence: ro.presence,
+      maxBufferedAmount: config.delivery.maxBufferedAmount,
+      // The server's key failed to sign a room event: nothing can be sent in its name ([HS-7.12]).
+      onSignError: (err) => {
+        logTo(logger, 'error', { err }, 'sealwire: the server key failed to sign a room event');
+        for (const s of [...this.#sessions]) s.fail(new ProtocolError('ERR_INTERNAL', 'the server key failed to sign'));
+      },
+    });
+    this.#rooms = rooms;
+    this.#core = { ...config, rules, builder, resume, admission, registry, rooms, host: this.#host() };
     // [POL-6.1]: revocation is synchronous, so live sessions close inside the revoking call.
     this.#unsubscribe = this.keys.onRevoke((entry) => {
       const closed = registry.revoked(entry.kid);
@@ -226,30 +248,36 @@ export class SecureServer extends Emitter<ServerEvents> {
   }
 
   /**
-   * Delivers `data` (bytes, or a string as UTF-8) to every member of `room` from the server (or relaying a verified message
-   * `as` its sender), each copy sealed in the member's session. A member whose outbox is full is
-   * closed with `ERR_OUTBOX_FULL` (spec/policy.md [POL-8.3]) and resumes. Returns how many got it.
+   * Publishes `data` (bytes, or a string as UTF-8) on `room`'s stream (spec/rooms.md): sealed once
+   * by the server, the same bytes to every member, kept in history for recovery. From the server
+   * itself (an announcement), or relaying a verified message `as` its sender, named by the server
+   * ([HS-8.4]). Returns how many members receive it live.
    *
    * @example
    * ```ts
    * server.on('message', (m) => { if (m.action === 'announce') server.publish('lobby', m.payload, { as: m }) })
    * ```
    */
-  publish(room: string, data: Uint8Array | string, options: { action?: string; as?: SessionMessage; except?: ServerSession } = {}): number {
+  publish(room: string, data: Uint8Array | string, options: { action?: string; as?: SessionMessage } = {}): number {
+    if (!isValidRoom(room)) throw new RangeError('"room" expected 1–128 UTF-8 bytes without control characters');
     const payload = payloadBytes(data);
-    let n = 0;
-    // Relayed `as` a verified message, every member gets the same bytes: encoded once.
-    const as = options.as;
-    const relayed = as === undefined ? payload : { encoded: encodeRelay(room, payload, as, options.action) };
-    for (const s of this.members(room)) {
-      if (s === options.except || s.state !== 'open') continue;
-      const sent = s.relay(room, relayed, {
-        ...(options.action !== undefined ? { action: options.action } : {}),
-        ...(options.as !== undefined ? { as: options.as } : {}),
-      });
-      if (sent) n++;
-    }
-    return n;
+    const { as, action = 'send' } = options;
+    if (action !== 'send' && !isValidAction(action)) throw new RangeError('"action" expected 1–64 chars of [a-z0-9._:-]');
+    this.#rooms.publish(
+      room,
+      as === undefined ? { kind: KIND_ANNOUNCE, action, from: this.#core.name, data: payload } : relayBody(as, payload, options.action ?? as.action),
+    );
+    return this.#rooms.room(room)?.size ?? 0;
+  }
+
+  /** @internal An adapter's native fan-out (uWebSockets.js topic publish, [ROOM-7.2]). */
+  setFanout(fanout: Fanout | undefined): void {
+    this.#rooms.setFanout(fanout);
+  }
+
+  /** Server signatures made for room frames so far (statements, events, batch roots). */
+  get roomSignatures(): number {
+    return this.#rooms.signatures;
   }
 
   /** Closes every session and refuses new ones. */
@@ -257,6 +285,7 @@ export class SecureServer extends Emitter<ServerEvents> {
     this.#closed = true;
     logTo(this.#logger, 'info', { sessions: this.#sessions.size }, 'sealwire: server closing');
     this.#unsubscribe();
+    this.#rooms.close();
     for (const s of [...this.#sessions]) s.close(1000, 'server closed');
     this.#core.resume.clear();
   }

@@ -24,6 +24,12 @@ export interface Transport {
    */
   pauseReading?(): void;
   resumeReading?(): void;
+  /**
+   * Native fan-out (uWebSockets.js topics): the connection receives what the server publishes to
+   * `topic` (spec/rooms.md [ROOM-7.2]). Adapters without it get each room frame by `send`.
+   */
+  subscribe?(topic: string): void;
+  unsubscribe?(topic: string): void;
 }
 
 export interface CloseInfo {

@@ -252,8 +252,8 @@ for (const factory of ADAPTERS) {
     });
 
     it('a server signer that fails in the data phase ends the session with ERR_INTERNAL; that state is not resumed', async () => {
-      // The Welcome and the Result of the join are signed; the server's next signature fails.
-      const { adapter, options, sessions } = await startServer(failingFrom(await jitteryKey(53), 3));
+      // The Welcome, the join's Position and its Result are signed; the server's next signature fails.
+      const { adapter, options, sessions } = await startServer(failingFrom(await jitteryKey(53), 4));
       const client = await connect(adapter.url, options);
       const down: unknown[] = [];
       client.on('message', (m) => down.push(m));

@@ -178,9 +178,11 @@ for (const adapter of ['ws', 'uws'] as const) {
       it('lets moderators delete and admins broadcast; refuses both to users', async () => {
         const [alice, bob, maya, ada] = [await as('alice'), await as('bob'), await as('maya'), await as('ada')];
         for (const s of [alice, bob, maya]) await s.join('dev');
-        const seq = alice.send('dev', 'a message to delete');
-        const { keyId, seq: relayedSeq } = await nextMessage(bob, (m) => text(m) === 'a message to delete');
-        expect(relayedSeq).toBe(seq); // a message is named by its signed (key id, seq)
+        alice.send('dev', 'a message to delete');
+        // A message is named by its author's signed (key id, seq): the same on every member and the server.
+        const { keyId, seq, verified } = await nextMessage(bob, (m) => text(m) === 'a message to delete');
+        expect(verified).toBe('author');
+        expect(chat.chat.history('dev').some((m) => m.seq === seq && m.keyId === keyId)).toBe(true);
         const del = JSON.stringify({ keyId, seq });
         await expect(alice.request('delete', del, 'dev')).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
         const notice = nextMessage(bob, (m) => m.action === 'delete');

@@ -147,7 +147,7 @@ describe('session handshake over a memory link', () => {
 });
 
 describe('rooms and policy', () => {
-  // [HS-8.3], [HS-8.4]: members only, never back to the sender; from/from_roles are the verified ones
+  // [HS-8.3], [HS-8.4], [ROOM-2.3]: members only, not shown back to the sender; identity and roles from the key statement
   it('delivers a room message to members only, with the verified sender identity', async () => {
     const { server } = makeServer();
     const a = connect(server, 'alice');
@@ -162,9 +162,10 @@ describe('rooms and policy', () => {
     a.client.on('message', (m) => seenByAlice.push(m));
     const got = nextMessage(b.client);
     const serverGot = new Promise<SessionMessage>((r) => server.on('message', r));
-    const seq = a.client.send('lobby', 'hello');
+    a.client.send('lobby', 'hello');
     const m = await got;
-    expect(m).toMatchObject({ identity: 'alice', roles: ['user'], room: 'lobby', action: 'send', seq });
+    // Signed by alice on her author stream (seq 0), at the room stream's first offset (spec/rooms.md).
+    expect(m).toMatchObject({ identity: 'alice', roles: ['user'], room: 'lobby', action: 'send', seq: 0, offset: 0, verified: 'author' });
     expect(new TextDecoder().decode(m.payload)).toBe('hello');
     expect((await serverGot).identity).toBe('alice');
     // A round trip later: nothing reached the non-member or echoed to the sender.

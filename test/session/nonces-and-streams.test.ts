@@ -23,6 +23,7 @@ import {
 } from '../../src/index.js';
 import { RECEIPT_CONTENT_TYPE, decodeEnvelope, decodeReceipt } from '../../src/protocol.js';
 import { MESSAGE_CONTENT_TYPE } from '../../src/session/messages.js';
+import { isRoomFrame } from '../../src/rooms/frames.js';
 import {
   HANDSHAKE_VERSION,
   MSG_AUTH,
@@ -76,7 +77,8 @@ function pair(server: SecureServer, key: SigningKey, resumeFrom?: ClientSession)
 }
 
 /** The envelopes among captured messages (handshake messages are plain CBOR arrays, not tag 18). */
-const envelopes = (captured: readonly Uint8Array[]) => captured.filter((b) => b[0] === 0xd2).map((b) => ({ bytes: b, ...decodeEnvelope(b) }));
+// Session envelopes only: room frames (spec/rooms.md) are not part of a session's streams ([ROOM-1.2]).
+const envelopes = (captured: readonly Uint8Array[]) => captured.filter((b) => b[0] === 0xd2 && !isRoomFrame(b)).map((b) => ({ bytes: b, ...decodeEnvelope(b) }));
 
 describe('[HS-2.1] the ServerHello', () => {
   it('goes out as soon as the transport is open, each with a fresh 32-byte nonce (200 hellos, all distinct)', () => {
@@ -147,9 +149,9 @@ describe('[HS-6.7], [RCP-2.3], [RCP-2.4] two streams per side: data and receipts
     const s = streamsOf(p.link.fromServer, serverKey.kid);
     expect(c.data.stream).toBe(toHex(p.client.stream!));
     expect(s.data.stream).toBe(toHex(p.session.stream!));
-    // 1 join + 40 sends from the client; 1 Result + 7 deliveries from the server.
+    // 1 join + 40 sends from the client; 1 Position + 1 Result + 7 deliveries from the server.
     expect(c.data.seqs).toEqual(range(0, 41));
-    expect(s.data.seqs).toEqual(range(0, 8));
+    expect(s.data.seqs).toEqual(range(0, 9));
     expect(c.receipts.seqs).toEqual(range(0, c.receipts.seqs.length));
     expect(s.receipts.seqs).toEqual(range(0, s.receipts.seqs.length));
     expect(c.receipts.seqs.length).toBeGreaterThan(0);

@@ -54,7 +54,8 @@ async function setup() {
   await client.ready;
   await client.join('r');
   const seen: number[] = [];
-  server.on('message', (m) => seen.push(m.seq));
+  // Each send is a post whose author seq n travels in session envelope n + 1 (the join took 0).
+  server.on('message', (m) => seen.push(m.seq + 1));
   return { server, receiver, link: l, client, session, v, seen };
 }
 

@@ -191,7 +191,7 @@ describe('send-buffer policy (spec/policy.md §8)', () => {
     expect(await client.closed).toMatchObject({ code: 4076, reason: 'ERR_BACKPRESSURE' });
   });
 
-  // [HS-6.10]: a full outbox refuses the application and tells it when room returns
+  // [HS-6.10], [POL-8.3]: a full outbox refuses the application (never closes) and tells it when room returns
   it('a producer finds the outbox full (ERR_OUTBOX_FULL) and is told when it drains', async () => {
     const { session, client, buffered } = await pair({ limits: { outboxCapacity: 4 } });
     buffered.value = 1 << 30; // nothing reaches the client, so nothing is acknowledged

@@ -74,6 +74,9 @@ export function attach(secure: SecureServer, options: AttachUwsOptions): Attache
   const limits = secure.limits;
   const sockets = new Map<ServerSession, WebSocket<SocketData>>();
   let stopped = false;
+  // [ROOM-7.2]: a room frame goes to every member in one call; uWS drops it for a member over
+  // maxBackpressure, and that member recovers the gap from history (spec/rooms.md §6).
+  secure.setFanout({ publish: (topic, frame) => void app.publish(topic, frame, true, false) });
 
   app.ws<SocketData>(path, {
     compression: COMPRESSION_DISABLED,
@@ -143,6 +146,7 @@ export function attach(secure: SecureServer, options: AttachUwsOptions): Attache
     socketOf: (session) => sockets.get(session),
     close: () => {
       stopped = true;
+      secure.setFanout(undefined);
       for (const s of [...sockets.keys()]) s.close(1000, 'server closed');
     },
   };
@@ -196,6 +200,12 @@ function transportOf(ws: WebSocket<SocketData>, data: SocketData): Transport {
       ws.end(code, reason);
     },
     bufferedAmount: () => (data.closed ? 0 : ws.getBufferedAmount()),
+    subscribe: (topic) => {
+      if (!data.closed) ws.subscribe(topic);
+    },
+    unsubscribe: (topic) => {
+      if (!data.closed) ws.unsubscribe(topic);
+    },
     // No pauseReading: this uWS build cannot stop reading a WebSocket, so the session's
     // caps on queued envelopes, in count and in bytes, bound it ([POL-8.5], [POL-8.6]).
   };

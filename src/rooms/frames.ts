@@ -1,0 +1,96 @@
+// A member's checks of one room frame up to its order in the stream (spec/rooms.md §8 steps 1–4,
+// §4, §5): which kind of frame, the server's signature or batch proof, the payload's shape.
+import { ProtocolError, SIGNATURE_FAILED } from '../errors.js';
+import { toHex } from '../bytes.js';
+import { decodeEnvelope, encodeEnvelope, sigStructure } from '../wire/envelope.js';
+import type { PublicKey } from '../keys/keys.js';
+import { leafHash, verifyInclusion } from './merkle.js';
+import { resolveFor, verifyResolvedWith } from './seal.js';
+import { Lru } from './lru.js';
+import {
+  BATCH_CONTENT_TYPE,
+  BATCHED_FIRST_BYTE,
+  decodeBatched,
+  decodeBatchRoot,
+  decodeRoomEvent,
+  decodeStatement,
+  KEY_CONTENT_TYPE,
+  ROLE,
+  ROOM_CONTENT_TYPE,
+  roomAad,
+  type KeyStatement,
+  type RoomEvent,
+} from './wire.js';
+
+const EVENT_AAD = roomAad(ROLE.event);
+const STATEMENT_AAD = roomAad(ROLE.statement);
+const BATCH_AAD = roomAad(ROLE.batch);
+const NO_SIGNATURE = new Uint8Array(64);
+
+export type CheckedFrame =
+  | { readonly type: 'event'; readonly event: RoomEvent; readonly epoch: Uint8Array; readonly offset: number; readonly ts: number }
+  | { readonly type: 'statement'; readonly statement: KeyStatement };
+
+/**
+ * True for a frame that is not a session envelope ([ROOM-1.1]): a batched event, or an envelope
+ * whose content type is text and names a room frame. Session data envelopes carry 60, so the
+ * full decode runs only for frames with a text content type (rooms and receipts).
+ */
+export function isRoomFrame(bytes: Uint8Array): boolean {
+  if (bytes[0] === BATCHED_FIRST_BYTE) return true;
+  if (bytes[0] !== 0xd2 || bytes[1] !== 0x84) return false;
+  // protected bstr head (1 + 1 or 1 + 2 bytes), map head a7, 01, alg (one byte), 03, content type.
+  const p = bytes[2] === 0x58 ? 4 : bytes[2] === 0x59 ? 5 : -1;
+  if (p < 0 || bytes[p] !== 0xa7 || bytes[p + 1] !== 0x01 || bytes[p + 3] !== 0x03) return false;
+  if ((bytes[p + 4]! & 0xe0) !== 0x60) return false;
+  try {
+    const ct = decodeEnvelope(bytes).header.contentType;
+    return ct === ROOM_CONTENT_TYPE || ct === KEY_CONTENT_TYPE;
+  } catch {
+    return false; // the session's receiver reports it
+  }
+}
+
+export class FrameChecker {
+  /** Root envelopes already verified, by their bytes. */
+  readonly #roots = new Lru<true>(64);
+
+  constructor(
+    private readonly serverKey: PublicKey,
+    private readonly maxEnvelopeSize: number,
+  ) {}
+
+  /** @see [ROOM-1.3] (every code of §8 steps 1–4) */
+  check(bytes: Uint8Array): CheckedFrame {
+    if (bytes.length > this.maxEnvelopeSize) throw new ProtocolError('ERR_TOO_LARGE', 'room frame too large');
+    if (bytes[0] === BATCHED_FIRST_BYTE) return this.#batched(bytes);
+    const resolved = resolveFor(bytes, this.serverKey, this.maxEnvelopeSize);
+    const h = resolved.decoded.header;
+    if (h.contentType === KEY_CONTENT_TYPE) {
+      verifyResolvedWith(resolved, STATEMENT_AAD);
+      return { type: 'statement', statement: decodeStatement(resolved.decoded.payload) };
+    }
+    if (h.contentType !== ROOM_CONTENT_TYPE) throw new ProtocolError('ERR_HEADER_VALUE', 'not a room frame');
+    verifyResolvedWith(resolved, EVENT_AAD);
+    return { type: 'event', event: decodeRoomEvent(resolved.decoded.payload), epoch: h.stream, offset: h.seq, ts: h.ts };
+  }
+
+  /** @see [ROOM-5.2] */
+  #batched(bytes: Uint8Array): CheckedFrame {
+    const b = decodeBatched(bytes);
+    // The header's rules are the envelope's: decode it as the single form would be.
+    const h = resolveFor(encodeEnvelope(b.protectedBytes, b.payload, NO_SIGNATURE), this.serverKey, this.maxEnvelopeSize).decoded.header;
+    if (h.contentType !== ROOM_CONTENT_TYPE) throw new ProtocolError('ERR_HEADER_VALUE', 'not a room event');
+    const rootKey = toHex(b.root);
+    const resolved = resolveFor(b.root, this.serverKey, this.maxEnvelopeSize);
+    if (resolved.decoded.header.contentType !== BATCH_CONTENT_TYPE) throw new ProtocolError('ERR_HEADER_VALUE', 'not a batch root');
+    const root = decodeBatchRoot(resolved.decoded.payload);
+    if (!this.#roots.has(rootKey)) {
+      verifyResolvedWith(resolved, BATCH_AAD);
+      this.#roots.set(rootKey, true);
+    }
+    const leaf = leafHash(sigStructure(b.protectedBytes, EVENT_AAD, b.payload));
+    if (!verifyInclusion(leaf, b.index, root.count, b.path, root.root)) throw new ProtocolError('ERR_BAD_SIGNATURE', SIGNATURE_FAILED);
+    return { type: 'event', event: decodeRoomEvent(b.payload), epoch: h.stream, offset: h.seq, ts: h.ts };
+  }
+}

@@ -1,0 +1,193 @@
+// The server's rooms as signed streams (spec/rooms.md): numbers each event, has it sealed once
+// (alone or in a batch), keeps it in history and hands the same bytes to every live member.
+import { toHex } from '../bytes.js';
+import type { AsyncSigningKey, SigningKey } from '../keys/keys.js';
+import { encodeRoomEvent, KIND_POST, ROLE, ROOM_CONTENT_TYPE, roomAad, type KeyStatement, type RoomEventBody } from './wire.js';
+import { prepareRoom } from './seal.js';
+import { RoomState, type RoomMember } from './room.js';
+import { TickSigner } from './signer.js';
+import { StatementCache } from './statements.js';
+
+export interface RoomHubOptions {
+  readonly key: SigningKey | AsyncSigningKey;
+  readonly kid: Uint8Array;
+  readonly clock: () => number;
+  readonly historyCount: number;
+  readonly historyMs: number;
+  readonly positionMs: number;
+  readonly maxBufferedAmount: number;
+  /** Room events when members join and leave. */
+  readonly presence: boolean;
+  /** A signing failure: the server's key is broken, sessions end ([HS-7.12]). */
+  readonly onSignError: (err: unknown) => void;
+}
+
+/** Native fan-out: one call hands a frame to every transport subscribed to a topic. */
+export interface Fanout {
+  publish(topic: string, frame: Uint8Array): void;
+}
+
+/** What a Join asks for ([ROOM-6.3]). */
+export type JoinFrom = undefined | 'all' | { readonly epoch: Uint8Array; readonly next: number };
+
+const EVENT_AAD = roomAad(ROLE.event);
+
+export class RoomHub<M extends RoomMember> {
+  readonly #rooms = new Map<string, RoomState<M>>();
+  readonly #signer: TickSigner;
+  readonly #statements: StatementCache;
+  #fanout: Fanout | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** Server signatures made, for the bench's signatures-per-message figure. */
+  get signatures(): number {
+    return this.#signer.signatures;
+  }
+
+  get presence(): boolean {
+    return this.o.presence;
+  }
+
+  constructor(private readonly o: RoomHubOptions) {
+    this.#signer = new TickSigner(o.key, o.kid, o.onSignError);
+    this.#statements = new StatementCache(o.kid, this.#signer, o.clock);
+  }
+
+  /** The uWebSockets.js adapter's topic publish, used instead of a loop over members. */
+  setFanout(fanout: Fanout | undefined): void {
+    this.#fanout = fanout;
+  }
+
+  room(name: string): RoomState<M> | undefined {
+    return this.#rooms.get(name);
+  }
+
+  #roomFor(name: string): RoomState<M> {
+    let r = this.#rooms.get(name);
+    if (r === undefined) {
+      this.#rooms.set(name, (r = new RoomState<M>(name, this.o.historyCount, this.o.historyMs)));
+      this.#startChecks();
+    }
+    return r;
+  }
+
+  /**
+   * Statements, history from the asked offset, a Position, then live events.
+   * @see [ROOM-6.3]
+   */
+  join(member: M, name: string, from: JoinFrom, rejoin = false): void {
+    const r = this.#roomFor(name);
+    this.#detach(r, member);
+    for (const s of r.statements.values()) if (s.frame !== undefined) member.sendFrame(s.frame);
+    r.history.trim(this.o.clock());
+    const sameEpoch = typeof from === 'object' && toHex(from.epoch) === toHex(r.epoch);
+    const rec = r.history.recover(typeof from === 'object' ? (sameEpoch ? from.next : -1) : from);
+    // History takes at most half the buffer, like live events ([ROOM-7.1]); the rest follows
+    // when the member, told it is behind, recovers again from where this part ends.
+    const budget = this.o.maxBufferedAmount / 2;
+    let sent = 0;
+    for (const frame of rec.frames) {
+      if (sent > 0 && member.buffered() + frame.length > budget) break;
+      member.sendFrame(frame);
+      sent++;
+    }
+    // Events queued but not yet sealed get their offsets later: the Position names where the
+    // sealed ones end, and the member receives the rest live.
+    const next = sent < rec.frames.length ? rec.first + sent : r.history.next;
+    // A room a resumed session takes over was not asked for: a check, which the member compares
+    // with where it stands ([ROOM-6.6]).
+    member.position({ room: name, epoch: r.epoch, next, status: rejoin ? 3 : rec.status, count: sent });
+    if (sent < rec.frames.length) {
+      r.behind.add(member);
+      return;
+    }
+    r.live.add(member);
+    member.subscribe?.(r.topic);
+  }
+
+  leave(member: M, name: string): void {
+    const r = this.#rooms.get(name);
+    if (r === undefined) return;
+    this.#detach(r, member);
+  }
+
+  #detach(r: RoomState<M>, member: M): void {
+    if (r.live.delete(member)) member.unsubscribe?.(r.topic);
+    r.behind.delete(member);
+  }
+
+  /** Numbers a room event and queues it for sealing; the statement of a post's author goes first. */
+  publish(name: string, body: RoomEventBody, author?: KeyStatement): void {
+    const r = this.#roomFor(name);
+    if (body.kind === KIND_POST && author !== undefined) this.#statements.ensure(r, author, (f) => this.#fan(r, f));
+    const u = prepareRoom(
+      this.o.kid,
+      { contentType: ROOM_CONTENT_TYPE, stream: r.epoch, seq: r.next++, ts: this.o.clock() },
+      encodeRoomEvent({ room: name, body }),
+      EVENT_AAD,
+    );
+    r.active = true;
+    this.#signer.event(u, (frame) => {
+      r.history.push(frame, this.o.clock());
+      this.#fan(r, frame);
+    });
+  }
+
+  /** @see [ROOM-7.1] */
+  #fan(r: RoomState<M>, frame: Uint8Array): void {
+    // Room frames take at most half of a connection's buffer: the session's own data pauses at
+    // half too ([POL-8.1]), and its receipts and Results must always fit ([POL-8.4]). A topic
+    // publish checks nothing of the kind, so members are checked first in either case.
+    const max = this.o.maxBufferedAmount / 2;
+    const fanout = this.#fanout;
+    for (const m of r.live) {
+      if (m.buffered() + frame.length > max) {
+        r.live.delete(m);
+        m.unsubscribe?.(r.topic);
+        r.behind.add(m);
+      } else if (fanout === undefined) {
+        m.sendFrame(frame);
+      }
+    }
+    fanout?.publish(r.topic, frame);
+  }
+
+  /** A member's transport drained: those it fell behind in are told to recover. */
+  drained(member: M): void {
+    if (member.buffered() > this.o.maxBufferedAmount / 4) return;
+    for (const r of this.#rooms.values()) {
+      if (!r.behind.delete(member)) continue;
+      member.position({ room: r.name, epoch: r.epoch, next: r.history.next, status: 4, count: 0 });
+    }
+  }
+
+  /** Forgets a member everywhere (its session ended). */
+  gone(member: M, rooms: Iterable<string>): void {
+    for (const name of rooms) this.leave(member, name);
+  }
+
+  /** @see [ROOM-6.5] */
+  #startChecks(): void {
+    if (this.#timer !== undefined || this.o.positionMs <= 0) return;
+    this.#timer = setInterval(() => this.#check(), this.o.positionMs);
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  #check(): void {
+    for (const [name, r] of this.#rooms) {
+      // A room nobody is in and whose history is empty is forgotten: its epoch with it.
+      r.history.trim(this.o.clock());
+      if (r.size === 0 && r.history.next === r.history.start && r.next === r.history.next) {
+        this.#rooms.delete(name);
+        continue;
+      }
+      if (!r.active) continue;
+      r.active = false;
+      for (const m of r.live) m.position({ room: r.name, epoch: r.epoch, next: r.history.next, status: 3, count: 0 });
+    }
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,64 @@
+// One room on the server: its epoch, the next offset, its history, the author streams it follows
+// and the statements it has sent, and its live members (spec/rooms.md §3, §4, §6).
+import { randomBytes } from '../bytes.js';
+import { STREAM_ID_LENGTH } from '../wire/envelope.js';
+import { History } from './history.js';
+import { Lru } from './lru.js';
+
+/** Author streams a room follows ([ROOM-3.4]). */
+export const MAX_AUTHOR_STREAMS = 4096;
+/** Statements a room and its members keep ([ROOM-4.2], [ROOM-4.3]). */
+export const MAX_ROOM_STATEMENTS = 1024;
+
+export interface PositionInfo {
+  readonly room: string;
+  readonly epoch: Uint8Array;
+  readonly next: number;
+  /** 0 current, 1 recovered, 2 lost, 3 check, 4 behind ([ROOM-6.3]–[ROOM-7.1]). */
+  readonly status: 0 | 1 | 2 | 3 | 4;
+  readonly count: number;
+}
+
+/** What the room side needs of a member's session. */
+export interface RoomMember {
+  /** Writes one room frame to the member's transport, as is. */
+  sendFrame(frame: Uint8Array): void;
+  /** Bytes its transport holds that have not reached the network. */
+  buffered(): number;
+  /** Seals a Position in the member's session. */
+  position(p: PositionInfo): void;
+  /** Native fan-out: the transport joins or leaves a publish topic (uWebSockets.js). */
+  subscribe?(topic: string): void;
+  unsubscribe?(topic: string): void;
+}
+
+export class RoomState<M extends RoomMember> {
+  epoch = randomBytes(STREAM_ID_LENGTH);
+  /** Offset the next event gets; events are numbered when queued, so order is fixed then. */
+  next = 0;
+  readonly history: History;
+  /** Next seq of each author stream (kid||stream hex). */
+  readonly authors = new Lru<number>(MAX_AUTHOR_STREAMS);
+  /** Statements of this room, by kid hex; `sent` false once evicted members may lack it. */
+  readonly statements = new Lru<{ payload: Uint8Array; frame?: Uint8Array; sent: boolean }>(MAX_ROOM_STATEMENTS);
+  /** Members sent live events. */
+  readonly live = new Set<M>();
+  /** Members whose transport was full: no live events until they drain and recover ([ROOM-7.1]). */
+  readonly behind = new Set<M>();
+  /** Events since the last position check ([ROOM-6.5]). */
+  active = false;
+  readonly topic: string;
+
+  constructor(
+    readonly name: string,
+    historyCount: number,
+    historyMs: number,
+  ) {
+    this.history = new History(historyCount, historyMs);
+    this.topic = `sealwire/room/${encodeURIComponent(name)}`;
+  }
+
+  get size(): number {
+    return this.live.size + this.behind.size;
+  }
+}

@@ -1,0 +1,73 @@
+// The client's side of room streams (spec/rooms.md): Joins that name where to start, Posts sealed
+// by this client as their author, and the room frames and Positions the server sends, checked by
+// a RoomMember. Carried over to a session that resumes this one, so positions survive.
+import { ProtocolError } from '../errors.js';
+import { equalBytes, payloadBytes, randomBytes } from '../bytes.js';
+import type { AsyncSigningKey, PublicKey, SigningKey } from '../keys/keys.js';
+import { DEFAULT_CONTENT_TYPE, STREAM_ID_LENGTH } from '../wire/envelope.js';
+import { RoomMember, type MemberHooks, type RoomMessage, type RoomNotice } from '../rooms/member.js';
+import { finish, prepareRoom, signWith } from '../rooms/seal.js';
+import { ROLE, roomAad } from '../rooms/wire.js';
+import { OP_JOIN, OP_POST, encodeClientMessage, type JoinFrom, type PositionOp } from './messages.js';
+
+export type { RoomMessage, RoomNotice };
+
+export interface JoinOptions {
+  /** Receive every event the room's history holds before the live ones. Default false. */
+  history?: boolean;
+  /** Recover from a position ({@link ClientSession.position}) of an earlier session. */
+  from?: { readonly epoch: Uint8Array; readonly next: number };
+}
+
+interface AuthorStream {
+  readonly epoch: Uint8Array;
+  readonly stream: Uint8Array;
+  seq: number;
+}
+
+export class ClientRooms {
+  readonly member: RoomMember;
+  readonly #authors = new Map<string, AuthorStream>();
+
+  constructor(serverKey: PublicKey, maxEnvelopeSize: number, hooks: MemberHooks) {
+    this.member = new RoomMember(serverKey, maxEnvelopeSize, hooks);
+  }
+
+  /** The Join payload; the member holds the room's events until its Position. @see [ROOM-6.3] */
+  join(room: string, options: JoinOptions = {}): Uint8Array {
+    const known = options.from ?? this.member.position(room);
+    const from: JoinFrom | undefined = known !== undefined ? { epoch: known.epoch, next: known.next } : options.history === true ? 'all' : undefined;
+    this.member.joining(room);
+    return encodeClientMessage(from === undefined ? { op: OP_JOIN, room } : { op: OP_JOIN, room, from });
+  }
+
+  left(room: string): void {
+    this.member.left(room);
+    this.#authors.delete(room);
+  }
+
+  /**
+   * A Post payload: `data` sealed by this client as its author, bound to the room and its epoch,
+   * on an author stream of this session and epoch. A promise only for an asynchronous key.
+   * @see [ROOM-3.1]
+   */
+  post(key: SigningKey | AsyncSigningKey, room: string, data: Uint8Array | string, now: number): Uint8Array | Promise<Uint8Array> {
+    const at = this.member.position(room);
+    if (at === undefined) throw new ProtocolError('ERR_NOT_JOINED', 'join the room (and wait for it) before sending');
+    let a = this.#authors.get(room);
+    if (a === undefined || !equalBytes(a.epoch, at.epoch)) this.#authors.set(room, (a = { epoch: at.epoch, stream: randomBytes(STREAM_ID_LENGTH), seq: 0 }));
+    const u = prepareRoom(
+      key.kid,
+      { contentType: DEFAULT_CONTENT_TYPE, stream: a.stream, seq: a.seq++, ts: now },
+      payloadBytes(data, 'data'),
+      roomAad(ROLE.author, at.epoch, room),
+    );
+    const wrap = (signature: Uint8Array): Uint8Array => encodeClientMessage({ op: OP_POST, room, epoch: at.epoch, post: finish(u, signature) });
+    const sig = signWith(key, u.toBeSigned);
+    return sig instanceof Promise ? sig.then(wrap) : wrap(sig);
+  }
+
+  positioned(p: PositionOp): void {
+    this.member.positioned(p);
+  }
+}
