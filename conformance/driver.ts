@@ -19,6 +19,7 @@ import { receiptDecode, receiptEncode, receiptVerify } from './lib/receipt-ops.j
 import { DeliveryOps } from './lib/delivery-ops.js';
 import { SharedStore, type FailPhase } from './lib/replay-store.js';
 import { SessionOps } from './lib/session-ops.js';
+import { RoomOps } from './lib/room-ops.js';
 
 function parseArgs(argv: string[]): { backend: string } {
   let backend = 'node';
@@ -69,11 +70,13 @@ export class Driver {
   #state: State | undefined;
   readonly #delivery: DeliveryOps;
   readonly #sessions: SessionOps;
+  readonly #rooms: RoomOps;
 
   constructor(backendName: string) {
     this.backend = getBackend(backendName);
     this.#delivery = new DeliveryOps(this.backend);
     this.#sessions = new SessionOps(this.backend);
+    this.#rooms = new RoomOps(this.backend);
   }
 
   /** Closes the live sessions, so no timer keeps the process up after stdin ends. */
@@ -131,6 +134,16 @@ export class Driver {
         return this.#delivery.acksOpen(req);
       case 'acks.receipt':
         return this.#delivery.acksReceipt(req);
+      case 'room.reset':
+        return this.#rooms.reset(req);
+      case 'room.frame':
+        return this.#rooms.frame(req);
+      case 'room.position':
+        return this.#rooms.position(req);
+      case 'room.server':
+        return this.#rooms.server(req);
+      case 'room.post':
+        return this.#rooms.post(req);
       case 'session.reset':
         return this.#sessions.reset(req);
       case 'session.open':

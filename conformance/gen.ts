@@ -13,6 +13,7 @@ import * as receipts from './gen/receipts.js';
 import * as delivery from './gen/delivery.js';
 import * as sessions from './gen/sessions.js';
 import { sessionPolicy } from './gen/session-policy.js';
+import { rooms } from './gen/rooms.js';
 import { SCHEMAS } from './gen/schemas.js';
 
 export const VECTOR_DIR = fileURLToPath(new URL('./vectors/', import.meta.url));
@@ -41,6 +42,7 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'delivery_acks.json': delivery.acks,
   'session_data.json': sessions.sessionData,
   'session_policy.json': sessionPolicy,
+  'room_streams.json': rooms,
 };
 
 export function serialize(file: VectorFile): string {

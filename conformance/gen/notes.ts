@@ -12,6 +12,9 @@ const REPLAY = 'An attacker re-delivers a message the receiver already accepted,
 export const NOTES: Record<string, Note> = {
   // Delivery and live sessions (step transcripts).
   Delivery: n('BASIC', 'Outbox or acknowledgement state after a sequence of envelopes and receipts.', 'Messages are reported delivered that were not, or kept and resent forever, or acknowledged before they were accepted.'),
+  RoomStream: n('BASIC', 'A member following a room stream: order by offset and epoch, authors under their statements.', 'Members deliver an event twice, out of order, from another room or epoch, or under the wrong author.'),
+  RoomForgery: n('MISSING_CHECK', 'A room frame altered or forged by the server or in transit.', 'A server puts words in an author\'s mouth, or an attacker injects events members accept.'),
+  RoomBatch: n('MISSING_CHECK', 'A room event authenticated by a Merkle inclusion proof under a signed batch root.', 'An event outside the signed batch, or under a forged root, is accepted.'),
   Resume: n('BASIC', 'State carried into a new session or connection.', 'Messages are lost or delivered twice across a reconnect.'),
   Session: n('BASIC', 'A data-phase verdict inside a live session after the pinned handshake.', 'An authenticated peer can inject, reorder or mis-route messages inside a session.'),
   Timer: n('EDGE_CASE', 'Time passes inside a session (timeouts, credential expiry).', 'A connection or credential outlives the bound the server promised.'),

@@ -168,6 +168,26 @@ export const REF = {
   polConnectionCap: 'POL-4.2',
   polOriginList: 'POL-5.1',
   polRevokeCloses: 'POL-6.1',
+  // spec/rooms.md
+  roomRefusal: 'ROOM-1.3',
+  roomAad: 'ROOM-2.1',
+  roomPayload: 'ROOM-2.2',
+  roomOneSeal: 'ROOM-2.3',
+  roomAttested: 'ROOM-2.4',
+  roomAuthor: 'ROOM-3.1',
+  roomAuthorStream: 'ROOM-3.2',
+  roomPostChecks: 'ROOM-3.3',
+  roomStatementKey: 'ROOM-4.1',
+  roomStatementHeld: 'ROOM-4.2',
+  roomStatementBefore: 'ROOM-4.3',
+  roomBatchTree: 'ROOM-5.1',
+  roomBatchProof: 'ROOM-5.2',
+  roomBatchCap: 'ROOM-5.3',
+  roomJoinOrder: 'ROOM-6.3',
+  roomOffset: 'ROOM-6.4',
+  roomCheck: 'ROOM-6.5',
+  roomSlow: 'ROOM-7.1',
+  roomMemberOrder: 'ROOM-8.1',
 } as const;
 
 export type RefName = keyof typeof REF;

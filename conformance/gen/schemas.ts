@@ -5,7 +5,7 @@ type Schema = Record<string, unknown>;
 const hex = { type: 'string', pattern: '^([0-9a-f]{2})*$' };
 const uint = { type: 'integer', minimum: 0, maximum: 9007199254740991 };
 const code = { type: 'string', pattern: '^ERR_[A-Z0-9_]+$' };
-const specRef = { type: 'string', pattern: '^(ENV|VER|RPL|HS|POL|RCP|ERR)-[0-9]+(\\.[0-9]+)*$' };
+const specRef = { type: 'string', pattern: '^(ENV|VER|RPL|HS|POL|RCP|ERR|ROOM)-[0-9]+(\\.[0-9]+)*$' };
 const contentType = { type: ['integer', 'string'] };
 
 const testBase = {
@@ -102,6 +102,11 @@ const STEP_OPS: Schema[] = [
   opStep('session.send', { envelope: hex }, ['envelope']),
   opStep('session.advance', { ms: uint }, ['ms']),
   opStep('session.drop', {}),
+  opStep('room.reset', { serverKey: hex, rooms: strings }, ['serverKey', 'rooms']),
+  opStep('room.frame', { frame: hex }, ['frame']),
+  opStep('room.position', { room: { type: 'string' }, epoch: hex, next: uint, status: uint, count: uint }, ['room', 'epoch', 'next', 'status', 'count']),
+  opStep('room.server', { room: { type: 'string' }, epoch: hex, authorKey: hex }, ['room', 'epoch', 'authorKey']),
+  opStep('room.post', { epoch: hex, post: hex }, ['epoch', 'post']),
 ];
 
 export const SCHEMAS: Record<string, Schema> = {

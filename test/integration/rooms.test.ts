@@ -181,7 +181,7 @@ for (const factory of ADAPTERS) {
       }
     });
 
-    // [ROOM-2.1], [ROOM-6.4], [HS-6.8]: an event replayed into another room, another epoch, a session
+    // [ROOM-1.1], [ROOM-2.1], [ROOM-6.1], [ROOM-6.4], [HS-6.8]: an event replayed into another room, another epoch, a session
     it('an event replayed into another room, another epoch or a session stream is refused with its code', async () => {
       const first = await setup();
       const alice = await first.join('alice', 'a');
