@@ -15,6 +15,7 @@ import { poolSuite } from './suites/pool.js';
 import { replaySuite } from './suites/replay.js';
 import { sealSuite, verifySuite } from './suites/verify.js';
 import { socketioSuite } from './suites/socketio.js';
+import { roomsSuite } from './suites/rooms.js';
 import type { Keys } from './fixtures.js';
 
 type Suite = (profile: Profile, keys: Keys) => Promise<SuiteReport>;
@@ -31,6 +32,7 @@ const SUITES: Record<string, Suite> = {
   e2e: e2eSuite,
   metrics: metricsSuite,
   socketio: socketioSuite,
+  rooms: roomsSuite,
 };
 
 const args = process.argv.slice(2);
