@@ -144,6 +144,8 @@ export class Driver {
         return this.#rooms.server(req);
       case 'room.post':
         return this.#rooms.post(req);
+      case 'merkle.verify':
+        return this.#rooms.merkle(req);
       case 'session.reset':
         return this.#sessions.reset(req);
       case 'session.open':

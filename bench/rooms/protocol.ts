@@ -3,10 +3,7 @@
 export type Mode = 'plain' | 'signed';
 
 export type ServerCommand =
-  | { op: 'listen'; mode: Mode; members: number }
-  | { op: 'memory' }
-  | { op: 'publish'; count: number; size: number; perTick: number }
-  | { op: 'stop' };
+  { op: 'listen'; mode: Mode; members: number } | { op: 'memory' } | { op: 'publish'; count: number; size: number; perTick: number } | { op: 'stop' };
 
 export type ServerReply =
   | { op: 'ready' }

@@ -51,7 +51,7 @@ async function listen(mode: 'plain' | 'signed', members: number): Promise<Server
 async function publish(count: number, size: number, perTick: number): Promise<ServerReply> {
   const sentAt: number[] = [];
   const before = secure?.roomSignatures ?? 0;
-  for (let i = 0; i < count; ) {
+  for (let i = 0; i < count;) {
     for (let k = 0; k < perTick && i < count; k++, i++) {
       const payload = new Uint8Array(Math.max(size, 8));
       new DataView(payload.buffer).setUint32(0, i);
@@ -79,6 +79,6 @@ process.on('message', (cmd: ServerCommand) => {
         return { op: 'ready' };
     }
   };
-  run().then(reply, (err: unknown) => reply({ op: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) }));
+  run().then(reply, (err: unknown) => reply({ op: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
 });
 reply({ op: 'ready' });

@@ -47,7 +47,9 @@ async function runMode(mode: Mode, members: number, count: number): Promise<{ sa
     const listening = (await server.call({ op: 'listen', mode, members })) as Extract<ServerReply, { op: 'listening' }>;
     for (let p = 0; p < PROCESSES; p++) subs.push((await Proc.start<SubscriberCommand, SubscriberReply>('../rooms/subscriber.ts', [])).proc);
     const share = members / PROCESSES;
-    await Promise.all(subs.map((s, p) => s.call({ op: 'connect', mode, url: listening.url, serverKey: listening.serverKey, first: p * share, count: share }, 600_000)));
+    await Promise.all(
+      subs.map((s, p) => s.call({ op: 'connect', mode, url: listening.url, serverKey: listening.serverKey, first: p * share, count: share }, 600_000)),
+    );
     let bytesPerMember: number | undefined;
     if (mode === 'signed') {
       const before = (await server.call({ op: 'memory' })) as Extract<ServerReply, { op: 'memory' }>;
@@ -70,7 +72,12 @@ async function runMode(mode: Mode, members: number, count: number): Promise<{ sa
 }
 
 export async function roomsSuite(profile: Profile): Promise<SuiteReport> {
-  const sizes = profile.quick ? [[200, 50]] : [[1000, 200], [10_000, 40]];
+  const sizes = profile.quick
+    ? [[200, 50]]
+    : [
+        [1000, 200],
+        [10_000, 40],
+      ];
   const rows: string[][] = [];
   const targets: Target[] = [];
   for (const [members, count] of sizes as [number, number][]) {
@@ -92,10 +99,25 @@ export async function roomsSuite(profile: Profile): Promise<SuiteReport> {
       `${signed.saturating.verified}/${signed.saturating.sampled}`,
     ]);
     process.stderr.write(`  rooms ${members}: signed/unsigned ${fmtRatio(ratio)}, ${signed.saturating.signatures.toFixed(3)} sig/event\n`);
-    if (signed.saturating.verified !== signed.saturating.sampled) throw new Error(`rooms bench: ${signed.saturating.sampled - signed.saturating.verified} sampled frames did not verify`);
+    if (signed.saturating.verified !== signed.saturating.sampled)
+      throw new Error(`rooms bench: ${signed.saturating.sampled - signed.saturating.verified} sampled frames did not verify`);
     if (members === 1000) {
-      targets.push({ what: 'room publish to 1,000 members, deliveries/s: signed ÷ unsigned uWS publish', issue: '#17', measured: ratio, goal: 0.5, kind: 'min', unit: '×' });
-      targets.push({ what: 'server signatures per room event, saturating load (batches)', issue: '#17', measured: signed.saturating.signatures, goal: 1 / 16, kind: 'max', unit: '' });
+      targets.push({
+        what: 'room publish to 1,000 members, deliveries/s: signed ÷ unsigned uWS publish',
+        issue: '#17',
+        measured: ratio,
+        goal: 0.5,
+        kind: 'min',
+        unit: '×',
+      });
+      targets.push({
+        what: 'server signatures per room event, saturating load (batches)',
+        issue: '#17',
+        measured: signed.saturating.signatures,
+        goal: 1 / 16,
+        kind: 'max',
+        unit: '',
+      });
       targets.push({ what: 'server signatures per room event, paced', issue: '#17', measured: signed.paced.signatures, goal: 1, kind: 'max', unit: '' });
     }
   }
@@ -109,7 +131,19 @@ export async function roomsSuite(profile: Profile): Promise<SuiteReport> {
     'paced (one a turn). Memory: server heap per member joining the room (after GC).',
     '',
     table(
-      ['members', 'unsigned', 'signed', 'signed / unsigned', 'sig/event saturating', 'sig/event paced', 'unsigned p50 / p99', 'signed p50 / p99', 'signed paced p50 / p99', 'heap / membership', 'sample verified'],
+      [
+        'members',
+        'unsigned',
+        'signed',
+        'signed / unsigned',
+        'sig/event saturating',
+        'sig/event paced',
+        'unsigned p50 / p99',
+        'signed p50 / p99',
+        'signed paced p50 / p99',
+        'heap / membership',
+        'sample verified',
+      ],
       rows,
     ),
   ].join('\n');

@@ -81,21 +81,24 @@ function path(m: number, ls: Bytes[]): Bytes[] {
   return m < k ? [...path(m, ls.slice(0, k)), mth(ls.slice(k))] : [...path(m - k, ls.slice(k)), mth(ls.slice(0, k))];
 }
 
-/** Batched frames of `events` under one signed root ([ROOM-5.1]); `tweak` breaks one part. */
-function batch(events: ReturnType<typeof event>[], id = 0) {
+/** A bundle of `events` under one signed root ([ROOM-5.1]); `o` breaks one part. */
+function bundle(
+  events: ReturnType<typeof event>[],
+  o: { root?: Bytes; count?: number; by?: Signer; ct?: string; order?: number[]; payload?: [number, Bytes] } = {},
+): Bytes {
   const ls = events.map((e) => leaf(e.toBeSigned));
-  const root = mth(ls);
-  const rootEnv = (r: Bytes, count: number, by: Signer = SERVER) =>
-    sealWith(by, { ct: BATCH_CT, seq: id, ts: TS + 2000, stream: BATCH_STREAM }, arr(bstr(r), uint(count)), aad(4)).envelope;
-  const frame = (i: number, o: { path?: Bytes[]; root?: Bytes; index?: number } = {}): Bytes =>
-    arr(
-      bstr(events[i]!.protectedBytes),
-      bstr(events[i]!.payload),
-      uint(o.index ?? i),
-      arr(...(o.path ?? path(i, ls)).map(bstr)),
-      bstr(o.root ?? rootEnv(root, ls.length)),
-    );
-  return { frame, root, ls, rootEnv };
+  const rootEnv = sealWith(
+    o.by ?? SERVER,
+    { ct: o.ct ?? BATCH_CT, seq: 0, ts: TS + 2000, stream: BATCH_STREAM },
+    arr(bstr(o.root ?? mth(ls)), uint(o.count ?? ls.length)),
+    aad(4),
+  ).envelope;
+  const list = (o.order ?? events.map((_, i) => i)).map((i) => {
+    const e = events[i]!;
+    const payload = o.payload?.[0] === i ? o.payload[1] : e.payload;
+    return arr(bstr(e.protectedBytes), bstr(payload));
+  });
+  return arr(bstr(rootEnv), arr(...list));
 }
 const ev = event;
 
@@ -320,52 +323,71 @@ function member(b: B, g: StepsGroup): void {
   );
 }
 
-function batches(b: B, g: StepsGroup): void {
-  for (const n of [1, 2, 3, 5, 8]) {
-    const events = Array.from({ length: n }, (_, i) => ev(i, announceBody('lobby', `b${i}`)));
-    const bt = batch(events, n);
+function bundles(b: B, g: StepsGroup): void {
+  const announces = (n: number) => Array.from({ length: n }, (_, i) => ev(i, announceBody('lobby', `b${i}`)));
+  const all = (n: number) => Array.from({ length: n }, (_, i) => deliver(i, `b${i}`, { verified: 'server', identity: 'server', seq: i }));
+  for (const n of [2, 3, 5, 8]) {
     add(
       b,
       g,
-      `a batch of ${n}: every event verifies by its proof and the signed root`,
+      `a bundle of ${n}: one signed root, every event delivered in order`,
       ['RoomBatch'],
-      ['roomBatchTree', 'roomBatchProof'],
-      [reset(), position(0), ...events.map((_, i) => frame(bt.frame(i), [deliver(i, `b${i}`, { verified: 'server', identity: 'server', seq: i })]))],
+      ['roomBatchTree', 'roomBatchProof', 'roomBatchCap'],
+      [reset(), position(0), frame(bundle(announces(n)), all(n))],
     );
   }
-  const events = Array.from({ length: 5 }, (_, i) => ev(i, announceBody('lobby', `b${i}`)));
-  const bt = batch(events, 99);
-  const good = path(2, bt.ls);
-  const bad = (comment: string, f: Bytes): void =>
-    add(b, g, comment, ['RoomBatch', 'RoomForgery'], ['roomBatchProof'], [reset(), position(2), frame(f, [refused('ERR_BAD_SIGNATURE', undefined, null)])]);
-  bad('a proof with a wrong sibling', bt.frame(2, { path: [bt.ls[0]!, ...good.slice(1)] }));
-  bad('a root envelope naming another root', bt.frame(2, { root: bt.rootEnv(bt.ls[0]!, 5) }));
-  bad('a truncated proof', bt.frame(2, { path: good.slice(0, -1) }));
-  bad('a proof with one hash too many', bt.frame(2, { path: [...good, bt.ls[0]!] }));
-  bad('an index outside the batch', bt.frame(2, { index: 5 }));
-  bad('the proof of another position', bt.frame(2, { index: 3 }));
-  bad('a hash of 31 bytes', bt.frame(2, { path: [good[0]!.subarray(0, 31), ...good.slice(1)] }));
+  const five = announces(5);
+  const bad = (comment: string, f: Bytes, code = 'ERR_BAD_SIGNATURE', flags = ['RoomBatch', 'RoomForgery']): void =>
+    add(b, g, comment, flags, ['roomBatchProof'], [reset(), position(0), frame(f, [refused(code, undefined, null)])]);
+  bad('an event of the bundle altered', bundle(five, { payload: [2, announceBody('lobby', 'bX')] }));
+  bad('the events of the bundle reordered', bundle(five, { order: [0, 2, 1, 3, 4] }));
+  bad('a root envelope naming another count', bundle(five, { count: 4 }));
+  bad('a root envelope naming another root', bundle(five, { root: leaf(five[0]!.toBeSigned) }));
+  bad('a root envelope signed by another key', bundle(five, { by: OTHER }), 'ERR_SESSION_KEY');
+  // The server's kid, another key's signature: only the signature check can refuse it.
+  bad('a root envelope that names the server but is signed by another key', bundle(five, { by: { secretKey: OTHER.secretKey, kid: SERVER.kid } as Signer }));
+  bad('a root envelope with the content type of a room event', bundle(five, { ct: ROOM_CT }), 'ERR_HEADER_VALUE');
+  bad('a bundle with no events', arr(bstr(statement()), arr()), 'ERR_MESSAGE_MALFORMED', ['RoomBatch']);
+}
+
+/** `merkle.verify` requests for RFC 9162 §2.1.3.2 ([ROOM-5.2]). */
+function proofs(b: B, g: StepsGroup): void {
+  const ask = (o: { leaf: Bytes; index: number; count: number; path: Bytes[]; root: Bytes }, valid: boolean): OpStep => ({
+    ...ok({ op: 'merkle.verify', leaf: hex(o.leaf), index: o.index, count: o.count, path: o.path.map(hex), root: hex(o.root) }),
+    expect: { valid },
+  });
+  for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 16, 17]) {
+    const raw = Array.from({ length: n }, (_, i) => enc.encode(`leaf ${i}`));
+    const ls = raw.map(leaf);
+    const root = mth(ls);
+    add(
+      b,
+      g,
+      `every inclusion proof of a tree of ${n}`,
+      ['RoomBatch'],
+      ['roomBatchProof', 'roomBatchTree'],
+      raw.map((r, i) => ask({ leaf: r, index: i, count: n, path: path(i, ls), root }, true)),
+    );
+  }
+  const raw = Array.from({ length: 7 }, (_, i) => enc.encode(`leaf ${i}`));
+  const ls = raw.map(leaf);
+  const root = mth(ls);
+  const p3 = path(3, ls);
   add(
     b,
     g,
-    'a root envelope signed by another key',
+    'broken inclusion proofs: wrong sibling, truncated, one hash too many, index out of range, a short hash, another count',
     ['RoomBatch', 'RoomForgery'],
     ['roomBatchProof'],
-    [reset(), position(2), frame(bt.frame(2, { root: bt.rootEnv(bt.root, 5, OTHER) }), [refused('ERR_SESSION_KEY', undefined, null)])],
-  );
-  const four = batch(
-    Array.from({ length: 4 }, (_, i) => ev(i, announceBody('lobby', `b${i}`))),
-    98,
-  );
-  // Its path is complete for 4 leaves; a verifier that does not check that the count was used up accepts it.
-  bad('a root claiming 8 events over the root of 4', four.frame(1, { root: four.rootEnv(four.root, 8) }));
-  add(
-    b,
-    g,
-    'a root naming more than 1,024 events',
-    ['RoomBatch'],
-    ['roomBatchCap'],
-    [reset(), position(2), frame(bt.frame(2, { root: bt.rootEnv(bt.root, 1025) }), [refused('ERR_BAD_SIGNATURE', undefined, null)])],
+    [
+      ask({ leaf: raw[3]!, index: 3, count: 7, path: [ls[0]!, ...p3.slice(1)], root }, false),
+      ask({ leaf: raw[3]!, index: 3, count: 7, path: p3.slice(0, -1), root }, false),
+      ask({ leaf: raw[3]!, index: 3, count: 7, path: [...p3, ls[0]!], root }, false),
+      ask({ leaf: raw[3]!, index: 7, count: 7, path: p3, root }, false),
+      ask({ leaf: raw[3]!, index: 3, count: 7, path: [p3[0]!.subarray(0, 31), ...p3.slice(1)], root }, false),
+      ask({ leaf: raw[3]!, index: 3, count: 15, path: p3, root }, false),
+      ask({ leaf: raw[3]!, index: 3, count: 7, path: p3, root }, true),
+    ],
   );
 }
 
@@ -419,10 +441,12 @@ export function rooms(): VectorFile {
     'sent their Joins; "room.frame" and "room.position" answer {"ok":true,"events":[...]}, each event one',
     'of {"deliver":{room,offset,verified,identity,seq,payload}}, {"refused":code,"room",["offset"]},',
     '{"recover":{room,epoch,next}}, {"gap":{room,keyId,missing}}, {"position":{room,status,count,next}}.',
-    '"room.server" and "room.post" run the server\'s checks of a Post ([ROOM-3.3]) for one author key.',
+    '"room.server" and "room.post" run the server\'s checks of a Post ([ROOM-3.3]) for one author key;',
+    '"merkle.verify" checks one RFC 9162 inclusion proof of a raw leaf: {"ok":true,"valid":bool}.',
   ]);
   member(b, b.group({ type: 'Steps' }));
-  batches(b, b.group({ type: 'Steps' }));
+  bundles(b, b.group({ type: 'Steps' }));
+  proofs(b, b.group({ type: 'Steps' }));
   server(b, b.group({ type: 'Steps' }));
   return b.build();
 }

@@ -107,6 +107,7 @@ const STEP_OPS: Schema[] = [
   opStep('room.position', { room: { type: 'string' }, epoch: hex, next: uint, status: uint, count: uint }, ['room', 'epoch', 'next', 'status', 'count']),
   opStep('room.server', { room: { type: 'string' }, epoch: hex, authorKey: hex }, ['room', 'epoch', 'authorKey']),
   opStep('room.post', { epoch: hex, post: hex }, ['epoch', 'post']),
+  opStep('merkle.verify', { leaf: hex, index: uint, count: uint, path: hexes, root: hex }, ['leaf', 'index', 'count', 'path', 'root']),
 ];
 
 export const SCHEMAS: Record<string, Schema> = {

@@ -5,6 +5,7 @@ import type { Ed25519Backend } from '../../src/crypto/backend.js';
 import { importPublicKey } from '../../src/keys/keys.js';
 import { RoomMember, type RoomMessage, type RoomNotice } from '../../src/rooms/member.js';
 import { checkPost } from '../../src/rooms/posts.js';
+import { leafHash, verifyInclusion } from '../../src/rooms/merkle.js';
 import { RoomState, type PositionInfo, type RoomMember as ServerMember } from '../../src/rooms/room.js';
 import { RequestError, hex, optStrings, string, uint, type Answer, type Json, type Request } from './fields.js';
 
@@ -68,6 +69,14 @@ export class RoomOps {
     if (r === 'duplicate') return { ok: true, duplicate: true };
     if (typeof r === 'string') return { ok: false, code: r };
     return { ok: true, accepted: true, seq: r.seq };
+  }
+
+  /** `merkle.verify`: one RFC 9162 inclusion proof of the raw `leaf` ([ROOM-5.2]). */
+  merkle(req: Request): Answer {
+    const path = req['path'];
+    if (!Array.isArray(path)) throw new RequestError('"path" expected an array of hex strings');
+    const hashes = path.map((_, i) => hex({ p: path[i]! } as Request, 'p'));
+    return { ok: true, valid: verifyInclusion(leafHash(hex(req, 'leaf')), uint(req, 'index'), uint(req, 'count'), hashes, hex(req, 'root')) };
   }
 
   #needMember(): RoomMember {

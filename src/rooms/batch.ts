@@ -1,41 +1,70 @@
-// The batch form (spec/rooms.md §5): one signature over the Merkle root of a tick's room events,
-// each event sent with its inclusion proof and the signed root.
+// Bundles (spec/rooms.md §5): the events one room gets in one tick, sent in one frame under one
+// signature over their Merkle root (RFC 9162). Every member receives the whole bundle, so it
+// recomputes the root from the events themselves; no per-event proof travels.
 import { randomBytes } from '../bytes.js';
 import type { AsyncSigningKey, SigningKey } from '../keys/keys.js';
 import { STREAM_ID_LENGTH } from '../wire/envelope.js';
-import { leafHash, MAX_BATCH, merkleTree } from './merkle.js';
+import { leafHash, merkleTree } from './merkle.js';
 import { finish, prepareRoom, signWith, type Unsigned } from './seal.js';
-import { BATCH_CONTENT_TYPE, encodeBatched, encodeBatchRoot, ROLE, roomAad } from './wire.js';
+import { BATCH_CONTENT_TYPE, MAX_BUNDLE, encodeBatchRoot, encodeBundle, ROLE, roomAad } from './wire.js';
 
 const BATCH_AAD = roomAad(ROLE.batch);
-/** The server's batch-root stream: its seq numbers the roots. */
-const BATCH_STREAM = randomBytes(STREAM_ID_LENGTH);
 
-/**
- * Frames for `events`, in order: chunks of at most {@link MAX_BATCH} under one signed root each.
- * @see [ROOM-5.1]
- */
-export function sealBatch(key: SigningKey | AsyncSigningKey, kid: Uint8Array, id: number, events: readonly Unsigned[]): (Uint8Array | Promise<Uint8Array>)[] {
-  const out: (Uint8Array | Promise<Uint8Array>)[] = [];
-  for (let start = 0; start < events.length; start += MAX_BATCH) {
-    const chunk = events.slice(start, start + MAX_BATCH);
-    const tree = merkleTree(chunk.map((u) => leafHash(u.toBeSigned)));
-    const root = prepareRoom(
-      kid,
-      { contentType: BATCH_CONTENT_TYPE, stream: BATCH_STREAM, seq: id * 1024 + start / MAX_BATCH, ts: Date.now() },
-      encodeBatchRoot(tree.root, chunk.length),
-      BATCH_AAD,
-    );
-    const sig = signWith(key, root.toBeSigned);
-    const frameOf = (rootFrame: Uint8Array) => (u: Unsigned, index: number) =>
-      encodeBatched({ protectedBytes: u.protectedBytes, payload: u.payload, index, path: tree.proof(index), root: rootFrame });
-    if (sig instanceof Promise) {
-      const rootFrame = sig.then((s) => finish(root, s));
-      chunk.forEach((u, i) => out.push(rootFrame.then((f) => frameOf(f)(u, i))));
-    } else {
-      const make = frameOf(finish(root, sig));
-      chunk.forEach((u, i) => out.push(make(u, i)));
+export class BundleSealer {
+  /** The server's batch-root stream: its seq numbers the roots. */
+  readonly #stream = randomBytes(STREAM_ID_LENGTH);
+  #seq = 0;
+
+  constructor(
+    private readonly key: SigningKey | AsyncSigningKey,
+    private readonly kid: Uint8Array,
+    /** The largest frame a member accepts (the server's max_message_size). */
+    private readonly maxFrameSize: number,
+  ) {}
+
+  /**
+   * One frame per chunk of at most {@link MAX_BUNDLE} events that fits a member's frame limit, in
+   * order, with its event count. A chunk of one is sent alone, as the single form.
+   * @see [ROOM-5.3]
+   */
+  seal(events: readonly Unsigned[], now: number): { frame: Uint8Array | Promise<Uint8Array>; count: number }[] {
+    const out: { frame: Uint8Array | Promise<Uint8Array>; count: number }[] = [];
+    for (const chunk of this.#chunks(events)) {
+      if (chunk.length === 1) {
+        const u = chunk[0]!;
+        const sig = signWith(this.key, u.toBeSigned);
+        out.push({ frame: sig instanceof Promise ? sig.then((s) => finish(u, s)) : finish(u, sig), count: 1 });
+        continue;
+      }
+      const { root } = merkleTree(chunk.map((u) => leafHash(u.toBeSigned)));
+      const unsigned = prepareRoom(
+        this.kid,
+        { contentType: BATCH_CONTENT_TYPE, stream: this.#stream, seq: this.#seq++, ts: now },
+        encodeBatchRoot(root, chunk.length),
+        BATCH_AAD,
+      );
+      const bundle = (rootFrame: Uint8Array): Uint8Array =>
+        encodeBundle({ root: rootFrame, events: chunk.map((u) => ({ protectedBytes: u.protectedBytes, payload: u.payload })) });
+      const sig = signWith(this.key, unsigned.toBeSigned);
+      out.push({ frame: sig instanceof Promise ? sig.then((s) => bundle(finish(unsigned, s))) : bundle(finish(unsigned, sig)), count: chunk.length });
     }
+    return out;
   }
-  return out;
+
+  /** Room for the root envelope and the array heads: a generous 1 KiB. */
+  *#chunks(events: readonly Unsigned[]): Generator<Unsigned[]> {
+    let chunk: Unsigned[] = [];
+    let bytes = 1024;
+    for (const u of events) {
+      const size = u.protectedBytes.length + u.payload.length + 16;
+      if (chunk.length > 0 && (chunk.length === MAX_BUNDLE || bytes + size > this.maxFrameSize)) {
+        yield chunk;
+        chunk = [];
+        bytes = 1024;
+      }
+      chunk.push(u);
+      bytes += size;
+    }
+    if (chunk.length > 0) yield chunk;
+  }
 }

@@ -4,13 +4,14 @@ import { ProtocolError, SIGNATURE_FAILED } from '../errors.js';
 import { toHex } from '../bytes.js';
 import { decodeEnvelope, encodeEnvelope, sigStructure } from '../wire/envelope.js';
 import type { PublicKey } from '../keys/keys.js';
-import { leafHash, verifyInclusion } from './merkle.js';
+import { equalBytes } from '../bytes.js';
+import { leafHash, merkleTree } from './merkle.js';
 import { resolveFor, verifyResolvedWith } from './seal.js';
 import { Lru } from './lru.js';
 import {
   BATCH_CONTENT_TYPE,
-  BATCHED_FIRST_BYTE,
-  decodeBatched,
+  BUNDLE_FIRST_BYTE,
+  decodeBundle,
   decodeBatchRoot,
   decodeRoomEvent,
   decodeStatement,
@@ -27,9 +28,15 @@ const STATEMENT_AAD = roomAad(ROLE.statement);
 const BATCH_AAD = roomAad(ROLE.batch);
 const NO_SIGNATURE = new Uint8Array(64);
 
+export interface CheckedEvent {
+  readonly event: RoomEvent;
+  readonly epoch: Uint8Array;
+  readonly offset: number;
+  readonly ts: number;
+}
+
 export type CheckedFrame =
-  | { readonly type: 'event'; readonly event: RoomEvent; readonly epoch: Uint8Array; readonly offset: number; readonly ts: number }
-  | { readonly type: 'statement'; readonly statement: KeyStatement };
+  { readonly type: 'events'; readonly events: readonly CheckedEvent[] } | { readonly type: 'statement'; readonly statement: KeyStatement };
 
 /**
  * True for a frame that is not a session envelope ([ROOM-1.1]): a batched event, or an envelope
@@ -37,7 +44,7 @@ export type CheckedFrame =
  * full decode runs only for frames with a text content type (rooms and receipts).
  */
 export function isRoomFrame(bytes: Uint8Array): boolean {
-  if (bytes[0] === BATCHED_FIRST_BYTE) return true;
+  if (bytes[0] === BUNDLE_FIRST_BYTE) return true;
   if (bytes[0] !== 0xd2 || bytes[1] !== 0x84) return false;
   // protected bstr head (1 + 1 or 1 + 2 bytes), map head a7, 01, alg (one byte), 03, content type.
   const p = bytes[2] === 0x58 ? 4 : bytes[2] === 0x59 ? 5 : -1;
@@ -63,7 +70,7 @@ export class FrameChecker {
   /** @see [ROOM-1.3] (every code of §8 steps 1–4) */
   check(bytes: Uint8Array): CheckedFrame {
     if (bytes.length > this.maxEnvelopeSize) throw new ProtocolError('ERR_TOO_LARGE', 'room frame too large');
-    if (bytes[0] === BATCHED_FIRST_BYTE) return this.#batched(bytes);
+    if (bytes[0] === BUNDLE_FIRST_BYTE) return this.#bundle(bytes);
     const resolved = resolveFor(bytes, this.serverKey, this.maxEnvelopeSize);
     const h = resolved.decoded.header;
     if (h.contentType === KEY_CONTENT_TYPE) {
@@ -72,25 +79,32 @@ export class FrameChecker {
     }
     if (h.contentType !== ROOM_CONTENT_TYPE) throw new ProtocolError('ERR_HEADER_VALUE', 'not a room frame');
     verifyResolvedWith(resolved, EVENT_AAD);
-    return { type: 'event', event: decodeRoomEvent(resolved.decoded.payload), epoch: h.stream, offset: h.seq, ts: h.ts };
+    return { type: 'events', events: [{ event: decodeRoomEvent(resolved.decoded.payload), epoch: h.stream, offset: h.seq, ts: h.ts }] };
   }
 
-  /** @see [ROOM-5.2] */
-  #batched(bytes: Uint8Array): CheckedFrame {
-    const b = decodeBatched(bytes);
-    // The header's rules are the envelope's: decode it as the single form would be.
-    const h = resolveFor(encodeEnvelope(b.protectedBytes, b.payload, NO_SIGNATURE), this.serverKey, this.maxEnvelopeSize).decoded.header;
-    if (h.contentType !== ROOM_CONTENT_TYPE) throw new ProtocolError('ERR_HEADER_VALUE', 'not a room event');
-    const rootKey = toHex(b.root);
+  /**
+   * The root envelope (kid, then its signature, verified once per root), then the root of the
+   * bundle's own events, then each event's header and payload as the single form's.
+   * @see [ROOM-5.2]
+   */
+  #bundle(bytes: Uint8Array): CheckedFrame {
+    const b = decodeBundle(bytes);
     const resolved = resolveFor(b.root, this.serverKey, this.maxEnvelopeSize);
     if (resolved.decoded.header.contentType !== BATCH_CONTENT_TYPE) throw new ProtocolError('ERR_HEADER_VALUE', 'not a batch root');
     const root = decodeBatchRoot(resolved.decoded.payload);
+    const rootKey = toHex(b.root);
     if (!this.#roots.has(rootKey)) {
       verifyResolvedWith(resolved, BATCH_AAD);
       this.#roots.set(rootKey, true);
     }
-    const leaf = leafHash(sigStructure(b.protectedBytes, EVENT_AAD, b.payload));
-    if (!verifyInclusion(leaf, b.index, root.count, b.path, root.root)) throw new ProtocolError('ERR_BAD_SIGNATURE', SIGNATURE_FAILED);
-    return { type: 'event', event: decodeRoomEvent(b.payload), epoch: h.stream, offset: h.seq, ts: h.ts };
+    const computed = merkleTree(b.events.map((e) => leafHash(sigStructure(e.protectedBytes, EVENT_AAD, e.payload)))).root;
+    if (root.count !== b.events.length || !equalBytes(computed, root.root)) throw new ProtocolError('ERR_BAD_SIGNATURE', SIGNATURE_FAILED);
+    const events = b.events.map((e) => {
+      // The header's rules are the envelope's: decode it as the single form would be.
+      const h = resolveFor(encodeEnvelope(e.protectedBytes, e.payload, NO_SIGNATURE), this.serverKey, this.maxEnvelopeSize).decoded.header;
+      if (h.contentType !== ROOM_CONTENT_TYPE) throw new ProtocolError('ERR_HEADER_VALUE', 'not a room event');
+      return { event: decodeRoomEvent(e.payload), epoch: h.stream, offset: h.seq, ts: h.ts };
+    });
+    return { type: 'events', events };
   }
 }

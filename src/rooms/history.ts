@@ -1,20 +1,28 @@
 // A room's history: the frames of its current epoch that a member may still recover, bounded by
-// count and age ([ROOM-6.2]). Frames are the exact bytes first sent ([ROOM-2.3]).
+// count and age ([ROOM-6.2]). Frames are the exact bytes first sent ([ROOM-2.3]); a bundle holds
+// several consecutive offsets and is kept and resent whole.
 
 export interface Recovery {
-  /** The frames to resend, oldest first. */
-  readonly frames: readonly Uint8Array[];
-  /** Offset of the first frame. */
+  /** The frames to resend, oldest first, with the events each holds. */
+  readonly frames: readonly { readonly frame: Uint8Array; readonly count: number }[];
+  /** Offset of the first event of the first frame. */
   readonly first: number;
   /** 0 current, 1 recovered, 2 lost ([ROOM-6.3]). */
   readonly status: 0 | 1 | 2;
 }
 
+interface Held {
+  readonly frame: Uint8Array;
+  readonly first: number;
+  readonly count: number;
+  readonly at: number;
+}
+
 export class History {
-  #frames: Uint8Array[] = [];
-  #times: number[] = [];
-  /** Offset of `#frames[0]`. */
+  #held: Held[] = [];
+  /** Offset of the first event held (the next offset when empty). */
   #start = 0;
+  #next = 0;
   /** Bytes held, for the memory figure. */
   bytes = 0;
 
@@ -23,44 +31,50 @@ export class History {
     private readonly maxAgeMs: number,
   ) {}
 
-  /** The offset of the oldest frame held (the next offset when empty). */
   get start(): number {
     return this.#start;
   }
 
   get next(): number {
-    return this.#start + this.#frames.length;
+    return this.#next;
   }
 
-  push(frame: Uint8Array, now: number): void {
-    this.#frames.push(frame);
-    this.#times.push(now);
+  push(frame: Uint8Array, count: number, now: number): void {
+    this.#held.push({ frame, first: this.#next, count, at: now });
+    this.#next += count;
     this.bytes += frame.length;
     this.trim(now);
   }
 
-  /** Drops frames past the count cap and older than the age cap. */
+  /** Drops whole frames past the count cap and older than the age cap. */
   trim(now: number): void {
-    let drop = Math.max(0, this.#frames.length - this.maxCount);
-    while (drop < this.#times.length && now - this.#times[drop]! > this.maxAgeMs) drop++;
+    let drop = 0;
+    const held = this.#held;
+    // A frame goes once none of its events is among the last `maxCount` (a bundle is kept whole).
+    while (drop < held.length && (this.#next - (held[drop]!.first + held[drop]!.count) >= this.maxCount || now - held[drop]!.at > this.maxAgeMs)) drop++;
     if (drop === 0) return;
-    for (let i = 0; i < drop; i++) this.bytes -= this.#frames[i]!.length;
-    this.#frames = this.#frames.slice(drop);
-    this.#times = this.#times.slice(drop);
-    this.#start += drop;
+    for (let i = 0; i < drop; i++) this.bytes -= held[i]!.frame.length;
+    this.#held = held.slice(drop);
+    this.#start = this.#held[0]?.first ?? this.#next;
   }
 
   /**
    * What a Join asks for: `from` undefined = live only, `'all'` = every frame held, else recovery
-   * from offset `next` (the caller has already compared epochs).
+   * from offset `from` (the caller has already compared epochs).
    * @see [ROOM-6.3]
    */
   recover(from: undefined | 'all' | number): Recovery {
-    const all = { frames: this.#frames.slice(), first: this.#start };
-    if (from === undefined) return { frames: [], first: this.next, status: 0 };
-    if (from === 'all') return { ...all, status: 0 };
-    if (from < this.#start || from > this.next) return { ...all, status: 2 };
-    const frames = this.#frames.slice(from - this.#start);
-    return { frames, first: from, status: frames.length === 0 ? 0 : 1 };
+    if (from === undefined) return { frames: [], first: this.#next, status: 0 };
+    const since = (i: number): Omit<Recovery, 'status'> => {
+      const held = this.#held.slice(i);
+      return { frames: held, first: held[0]?.first ?? this.#next };
+    };
+    if (from === 'all') return { ...since(0), status: 0 };
+    if (from < this.#start || from > this.#next) return { ...since(0), status: 2 };
+    // The frame holding `from`: a bundle that starts before it is resent whole.
+    let i = this.#held.length;
+    while (i > 0 && this.#held[i - 1]!.first + this.#held[i - 1]!.count > from) i--;
+    const r = since(i);
+    return { ...r, status: from === this.#next ? 0 : 1 };
   }
 }

@@ -16,6 +16,8 @@ export interface RoomHubOptions {
   readonly historyMs: number;
   readonly positionMs: number;
   readonly maxBufferedAmount: number;
+  /** The largest frame a member accepts: bundles stay under it ([ROOM-5.3]). */
+  readonly maxFrameSize: number;
   /** Room events when members join and leave. */
   readonly presence: boolean;
   /** A signing failure: the server's key is broken, sessions end ([HS-7.12]). */
@@ -48,7 +50,7 @@ export class RoomHub<M extends RoomMember> {
   }
 
   constructor(private readonly o: RoomHubOptions) {
-    this.#signer = new TickSigner(o.key, o.kid, o.onSignError);
+    this.#signer = new TickSigner(o.key, o.kid, o.clock, o.onSignError, o.maxFrameSize);
     this.#statements = new StatementCache(o.kid, this.#signer, o.clock);
   }
 
@@ -85,17 +87,18 @@ export class RoomHub<M extends RoomMember> {
     // when the member, told it is behind, recovers again from where this part ends.
     const budget = this.o.maxBufferedAmount / 2;
     let sent = 0;
-    for (const frame of rec.frames) {
+    let events = 0;
+    for (const { frame, count } of rec.frames) {
       if (sent > 0 && member.buffered() + frame.length > budget) break;
       member.sendFrame(frame);
       sent++;
+      events += count;
     }
     // Events queued but not yet sealed get their offsets later: the Position names where the
-    // sealed ones end, and the member receives the rest live.
-    const next = sent < rec.frames.length ? rec.first + sent : r.history.next;
-    // A room a resumed session takes over was not asked for: a check, which the member compares
-    // with where it stands ([ROOM-6.6]).
-    member.position({ room: name, epoch: r.epoch, next, status: rejoin ? 3 : rec.status, count: sent });
+    // sealed ones end, and the member receives the rest live. A room a resumed session takes over
+    // was not asked for: a check, which the member compares with where it stands ([ROOM-6.6]).
+    const next = rec.first + events;
+    member.position({ room: name, epoch: r.epoch, next, status: rejoin ? 3 : rec.status, count: events });
     if (sent < rec.frames.length) {
       r.behind.add(member);
       return;
@@ -126,10 +129,15 @@ export class RoomHub<M extends RoomMember> {
       EVENT_AAD,
     );
     r.active = true;
-    this.#signer.event(u, (frame) => {
-      r.history.push(frame, this.o.clock());
-      this.#fan(r, frame);
-    });
+    this.#signer.event(
+      r,
+      u,
+      r.deliver ??
+        (r.deliver = (frame, count) => {
+          r.history.push(frame, count, this.o.clock());
+          this.#fan(r, frame);
+        }),
+    );
   }
 
   /** @see [ROOM-7.1] */
@@ -140,7 +148,9 @@ export class RoomHub<M extends RoomMember> {
     const max = this.o.maxBufferedAmount / 2;
     const fanout = this.#fanout;
     for (const m of r.live) {
-      if (m.buffered() + frame.length > max) {
+      // As for session data ([POL-8.2]): a frame goes out while the buffer is empty or stays at half.
+      const buffered = m.buffered();
+      if (buffered > 0 && buffered + frame.length > max) {
         r.live.delete(m);
         m.unsubscribe?.(r.topic);
         r.behind.add(m);

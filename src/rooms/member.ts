@@ -5,7 +5,7 @@ import { ProtocolError, type ErrorCode } from '../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
 import { importPublicKey, keyId, type PublicKey } from '../keys/keys.js';
 import { decodeEnvelope } from '../wire/envelope.js';
-import { FrameChecker, type CheckedFrame } from './frames.js';
+import { FrameChecker, type CheckedEvent, type CheckedFrame } from './frames.js';
 import { Lru } from './lru.js';
 import { MAX_AUTHOR_STREAMS, MAX_ROOM_STATEMENTS, type PositionInfo } from './room.js';
 import { resolveFor, verifyResolvedWith } from './seal.js';
@@ -50,7 +50,7 @@ interface Joined {
   /** Joins sent and not yet answered by their Position: events are held until none is left. */
   awaiting: number;
   /** Frames waiting for a Position (joining or recovering). */
-  held?: { checked: CheckedFrame & { type: 'event' }; frame: Uint8Array }[] | undefined;
+  held?: { checked: CheckedEvent; frame: Uint8Array }[] | undefined;
   readonly statements: Lru<{ s: KeyStatement; key: PublicKey }>;
   readonly authors: Lru<number>;
 }
@@ -109,13 +109,16 @@ export class RoomMember {
       return this.#refused(null, err);
     }
     if (checked.type === 'statement') return this.#statement(checked.statement);
-    const room = this.#rooms.get(checked.event.room);
-    if (room === undefined) return this.hooks.notice({ type: 'refused', room: checked.event.room, code: 'ERR_NOT_JOINED' });
-    if (room.held !== undefined) {
-      if (room.held.length < MAX_HELD) room.held.push({ checked, frame: bytes });
-      return;
+    for (const e of checked.events) {
+      const room = this.#rooms.get(e.event.room);
+      if (room === undefined) {
+        this.hooks.notice({ type: 'refused', room: e.event.room, code: 'ERR_NOT_JOINED' });
+      } else if (room.held !== undefined) {
+        if (room.held.length < MAX_HELD) room.held.push({ checked: e, frame: bytes });
+      } else {
+        this.#ordered(room, e, bytes);
+      }
     }
-    this.#ordered(room, checked, bytes);
   }
 
   /** A Position from the session ([ROOM-6.3]–[ROOM-7.1]). */
@@ -136,8 +139,10 @@ export class RoomMember {
     if (room.awaiting > 0 && --room.awaiting > 0) return;
     const held = room.held ?? [];
     room.held = undefined;
+    // A bundle that starts before where the member stands is resent whole: never step back.
+    const same = room.epoch !== undefined && room.expected !== undefined && equalBytes(room.epoch, p.epoch);
+    room.expected = same ? Math.max(room.expected!, p.next - p.count) : p.next - p.count;
     room.epoch = p.epoch;
-    room.expected = p.next - p.count;
     if (status === 'lost') room.authors.clear();
     held.sort((a, b) => a.checked.offset - b.checked.offset);
     for (const h of held) this.#ordered(room, h.checked, h.frame);
@@ -152,7 +157,7 @@ export class RoomMember {
   }
 
   /** @see [ROOM-6.4] */
-  #ordered(room: Joined, c: CheckedFrame & { type: 'event' }, frame: Uint8Array): void {
+  #ordered(room: Joined, c: CheckedEvent, frame: Uint8Array): void {
     const name = c.event.room;
     if (room.epoch === undefined || !equalBytes(room.epoch, c.epoch)) {
       return this.hooks.notice({ type: 'refused', room: name, code: 'ERR_WRONG_STREAM', offset: c.offset });
@@ -168,7 +173,7 @@ export class RoomMember {
     }
   }
 
-  #deliver(room: Joined, c: CheckedFrame & { type: 'event' }, frame: Uint8Array): void {
+  #deliver(room: Joined, c: CheckedEvent, frame: Uint8Array): void {
     const { event, offset } = c;
     const b = event.body;
     const base = { room: event.room, offset, frame };

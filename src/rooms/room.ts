@@ -48,6 +48,8 @@ export class RoomState<M extends RoomMember> {
   /** Events since the last position check ([ROOM-6.5]). */
   active = false;
   readonly topic: string;
+  /** Hands a sealed frame of this room's events to history and the members (one closure per room). */
+  deliver: ((frame: Uint8Array, count: number) => void) | undefined;
 
   constructor(
     readonly name: string,

@@ -1,49 +1,67 @@
-// Seals what the rooms queue, once per tick of the event loop: statements alone, room events alone
-// when a tick holds one, else under one signed Merkle root (spec/rooms.md §5). Frames leave in the
-// order they were queued, whatever kind of key signs.
+// Seals what the rooms queue, once per tick of the event loop: statements alone; the events of a
+// room alone when the tick holds one of them, else together in one bundle under one signature
+// (spec/rooms.md §5). Frames leave in the order they were queued within each room, statements
+// before events, whatever kind of key signs.
 import type { AsyncSigningKey, SigningKey } from '../keys/keys.js';
+import { BundleSealer } from './batch.js';
 import { finish, signWith, type Unsigned } from './seal.js';
-import { sealBatch } from './batch.js';
 
-interface Item {
+/** What an event's frame is handed to: the frame, and how many events it carries. */
+export type Deliver = (frame: Uint8Array, count: number) => void;
+
+interface Single {
   /** What to sign, or `frame`: an already sealed frame that only keeps its place in the order. */
   readonly u?: Unsigned;
   readonly frame?: Uint8Array;
-  readonly batchable: boolean;
-  readonly deliver: (frame: Uint8Array) => void;
+  readonly deliver: Deliver;
+}
+
+interface Group {
+  readonly events: Unsigned[];
+  readonly deliver: Deliver;
 }
 
 const schedule: (fn: () => void) => void = typeof setImmediate === 'function' ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
 
 export class TickSigner {
-  #queue: Item[] = [];
+  #singles: Single[] = [];
+  #groups = new Map<object, Group>();
   #scheduled = false;
   /** The previous tick's asynchronous signatures: frames never overtake each other. */
   #chain: Promise<void> | undefined;
+  readonly #bundles: BundleSealer;
   signatures = 0;
-  #batchId = 0;
 
   constructor(
     private readonly key: SigningKey | AsyncSigningKey,
-    private readonly kid: Uint8Array,
+    kid: Uint8Array,
+    private readonly clock: () => number,
     private readonly onError: (err: unknown) => void,
-  ) {}
+    maxFrameSize: number,
+  ) {
+    this.#bundles = new BundleSealer(key, kid, maxFrameSize);
+  }
 
-  event(u: Unsigned, deliver: (frame: Uint8Array) => void): void {
-    this.#push({ u, batchable: true, deliver });
+  /** A room event; events queued under the same `room` in one tick share a bundle. */
+  event(room: object, u: Unsigned, deliver: Deliver): void {
+    let g = this.#groups.get(room);
+    if (g === undefined) this.#groups.set(room, (g = { events: [], deliver }));
+    g.events.push(u);
+    this.#schedule();
   }
 
   statement(u: Unsigned, deliver: (frame: Uint8Array) => void): void {
-    this.#push({ u, batchable: false, deliver });
+    this.#singles.push({ u, deliver });
+    this.#schedule();
   }
 
-  /** A frame sealed earlier, sent in its place in this tick's order. */
+  /** A frame sealed earlier, sent in its place (before this tick's events). */
   ready(frame: Uint8Array, deliver: (frame: Uint8Array) => void): void {
-    this.#push({ frame, batchable: false, deliver });
+    this.#singles.push({ frame, deliver });
+    this.#schedule();
   }
 
-  #push(item: Item): void {
-    this.#queue.push(item);
+  #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
     schedule(() => this.#flush());
@@ -52,46 +70,41 @@ export class TickSigner {
   /** @see [ROOM-5.3] */
   #flush(): void {
     this.#scheduled = false;
-    const items = this.#queue;
-    this.#queue = [];
-    const events = items.filter((i) => i.batchable);
-    const frames = new Map<Item, Uint8Array | Promise<Uint8Array>>();
+    const out: { frame: Uint8Array | Promise<Uint8Array>; count: number; deliver: Deliver }[] = [];
     try {
-      if (events.length > 1) {
-        for (const [i, f] of sealBatch(
-          this.key,
-          this.kid,
-          this.#batchId++,
-          events.map((e) => e.u!),
-        ).entries())
-          frames.set(events[i]!, f);
-        this.signatures += Math.ceil(events.length / 1024);
-      }
-      for (const item of items) {
-        if (frames.has(item)) continue;
-        const u = item.u;
-        if (u === undefined) {
-          frames.set(item, item.frame!);
+      for (const s of this.#singles) out.push({ frame: s.frame ?? this.#sign(s.u!), count: 0, deliver: s.deliver });
+      for (const g of this.#groups.values()) {
+        if (g.events.length === 1) {
+          out.push({ frame: this.#sign(g.events[0]!), count: 1, deliver: g.deliver });
           continue;
         }
-        const sig = signWith(this.key, u.toBeSigned);
-        this.signatures++;
-        frames.set(item, sig instanceof Promise ? sig.then((s) => finish(u, s)) : finish(u, sig));
+        const sealed = this.#bundles.seal(g.events, this.clock());
+        this.signatures += sealed.length; // one per bundle, or per event sent alone
+        for (const b of sealed) out.push({ ...b, deliver: g.deliver });
       }
     } catch (err) {
       this.onError(err);
       return;
+    } finally {
+      this.#singles = [];
+      this.#groups = new Map();
     }
-    const sync = [...frames.values()].every((f) => !(f instanceof Promise));
-    if (sync && this.#chain === undefined) {
-      for (const item of items) item.deliver(frames.get(item) as Uint8Array);
+    if (this.#chain === undefined && out.every((o) => !(o.frame instanceof Promise))) {
+      for (const o of out) o.deliver(o.frame as Uint8Array, o.count);
       return;
     }
-    const run = (): Promise<void> => Promise.all(items.map((i) => Promise.resolve(frames.get(i)!))).then((out) => out.forEach((f, i) => items[i]!.deliver(f)));
+    const run = (): Promise<void> =>
+      Promise.all(out.map((o) => Promise.resolve(o.frame))).then((frames) => frames.forEach((f, i) => out[i]!.deliver(f, out[i]!.count)));
     const chained = (this.#chain ?? Promise.resolve()).then(run).catch((err: unknown) => this.onError(err));
     this.#chain = chained;
     void chained.then(() => {
       if (this.#chain === chained) this.#chain = undefined;
     });
+  }
+
+  #sign(u: Unsigned): Uint8Array | Promise<Uint8Array> {
+    this.signatures++;
+    const sig = signWith(this.key, u.toBeSigned);
+    return sig instanceof Promise ? sig.then((s) => finish(u, s)) : finish(u, sig);
   }
 }

@@ -49,12 +49,11 @@ export interface KeyStatement {
   readonly notAfter: number;
 }
 
-export interface BatchedEvent {
-  readonly protectedBytes: Uint8Array;
-  readonly payload: Uint8Array;
-  readonly index: number;
-  readonly path: readonly Uint8Array[];
+/** The events of one room from one tick under one signed Merkle root ([ROOM-5.1]). */
+export interface Bundle {
+  /** The root envelope (a v1 envelope whose payload is a BatchRoot). */
   readonly root: Uint8Array;
+  readonly events: readonly { readonly protectedBytes: Uint8Array; readonly payload: Uint8Array }[];
 }
 
 const DOMAIN = utf8Encoder.encode('sealwire/1');
@@ -174,28 +173,24 @@ export function decodeBatchRoot(payload: Uint8Array): { root: Uint8Array; count:
   return { root, count };
 }
 
-/** The first byte of a batched event: a CBOR array of five ([ROOM-1.1]). */
-export const BATCHED_FIRST_BYTE = 0x85;
+/** The first byte of a bundle: a CBOR array of two, which no handshake message is ([ROOM-1.1]). */
+export const BUNDLE_FIRST_BYTE = 0x82;
+/** Events in one bundle, and leaves under one root ([ROOM-5.3]). */
+export const MAX_BUNDLE = 1024;
 
-export function encodeBatched(e: BatchedEvent): Uint8Array {
-  return encodeCbor([e.protectedBytes, e.payload, e.index, [...e.path], e.root]);
+export function encodeBundle(b: Bundle): Uint8Array {
+  return encodeCbor([b.root, b.events.map((e) => [e.protectedBytes, e.payload])]);
 }
 
-/** @see [ROOM-5.2] (shape; the proof is checked by the member) */
-export function decodeBatched(frame: Uint8Array): BatchedEvent {
-  const a = decodeArray(frame, 'batched event');
-  const [protectedBytes, payload, index, path, root] = a;
-  if (
-    a.length !== 5 ||
-    !(protectedBytes instanceof Uint8Array) ||
-    !(payload instanceof Uint8Array) ||
-    !isUint(index) ||
-    !Array.isArray(path) ||
-    path.length > 10 ||
-    !path.every((h) => h instanceof Uint8Array) ||
-    !(root instanceof Uint8Array)
-  ) {
-    throw malformed('batched event');
+/** @see [ROOM-5.2] (shape; the root and the tree are checked by the member) */
+export function decodeBundle(frame: Uint8Array): Bundle {
+  const a = decodeArray(frame, 'bundle');
+  const [root, events] = a;
+  if (a.length !== 2 || !(root instanceof Uint8Array) || !Array.isArray(events) || events.length < 1 || events.length > MAX_BUNDLE) throw malformed('bundle');
+  const out: { protectedBytes: Uint8Array; payload: Uint8Array }[] = [];
+  for (const e of events) {
+    if (!Array.isArray(e) || e.length !== 2 || !(e[0] instanceof Uint8Array) || !(e[1] instanceof Uint8Array)) throw malformed('bundle');
+    out.push({ protectedBytes: e[0], payload: e[1] });
   }
-  return { protectedBytes, payload, index, path, root };
+  return { root, events: out };
 }

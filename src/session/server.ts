@@ -118,6 +118,7 @@ export class SecureServer extends Emitter<ServerEvents> {
       positionMs: ro.positionMs,
       presence: ro.presence,
       maxBufferedAmount: config.delivery.maxBufferedAmount,
+      maxFrameSize: config.limits.maxMessageSize,
       // The server's key failed to sign a room event: nothing can be sent in its name ([HS-7.12]).
       onSignError: (err) => {
         logTo(logger, 'error', { err }, 'sealwire: the server key failed to sign a room event');

@@ -19,7 +19,7 @@ afterEach(async () => {
   for (const r of running.splice(0)) await r.close();
 });
 
-const CAP = 64 * 1024;
+const CAP = 256 * 1024;
 const PAYLOAD = 16 * 1024;
 const PUBLISHED = 400;
 

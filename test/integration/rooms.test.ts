@@ -10,7 +10,6 @@ import type { JoinOptions } from '../../src/session/client-rooms.js';
 import { isRoomFrame } from '../../src/rooms/frames.js';
 import { sealRoom } from '../../src/rooms/seal.js';
 import {
-  decodeBatched,
   decodeRoomEvent,
   decodeStatement,
   encodeRoomEvent,
@@ -49,17 +48,15 @@ class ProxiedWebSocket extends WebSocket {
   }
 }
 
-/** The single-form view of a room frame: header, payload (a batched one is read the same way). */
+/** A single-form room frame's header and payload (these tests send one event per tick). */
 function parts(frame: Uint8Array): { header: ReturnType<typeof decodeEnvelope>['header']; payload: Uint8Array } {
-  if (frame[0] === 0x85) {
-    const b = decodeBatched(frame);
-    return { header: decodeEnvelope(encodeEnvelope(b.protectedBytes, b.payload, new Uint8Array(64))).header, payload: b.payload };
-  }
   const d = decodeEnvelope(frame);
   return { header: d.header, payload: d.payload };
 }
 
-const roomEvents = (frames: readonly Uint8Array[]) => frames.filter((f) => isRoomFrame(f) && parts(f).header.contentType === ROOM_CONTENT_TYPE);
+/** Room event frames: single events, and bundles (first byte 0x82) of several. */
+const roomEvents = (frames: readonly Uint8Array[]) =>
+  frames.filter((f) => isRoomFrame(f) && (f[0] === 0x82 || parts(f).header.contentType === ROOM_CONTENT_TYPE));
 
 const running: RunningAdapter[] = [];
 afterEach(async () => {
@@ -125,7 +122,7 @@ for (const factory of ADAPTERS) {
       const [alice, bob, carol] = [await join('alice'), await join('bob'), await join('carol')];
       // The compromised server rewrites alice's post and signs the room event again with its own key.
       ProxiedWebSocket.rewrite = (frame) => {
-        if (!isRoomFrame(frame)) return undefined;
+        if (!isRoomFrame(frame) || frame[0] === 0x82) return undefined;
         const { header, payload } = parts(frame);
         if (header.contentType !== ROOM_CONTENT_TYPE) return undefined;
         const event = decodeRoomEvent(payload);
@@ -137,6 +134,7 @@ for (const factory of ADAPTERS) {
         return sealRoom(serverKey, { contentType: ROOM_CONTENT_TYPE, stream: header.stream, seq: header.seq, ts: header.ts }, body, roomAad(ROLE.event));
       };
       alice.client.send('lobby', 'pay bob 10');
+      for (const m of [bob, carol]) await waitFor(() => m.notices.some((n) => n.type === 'refused'), 'the refusal');
       alice.client.send('lobby', 'and thanks');
       for (const m of [bob, carol]) {
         await waitFor(() => m.got.length === 1, 'the next message');
@@ -152,7 +150,7 @@ for (const factory of ADAPTERS) {
       const [alice, bob, carol] = [await join('alice'), await join('bob'), await join('carol')];
       const mallory = clientKeys.get('mallory')!;
       ProxiedWebSocket.rewrite = (frame, socket) => {
-        if (!isRoomFrame(frame) || frame[0] === 0x85) return undefined;
+        if (!isRoomFrame(frame) || frame[0] === 0x82) return undefined;
         const d = decodeEnvelope(frame);
         if (d.header.contentType !== KEY_CONTENT_TYPE) return undefined;
         if (socket === bob.socket) {
@@ -221,7 +219,11 @@ for (const factory of ADAPTERS) {
       expect(again.notices).toContainEqual({ type: 'position', room: 'lobby', status: 'recovered', count: 5, next: 6 });
       const stood = again.client.position('lobby')!;
       again.client.close();
-      for (let i = 6; i <= 20; i++) alice.client.send('lobby', `m${i}`);
+      // One event per tick, each its own frame, so that history's count cap falls between them.
+      for (let i = 6; i <= 20; i++) {
+        alice.client.send('lobby', `m${i}`);
+        await waitFor(() => alice.client.position('lobby')!.next === i + 1, `m${i} in the stream`);
+      }
       await sleep(30);
       const late = await join('bob', 'lobby', { from: stood });
       await waitFor(() => late.got.length === 8, `history ${late.got.length}`);
