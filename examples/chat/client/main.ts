@@ -83,7 +83,14 @@ function renderMessage(m: SessionMessage): HTMLLIElement {
     el('span', { class: 'text' }, text),
     del,
     markOf(m, text),
+    authorMark(m),
   );
+}
+
+/** Messages of others whose author's own signature this browser verified (spec/rooms.md §3). */
+function authorMark(m: SessionMessage): HTMLElement | null {
+  if (m.verified !== 'author') return null;
+  return el('span', { class: 'verified', title: `signed by key ${m.keyId.slice(0, 16)}…, verified on this device · offset ${m.offset ?? '?'}` }, '🔏');
 }
 
 const MARKS: Record<Delivery, [string, string]> = {
@@ -229,15 +236,20 @@ function send(): void {
 function sendText(room: string, text: string): void {
   const s = state!;
   const m: SessionMessage = { identity: s.me.identity, roles: s.me.roles, keyId: s.myKeyId, room, action: 'send', seq: -1, ts: Date.now(), payload: new TextEncoder().encode(text) };
-  try {
-    const seq = s.session.send(room, text);
-    (m as { seq: number }).seq = seq;
-    delivery.set(m, 'sending');
-    pending.set(seq, m);
-  } catch {
-    delivery.set(m, 'failed'); // nothing silently disappears
-  }
+  delivery.set(m, 'sending');
   store(m);
+  // Signed by this device as the author (its WebCrypto key): every member verifies who wrote it.
+  s.session.post(room, text).then(
+    (seq) => {
+      (m as { seq: number }).seq = seq;
+      pending.set(seq, m);
+    },
+    () => {
+      delivery.set(m, 'failed'); // nothing silently disappears
+      if (m.room === s.current) renderConversation();
+    },
+  );
+  return;
 }
 
 let renewTimer: ReturnType<typeof setTimeout> | undefined;
@@ -273,6 +285,11 @@ function watch(session: ClientSession): void {
   session.on('message', onMessage);
   session.on('delivered', delivered);
   session.on('refused', (r) => refusal('refused by the server', { code: r.code }));
+  session.on('room', (n) => {
+    if (n.type === 'refused') refusal(`a message in #${n.room ?? '?'}`, { code: n.code });
+    else if (n.type === 'position' && n.status === 'recovered') notice(`#${n.room}: recovered ${n.count} message${n.count === 1 ? '' : 's'}`);
+    else if (n.type === 'position' && n.status === 'lost') notice(`#${n.room}: history lost: some messages are missing`);
+  });
 }
 
 /** A new session after a lost connection: resumed (rooms kept), or fresh (rooms joined again). */
