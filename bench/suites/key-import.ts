@@ -49,6 +49,7 @@ export async function keyImportSuite(profile: Profile): Promise<SuiteReport> {
     'and then a constant-time ladder: about 0.8 + 1.1 verifications. The subgroup test alone',
     '(`crypto_core_ed25519_is_valid_point`) is not enough: its X = 0 test also passes [L]A = (0, −1),',
     'so keys of order 2L pass it (libsodium fixed this upstream, commit f2da4cd8: X = 0 and Y = Z).',
+    'The backend probes for that fix once and then uses the one multiplication by L (~0.8).',
     'node:crypto has no point operation, and X25519 clamps its scalars to multiples of 8, which hide',
     'the torsion; so node runs the portable BigInt check.',
     '',
