@@ -129,6 +129,9 @@ export async function roomsSuite(profile: Profile): Promise<SuiteReport> {
     '64 (signature or batch proof: the last column). Deliveries/s = members × events ÷ (last delivery −',
     'first publish). Latency: publish → the last member, p50 / p99, saturating (64 events a turn) and',
     'paced (one a turn). Memory: server heap per member joining the room (after GC).',
+    'Caveat: members parse frames with `ws` in Node, so the unsigned baseline (one frame per event) is',
+    'bounded by the member processes as much as by the server, while the signed side sends a tick\'s',
+    'events as one bundle frame; on 2 shared cores the ratio has ranged from 0.4× to 1.4× between runs.',
     '',
     table(
       [
