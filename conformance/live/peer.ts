@@ -1,0 +1,64 @@
+// Our test client against a server under test: an honest session whose raw socket it keeps, so a
+// check can then misbehave on the wire (send bytes no honest client sends) and read the close code.
+import WebSocket from 'ws';
+import type { ClientSession } from '../../src/index.js';
+import { connect, type ConnectOptions, type WebSocketConstructor } from '../../src/adapters/ws/index.js';
+import { LIVE_ROOM, liveClientKey, liveServerPublic, type LiveIdentity } from './keys.js';
+
+/** Keeps every socket it opens, with the frames it sent and the close code it got. */
+class RecordingSocket extends WebSocket {
+  static last: RecordingSocket | undefined;
+  readonly sent: Uint8Array[] = [];
+  /** Rewrites the next frame the honest client sends (a misbehaving sender after a true seal). */
+  tamperNext: ((frame: Uint8Array) => Uint8Array) | undefined;
+  readonly closed: Promise<number>;
+  constructor(url: string, protocols?: string | string[], options?: WebSocket.ClientOptions) {
+    super(url, protocols, options);
+    RecordingSocket.last = this;
+    this.closed = new Promise((resolve) => this.once('close', (code: number) => resolve(code)));
+  }
+  override send(data: unknown, ...rest: unknown[]): void {
+    if (this.tamperNext && data instanceof Uint8Array) {
+      data = this.tamperNext(data.slice());
+      this.tamperNext = undefined;
+    }
+    if (data instanceof Uint8Array) this.sent.push(data.slice());
+    else if (data instanceof ArrayBuffer) this.sent.push(new Uint8Array(data).slice());
+    (super.send as (...a: unknown[]) => void)(data, ...rest);
+  }
+}
+
+export interface Peer {
+  session: ClientSession;
+  socket: RecordingSocket;
+  got: { from: string; text: string }[];
+}
+
+export interface ServerCtx {
+  url: string;
+}
+
+/** An honest, joined session of one of the live identities. */
+export async function openPeer(ctx: ServerCtx, id: LiveIdentity): Promise<Peer> {
+  const options = { WebSocket: RecordingSocket as unknown as WebSocketConstructor, key: liveClientKey(id), serverKey: liveServerPublic() } as ConnectOptions;
+  const session = await connect(ctx.url, options);
+  const socket = RecordingSocket.last!;
+  const got: Peer['got'] = [];
+  session.on('message', (m) => got.push({ from: m.identity, text: new TextDecoder().decode(m.payload) }));
+  await session.join(LIVE_ROOM);
+  return { session, socket, got };
+}
+
+/** Sends raw bytes on the peer's socket and resolves with the close code the server sends. */
+export function closeCodeAfter(peer: Peer, frame: Uint8Array): Promise<number> {
+  peer.socket.send(frame);
+  return peer.socket.closed;
+}
+
+export async function until(p: () => boolean, what: string, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!p()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
