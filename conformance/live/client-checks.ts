@@ -67,7 +67,11 @@ export const CLIENT_CHECKS: LiveCheck<ClientCtx>[] = [
     async run(ctx) {
       const impostor = liveSecureServer({ key: importSigningKey(liveSeed('impostor')) });
       const r = await runClient(ctx, impostor);
-      expectEqual(r.handshakes.filter((o) => o === 'accept'), [], 'handshakes the server accepted');
+      expectEqual(
+        r.handshakes.filter((o) => o === 'accept'),
+        [],
+        'handshakes the server accepted',
+      );
       expectEqual(r.posts, [], 'posts the server received');
       if (r.code === 0) throw new Error('the client exited 0 against an untrusted server');
     },

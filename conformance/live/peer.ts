@@ -9,6 +9,7 @@ import { LIVE_ROOM, liveClientKey, liveServerPublic, type LiveIdentity } from '.
 class RecordingSocket extends WebSocket {
   static last: RecordingSocket | undefined;
   readonly sent: Uint8Array[] = [];
+  readonly received: Uint8Array[] = [];
   /** Rewrites the next frame the honest client sends (a misbehaving sender after a true seal). */
   tamperNext: ((frame: Uint8Array) => Uint8Array) | undefined;
   readonly closed: Promise<number>;
@@ -16,6 +17,7 @@ class RecordingSocket extends WebSocket {
     super(url, protocols, options);
     RecordingSocket.last = this;
     this.closed = new Promise((resolve) => this.once('close', (code: number) => resolve(code)));
+    this.on('message', (data: Buffer) => this.received.push(new Uint8Array(data).slice()));
   }
   override send(data: unknown, ...rest: unknown[]): void {
     if (this.tamperNext && data instanceof Uint8Array) {

@@ -6,6 +6,7 @@ import { ADAPTERS, type RunningAdapter } from '../helpers/net-adapters.js';
 import { liveSecureServer } from '../../conformance/live/our-server.js';
 import { runLiveClient, runLiveServer } from '../../conformance/live/run-live.js';
 import { SERVER_CHECKS } from '../../conformance/live/server-checks.js';
+import { WIRE_CHECKS } from '../../conformance/live/wire-checks.js';
 import { CLIENT_CHECKS } from '../../conformance/live/client-checks.js';
 
 const running: RunningAdapter[] = [];
@@ -21,8 +22,8 @@ describe('live mode', () => {
       const lines: string[] = [];
       const report = await runLiveServer(r.url, (l) => lines.push(l));
       expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
-      expect(report).toEqual({ passed: SERVER_CHECKS.length, failed: 0 });
-      expect(lines.at(-1)).toBe(`${SERVER_CHECKS.length} passed, 0 failed`);
+      expect(report).toEqual({ passed: SERVER_CHECKS.length + WIRE_CHECKS.length, failed: 0 });
+      expect(lines.at(-1)).toBe(`${SERVER_CHECKS.length + WIRE_CHECKS.length} passed, 0 failed`);
     });
   }
 
