@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { decodeHello } from '../../src/session/handshake.js';
 import { decodeEnvelope } from '../../src/wire/envelope.js';
 import { isRoomFrame } from '../../src/rooms/frames.js';
-import { RECEIPT_CONTENT_TYPE } from '../../src/delivery/receipt.js';
+import { RECEIPT_CONTENT_TYPE, decodeReceipt } from '../../src/delivery/receipt.js';
 import { toHex } from '../../src/bytes.js';
 import { expectEqual, type LiveCheck } from './check.js';
 import { LIVE_ROOM } from './keys.js';
@@ -66,6 +66,30 @@ export const WIRE_CHECKS: LiveCheck<ServerCtx>[] = [
           s.seqs.map((_, i) => i),
           `seqs of stream ${id}`,
         );
+      alice.session.close();
+    },
+  },
+  {
+    name: "the server's receipts acknowledge the client's data stream only, never its receipts",
+    covers: ['RCP-2.4'],
+    async run(ctx) {
+      const alice = await openPeer(ctx, 'alice');
+      const receiptsIn = (frames: Uint8Array[]) =>
+        frames
+          .filter((f) => f[0] === 0xd2 && !isRoomFrame(f))
+          .map((f) => decodeEnvelope(f))
+          .filter((d) => d.header.contentType === RECEIPT_CONTENT_TYPE);
+      // Enough data that both sides acknowledge: alice's receipts must exist before the server's last one.
+      for (let i = 0; i < 40; i++) alice.session.send(LIVE_ROOM, `a${i}`);
+      await until(() => receiptsIn(alice.socket.sent).length > 0, 'a receipt from alice');
+      const seen = receiptsIn(alice.socket.received).length;
+      for (let i = 0; i < 40; i++) alice.session.send(LIVE_ROOM, `b${i}`);
+      await until(() => receiptsIn(alice.socket.received).length > seen, 'a receipt from the server after one of alice');
+      const ownReceiptStreams = new Set(receiptsIn(alice.socket.sent).map((d) => toHex(d.header.stream)));
+      for (const r of receiptsIn(alice.socket.received)) {
+        const acked = toHex(decodeReceipt(r.payload).stream);
+        if (ownReceiptStreams.has(acked)) throw new Error(`the server acknowledged alice's receipt stream ${acked}`);
+      }
       alice.session.close();
     },
   },
