@@ -3,7 +3,17 @@
 import WebSocket from 'ws';
 import type { ClientSession } from '../../src/index.js';
 import { connect, type ConnectOptions, type WebSocketConstructor } from '../../src/adapters/ws/index.js';
+import { decodeEnvelope } from '../../src/wire/envelope.js';
+import { RECEIPT_CONTENT_TYPE } from '../../src/delivery/receipt.js';
 import { LIVE_ROOM, liveClientKey, liveServerPublic, type LiveIdentity } from './keys.js';
+
+function isReceipt(frame: Uint8Array): boolean {
+  try {
+    return decodeEnvelope(frame).header.contentType === RECEIPT_CONTENT_TYPE;
+  } catch {
+    return false; // a handshake message
+  }
+}
 
 /** Keeps every socket it opens, with the frames it sent and the close code it got. */
 class RecordingSocket extends WebSocket {
@@ -12,6 +22,8 @@ class RecordingSocket extends WebSocket {
   readonly received: Uint8Array[] = [];
   /** Rewrites the next frame the honest client sends (a misbehaving sender after a true seal). */
   tamperNext: ((frame: Uint8Array) => Uint8Array) | undefined;
+  /** While set, the client's receipts are held here instead of sent (a peer slow to acknowledge). */
+  heldReceipts: Uint8Array[] | undefined;
   readonly closed: Promise<number>;
   constructor(url: string, protocols?: string | string[], options?: WebSocket.ClientOptions) {
     super(url, protocols, options);
@@ -20,6 +32,10 @@ class RecordingSocket extends WebSocket {
     this.on('message', (data: Buffer) => this.received.push(new Uint8Array(data).slice()));
   }
   override send(data: unknown, ...rest: unknown[]): void {
+    if (this.heldReceipts && data instanceof Uint8Array && isReceipt(data)) {
+      this.heldReceipts.push(data.slice());
+      return;
+    }
     if (this.tamperNext && data instanceof Uint8Array) {
       data = this.tamperNext(data.slice());
       this.tamperNext = undefined;
@@ -57,10 +73,10 @@ export function closeCodeAfter(peer: Peer, frame: Uint8Array): Promise<number> {
   return peer.socket.closed;
 }
 
-export async function until(p: () => boolean, what: string, ms = 5_000): Promise<void> {
+export async function until(p: () => boolean, what: string, ms = 5_000, every = 5): Promise<void> {
   const end = Date.now() + ms;
   while (!p()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, every));
   }
 }

@@ -5,9 +5,12 @@ import { runChecks, type LiveReport } from './check.js';
 import { CLIENT_CHECKS } from './client-checks.js';
 import { SERVER_CHECKS } from './server-checks.js';
 import { WIRE_CHECKS } from './wire-checks.js';
+import { OUTBOX_CHECKS } from './outbox-checks.js';
+
+export const LIVE_SERVER_CHECKS = [...SERVER_CHECKS, ...WIRE_CHECKS, ...OUTBOX_CHECKS];
 
 export function runLiveServer(url: string, log?: (line: string) => void): Promise<LiveReport> {
-  return runChecks([...SERVER_CHECKS, ...WIRE_CHECKS], { url }, log);
+  return runChecks(LIVE_SERVER_CHECKS, { url }, log);
 }
 
 export function runLiveClient(command: string, log?: (line: string) => void): Promise<LiveReport> {
