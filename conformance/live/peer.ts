@@ -57,13 +57,18 @@ export interface ServerCtx {
 }
 
 /** An honest, joined session of one of the live identities. */
-export async function openPeer(ctx: ServerCtx, id: LiveIdentity): Promise<Peer> {
-  const options = { WebSocket: RecordingSocket as unknown as WebSocketConstructor, key: liveClientKey(id), serverKey: liveServerPublic() } as ConnectOptions;
+export async function openPeer(ctx: ServerCtx, id: LiveIdentity, resumeFrom?: ClientSession): Promise<Peer> {
+  const options = {
+    WebSocket: RecordingSocket as unknown as WebSocketConstructor,
+    key: liveClientKey(id),
+    serverKey: liveServerPublic(),
+    resumeFrom,
+  } as ConnectOptions;
   const session = await connect(ctx.url, options);
   const socket = RecordingSocket.last!;
   const got: Peer['got'] = [];
   session.on('message', (m) => got.push({ from: m.identity, text: new TextDecoder().decode(m.payload) }));
-  await session.join(LIVE_ROOM);
+  if (!resumeFrom) await session.join(LIVE_ROOM);
   return { session, socket, got };
 }
 

@@ -6,8 +6,9 @@ import { CLIENT_CHECKS } from './client-checks.js';
 import { SERVER_CHECKS } from './server-checks.js';
 import { WIRE_CHECKS } from './wire-checks.js';
 import { OUTBOX_CHECKS } from './outbox-checks.js';
+import { RESUME_CHECKS } from './resume-checks.js';
 
-export const LIVE_SERVER_CHECKS = [...SERVER_CHECKS, ...WIRE_CHECKS, ...OUTBOX_CHECKS];
+export const LIVE_SERVER_CHECKS = [...SERVER_CHECKS, ...WIRE_CHECKS, ...RESUME_CHECKS, ...OUTBOX_CHECKS];
 
 export function runLiveServer(url: string, log?: (line: string) => void): Promise<LiveReport> {
   return runChecks(LIVE_SERVER_CHECKS, { url }, log);
