@@ -20,6 +20,8 @@ class RecordingSocket extends WebSocket {
   static last: RecordingSocket | undefined;
   readonly sent: Uint8Array[] = [];
   readonly received: Uint8Array[] = [];
+  /** Set before connecting: the next socket cuts itself instead of handing its 2nd frame (the Welcome) on. */
+  static loseWelcome = false;
   /** Rewrites the next frame the honest client sends (a misbehaving sender after a true seal). */
   tamperNext: ((frame: Uint8Array) => Uint8Array) | undefined;
   /** While set, the client's receipts are held here instead of sent (a peer slow to acknowledge). */
@@ -30,6 +32,16 @@ class RecordingSocket extends WebSocket {
     RecordingSocket.last = this;
     this.closed = new Promise((resolve) => this.once('close', (code: number) => resolve(code)));
     this.on('message', (data: Buffer) => this.received.push(new Uint8Array(data).slice()));
+    this.#loseWelcome = RecordingSocket.loseWelcome;
+    RecordingSocket.loseWelcome = false;
+  }
+  readonly #loseWelcome: boolean;
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (this.#loseWelcome && event === 'message' && this.received.length === 1) {
+      this.terminate(); // the Welcome is lost in transit with the connection
+      return true;
+    }
+    return super.emit(event, ...args);
   }
   override send(data: unknown, ...rest: unknown[]): void {
     if (this.heldReceipts && data instanceof Uint8Array && isReceipt(data)) {
@@ -45,6 +57,8 @@ class RecordingSocket extends WebSocket {
     (super.send as (...a: unknown[]) => void)(data, ...rest);
   }
 }
+
+export { RecordingSocket };
 
 export interface Peer {
   session: ClientSession;

@@ -2,7 +2,7 @@
 // the other member once each, in order.
 import { expectEqual, type LiveCheck } from './check.js';
 import { LIVE_ROOM } from './keys.js';
-import { openPeer, until, type ServerCtx } from './peer.js';
+import { RecordingSocket, openPeer, until, type ServerCtx } from './peer.js';
 
 export const RESUME_CHECKS: LiveCheck<ServerCtx>[] = [
   {
@@ -24,3 +24,31 @@ export const RESUME_CHECKS: LiveCheck<ServerCtx>[] = [
     },
   },
 ];
+
+RESUME_CHECKS.push({
+  name: 'a resume whose Welcome was lost can be made again: the server kept the named session resumable',
+  covers: ['HS-7.4'],
+  async run(ctx) {
+    const [alice, bob] = [await openPeer(ctx, 'alice'), await openPeer(ctx, 'bob')];
+    alice.session.send(LIVE_ROOM, 'before');
+    await until(() => bob.got.length === 1, 'the first post at bob');
+    alice.socket.terminate();
+    await alice.session.closed;
+    RecordingSocket.loseWelcome = true;
+    const lost = await openPeer(ctx, 'alice', alice.session).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    if (lost === undefined) throw new Error('the resume completed although its Welcome was lost');
+    const again = await openPeer(ctx, 'alice', alice.session);
+    again.session.send(LIVE_ROOM, 'after');
+    await until(() => bob.got.length === 2, 'the post after the second resume');
+    expectEqual(
+      bob.got.map((g) => g.text),
+      ['before', 'after'],
+      "bob's deliveries",
+    );
+    again.session.close();
+    bob.session.close();
+  },
+});
