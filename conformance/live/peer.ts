@@ -27,10 +27,17 @@ class RecordingSocket extends WebSocket {
   /** While set, the client's receipts are held here instead of sent (a peer slow to acknowledge). */
   heldReceipts: Uint8Array[] | undefined;
   readonly closed: Promise<number>;
+  /** The close frame's reason text, once closed. */
+  closeReason = '';
   constructor(url: string, protocols?: string | string[], options?: WebSocket.ClientOptions) {
     super(url, protocols, options);
     RecordingSocket.last = this;
-    this.closed = new Promise((resolve) => this.once('close', (code: number) => resolve(code)));
+    this.closed = new Promise((resolve) =>
+      this.once('close', (code: number, reason: Buffer) => {
+        this.closeReason = reason.toString();
+        resolve(code);
+      }),
+    );
     this.on('message', (data: Buffer) => this.received.push(new Uint8Array(data).slice()));
     this.#loseWelcome = RecordingSocket.loseWelcome;
     RecordingSocket.loseWelcome = false;

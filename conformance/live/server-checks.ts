@@ -1,7 +1,8 @@
 // The checks our test client runs against a server under test (`--live-server URL`). Each one
 // opens its own sessions and names the MUST ids it covers.
 import { expectEqual, type LiveCheck } from './check.js';
-import { LIVE_ROOM } from './keys.js';
+import { toHex } from '../../src/bytes.js';
+import { LIVE_ROOM, liveClientKey } from './keys.js';
 import { closeCodeAfter, openPeer, until, type ServerCtx } from './peer.js';
 
 const done = async (...peers: { session: { close(): void } }[]) => peers.forEach((p) => p.session.close());
@@ -60,19 +61,26 @@ export const SERVER_CHECKS: LiveCheck<ServerCtx>[] = [
     },
   },
   {
-    name: 'an envelope with a broken signature closes with 4025 ERR_BAD_SIGNATURE and is not delivered',
-    covers: ['ERR-1.6'],
+    name: 'an envelope with a broken signature closes with 4025 ERR_BAD_SIGNATURE, a reason without its bytes, and is not delivered',
+    covers: ['ERR-1.6', 'ERR-1.4'],
     async run(ctx) {
       const [alice, bob] = [await openPeer(ctx, 'alice'), await openPeer(ctx, 'bob')];
       alice.session.send(LIVE_ROOM, 'first');
       await until(() => bob.got.length === 1, 'the first delivery');
+      let signature = '';
       alice.socket.tamperNext = (frame) => {
         frame[frame.length - 1]! ^= 1; // the signature is the envelope's last member
+        signature = toHex(frame.subarray(frame.length - 64));
         return frame;
       };
-      alice.session.send(LIVE_ROOM, 'second');
+      alice.session.send(LIVE_ROOM, 'second-secret-words');
       const code = await alice.socket.closed;
       expectEqual(code, 4025, 'close code');
+      // [ERR-1.4]: what goes on the wire about the failure names no payload and no signature bytes.
+      const reason = alice.socket.closeReason.toLowerCase();
+      for (const leak of ['second-secret-words', signature, signature.slice(0, 16), toHex(liveClientKey('alice').publicKey).slice(0, 16)]) {
+        if (reason.includes(leak)) throw new Error(`the close reason "${alice.socket.closeReason}" contains ${leak}`);
+      }
       expectEqual(bob.got.length, 1, 'deliveries at bob');
       await done(bob);
     },

@@ -45,7 +45,7 @@ export const WIRE_CHECKS: LiveCheck<ServerCtx>[] = [
   },
   {
     name: 'the server seals on two streams of its key: data from seq 0 without gap, receipts apart from 0',
-    covers: ['HS-6.7', 'RCP-2.3'],
+    covers: ['HS-6.7', 'RCP-2.3', 'ENV-9.2'],
     async run(ctx) {
       const alice = await openPeer(ctx, 'alice');
       for (let i = 0; i < 40; i++) alice.session.send(LIVE_ROOM, `r${i}`);
@@ -66,6 +66,8 @@ export const WIRE_CHECKS: LiveCheck<ServerCtx>[] = [
           s.seqs.map((_, i) => i),
           `seqs of stream ${id}`,
         );
+      // [ENV-9.2]: our client opened every one of them as version 1, or it would have closed.
+      expectEqual(alice.socket.readyState, WebSocket.OPEN, 'the session after opening every envelope');
       alice.session.close();
     },
   },
