@@ -1,3 +1,4 @@
+// `npm run conformance -- --live-server URL | --live-client CMD`: the live mode (conformance/live/).
 // `npm run conformance -- --driver "<command>"`: runs every vector file against any driver that
 // speaks the JSON-lines protocol of conformance/README.md. Prints per-file results and closes with
 // `N passed, N failed`; exits non-zero on any failure.
@@ -5,6 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { liveMode } from './live/run-live.js';
 import type {
   Ed25519VerifyGroup,
   HandshakeGroup,
@@ -350,13 +352,15 @@ function parseArgs(argv: string[]): RunOptions {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   let opts: RunOptions;
+  let live: ReturnType<typeof liveMode>;
   try {
-    opts = parseArgs(process.argv.slice(2));
+    live = liveMode(process.argv.slice(2));
+    opts = parseArgs(live ? [] : process.argv.slice(2));
   } catch (err) {
     console.error((err as Error).message);
     process.exit(2);
   }
-  runConformance(opts).then(
+  (live ? live() : runConformance(opts)).then(
     ({ failed, passed }) => process.exit(failed > 0 || passed === 0 ? 1 : 0),
     (err: unknown) => {
       console.error(err);

@@ -1,7 +1,7 @@
 // Traceability: every MUST / MUST NOT requirement in spec/*.md has a vector citing its id, or an
 // entry in conformance/uncovered.json with a reason and the test files that check it (each must
 // exist and name the id), or — stated, and counted apart — no test yet; every id a vector cites
-// exists in the spec. `npx tsx conformance/trace.ts` prints the table and exits non-zero on any problem.
+// exists in the spec; a MUST named by a live check (conformance/live/) counts as covered. `npx tsx conformance/trace.ts` prints the table and exits non-zero on any problem.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestBase, VectorFile } from './lib/format.js';
@@ -10,6 +10,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const SPEC_DIR = ROOT + 'spec/';
 export const VECTOR_DIR = ROOT + 'conformance/vectors/';
 export const UNCOVERED = ROOT + 'conformance/uncovered.json';
+export const LIVE_DIR = ROOT + 'conformance/live/';
 
 const ID = '(?:ENV|VER|RPL|HS|POL|RCP|ERR|ROOM)-\\d+(?:\\.\\d+)*';
 // A requirement is defined where its id opens a list item or a paragraph: "- [ENV-5.3] ...".
@@ -89,6 +90,22 @@ export function readCitations(dir = VECTOR_DIR): Map<string, string[]> {
 }
 
 /**
+ * spec id → the live checks naming it: each check in conformance/live/ declares `covers: [ids]`
+ * next to its `name` (read as text, so tracing never opens a socket).
+ */
+export function readLiveCovers(dir = LIVE_DIR): Map<string, string[]> {
+  const covers = new Map<string, string[]>();
+  if (!existsSync(dir)) return covers;
+  const CHECK = /name:\s*(['"`])(.*?)\1,\s*covers:\s*\[([^\]]*)\]/gs;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+    for (const m of readFileSync(dir + file, 'utf8').matchAll(CHECK)) {
+      for (const id of m[3]!.match(new RegExp(ID, 'g')) ?? []) covers.set(id, [...(covers.get(id) ?? []), `${file}: ${m[2]}`]);
+    }
+  }
+  return covers;
+}
+
+/**
  * An allow-list entry: why no vector can test the rule, and either the test files that do (`tests`,
  * paths from the repository root) or `untested: true` (no automated test checks it yet).
  */
@@ -140,24 +157,37 @@ export interface TraceReport {
   problems: string[];
   must: number;
   covered: number;
+  /** MUSTs without vectors that a live check (conformance/live/) names. */
+  byLive: number;
   /** MUSTs without vectors whose allow-list entry names the tests that check them. */
   byTests: number;
   /** MUSTs without vectors that no automated test checks yet (`untested: true`). */
   untested: number;
-  rows: { id: string; level: Level; vectors: number; tests: string[]; untested: boolean }[];
+  rows: { id: string; level: Level; vectors: number; live: number; tests: string[]; untested: boolean }[];
 }
 
-export function trace(specDir = SPEC_DIR, vectorDir = VECTOR_DIR, uncoveredPath = UNCOVERED): TraceReport {
+export function trace(
+  specDir = SPEC_DIR,
+  vectorDir = VECTOR_DIR,
+  uncoveredPath = UNCOVERED,
+  liveDir: string | null = specDir === SPEC_DIR ? LIVE_DIR : null,
+): TraceReport {
   const { requirements, sections, problems } = readSpec(specDir);
   const cited = readCitations(vectorDir);
+  // A spec other than ours (a test's copy) gets no live checks unless it names a folder of them.
+  const live = liveDir === null ? new Map<string, string[]>() : readLiveCovers(liveDir);
   const uncovered = readUncovered(uncoveredPath);
   const defined = new Set(requirements.map((r) => r.id));
   const exists = (id: string) => defined.has(id) || sections.has(id);
   for (const [id, where] of cited) {
     if (!exists(id)) problems.push(`${id} is cited by ${where.length} vector(s) (first: ${where[0]}) but spec/ does not define it`);
   }
+  for (const [id, where] of live) {
+    if (!exists(id)) problems.push(`${id} is named by live check ${where[0]} but spec/ does not define it`);
+  }
   for (const [id, entry] of Object.entries(uncovered)) {
     problems.push(...checkEntry(id, entry));
+    if (live.has(id)) problems.push(`uncovered.json: ${id} is covered by a live check now (${live.get(id)![0]}); remove it from the allow-list`);
     if (!defined.has(id)) problems.push(`uncovered.json: ${id} is not a requirement in spec/ (stale entry)`);
     else if (cited.has(id) && (entry as Partial<Uncovered> | null)?.withVectors !== true) {
       problems.push(`uncovered.json: ${id} has vectors now; remove it from the allow-list, or mark it "withVectors" if its tests add transport coverage`);
@@ -168,21 +198,24 @@ export function trace(specDir = SPEC_DIR, vectorDir = VECTOR_DIR, uncoveredPath 
   const rows: TraceReport['rows'] = [];
   let must = 0;
   let covered = 0;
+  let byLive = 0;
   let byTests = 0;
   let untested = 0;
   for (const r of requirements) {
     const n = cited.get(r.id)?.length ?? 0;
+    const l = live.get(r.id)?.length ?? 0;
     const entry = (Object.hasOwn(uncovered, r.id) ? uncovered[r.id] : undefined) as Partial<Uncovered> | undefined;
     const tests = Array.isArray(entry?.tests) ? entry.tests : [];
-    rows.push({ id: r.id, level: r.level, vectors: n, tests, untested: entry?.untested === true });
+    rows.push({ id: r.id, level: r.level, vectors: n, live: l, tests, untested: entry?.untested === true });
     if (r.level !== 'MUST') continue;
     must++;
     if (n > 0) covered++;
+    else if (l > 0) byLive++;
     else if (tests.length > 0) byTests++;
     else if (entry?.untested === true) untested++;
     else if (entry === undefined) problems.push(`${r.id} (${r.file}:${r.line}) is a MUST with no vector and no reason in uncovered.json: "${r.text.slice(0, 100)}"`);
   }
-  return { problems, must, covered, byTests, untested, rows };
+  return { problems, must, covered, byLive, byTests, untested, rows };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -190,7 +223,17 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const verbose = process.argv.includes('--verbose');
   if (verbose) {
     for (const r of report.rows) {
-      const how = r.vectors > 0 ? `${r.vectors} vector(s)${r.tests.length > 0 ? `; also tests: ${r.tests.join(', ')}` : ''}` : r.tests.length > 0 ? `tests: ${r.tests.join(', ')}` : r.untested ? 'UNTESTED (allow-listed)' : '-';
+      const liveNote = r.live > 0 ? `; ${r.live} live check(s)` : '';
+      const how =
+        r.vectors > 0
+          ? `${r.vectors} vector(s)${r.tests.length > 0 ? `; also tests: ${r.tests.join(', ')}` : ''}${liveNote}`
+          : r.live > 0
+            ? `${r.live} live check(s)`
+            : r.tests.length > 0
+              ? `tests: ${r.tests.join(', ')}`
+              : r.untested
+                ? 'UNTESTED (allow-listed)'
+                : '-';
       console.log(`${r.id.padEnd(10)} ${r.level.padEnd(6)} ${how}`);
     }
   }
@@ -198,8 +241,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const untested = report.rows.filter((r) => r.level === 'MUST' && r.vectors === 0 && r.untested).map((r) => r.id);
   if (untested.length > 0) console.log(`untested: ${untested.join(' ')}`);
   console.log(
-    `${report.must} MUST requirements: ${report.covered} covered by vectors, ${report.byTests} by named tests, ` +
-      `${report.untested} allow-listed without a test, ${report.must - report.covered - report.byTests - report.untested} uncovered; ` +
+    `${report.must} MUST requirements: ${report.covered} covered by vectors, ${report.byLive} by live checks, ${report.byTests} by named tests, ` +
+      `${report.untested} allow-listed without a test, ${report.must - report.covered - report.byLive - report.byTests - report.untested} uncovered; ` +
       `${report.problems.length} problem(s)`,
   );
   process.exit(report.problems.length > 0 ? 1 : 0);

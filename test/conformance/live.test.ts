@@ -1,0 +1,43 @@
+// The live-socket suite (conformance/live/) against our own server over ws and native uWS, and our
+// own client through --live-client: every check passes, on 127.0.0.1 port 0, in bounded time.
+import { afterEach, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { ADAPTERS, type RunningAdapter } from '../helpers/net-adapters.js';
+import { liveSecureServer } from '../../conformance/live/our-server.js';
+import { LIVE_SERVER_CHECKS, runLiveClient, runLiveServer } from '../../conformance/live/run-live.js';
+import { CLIENT_CHECKS } from '../../conformance/live/client-checks.js';
+
+const running: RunningAdapter[] = [];
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.close();
+});
+
+describe('live mode', () => {
+  for (const adapter of ADAPTERS.filter((a) => a.name === 'ws' || a.name === 'uws')) {
+    it(`our test client passes every check against our server over ${adapter.name}`, { timeout: 25_000 }, async () => {
+      const r = await adapter.start(liveSecureServer(), {});
+      running.push(r);
+      const lines: string[] = [];
+      const report = await runLiveServer(r.url, (l) => lines.push(l));
+      expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+      expect(report).toEqual({ passed: LIVE_SERVER_CHECKS.length, failed: 0 });
+      expect(lines.at(-1)).toBe(`${LIVE_SERVER_CHECKS.length} passed, 0 failed`);
+    });
+  }
+
+  it('our client passes every check against our test server (--live-client)', { timeout: 25_000 }, async () => {
+    const client = fileURLToPath(new URL('../../conformance/live/our-client.ts', import.meta.url));
+    const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+    const lines: string[] = [];
+    const report = await runLiveClient(`"${tsx}" "${client}"`, (l) => lines.push(l));
+    expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+    expect(report).toEqual({ passed: CLIENT_CHECKS.length, failed: 0 });
+  });
+
+  it('a client that misbehaves fails the suite (exit 0 without posting)', { timeout: 25_000 }, async () => {
+    const lines: string[] = [];
+    const report = await runLiveClient('node -e "process.exit(0)"', (l) => lines.push(l));
+    expect(report.failed).toBe(CLIENT_CHECKS.length);
+    expect(lines.at(-1)).toBe(`0 passed, ${CLIENT_CHECKS.length} failed`);
+  });
+});
