@@ -24,7 +24,7 @@ async function listen(mode: 'plain' | 'signed', members: number): Promise<Server
   const app = uws.App();
   const serverPair = generateKeyPair();
   if (mode === 'plain') {
-    app.ws('/*', { maxBackpressure: BIG, maxPayloadLength: 1 << 20, open: (ws) => void ws.subscribe(ROOM) });
+    app.ws('/*', { maxBackpressure: BIG, maxPayloadLength: 1 << 20, idleTimeout: 0, open: (ws) => void ws.subscribe(ROOM) });
     publishOne = (payload) => void app.publish(ROOM, payload, true, false);
   } else {
     const keys = new KeyRing();

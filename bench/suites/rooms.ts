@@ -1,6 +1,6 @@
 // Issue 17: a room's fan-out, signed once per event (spec/rooms.md) against an unsigned uWS topic
 // publish of the same payload, to the same number of members. Members live in two processes of
-// their own (bench/rooms/subscriber.ts) that count frames and fully verify a sample; the server
+// their own (bench/rooms/subscriber.ts) that count raw frames and fully verify a sample; the server
 // publishes as fast as one turn of its event loop allows (64 payloads a turn: a saturating load,
 // which the room stream signs in batches) and, separately, one payload a turn (paced).
 import { Proc } from '../e2e/proc.js';
@@ -129,9 +129,9 @@ export async function roomsSuite(profile: Profile): Promise<SuiteReport> {
     '64 (signature or batch proof: the last column). Deliveries/s = members × events ÷ (last delivery −',
     'first publish). Latency: publish → the last member, p50 / p99, saturating (64 events a turn) and',
     'paced (one a turn). Memory: server heap per member joining the room (after GC).',
-    'Caveat: members parse frames with `ws` in Node, so the unsigned baseline (one frame per event) is',
-    'bounded by the member processes as much as by the server, while the signed side sends a tick\'s',
-    'events as one bundle frame; on 2 shared cores the ratio has ranged from 0.4× to 1.4× between runs.',
+    'Members count WebSocket frames straight off their TCP sockets (bench/rooms/raw.ts), so the load',
+    'generator costs little per frame; sealwire members handshake and join over `ws` first. The server',
+    'and both member processes still share the 2 cores: ratios between runs vary by about ±0.1.',
     '',
     table(
       [
