@@ -79,6 +79,8 @@ describe.skipIf(skip)('the chat across a server restart', () => {
     chat = await startChat({ port, tls: false, dataDir, logSink: () => {} });
     await alice.waitForSelector('#connection:has-text("reconnected")', { timeout: 15_000 });
     await bob.waitForSelector('#connection:has-text("reconnected")', { timeout: 15_000 });
+    // [ROOM-6.3]: the restarted server's rooms have a new epoch, and the pages say what that means.
+    for (const page of [alice, bob]) await page.waitForSelector('#notices li:has-text("#lobby: history lost: some messages are missing")', { timeout: 10_000 });
     // No password typed again: the login form never came back.
     expect(await alice.isVisible('#login')).toBe(false);
     expect(await bob.isVisible('#login')).toBe(false);

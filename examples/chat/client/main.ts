@@ -296,11 +296,14 @@ function watch(session: ClientSession): void {
 async function adopt(session: ClientSession, resumed: boolean): Promise<void> {
   const s = state;
   if (s === undefined) return;
+  const before = s.session;
   s.session = session;
   watch(session);
   if (!resumed) {
     for (const room of s.joined) {
-      await session.join(room).catch((err: unknown) => refusal(`#${room}`, err));
+      // From where the last session stood: the server answers recovered, or lost after a restart.
+      const from = before.position(room);
+      await session.join(room, from === undefined ? {} : { from }).catch((err: unknown) => refusal(`#${room}`, err));
       if (room !== SECURITY_ROOM) session.request(ACTION_HISTORY, new Uint8Array(0), room).catch(() => {});
     }
   }
