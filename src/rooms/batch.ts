@@ -5,7 +5,7 @@ import { randomBytes } from '../bytes.js';
 import type { AsyncSigningKey, SigningKey } from '../keys/keys.js';
 import { STREAM_ID_LENGTH } from '../wire/envelope.js';
 import { leafHash, merkleTree } from './merkle.js';
-import { finish, prepareRoom, signWith, type Unsigned } from './seal.js';
+import { prepareRoom, sealWithKey, type Unsigned } from './seal.js';
 import { BATCH_CONTENT_TYPE, MAX_BUNDLE, encodeBatchRoot, encodeBundle, ROLE, roomAad } from './wire.js';
 
 const BATCH_AAD = roomAad(ROLE.batch);
@@ -31,9 +31,7 @@ export class BundleSealer {
     const out: { frame: Uint8Array | Promise<Uint8Array>; count: number }[] = [];
     for (const chunk of this.#chunks(events)) {
       if (chunk.length === 1) {
-        const u = chunk[0]!;
-        const sig = signWith(this.key, u.toBeSigned);
-        out.push({ frame: sig instanceof Promise ? sig.then((s) => finish(u, s)) : finish(u, sig), count: 1 });
+        out.push({ frame: sealWithKey(this.key, chunk[0]!), count: 1 });
         continue;
       }
       const { root } = merkleTree(chunk.map((u) => leafHash(u.toBeSigned)));
@@ -45,8 +43,8 @@ export class BundleSealer {
       );
       const bundle = (rootFrame: Uint8Array): Uint8Array =>
         encodeBundle({ root: rootFrame, events: chunk.map((u) => ({ protectedBytes: u.protectedBytes, payload: u.payload })) });
-      const sig = signWith(this.key, unsigned.toBeSigned);
-      out.push({ frame: sig instanceof Promise ? sig.then((s) => bundle(finish(unsigned, s))) : bundle(finish(unsigned, sig)), count: chunk.length });
+      const rootFrame = sealWithKey(this.key, unsigned);
+      out.push({ frame: rootFrame instanceof Promise ? rootFrame.then(bundle) : bundle(rootFrame), count: chunk.length });
     }
     return out;
   }

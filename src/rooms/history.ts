@@ -23,8 +23,6 @@ export class History {
   /** Offset of the first event held (the next offset when empty). */
   #start = 0;
   #next = 0;
-  /** Bytes held, for the memory figure. */
-  bytes = 0;
 
   constructor(
     private readonly maxCount: number,
@@ -42,7 +40,6 @@ export class History {
   push(frame: Uint8Array, count: number, now: number): void {
     this.#held.push({ frame, first: this.#next, count, at: now });
     this.#next += count;
-    this.bytes += frame.length;
     this.trim(now);
   }
 
@@ -53,7 +50,6 @@ export class History {
     // A frame goes once none of its events is among the last `maxCount` (a bundle is kept whole).
     while (drop < held.length && (this.#next - (held[drop]!.first + held[drop]!.count) >= this.maxCount || now - held[drop]!.at > this.maxAgeMs)) drop++;
     if (drop === 0) return;
-    for (let i = 0; i < drop; i++) this.bytes -= held[i]!.frame.length;
     this.#held = held.slice(drop);
     this.#start = this.#held[0]?.first ?? this.#next;
   }

@@ -67,8 +67,6 @@ const STATUS = ['current', 'recovered', 'lost', 'check', 'behind'] as const;
 export class RoomMember {
   readonly #rooms = new Map<string, Joined>();
   readonly #checker: FrameChecker;
-  /** Gaps found by position checks and offsets, for operators. */
-  recoveries = 0;
 
   constructor(
     private readonly serverKey: PublicKey,
@@ -150,7 +148,6 @@ export class RoomMember {
   }
 
   #recover(name: string, room: Joined): void {
-    this.recoveries++;
     room.held = [];
     room.awaiting++;
     this.hooks.recover(name, room.epoch ?? new Uint8Array(16), room.expected ?? 0);

@@ -39,8 +39,8 @@ export class RoomState<M extends RoomMember> {
   readonly history: History;
   /** Next seq of each author stream (kid||stream hex). */
   readonly authors = new Lru<number>(MAX_AUTHOR_STREAMS);
-  /** Statements of this room, by kid hex; `sent` false once evicted members may lack it. */
-  readonly statements = new Lru<{ payload: Uint8Array; frame?: Uint8Array; sent: boolean }>(MAX_ROOM_STATEMENTS);
+  /** Statements sent to this room, by kid hex; `frame` once sealed. */
+  readonly statements = new Lru<{ payload: Uint8Array; frame?: Uint8Array }>(MAX_ROOM_STATEMENTS);
   /** Members sent live events. */
   readonly live = new Set<M>();
   /** Members whose transport was full: no live events until they drain and recover ([ROOM-7.1]). */

@@ -27,15 +27,21 @@ export function prepareRoom(kid: Uint8Array, h: RoomHeader, payload: Uint8Array,
 }
 
 /** Signs with either kind of key: a promise only for an asynchronous one. */
-export function signWith(key: SigningKey | AsyncSigningKey, message: Uint8Array): Uint8Array | Promise<Uint8Array> {
+function signWith(key: SigningKey | AsyncSigningKey, message: Uint8Array): Uint8Array | Promise<Uint8Array> {
   return isAsyncSigningKey(key) ? signAsyncChecked(key, message) : key.sign(message);
 }
 
-export function finish(u: Unsigned, signature: Uint8Array): Uint8Array {
+function finish(u: Unsigned, signature: Uint8Array): Uint8Array {
   return encodeEnvelope(u.protectedBytes, u.payload, signature);
 }
 
-/** Seals with a synchronous key (tests, vectors, the client's author envelopes). */
+/** Signs and encodes one envelope with either kind of key: a promise only for an asynchronous one. */
+export function sealWithKey(key: SigningKey | AsyncSigningKey, u: Unsigned): Uint8Array | Promise<Uint8Array> {
+  const sig = signWith(key, u.toBeSigned);
+  return sig instanceof Promise ? sig.then((s) => finish(u, s)) : finish(u, sig);
+}
+
+/** Seals with a synchronous key, at once (tests build forged frames with it). */
 export function sealRoom(key: SigningKey, h: RoomHeader, payload: Uint8Array, aad: Uint8Array): Uint8Array {
   const u = prepareRoom(key.kid, h, payload, aad);
   return finish(u, key.sign(u.toBeSigned));

@@ -4,15 +4,13 @@
 // before events, whatever kind of key signs.
 import type { AsyncSigningKey, SigningKey } from '../keys/keys.js';
 import { BundleSealer } from './batch.js';
-import { finish, signWith, type Unsigned } from './seal.js';
+import { sealWithKey, type Unsigned } from './seal.js';
 
 /** What an event's frame is handed to: the frame, and how many events it carries. */
 export type Deliver = (frame: Uint8Array, count: number) => void;
 
 interface Single {
-  /** What to sign, or `frame`: an already sealed frame that only keeps its place in the order. */
-  readonly u?: Unsigned;
-  readonly frame?: Uint8Array;
+  readonly u: Unsigned;
   readonly deliver: Deliver;
 }
 
@@ -55,12 +53,6 @@ export class TickSigner {
     this.#schedule();
   }
 
-  /** A frame sealed earlier, sent in its place (before this tick's events). */
-  ready(frame: Uint8Array, deliver: (frame: Uint8Array) => void): void {
-    this.#singles.push({ frame, deliver });
-    this.#schedule();
-  }
-
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -72,7 +64,7 @@ export class TickSigner {
     this.#scheduled = false;
     const out: { frame: Uint8Array | Promise<Uint8Array>; count: number; deliver: Deliver }[] = [];
     try {
-      for (const s of this.#singles) out.push({ frame: s.frame ?? this.#sign(s.u!), count: 0, deliver: s.deliver });
+      for (const s of this.#singles) out.push({ frame: this.#sign(s.u), count: 0, deliver: s.deliver });
       for (const g of this.#groups.values()) {
         if (g.events.length === 1) {
           out.push({ frame: this.#sign(g.events[0]!), count: 1, deliver: g.deliver });
@@ -104,7 +96,6 @@ export class TickSigner {
 
   #sign(u: Unsigned): Uint8Array | Promise<Uint8Array> {
     this.signatures++;
-    const sig = signWith(this.key, u.toBeSigned);
-    return sig instanceof Promise ? sig.then((s) => finish(u, s)) : finish(u, sig);
+    return sealWithKey(this.key, u);
   }
 }

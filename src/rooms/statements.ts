@@ -29,14 +29,10 @@ export class StatementCache {
     const payload = encodeStatement(s);
     const key = toHex(s.kid);
     const held = room.statements.get(key);
-    if (held !== undefined && equalBytes(held.payload, payload)) {
-      if (held.frame === undefined) return; // sealing in this tick, ahead of the event
-      if (held.sent) return;
-      held.sent = true;
-      this.signer.ready(held.frame, send);
-      return;
-    }
-    const entry: { payload: Uint8Array; frame?: Uint8Array; sent: boolean } = { payload, sent: true };
+    // Sent already (or being sealed in this tick, ahead of the event): members that joined since
+    // got it with the room's statements ([ROOM-6.3]).
+    if (held !== undefined && equalBytes(held.payload, payload)) return;
+    const entry: { payload: Uint8Array; frame?: Uint8Array } = { payload };
     room.statements.set(key, entry);
     const u = prepareRoom(this.kid, { contentType: KEY_CONTENT_TYPE, stream: this.#stream, seq: this.#seq++, ts: this.clock() }, payload, STATEMENT_AAD);
     this.signer.statement(u, (frame) => {

@@ -3,7 +3,7 @@
 // signatures and order are checked by the callers.
 import { ProtocolError } from '../errors.js';
 import { utf8Encoder } from '../bytes.js';
-import { CborReader, encodeCbor, type CborValue } from '../wire/cbor.js';
+import { decodeWholeArray, encodeCbor, type CborValue } from '../wire/cbor.js';
 import { STREAM_ID_LENGTH } from '../wire/envelope.js';
 import { isValidAction, isValidRoom } from '../wire/room-name.js';
 
@@ -84,15 +84,8 @@ function malformed(what: string): ProtocolError {
 
 /** One deterministic CBOR array, nothing after it; any fault is one code ([ROOM-2.2]). */
 function decodeArray(bytes: Uint8Array, what: string): CborValue[] {
-  let v: CborValue;
-  try {
-    const r = new CborReader(bytes);
-    v = r.readValue();
-    if (r.pos !== r.end) throw malformed(what);
-  } catch {
-    throw malformed(what);
-  }
-  if (!Array.isArray(v)) throw malformed(what);
+  const v = decodeWholeArray(bytes);
+  if (v === undefined) throw malformed(what);
   return v;
 }
 

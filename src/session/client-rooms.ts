@@ -6,7 +6,7 @@ import { equalBytes, payloadBytes, randomBytes } from '../bytes.js';
 import type { AsyncSigningKey, PublicKey, SigningKey } from '../keys/keys.js';
 import { DEFAULT_CONTENT_TYPE, STREAM_ID_LENGTH } from '../wire/envelope.js';
 import { RoomMember, type MemberHooks, type RoomMessage, type RoomNotice } from '../rooms/member.js';
-import { finish, prepareRoom, signWith } from '../rooms/seal.js';
+import { prepareRoom, sealWithKey } from '../rooms/seal.js';
 import { ROLE, roomAad } from '../rooms/wire.js';
 import { OP_JOIN, OP_POST, encodeClientMessage, type JoinFrom, type PositionOp } from './messages.js';
 
@@ -62,9 +62,9 @@ export class ClientRooms {
       payloadBytes(data, 'data'),
       roomAad(ROLE.author, at.epoch, room),
     );
-    const wrap = (signature: Uint8Array): Uint8Array => encodeClientMessage({ op: OP_POST, room, epoch: at.epoch, post: finish(u, signature) });
-    const sig = signWith(key, u.toBeSigned);
-    return sig instanceof Promise ? sig.then(wrap) : wrap(sig);
+    const wrap = (post: Uint8Array): Uint8Array => encodeClientMessage({ op: OP_POST, room, epoch: at.epoch, post });
+    const post = sealWithKey(key, u);
+    return post instanceof Promise ? post.then(wrap) : wrap(post);
   }
 
   positioned(p: PositionOp): void {

@@ -2,8 +2,9 @@
 import { ProtocolError } from '../errors.js';
 import { fromHex } from '../bytes.js';
 import type { SessionMessage } from './events.js';
+import type { PositionInfo } from '../rooms/room.js';
 import { MAX_ROOM_LENGTH, isValidAction, isValidRoom } from '../wire/room-name.js';
-import { CborReader, encodeCbor, headLength, preferredArg, type CborValue } from '../wire/cbor.js';
+import { decodeWholeArray, encodeCbor, headLength, preferredArg, type CborValue } from '../wire/cbor.js';
 
 export const OP_JOIN = 1;
 export const OP_LEAVE = 2;
@@ -49,13 +50,9 @@ export interface ResultOp {
   readonly code: string | null;
 }
 
-export interface PositionOp {
+/** Where a member stands in a room's stream (spec/rooms.md §6), sealed in its session. */
+export interface PositionOp extends PositionInfo {
   readonly op: typeof OP_POSITION;
-  readonly room: string;
-  readonly epoch: Uint8Array;
-  readonly next: number;
-  readonly status: 0 | 1 | 2 | 3 | 4;
-  readonly count: number;
 }
 
 export type ServerOp = DeliverOp | ResultOp | PositionOp;
@@ -111,16 +108,9 @@ function malformed(): ProtocolError {
 }
 
 function decodeArray(bytes: Uint8Array): CborValue[] {
-  let v: CborValue;
-  try {
-    const r = new CborReader(bytes);
-    v = r.readValue();
-    if (r.pos !== r.end) throw malformed();
-  } catch {
-    // The payload was signed by the authenticated peer: any encoding fault is one code ([HS-8.1]).
-    throw malformed();
-  }
-  if (!Array.isArray(v) || v.length === 0) throw malformed();
+  // The payload was signed by the authenticated peer: any encoding fault is one code ([HS-8.1]).
+  const v = decodeWholeArray(bytes);
+  if (v === undefined || v.length === 0) throw malformed();
   return v;
 }
 

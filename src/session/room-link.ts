@@ -39,7 +39,7 @@ export class RoomLink implements RoomMember {
 
   position(p: PositionInfo): void {
     if (!this.host.isOpen()) return;
-    this.host.seal(encodeServerMessage({ op: OP_POSITION, room: p.room, epoch: p.epoch, next: p.next, status: p.status, count: p.count }));
+    this.host.seal(encodeServerMessage({ ...p, op: OP_POSITION }));
   }
 
   subscribe(topic: string): void {

@@ -327,6 +327,20 @@ export class CborWriter {
   }
 }
 
+/**
+ * One CBOR array with nothing after it, or undefined for anything else (an encoding fault, another
+ * type, trailing bytes): for signed payloads where every such fault is one code.
+ */
+export function decodeWholeArray(bytes: Uint8Array): CborValue[] | undefined {
+  try {
+    const r = new CborReader(bytes);
+    const v = r.readValue();
+    return r.pos === r.end && Array.isArray(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function encodeCbor(value: CborValue): Uint8Array {
   return new CborWriter(64).value(value).finish();
 }
