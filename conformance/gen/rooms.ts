@@ -348,6 +348,8 @@ function bundles(b: B, g: StepsGroup): void {
   bad('a root envelope that names the server but is signed by another key', bundle(five, { by: { secretKey: OTHER.secretKey, kid: SERVER.kid } as Signer }));
   bad('a root envelope with the content type of a room event', bundle(five, { ct: ROOM_CT }), 'ERR_HEADER_VALUE');
   bad('a bundle with no events', arr(bstr(statement()), arr()), 'ERR_MESSAGE_MALFORMED', ['RoomBatch']);
+  // Signed correctly, one event is no RoomEvent: nothing of the bundle is delivered.
+  bad('a bundle whose third event is not a RoomEvent', bundle([...announces(2), ev(2, arr(tstr('lobby'), uint(9)))]), 'ERR_MESSAGE_MALFORMED', ['RoomBatch']);
 }
 
 /** `merkle.verify` requests for RFC 9162 §2.1.3.2 ([ROOM-5.2]). */
