@@ -66,3 +66,5 @@ export type {
   SecurityEventType,
   RateLimit,
 } from './policy/index.js';
+export type { RoomOptions } from './session/server-options.js';
+export type { RoomLog } from './rooms/log.js';

@@ -11,7 +11,7 @@ export interface Recovery {
   readonly status: 0 | 1 | 2;
 }
 
-interface Held {
+export interface Held {
   readonly frame: Uint8Array;
   readonly first: number;
   readonly count: number;
@@ -35,6 +35,23 @@ export class History {
 
   get next(): number {
     return this.#next;
+  }
+
+  /** Frames a room log held ([ROOM-6.7]), consecutive from `first`, for an empty history. */
+  restore(frames: readonly Held[]): void {
+    this.#held = [...frames];
+    this.#start = frames[0]?.first ?? 0;
+    this.#next = frames.length === 0 ? 0 : frames[frames.length - 1]!.first + frames[frames.length - 1]!.count;
+  }
+
+  /** Frames held. */
+  get size(): number {
+    return this.#held.length;
+  }
+
+  /** Every frame held, oldest first. */
+  frames(): Iterable<Uint8Array> {
+    return this.#held.map((h) => h.frame);
   }
 
   push(frame: Uint8Array, count: number, now: number): void {

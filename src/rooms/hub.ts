@@ -1,7 +1,8 @@
 // The server's rooms as signed streams (spec/rooms.md): numbers each event, has it sealed once
 // (alone or in a batch), keeps it in history and hands the same bytes to every live member.
 import { toHex } from '../bytes.js';
-import type { AsyncSigningKey, SigningKey } from '../keys/keys.js';
+import { importPublicKey, type AsyncSigningKey, type SigningKey } from '../keys/keys.js';
+import { restoreRooms, type RoomLog } from './log.js';
 import { encodeRoomEvent, KIND_POST, ROLE, ROOM_CONTENT_TYPE, roomAad, type KeyStatement, type RoomEventBody } from './wire.js';
 import { prepareRoom } from './seal.js';
 import { RoomState, type RoomMember } from './room.js';
@@ -22,6 +23,10 @@ export interface RoomHubOptions {
   readonly presence: boolean;
   /** A signing failure: the server's key is broken, sessions end ([HS-7.12]). */
   readonly onSignError: (err: unknown) => void;
+  /** Keeps the rooms' frames across restarts ([ROOM-6.7]); rooms restore from its saved frames. */
+  readonly log?: RoomLog | undefined;
+  /** The log failed to save a frame (its room started a new epoch) or to rewrite. */
+  readonly onLogError?: ((err: unknown) => void) | undefined;
 }
 
 /** Native fan-out: one call hands a frame to every transport subscribed to a topic. */
@@ -40,6 +45,8 @@ export class RoomHub<M extends RoomMember> {
   readonly #statements: StatementCache;
   #fanout: Fanout | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** Frames saved since the log was last rewritten. */
+  #appended = 0;
   /** Server signatures made, for the bench's signatures-per-message figure. */
   get signatures(): number {
     return this.#signer.signatures;
@@ -52,6 +59,68 @@ export class RoomHub<M extends RoomMember> {
   constructor(private readonly o: RoomHubOptions) {
     this.#signer = new TickSigner(o.key, o.kid, o.clock, o.onSignError, o.maxFrameSize);
     this.#statements = new StatementCache(o.kid, this.#signer, o.clock);
+    if (o.log !== undefined) this.#restore(o.log);
+  }
+
+  /** Rooms as the log saved them, then the log rewritten to hold just those. @see [ROOM-6.7] */
+  #restore(log: RoomLog): void {
+    for (const saved of restoreRooms(log.saved, importPublicKey(this.o.key.publicKey), this.o.maxFrameSize)) {
+      const r = new RoomState<M>(saved.name, this.o.historyCount, this.o.historyMs);
+      r.epoch = saved.epoch;
+      r.history.restore(saved.frames);
+      r.next = r.history.next;
+      for (const [kid, st] of saved.statements) r.statements.set(kid, st);
+      for (const [stream, next] of saved.authors) r.authors.set(stream, next);
+      this.#rooms.set(saved.name, r);
+    }
+    if (this.#rooms.size > 0) this.#startChecks();
+    this.#rewrite();
+  }
+
+  /** Saves a frame before it is sent; false when it could not be, and the room began again. */
+  #save(r: RoomState<M>, frame: Uint8Array): boolean {
+    const log = this.o.log;
+    if (log === undefined) return true;
+    try {
+      log.append(frame);
+      this.#appended++;
+      return true;
+    } catch (err) {
+      this.o.onLogError?.(err);
+      this.#restart(r);
+      return false;
+    }
+  }
+
+  /**
+   * The room's log lost a frame: a restart could reuse offsets its members hold. Nothing unsaved
+   * goes out; the room begins a new epoch, and its members, told they are behind, recover into it
+   * and learn their history was lost ([ROOM-6.1]).
+   */
+  #restart(old: RoomState<M>): void {
+    old.ended = true;
+    const r = new RoomState<M>(old.name, this.o.historyCount, this.o.historyMs);
+    this.#rooms.set(old.name, r);
+    for (const m of [...old.live, ...old.behind]) {
+      this.#detach(old, m);
+      m.position({ room: r.name, epoch: r.epoch, next: 0, status: 4, count: 0 });
+    }
+  }
+
+  #rewrite(): void {
+    const log = this.o.log;
+    if (log === undefined) return;
+    const frames: Uint8Array[] = [];
+    for (const r of this.#rooms.values()) {
+      for (const st of r.statements.values()) if (st.frame !== undefined) frames.push(st.frame);
+      frames.push(...r.history.frames());
+    }
+    try {
+      log.rewrite(frames);
+      this.#appended = 0;
+    } catch (err) {
+      this.o.onLogError?.(err);
+    }
   }
 
   /** The uWebSockets.js adapter's topic publish, used instead of a loop over members. */
@@ -121,7 +190,11 @@ export class RoomHub<M extends RoomMember> {
   /** Numbers a room event and queues it for sealing; the statement of a post's author goes first. */
   publish(name: string, body: RoomEventBody, author?: KeyStatement): void {
     const r = this.#roomFor(name);
-    if (body.kind === KIND_POST && author !== undefined) this.#statements.ensure(r, author, (f) => this.#fan(r, f));
+    if (body.kind === KIND_POST && author !== undefined) {
+      this.#statements.ensure(r, author, (f) => {
+        if (!r.ended && this.#save(r, f)) this.#fan(r, f);
+      });
+    }
     const u = prepareRoom(
       this.o.kid,
       { contentType: ROOM_CONTENT_TYPE, stream: r.epoch, seq: r.next++, ts: this.o.clock() },
@@ -134,6 +207,7 @@ export class RoomHub<M extends RoomMember> {
       u,
       r.deliver ??
         (r.deliver = (frame, count) => {
+          if (r.ended || !this.#save(r, frame)) return;
           r.history.push(frame, count, this.o.clock());
           this.#fan(r, frame);
         }),
@@ -183,6 +257,10 @@ export class RoomHub<M extends RoomMember> {
   }
 
   #check(): void {
+    // The log holds what history dropped too: rewritten once it is mostly that.
+    let held = 0;
+    for (const r of this.#rooms.values()) held += r.statements.size + r.history.size;
+    if (this.#appended > Math.max(1024, 2 * held)) this.#rewrite();
     for (const [name, r] of this.#rooms) {
       // A room nobody is in and whose history is empty is forgotten: its epoch with it.
       r.history.trim(this.o.clock());

@@ -45,6 +45,8 @@ export class RoomState<M extends RoomMember> {
   readonly live = new Set<M>();
   /** Members whose transport was full: no live events until they drain and recover ([ROOM-7.1]). */
   readonly behind = new Set<M>();
+  /** Replaced by a new epoch of the room: frames still being sealed for it are dropped. */
+  ended = false;
   /** Events since the last position check ([ROOM-6.5]). */
   active = false;
   readonly topic: string;

@@ -31,6 +31,7 @@ import { DEFAULT_MAX_HANDSHAKE_SIZE, type HelloLimits } from './handshake.js';
 import { DEFAULT_MAX_PENDING_BYTES } from './inbox.js';
 import { DEFAULT_MAX_RESUMABLE, DEFAULT_RESUME_TTL_MS } from './resume.js';
 import type { Authenticate } from './server-handshake.js';
+import type { RoomLog } from '../rooms/log.js';
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -83,6 +84,11 @@ export interface RoomOptions {
   positionMs?: number;
   /** Room events when a member joins or leaves. Default false. */
   presence?: boolean;
+  /**
+   * Keeps the rooms' frames across restarts ([ROOM-6.7]), e.g. `openRoomLog(path)` from
+   * `sealwire/room-log`: rooms keep their epoch and history, and members recover after a restart.
+   */
+  log?: RoomLog | undefined;
 }
 
 /** Token buckets (spec/policy.md §3 and [POL-4.3]). */
@@ -160,7 +166,7 @@ export interface ServerConfig {
   readonly onEvent: SecurityEventSink | undefined;
   readonly logger: Logger | undefined;
   readonly clock: () => number;
-  readonly roomOptions: Required<RoomOptions>;
+  readonly roomOptions: Required<Omit<RoomOptions, 'log'>> & Pick<RoomOptions, 'log'>;
 }
 
 function assertPositive(value: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number {
@@ -271,12 +277,22 @@ function resolveDelivery(l: ServerLimits): SessionDeliveryLimits {
   };
 }
 
-function resolveRooms(r: RoomOptions): Required<RoomOptions> {
+function resolveRooms(r: RoomOptions): ServerConfig['roomOptions'] {
   if (r === null || typeof r !== 'object') throw new TypeError('"rooms" expected object');
   return {
     historyCount: assertPositive(r.historyCount ?? 1000, 'rooms.historyCount', 1_000_000),
     historyMs: assertPositive(r.historyMs ?? 300_000, 'rooms.historyMs', 7 * 86_400_000),
     positionMs: assertPositive(r.positionMs ?? 10_000, 'rooms.positionMs', 86_400_000),
     presence: r.presence === true,
+    log: resolveLog(r.log),
   };
+}
+
+function resolveLog(log: RoomLog | undefined): RoomLog | undefined {
+  if (log === undefined) return undefined;
+  const l = log as Partial<RoomLog> | null;
+  if (l === null || typeof l !== 'object' || !Array.isArray(l.saved) || typeof l.append !== 'function' || typeof l.rewrite !== 'function') {
+    throw new TypeError('"rooms.log" expected a RoomLog ({ saved, append, rewrite })');
+  }
+  return log;
 }

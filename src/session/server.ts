@@ -124,6 +124,8 @@ export class SecureServer extends Emitter<ServerEvents> {
         logTo(logger, 'error', { err }, 'sealwire: the server key failed to sign a room event');
         for (const s of [...this.#sessions]) s.fail(new ProtocolError('ERR_INTERNAL', 'the server key failed to sign'));
       },
+      log: ro.log,
+      onLogError: (err) => logTo(logger, 'error', { err }, 'sealwire: the room log failed; the room begins a new epoch'),
     });
     this.#rooms = rooms;
     this.#core = { ...config, rules, builder, resume, admission, registry, rooms, host: this.#host() };
