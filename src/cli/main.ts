@@ -27,6 +27,11 @@ const VERIFY_USAGE = `usage: sealwire verify --keys KEYS.json [--json] FILE|-
   {"envelope": "<hex>", "binding": "<hex>", "aad": "<hex>"} for an envelope bound to a session;
   blank lines and lines starting with # are skipped. From a live session, save the \`record\` of
   each \`evidence\` event: session.on('evidence', (e) => file.write(e.record + '\\n')).
+  Room frames (spec/rooms.md §9) are checked as a member checks them, with the server's key from
+  KEYS.json: each post shows its author's words, offset and signature; a server's room log
+  (openRoomLog) and a member's saved room frames are such files. Other bytes at an offset the
+  server already signed are ERR_EQUIVOCATION; a statement naming another key for an identity
+  KEYS.json lists is ERR_KEY_MISMATCH.
   Exit 0 when every record verifies, 1 when any fails or a receipt hash mismatches.
 example evidence.txt (a client's \`evidence\` records: the server's envelopes and receipts):
   # saved from a live session

@@ -9,6 +9,7 @@ import { open, type Opened } from '../envelope/open.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { decodeEnvelope, type EnvelopeHeader } from '../wire/envelope.js';
 import type { EvidenceRecord } from './input.js';
+import { isRoomRecord, RoomTranscript, type RoomFacts, type RoomSpan } from './verify-room.js';
 
 /** How a receipt's hash relates to the envelopes in the same file. */
 export type HashMatch =
@@ -34,7 +35,7 @@ export interface RecordReport {
   readonly line: number;
   /** `ok`, a ProtocolError code, or `ERR_INPUT` for a line that is not an envelope record. */
   readonly verdict: string;
-  readonly type: 'envelope' | 'receipt' | 'unknown';
+  readonly type: 'envelope' | 'receipt' | 'room-event' | 'statement' | 'unknown';
   readonly identity: string | null;
   readonly kid: string | null;
   readonly stream: string | null;
@@ -45,10 +46,14 @@ export interface RecordReport {
   readonly sha256: string | null;
   readonly message?: string;
   readonly receipt?: ReceiptReport;
+  /** A room frame's facts (spec/rooms.md §9); a bundle gives one record per event, on one line. */
+  readonly room?: RoomFacts;
 }
 
 export interface VerifyReport {
   readonly records: RecordReport[];
+  /** The offsets of each room and epoch the file holds, and those it does not (not a failure). */
+  readonly rooms: RoomSpan[];
   /** True when every record verified and no receipt hash contradicts a verified envelope. */
   readonly ok: boolean;
 }
@@ -142,7 +147,10 @@ function matchHash(r: Receipt, works: Work[]): HashMatch {
  * not freshness), then relates each receipt to the envelopes of the same file.
  */
 export function verifyEvidence(records: EvidenceRecord[], ring: KeyRing): VerifyReport {
-  const works = records.map((rec) => checkOne(rec, ring));
+  const transcript = new RoomTranscript(ring);
+  const works = records.flatMap((rec) =>
+    rec.envelope !== undefined && isRoomRecord(rec.envelope, rec.binding) ? checkRoom(rec.line, rec.envelope, transcript) : [checkOne(rec, ring)],
+  );
   let ok = true;
   for (const w of works) {
     if (w.report.verdict !== 'ok') ok = false;
@@ -167,7 +175,31 @@ export function verifyEvidence(records: EvidenceRecord[], ring: KeyRing): Verify
     };
     w.report = { ...w.report, receipt };
   }
-  return { records: works.map((w) => w.report), ok };
+  return { records: works.map((w) => w.report), rooms: transcript.spans(), ok };
+}
+
+function checkRoom(line: number, bytes: Uint8Array, transcript: RoomTranscript): Work[] {
+  const hash = toHex(sha256(bytes));
+  return transcript.check(bytes).map((r) => {
+    const { verdict, message, identity, kid, stream, seq, ts, room } = r;
+    const type = room === null ? 'unknown' : room.kind === 'statement' ? 'statement' : 'room-event';
+    const report: RecordReport = {
+      line,
+      verdict,
+      type,
+      identity,
+      kid,
+      stream,
+      seq,
+      ts,
+      time: ts === null ? null : iso(ts),
+      contentType: null,
+      sha256: hash,
+      ...(message !== undefined && verdict !== 'ok' ? { message } : {}),
+      ...(room !== null ? { room } : {}),
+    };
+    return { report };
+  });
 }
 
 /** One line per record, `key=value` fields, then a summary line. */
@@ -176,7 +208,15 @@ export function formatText(report: VerifyReport): string {
   for (const r of report.records) {
     const f = [`line ${r.line}: ${r.verdict}`, r.type];
     f.push(`from=${r.identity ?? '-'}`);
-    if (r.kid !== null) f.push(`kid=${r.kid}`, `stream=${r.stream}`, `seq=${r.seq}`, `ts=${r.time ?? r.ts}`);
+    const room = r.room;
+    if (room !== undefined) {
+      f.push(`room=${room.room}`);
+      if (room.epoch !== null) f.push(`epoch=${room.epoch}`, `offset=${room.offset}`, `kind=${room.kind}`, `signed-by=${room.signedBy}`);
+    }
+    if (r.kid !== null) f.push(`kid=${r.kid}`);
+    if (r.stream !== null) f.push(`stream=${r.stream}`, `seq=${r.seq}`);
+    if (r.ts !== null) f.push(`ts=${r.time ?? r.ts}`);
+    if (room?.text != null) f.push(`text=${JSON.stringify(room.text.length > 200 ? room.text.slice(0, 200) + '…' : room.text)}`);
     if (r.message !== undefined && r.verdict !== 'ok') f.push(`(${r.message})`);
     const a = r.receipt;
     if (a !== undefined) {
@@ -195,6 +235,9 @@ export function formatText(report: VerifyReport): string {
   }
   const failed = report.records.filter((r) => r.verdict !== 'ok').length;
   const mism = report.records.filter((r) => r.receipt?.match.status === 'mismatch').length;
+  for (const s of report.rooms) {
+    lines.push(`room ${s.room} epoch=${s.epoch}: offsets ${s.first}–${s.last}, not in the file: ${s.missing.length ? s.missing.join(',') : '-'}`);
+  }
   lines.push(`${report.records.length} records: ${report.records.length - failed} ok, ${failed} failed, ${mism} receipt hash mismatches`);
   return lines.join('\n') + '\n';
 }

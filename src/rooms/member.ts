@@ -60,6 +60,8 @@ export interface MemberHooks {
   notice(n: RoomNotice): void;
   /** Ask the server to resend from `next` of `epoch` (a Join) ([ROOM-6.4]). */
   recover(room: string, epoch: Uint8Array, next: number): void;
+  /** A frame whose server signature verified: a line of a room transcript ([ROOM-9.1]). */
+  evidence?(frame: Uint8Array): void;
 }
 
 const STATUS = ['current', 'recovered', 'lost', 'check', 'behind'] as const;
@@ -106,6 +108,7 @@ export class RoomMember {
     } catch (err) {
       return this.#refused(null, err);
     }
+    this.hooks.evidence?.(bytes);
     if (checked.type === 'statement') return this.#statement(checked.statement);
     for (const e of checked.events) {
       const room = this.#rooms.get(e.event.room);

@@ -344,6 +344,10 @@ export class ClientSession extends Session {
       // The author's own posts come back in the stream, for its offsets; the application sent them.
       message: ({ frame: _frame, ...m }) => m.keyId !== this.#ownKid && this.emit('message', m),
       notice: (n) => this.emit('room', n),
+      evidence: (frame) => {
+        if (this.listenerCount('evidence') === 0) return;
+        this.emit('evidence', { envelope: frame.slice(), binding: new Uint8Array(0), record: `{"envelope":"${toHex(frame)}"}` });
+      },
       recover: (room, epoch, next) => {
         try {
           this.sendPayload(encodeClientMessage({ op: OP_JOIN, room, from: { epoch, next } }));

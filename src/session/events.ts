@@ -40,7 +40,9 @@ export interface SessionEvents extends Record<string, unknown> {
   /**
    * Every verified envelope of the peer (data and receipts), as `sealwire verify` reads it: the
    * exact bytes, the session binding they were signed under, and `record`, one line of an
-   * evidence file. Emitted only while someone listens.
+   * evidence file. Room frames whose server signature verified come too, with an empty binding
+   * (they are bound to their room, not the session): saved in order, they are a room transcript
+   * (spec/rooms.md [ROOM-9.1]). Emitted only while someone listens.
    */
   evidence: { readonly envelope: Uint8Array; readonly binding: Uint8Array; readonly record: string };
 }
