@@ -31,6 +31,8 @@ export interface RoomMessage {
   readonly payload: Uint8Array;
   /** The exact frame received: evidence for `sealwire verify`. */
   readonly frame: Uint8Array;
+  /** A post's author stream ([ROOM-3.2]): tells a client its own session's posts from others'. */
+  readonly authorStream?: Uint8Array;
 }
 
 export type RoomNotice =
@@ -220,7 +222,12 @@ export class RoomMember {
   }
 
   /** Step 7 of spec/rooms.md §8: the author's envelope under its statement. */
-  #author(room: Joined, event: RoomEvent, epoch: Uint8Array, post: Uint8Array): Pick<RoomMessage, 'identity' | 'roles' | 'keyId' | 'seq' | 'ts' | 'payload'> {
+  #author(
+    room: Joined,
+    event: RoomEvent,
+    epoch: Uint8Array,
+    post: Uint8Array,
+  ): Pick<RoomMessage, 'identity' | 'roles' | 'keyId' | 'seq' | 'ts' | 'payload' | 'authorStream'> {
     const kid = decodeEnvelope(post).header.kid;
     const held = room.statements.get(toHex(kid));
     if (held === undefined) throw new ProtocolError('ERR_UNKNOWN_KEY', 'no statement for this author');
@@ -236,7 +243,7 @@ export class RoomMember {
     room.authors.set(streamKey, h.seq);
     if (missing > 0) this.hooks.notice({ type: 'gap', room: event.room, keyId: toHex(kid), missing });
     const s = held.s;
-    return { identity: s.identity, roles: s.roles, keyId: toHex(kid), seq: h.seq, ts: h.ts, payload: resolved.decoded.payload.slice() };
+    return { identity: s.identity, roles: s.roles, keyId: toHex(kid), seq: h.seq, ts: h.ts, payload: resolved.decoded.payload.slice(), authorStream: h.stream };
   }
 
   /** @see [ROOM-4.1] */

@@ -2,7 +2,7 @@
 // by this client as their author, and the room frames and Positions the server sends, checked by
 // a RoomMember. Carried over to a session that resumes this one, so positions survive.
 import { ProtocolError } from '../errors.js';
-import { equalBytes, payloadBytes, randomBytes } from '../bytes.js';
+import { equalBytes, payloadBytes, randomBytes, toHex } from '../bytes.js';
 import type { AsyncSigningKey, PublicKey, SigningKey } from '../keys/keys.js';
 import { DEFAULT_CONTENT_TYPE, STREAM_ID_LENGTH } from '../wire/envelope.js';
 import { RoomMember, type MemberHooks, type RoomMessage, type RoomNotice } from '../rooms/member.js';
@@ -28,6 +28,8 @@ interface AuthorStream {
 export class ClientRooms {
   readonly member: RoomMember;
   readonly #authors = new Map<string, AuthorStream>();
+  /** Every author stream this session posted on (hex). */
+  readonly #own = new Set<string>();
 
   constructor(serverKey: PublicKey, maxEnvelopeSize: number, hooks: MemberHooks) {
     this.member = new RoomMember(serverKey, maxEnvelopeSize, hooks);
@@ -55,7 +57,10 @@ export class ClientRooms {
     const at = this.member.position(room);
     if (at === undefined) throw new ProtocolError('ERR_NOT_JOINED', 'join the room (and wait for it) before sending');
     let a = this.#authors.get(room);
-    if (a === undefined || !equalBytes(a.epoch, at.epoch)) this.#authors.set(room, (a = { epoch: at.epoch, stream: randomBytes(STREAM_ID_LENGTH), seq: 0 }));
+    if (a === undefined || !equalBytes(a.epoch, at.epoch)) {
+      this.#authors.set(room, (a = { epoch: at.epoch, stream: randomBytes(STREAM_ID_LENGTH), seq: 0 }));
+      this.#own.add(toHex(a.stream));
+    }
     const u = prepareRoom(
       key.kid,
       { contentType: DEFAULT_CONTENT_TYPE, stream: a.stream, seq: a.seq++, ts: now },
@@ -65,6 +70,11 @@ export class ClientRooms {
     const wrap = (post: Uint8Array): Uint8Array => encodeClientMessage({ op: OP_POST, room, epoch: at.epoch, post });
     const post = sealWithKey(key, u);
     return post instanceof Promise ? post.then(wrap) : wrap(post);
+  }
+
+  /** A post of this session (or of the session it resumed): its application already has it. */
+  isOwn(stream: Uint8Array): boolean {
+    return this.#own.has(toHex(stream));
   }
 
   positioned(p: PositionOp): void {

@@ -341,8 +341,12 @@ export class ClientSession extends Session {
 
   #roomHooks(): MemberHooks {
     return {
-      // The author's own posts come back in the stream, for its offsets; the application sent them.
-      message: ({ frame: _frame, ...m }) => m.keyId !== this.#ownKid && this.emit('message', m),
+      // This session's own posts come back in the stream, for its offsets; the application sent
+      // them. Those of an earlier session with the same key (history, recovery) are news to it.
+      message: ({ frame: _frame, authorStream, ...m }) => {
+        const own = m.keyId === this.#ownKid && (authorStream === undefined || this.#rooms?.isOwn(authorStream) === true);
+        if (!own) this.emit('message', m);
+      },
       notice: (n) => this.emit('room', n),
       evidence: (frame) => {
         if (this.listenerCount('evidence') === 0) return;

@@ -179,6 +179,26 @@ describe('a room log across a restart', () => {
     expect(bob.got[1]).toMatchObject({ text: 'after', offset: 0, verified: 'author' });
   });
 
+  it("a fresh session of the same key reads its own earlier posts from history, and its live ones only once", async () => {
+    const { adapter } = await start(undefined);
+    const first = await member(adapter.url, 'alice');
+    await first.client.post('lobby', 'before');
+    const bob = await member(adapter.url, 'bob');
+    await first.client.post('lobby', 'live');
+    await waitFor(() => bob.got.length === 1, 'bob reads it');
+    first.client.close();
+    const client = await connect(adapter.url, { WebSocket: WebSocket as unknown as WebSocketConstructor, key: clientKeys.get('alice')!, serverKey: serverPublic });
+    clients.push(client);
+    const got: string[] = [];
+    client.on('message', (m) => got.push(text.decode(m.payload)));
+    await client.join('lobby', { history: true });
+    await client.post('lobby', 'again');
+    await bob.client.post('lobby', 'from bob');
+    await waitFor(() => got.length === 3, 'history and bob');
+    await sleep(50);
+    expect(got).toEqual(['before', 'live', 'from bob']);
+  });
+
   it('is rewritten to what history holds once it is mostly dropped frames', async () => {
     const path = joinPath(dir(), 'rooms.log');
     const log = openRoomLog(path);

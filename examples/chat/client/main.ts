@@ -9,7 +9,6 @@ import type { SessionMessage, ClientSession } from '../../../src/session/index.j
 import {
   ACTION_BROADCAST,
   ACTION_DELETE,
-  ACTION_HISTORY,
   ACTION_PANEL,
   ACTION_TOKEN,
   SECURITY_ROOM,
@@ -159,8 +158,11 @@ function store(m: SessionMessage): void {
   if (m.room === null) return;
   let list = s.rooms.get(m.room);
   if (list === undefined) s.rooms.set(m.room, (list = []));
-  // History overlaps live; a (key, seq) from before a fresh session names another message.
-  if (m.seq >= 0 && list.some((x) => x.keyId === m.keyId && x.seq === m.seq && (!archived.has(x) || x.ts === m.ts))) return;
+  // A room event is its offset (with its author and time: offsets start again in a new epoch).
+  // Otherwise history overlaps live, and a (key, seq) from before a fresh session names another message.
+  if (m.offset !== undefined) {
+    if (list.some((x) => x.offset === m.offset && x.keyId === m.keyId && x.ts === m.ts)) return;
+  } else if (m.seq >= 0 && list.some((x) => x.keyId === m.keyId && x.seq === m.seq && (!archived.has(x) || x.ts === m.ts))) return;
   list.push(m);
   list.sort((a, b) => a.ts - b.ts);
   if (list.length > 200) list.shift();
@@ -171,14 +173,14 @@ async function openRoom(room: string): Promise<void> {
   const s = state!;
   if (!s.joined.has(room)) {
     try {
-      await s.session.join(room);
+      // The room's signed history first (kept across server restarts), every message verified here.
+      await s.session.join(room, { history: true });
     } catch (err) {
       refusal(`#${room}`, err);
       renderRooms(); // the room that refused does not stay highlighted
       return;
     }
     s.joined.add(room);
-    s.session.request(ACTION_HISTORY, new Uint8Array(0), room).catch((err: unknown) => refusal(`history of #${room}`, err));
   }
   s.current = room;
   renderRooms();
@@ -301,10 +303,10 @@ async function adopt(session: ClientSession, resumed: boolean): Promise<void> {
   watch(session);
   if (!resumed) {
     for (const room of s.joined) {
-      // From where the last session stood: the server answers recovered, or lost after a restart.
+      // From where the last session stood: the server resends what was missed (it keeps its rooms
+      // across a restart), or says history was lost and resends what it holds.
       const from = before.position(room);
-      await session.join(room, from === undefined ? {} : { from }).catch((err: unknown) => refusal(`#${room}`, err));
-      if (room !== SECURITY_ROOM) session.request(ACTION_HISTORY, new Uint8Array(0), room).catch(() => {});
+      await session.join(room, from === undefined ? { history: true } : { from }).catch((err: unknown) => refusal(`#${room}`, err));
     }
   }
   connection(resumed ? 'reconnected' : 'reconnected (new session)');

@@ -4,10 +4,13 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { SecureServer, importSigningKey, publicKeyOf, type RateLimit } from '../../../src/index.js';
 import { loadOrCreateServerKeys } from './keys.js';
+import { openRoomLog, type RoomLogFile } from '../../../src/rooms/file-log.js';
+import { writeAuditKeys } from './audit.js';
 import { jwtAuthenticator } from '../../../src/session/jwt.js';
 import { attach, limitHttpServer } from '../../../src/adapters/ws/index.js';
 import { collectMetrics } from '../../../src/metrics/index.js';
@@ -102,7 +105,12 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   const logger = createLogger(options.logSink === undefined ? {} : { sink: options.logSink });
   const pseudonyms = new Pseudonymizer();
   // Kept across restarts where there is a data directory (the default with TLS, as `npm start`).
-  const { serverSeed, issuer } = await loadOrCreateServerKeys(tls || options.dataDir !== undefined ? (options.dataDir ?? DEFAULT_DATA_DIR) : undefined);
+  const dataDir = tls || options.dataDir !== undefined ? (options.dataDir ?? DEFAULT_DATA_DIR) : undefined;
+  const { serverSeed, issuer } = await loadOrCreateServerKeys(dataDir);
+  // So are the rooms' signed streams: after a restart members recover what they missed, and the
+  // file is evidence anyone checks with `sealwire verify --keys <dataDir>/keys.json <dataDir>/rooms.log`.
+  const roomLog: RoomLogFile | undefined = dataDir === undefined ? undefined : openRoomLog(join(dataDir, 'rooms.log'));
+  if (dataDir !== undefined) writeAuditKeys(dataDir, publicKeyOf(serverSeed));
 
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => void res.writeHead(503).end();
   const http = certificate === undefined ? createHttpServer() : createHttpsServer({ cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.2' });
@@ -124,6 +132,8 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
     name: 'server',
     logger: logger.pino,
     limits: { maxMessageSize: 16_384, maxConnectionsPerIdentity: 8 },
+    // A conversation to come back to: the last 1,000 events of each room, for up to a week.
+    rooms: { historyCount: 1000, historyMs: 7 * 86_400_000, log: roomLog },
     // Policy: people type slowly; a burst of 20 covers pasting, anything faster is a flood.
     rateLimit: options.rateLimit ?? { connection: { perSecond: 5, burst: 20 }, identity: { perSecond: 10, burst: 40 } },
   });
@@ -203,6 +213,8 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
         await closeTransport();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
+        secure.close();
+        roomLog?.close();
       })();
       return closing;
     },
