@@ -213,7 +213,6 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
         await closeTransport();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
-        secure.close();
         roomLog?.close();
       })();
       return closing;
