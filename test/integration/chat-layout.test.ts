@@ -1,22 +1,20 @@
 // The chat page holds a long conversation (issue 22): with 200 messages in #lobby, the newest one
 // and the composer are on screen at 1280×800 and at phone size (390×844), and a non-admin gets no
 // empty panel column. Screenshots go to test-artifacts/.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startChat, type ChatServer } from '../../examples/chat/server/app.js';
+import { launchChromium, loginPage, skipWithoutChromium } from '../helpers/chat-pages.js';
 import { connectAs } from '../../examples/chat/bots/node-client.js';
 import type { ClientSession } from '../../src/index.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Policy (as in chat-browser.test.ts): only a developer machine without Chromium may skip.
-const skip = !existsSync(CHROMIUM) && !process.env['CI'];
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 
-describe.skipIf(skip)('the chat page with a long conversation', () => {
+describe.skipIf(skipWithoutChromium)('the chat page with a long conversation', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sealwire-chat-layout-'));
   let chat: ChatServer;
   let browser: Browser;
@@ -26,8 +24,7 @@ describe.skipIf(skip)('the chat page with a long conversation', () => {
     // This test fills a room fast; the chat's human-paced rates are not what it is about.
     const fast = { perSecond: 1000, burst: 1000 };
     chat = await startChat({ port: 0, tls: false, dataDir, logSink: () => {}, rateLimit: { connection: fast, identity: fast } });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -38,13 +35,7 @@ describe.skipIf(skip)('the chat page with a long conversation', () => {
   });
 
   async function open(width: number, height: number): Promise<Page> {
-    const page = await (await browser.newContext({ viewport: { width, height } })).newPage();
-    await page.goto(chat.url.replace('localhost', '127.0.0.1'));
-    await page.fill('#username', 'alice');
-    await page.fill('#password', 'alice-demo');
-    await page.click('#login-button');
-    await page.waitForSelector('#room-title:has-text("#lobby")', { timeout: 10_000 });
-    return page;
+    return loginPage(await browser.newContext({ viewport: { width, height } }), chat.url, 'alice');
   }
 
   /** Whether the element's box lies inside the viewport. */

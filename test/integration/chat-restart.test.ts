@@ -3,13 +3,14 @@
 // "reconnecting…" and come back by themselves, without a password, and the conversation goes on;
 // every message is shown once. Logging out afterwards shows no error.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startChat, type ChatServer } from '../../examples/chat/server/app.js';
+import { launchChromium, loginPage, skipWithoutChromium } from '../helpers/chat-pages.js';
 
 const launcher = fileURLToPath(new URL('../../bin/sealwire.mjs', import.meta.url));
 const run = (args: string[]): Promise<{ code: number; stdout: string }> =>
@@ -17,11 +18,8 @@ const run = (args: string[]): Promise<{ code: number; stdout: string }> =>
     execFile(process.execPath, [launcher, ...args], { timeout: 20_000 }, (err, stdout) => resolve({ code: err === null ? 0 : Number(err.code), stdout })),
   );
 
-const CHROMIUM = '/usr/bin/chromium';
-// Policy (as in chat-browser.test.ts): only a developer machine without Chromium may skip.
-const skip = !existsSync(CHROMIUM) && !process.env['CI'];
 
-describe.skipIf(skip)('the chat across a server restart', () => {
+describe.skipIf(skipWithoutChromium)('the chat across a server restart', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sealwire-chat-restart-'));
   let chat: ChatServer;
   let browser: Browser;
@@ -30,8 +28,7 @@ describe.skipIf(skip)('the chat across a server restart', () => {
   beforeAll(async () => {
     chat = await startChat({ port: 0, tls: false, dataDir, logSink: () => {} });
     port = Number(new URL(chat.url).port);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -41,13 +38,7 @@ describe.skipIf(skip)('the chat across a server restart', () => {
   });
 
   async function loginAs(user: string, server: ChatServer = chat): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(server.url.replace('localhost', '127.0.0.1'));
-    await page.fill('#username', user);
-    await page.fill('#password', `${user}-demo`);
-    await page.click('#login-button');
-    await page.waitForSelector('#room-title:has-text("#lobby")', { timeout: 10_000 });
-    return page;
+    return loginPage(await browser.newContext(), server.url, user);
   }
 
   async function say(page: Page, text: string): Promise<void> {

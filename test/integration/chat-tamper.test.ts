@@ -3,7 +3,7 @@
 // key (Playwright routes each page's WebSocket through it). It replaces alice's "pay bob 10" with
 // other words and signs the room event again, as a compromised server could. Both pages refuse the
 // event with ERR_BAD_SIGNATURE, say so in words, never show the forged text, and read on.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,13 +13,12 @@ import { sealRoom } from '../../src/rooms/seal.js';
 import { decodeRoomEvent, encodeRoomEvent, KIND_POST, ROLE, ROOM_CONTENT_TYPE, roomAad } from '../../src/rooms/wire.js';
 import { decodeEnvelope, encodeEnvelope } from '../../src/wire/envelope.js';
 import { startChat, type ChatServer } from '../../examples/chat/server/app.js';
+import { launchChromium, loginPage, skipWithoutChromium } from '../helpers/chat-pages.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = !existsSync(CHROMIUM) && !process.env['CI'];
 const ORIGINAL = 'pay bob 10';
 const FORGED = 'pay mallory 10000';
 
-describe.skipIf(skip)('the chat behind a server that rewrites an author’s words', () => {
+describe.skipIf(skipWithoutChromium)('the chat behind a server that rewrites an author’s words', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sealwire-chat-tamper-'));
   let chat: ChatServer;
   let browser: Browser;
@@ -27,8 +26,7 @@ describe.skipIf(skip)('the chat behind a server that rewrites an author’s word
 
   beforeAll(async () => {
     chat = await startChat({ port: 0, tls: false, dataDir, logSink: () => {} });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -66,13 +64,7 @@ describe.skipIf(skip)('the chat behind a server that rewrites an author’s word
         server.onMessage((m) => ws.send(typeof m === 'string' ? m : rewrite(m)));
       });
     }
-    const page = await context.newPage();
-    await page.goto(chat.url.replace('localhost', '127.0.0.1'));
-    await page.fill('#username', user);
-    await page.fill('#password', `${user}-demo`);
-    await page.click('#login-button');
-    await page.waitForSelector('#room-title:has-text("#lobby")', { timeout: 10_000 });
-    return page;
+    return loginPage(context, chat.url, user);
   }
 
   const texts = (page: Page): Promise<string[]> => page.$$eval('#messages .msg .text', (els) => els.map((e) => e.textContent ?? ''));
