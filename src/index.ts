@@ -68,3 +68,5 @@ export type {
 } from './policy/index.js';
 export type { RoomOptions } from './session/server-options.js';
 export type { RoomLog } from './rooms/log.js';
+export type { RoomVerify } from './rooms/pipeline.js';
+export type { AsyncVerify } from './crypto/webcrypto.js';

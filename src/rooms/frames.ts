@@ -6,7 +6,7 @@ import { decodeEnvelope, encodeEnvelope, sigStructure } from '../wire/envelope.j
 import type { PublicKey } from '../keys/keys.js';
 import { equalBytes } from '../bytes.js';
 import { leafHash, merkleTree } from './merkle.js';
-import { resolveFor, verifyResolvedWith } from './seal.js';
+import { resolveFor, verifyResolvedWith, type SignatureSink } from './seal.js';
 import { Lru } from './lru.js';
 import {
   BATCH_CONTENT_TYPE,
@@ -68,17 +68,17 @@ export class FrameChecker {
   ) {}
 
   /** @see [ROOM-1.3] (every code of §8 steps 1–4) */
-  check(bytes: Uint8Array): CheckedFrame {
+  check(bytes: Uint8Array, pre?: SignatureSink): CheckedFrame {
     if (bytes.length > this.maxEnvelopeSize) throw new ProtocolError('ERR_TOO_LARGE', 'room frame too large');
-    if (bytes[0] === BUNDLE_FIRST_BYTE) return this.#bundle(bytes);
+    if (bytes[0] === BUNDLE_FIRST_BYTE) return this.#bundle(bytes, pre);
     const resolved = resolveFor(bytes, this.serverKey, this.maxEnvelopeSize);
     const h = resolved.decoded.header;
     if (h.contentType === KEY_CONTENT_TYPE) {
-      verifyResolvedWith(resolved, STATEMENT_AAD);
+      verifyResolvedWith(resolved, STATEMENT_AAD, pre);
       return { type: 'statement', statement: decodeStatement(resolved.decoded.payload) };
     }
     if (h.contentType !== ROOM_CONTENT_TYPE) throw new ProtocolError('ERR_HEADER_VALUE', 'not a room frame');
-    verifyResolvedWith(resolved, EVENT_AAD);
+    verifyResolvedWith(resolved, EVENT_AAD, pre);
     return { type: 'events', events: [{ event: decodeRoomEvent(resolved.decoded.payload), epoch: h.stream, offset: h.seq, ts: h.ts }] };
   }
 
@@ -87,15 +87,15 @@ export class FrameChecker {
    * bundle's own events, then each event's header and payload as the single form's.
    * @see [ROOM-5.2]
    */
-  #bundle(bytes: Uint8Array): CheckedFrame {
+  #bundle(bytes: Uint8Array, pre: SignatureSink | undefined): CheckedFrame {
     const b = decodeBundle(bytes);
     const resolved = resolveFor(b.root, this.serverKey, this.maxEnvelopeSize);
     if (resolved.decoded.header.contentType !== BATCH_CONTENT_TYPE) throw new ProtocolError('ERR_HEADER_VALUE', 'not a batch root');
     const root = decodeBatchRoot(resolved.decoded.payload);
     const rootKey = toHex(b.root);
     if (!this.#roots.has(rootKey)) {
-      verifyResolvedWith(resolved, BATCH_AAD);
-      this.#roots.set(rootKey, true);
+      verifyResolvedWith(resolved, BATCH_AAD, pre);
+      if (!Array.isArray(pre)) this.#roots.set(rootKey, true);
     }
     const computed = merkleTree(b.events.map((e) => leafHash(sigStructure(e.protectedBytes, EVENT_AAD, e.payload)))).root;
     if (root.count !== b.events.length || !equalBytes(computed, root.root)) throw new ProtocolError('ERR_BAD_SIGNATURE', SIGNATURE_FAILED);

@@ -8,6 +8,7 @@ import { decodeEnvelope } from '../wire/envelope.js';
 import { FrameChecker, type CheckedEvent, type CheckedFrame } from './frames.js';
 import { Lru } from './lru.js';
 import { MAX_AUTHOR_STREAMS, MAX_ROOM_STATEMENTS, type PositionInfo } from './room.js';
+import type { Preverified, SignatureCheck } from './preverify.js';
 import { resolveFor, verifyResolvedWith } from './seal.js';
 import { KIND_POST, KIND_PRESENCE, KIND_RELAY, ROLE, roomAad, type KeyStatement, type RoomEvent } from './wire.js';
 
@@ -52,7 +53,7 @@ interface Joined {
   /** Joins sent and not yet answered by their Position: events are held until none is left. */
   awaiting: number;
   /** Frames waiting for a Position (joining or recovering). */
-  held?: { checked: CheckedEvent; frame: Uint8Array }[] | undefined;
+  held?: { checked: CheckedEvent; frame: Uint8Array; pre: Preverified | undefined }[] | undefined;
   readonly statements: Lru<{ s: KeyStatement; key: PublicKey }>;
   readonly authors: Lru<number>;
 }
@@ -102,11 +103,33 @@ export class RoomMember {
     return r?.epoch === undefined || r.expected === undefined ? undefined : { epoch: r.epoch, next: r.expected };
   }
 
-  /** One room frame from the transport. @see [ROOM-1.3] */
-  frame(bytes: Uint8Array): void {
+  /**
+   * The signatures `frame(bytes)` will check, as far as it can tell now (the statements it holds):
+   * verified ahead and handed back as `pre`, they are not verified again.
+   */
+  signatures(bytes: Uint8Array): SignatureCheck[] {
+    const out: SignatureCheck[] = [];
+    try {
+      const checked = this.#checker.check(bytes, out);
+      if (checked.type === 'statement') return out;
+      for (const e of checked.events) {
+        const room = this.#rooms.get(e.event.room);
+        if (room === undefined || e.event.body.kind !== KIND_POST) continue;
+        const post = e.event.body.post;
+        const held = room.statements.get(toHex(decodeEnvelope(post).header.kid));
+        if (held !== undefined) verifyResolvedWith(resolveFor(post, held.key, this.maxEnvelopeSize), roomAad(ROLE.author, e.epoch, e.event.room), out);
+      }
+    } catch {
+      // frame() refuses it with its code; what was listed so far is harmless to verify.
+    }
+    return out;
+  }
+
+  /** One room frame from the transport, with what was verified ahead. @see [ROOM-1.3] */
+  frame(bytes: Uint8Array, pre?: Preverified): void {
     let checked: CheckedFrame;
     try {
-      checked = this.#checker.check(bytes);
+      checked = this.#checker.check(bytes, pre);
     } catch (err) {
       return this.#refused(null, err);
     }
@@ -117,9 +140,9 @@ export class RoomMember {
       if (room === undefined) {
         this.hooks.notice({ type: 'refused', room: e.event.room, code: 'ERR_NOT_JOINED' });
       } else if (room.held !== undefined) {
-        if (room.held.length < MAX_HELD) room.held.push({ checked: e, frame: bytes });
+        if (room.held.length < MAX_HELD) room.held.push({ checked: e, frame: bytes, pre });
       } else {
-        this.#ordered(room, e, bytes);
+        this.#ordered(room, e, bytes, pre);
       }
     }
   }
@@ -148,7 +171,7 @@ export class RoomMember {
     room.epoch = p.epoch;
     if (status === 'lost') room.authors.clear();
     held.sort((a, b) => a.checked.offset - b.checked.offset);
-    for (const h of held) this.#ordered(room, h.checked, h.frame);
+    for (const h of held) this.#ordered(room, h.checked, h.frame, h.pre);
     this.hooks.notice({ type: 'position', room: p.room, status, count: p.count, next: p.next });
   }
 
@@ -159,7 +182,7 @@ export class RoomMember {
   }
 
   /** @see [ROOM-6.4] */
-  #ordered(room: Joined, c: CheckedEvent, frame: Uint8Array): void {
+  #ordered(room: Joined, c: CheckedEvent, frame: Uint8Array, pre: Preverified | undefined): void {
     const name = c.event.room;
     if (room.epoch === undefined || !equalBytes(room.epoch, c.epoch)) {
       return this.hooks.notice({ type: 'refused', room: name, code: 'ERR_WRONG_STREAM', offset: c.offset });
@@ -169,18 +192,18 @@ export class RoomMember {
     if (c.offset > expected) return this.#recover(name, room);
     room.expected = expected + 1;
     try {
-      this.#deliver(room, c, frame);
+      this.#deliver(room, c, frame, pre);
     } catch (err) {
       this.#refused(name, err, c.offset);
     }
   }
 
-  #deliver(room: Joined, c: CheckedEvent, frame: Uint8Array): void {
+  #deliver(room: Joined, c: CheckedEvent, frame: Uint8Array, pre: Preverified | undefined): void {
     const { event, offset } = c;
     const b = event.body;
     const base = { room: event.room, offset, frame };
     if (b.kind === KIND_POST) {
-      this.hooks.message({ ...base, ...this.#author(room, event, c.epoch, b.post), verified: 'author', action: 'send' });
+      this.hooks.message({ ...base, ...this.#author(room, event, c.epoch, b.post, pre), verified: 'author', action: 'send' });
     } else if (b.kind === KIND_RELAY) {
       this.hooks.message({
         ...base,
@@ -227,6 +250,7 @@ export class RoomMember {
     event: RoomEvent,
     epoch: Uint8Array,
     post: Uint8Array,
+    pre: Preverified | undefined,
   ): Pick<RoomMessage, 'identity' | 'roles' | 'keyId' | 'seq' | 'ts' | 'payload' | 'authorStream'> {
     const kid = decodeEnvelope(post).header.kid;
     const held = room.statements.get(toHex(kid));
@@ -235,7 +259,7 @@ export class RoomMember {
     const h = resolved.decoded.header;
     if (h.ts < held.s.notBefore) throw new ProtocolError('ERR_KEY_NOT_YET_VALID', 'author key not yet valid');
     if (h.ts > held.s.notAfter) throw new ProtocolError('ERR_KEY_EXPIRED', 'author key expired');
-    verifyResolvedWith(resolved, roomAad(ROLE.author, epoch, event.room));
+    verifyResolvedWith(resolved, roomAad(ROLE.author, epoch, event.room), pre);
     const streamKey = toHex(kid) + toHex(h.stream);
     const last = room.authors.get(streamKey);
     if (last !== undefined && h.seq <= last) throw new ProtocolError('ERR_REPLAY', 'author seq went back');

@@ -6,6 +6,7 @@ import { isAsyncSigningKey, signAsyncChecked, type AsyncSigningKey, type PublicK
 import { resolveEnvelope, type Resolved } from '../envelope/open.js';
 import { ALG_EDDSA, encodeEnvelope, encodeProtectedHeader, sigStructure, type ContentType } from '../wire/envelope.js';
 import { sigStructureScratch } from '../wire/sig-structure.js';
+import type { Preverified, SignatureCheck } from './preverify.js';
 
 export interface RoomHeader {
   readonly contentType: ContentType;
@@ -60,10 +61,25 @@ export function resolveFor(bytes: Uint8Array, key: PublicKey, maxEnvelopeSize: n
   }
 }
 
-/** The signature of a resolved envelope under `aad`. @throws ERR_BAD_SIGNATURE */
-export function verifyResolvedWith(resolved: Resolved, aad: Uint8Array): void {
+/**
+ * Signatures verified ahead (checked against), or a list to fill with the signatures a frame's
+ * checks need (then nothing is verified: the caller verifies them and checks again).
+ */
+export type SignatureSink = Preverified | SignatureCheck[];
+
+/**
+ * The signature of a resolved envelope under `aad`, unless `pre` holds it verified already.
+ * @throws ERR_BAD_SIGNATURE
+ */
+export function verifyResolvedWith(resolved: Resolved, aad: Uint8Array, pre?: SignatureSink): void {
   const { decoded, entry } = resolved;
+  if (Array.isArray(pre)) {
+    // Listing what a frame's checks will verify, to verify it ahead: nothing is decided here.
+    pre.push({ key: entry.key, message: sigStructure(decoded.protectedBytes, aad, decoded.payload), signature: decoded.signature.slice() });
+    return;
+  }
   const input = sigStructureScratch(decoded.protectedBytes, aad, decoded.payload);
+  if (pre?.has(entry.key, input, decoded.signature) === true) return;
   if (!verifyStrict(entry.key.backend, entry.key.handle, input, decoded.signature)) {
     throw new ProtocolError('ERR_BAD_SIGNATURE', SIGNATURE_FAILED);
   }

@@ -7,6 +7,7 @@ import { KeyRing } from '../keys/keyring.js';
 import { isAnySigningKey, keyId, type AsyncSigningKey, type PublicKey, type SigningKey } from '../keys/keys.js';
 import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, assertOutboxLimits } from './delivery.js';
 import type { ClientSession } from './client-session.js';
+import type { RoomVerify } from '../rooms/pipeline.js';
 
 export interface ClientSessionOptions {
   /**
@@ -52,6 +53,11 @@ export interface ClientSessionOptions {
   clock?: () => number;
   /** Wait for the hello at most this long; then the hello's own limit applies. Default 10,000 ms. */
   handshakeTimeoutMs?: number;
+  /**
+   * How this client verifies room frames ({@link RoomVerify}). Default `'auto'`: WebCrypto Ed25519
+   * in a browser that has it (native speed, checked once to give the strict rule's verdict).
+   */
+  roomVerify?: RoomVerify;
 }
 
 /** @throws {TypeError|RangeError} for an invalid option, named. */
@@ -68,6 +74,8 @@ export function checkClientOptions(options: ClientSessionOptions): void {
   if (c !== undefined && typeof c !== 'string' && !(c instanceof Uint8Array)) throw new TypeError('"credential" expected string or Uint8Array');
   if (options.origin !== undefined && typeof options.origin !== 'string') throw new TypeError('"origin" expected string');
   if (options.receiver !== undefined && !(options.receiver instanceof Receiver)) throw new TypeError('"receiver" expected a Receiver');
+  const v = options.roomVerify;
+  if (v !== undefined && v !== 'auto' && v !== 'sync' && typeof v !== 'function') throw new TypeError(`"roomVerify" expected 'auto', 'sync' or a function`);
   assertOutboxLimits(options.outboxCapacity ?? DEFAULT_SESSION_OUTBOX_CAPACITY, options.outboxBytes ?? DEFAULT_SESSION_OUTBOX_BYTES, '');
 }
 

@@ -8,6 +8,7 @@ import { DEFAULT_CONTENT_TYPE, STREAM_ID_LENGTH } from '../wire/envelope.js';
 import { RoomMember, type MemberHooks, type RoomMessage, type RoomNotice } from '../rooms/member.js';
 import { prepareRoom, sealWithKey } from '../rooms/seal.js';
 import { ROLE, roomAad } from '../rooms/wire.js';
+import { FramePipeline, type RoomVerify } from '../rooms/pipeline.js';
 import { OP_JOIN, OP_POST, encodeClientMessage, type JoinFrom, type PositionOp } from './messages.js';
 
 export type { RoomMessage, RoomNotice };
@@ -31,8 +32,11 @@ export class ClientRooms {
   /** Every author stream this session posted on (hex). */
   readonly #own = new Set<string>();
 
-  constructor(serverKey: PublicKey, maxEnvelopeSize: number, hooks: MemberHooks) {
+  readonly frames: FramePipeline;
+
+  constructor(serverKey: PublicKey, maxEnvelopeSize: number, hooks: MemberHooks, verify?: RoomVerify) {
     this.member = new RoomMember(serverKey, maxEnvelopeSize, hooks);
+    this.frames = new FramePipeline(this.member, verify);
   }
 
   /** The Join payload; the member holds the room's events until its Position. @see [ROOM-6.3] */
@@ -78,6 +82,6 @@ export class ClientRooms {
   }
 
   positioned(p: PositionOp): void {
-    this.member.positioned(p);
+    this.frames.positioned(p);
   }
 }

@@ -140,6 +140,11 @@ export class ClientSession extends Session {
     return this.#expires;
   }
 
+  /** What verifies room frames here (`webcrypto` in a browser that has it), once open. */
+  get roomVerification(): string | undefined {
+    return this.#rooms?.frames.verification;
+  }
+
   /** The server's key id, lowercase hex, once the hello was accepted. */
   get serverKeyId(): string | undefined {
     return this.#hello === undefined ? undefined : toHex(this.#hello.serverKey.kid);
@@ -211,7 +216,7 @@ export class ClientSession extends Session {
 
   /** Room frames go to the rooms' checks; everything else is the session's ([ROOM-1.1]). */
   override receive(bytes: Uint8Array): void {
-    if (this.#rooms !== undefined && this.state === 'open' && bytes instanceof Uint8Array && isRoomFrame(bytes)) this.#rooms.member.frame(bytes);
+    if (this.#rooms !== undefined && this.state === 'open' && bytes instanceof Uint8Array && isRoomFrame(bytes)) this.#rooms.frames.frame(bytes);
     else super.receive(bytes);
   }
 
@@ -331,7 +336,7 @@ export class ClientSession extends Session {
       });
     }
     this.#ownKid = toHex(this.#opts.key.kid);
-    this.#rooms = (from === undefined ? undefined : from.#rooms) ?? new ClientRooms(serverKey, this.maxMessageSize, this.#roomHooks());
+    this.#rooms = (from === undefined ? undefined : from.#rooms) ?? new ClientRooms(serverKey, this.maxMessageSize, this.#roomHooks(), this.#opts.roomVerify);
     this.#rooms.member.hooks = this.#roomHooks();
     this.establish(th, { key: this.#opts.key, delivery, receiver, resumed: from !== undefined, clock }, 'client', clock());
     this.startDelivery();

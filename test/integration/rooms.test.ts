@@ -8,6 +8,7 @@ import { connect, type ConnectOptions, type WebSocketConstructor } from '../../s
 import type { RoomNotice } from '../../src/rooms/member.js';
 import type { JoinOptions } from '../../src/session/client-rooms.js';
 import { isRoomFrame } from '../../src/rooms/frames.js';
+import { webCryptoVerify, type AsyncVerify } from '../../src/crypto/webcrypto.js';
 import { sealRoom } from '../../src/rooms/seal.js';
 import {
   decodeRoomEvent,
@@ -85,8 +86,8 @@ for (const factory of ADAPTERS) {
       const server = new SecureServer({ key: serverKey, keys, authorize: () => true, rooms: { positionMs: 100, ...rooms } });
       const adapter = await factory.start(server, {});
       running.push(adapter);
-      const join = async (id: string, room = 'lobby', joinOptions: JoinOptions = {}) => {
-        const options = { WebSocket: ProxiedWebSocket as unknown as WebSocketConstructor, key: clientKeys.get(id)!, serverKey: serverPublic } as ConnectOptions;
+      const join = async (id: string, room = 'lobby', joinOptions: JoinOptions = {}, extra: Partial<ConnectOptions> = {}) => {
+        const options = { WebSocket: ProxiedWebSocket as unknown as WebSocketConstructor, key: clientKeys.get(id)!, serverKey: serverPublic, ...extra } as ConnectOptions;
         const client = await connect(adapter.url, options);
         const socket = ProxiedWebSocket.last!;
         const got: { from: string; text: string; offset: number | undefined; verified: string | undefined }[] = [];
@@ -119,7 +120,12 @@ for (const factory of ADAPTERS) {
     // [ROOM-1.3], [ROOM-4.2], [ROOM-8]: the server's key can re-sign anything; the author's cannot be forged
     it("a server that rewrites an author's words: every member refuses that event with ERR_BAD_SIGNATURE, and reads on", async () => {
       const { join } = await setup();
-      const [alice, bob, carol] = [await join('alice'), await join('bob'), await join('carol')];
+      // carol verifies as a browser does, with the platform's WebCrypto ahead of her checks.
+      const webcrypto = (await webCryptoVerify())!;
+      let asked = 0;
+      const roomVerify: AsyncVerify = (key, message, signature) => (asked++, webcrypto(key, message, signature));
+      const [alice, bob, carol] = [await join('alice'), await join('bob'), await join('carol', 'lobby', {}, { roomVerify })];
+      expect(carol.client.roomVerification).toBe('custom');
       // The compromised server rewrites alice's post and signs the room event again with its own key.
       ProxiedWebSocket.rewrite = (frame) => {
         if (!isRoomFrame(frame) || frame[0] === 0x82) return undefined;
@@ -142,6 +148,8 @@ for (const factory of ADAPTERS) {
         expect(m.notices).toContainEqual({ type: 'refused', room: 'lobby', code: 'ERR_BAD_SIGNATURE', offset: 0 });
         expect(m.client.state).toBe('open');
       }
+      // Two events and a statement: the server's three signatures and alice's two, all asked ahead.
+      expect(asked).toBe(5);
     });
 
     // [ROOM-4.1], [ROOM-1.3]: a statement altered in transit, or naming a key that is not its kid's

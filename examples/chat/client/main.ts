@@ -89,7 +89,8 @@ function renderMessage(m: SessionMessage): HTMLLIElement {
 /** Messages of others whose author's own signature this browser verified (spec/rooms.md §3). */
 function authorMark(m: SessionMessage): HTMLElement | null {
   if (m.verified !== 'author') return null;
-  return el('span', { class: 'verified', title: `signed by key ${m.keyId.slice(0, 16)}…, verified on this device · offset ${m.offset ?? '?'}` }, '🔏');
+  const by = state?.session.roomVerification === 'webcrypto' ? ' with WebCrypto' : '';
+  return el('span', { class: 'verified', title: `signed by key ${m.keyId.slice(0, 16)}…, verified on this device${by} · offset ${m.offset ?? '?'}` }, '🔏');
 }
 
 const MARKS: Record<Delivery, [string, string]> = {
