@@ -10,9 +10,10 @@ import type { PositionInfo } from './room.js';
 /**
  * How a member verifies room frames: `'auto'` (default) uses the platform's WebCrypto where no
  * native backend is installed (a browser) and it passes its probe, else the synchronous backend;
- * `'sync'` always the backend; or your own asynchronous check.
+ * `'sync'` always the backend; or an asynchronous check: a function, or a verification pool
+ * (`VerifyPool` from `sealwire/pool` or `sealwire/pool/web`) for bursts.
  */
-export type RoomVerify = 'auto' | 'sync' | AsyncVerify;
+export type RoomVerify = 'auto' | 'sync' | AsyncVerify | { readonly verify: AsyncVerify };
 
 export class FramePipeline {
   #verify: AsyncVerify | undefined;
@@ -25,8 +26,8 @@ export class FramePipeline {
     choice: RoomVerify = 'auto',
   ) {
     this.#name = getDefaultBackend().name;
-    if (typeof choice === 'function') {
-      this.#verify = choice;
+    if (typeof choice === 'function' || typeof choice === 'object') {
+      this.#verify = typeof choice === 'function' ? choice : choice.verify;
       this.#name = 'custom';
     } else if (choice === 'auto' && this.#name === 'noble') {
       // Chosen once: frames that come before the probe answers are checked synchronously, in order.

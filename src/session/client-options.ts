@@ -75,7 +75,9 @@ export function checkClientOptions(options: ClientSessionOptions): void {
   if (options.origin !== undefined && typeof options.origin !== 'string') throw new TypeError('"origin" expected string');
   if (options.receiver !== undefined && !(options.receiver instanceof Receiver)) throw new TypeError('"receiver" expected a Receiver');
   const v = options.roomVerify;
-  if (v !== undefined && v !== 'auto' && v !== 'sync' && typeof v !== 'function') throw new TypeError(`"roomVerify" expected 'auto', 'sync' or a function`);
+  if (v !== undefined && v !== 'auto' && v !== 'sync' && typeof v !== 'function' && typeof (v as { verify?: unknown } | null)?.verify !== 'function') {
+    throw new TypeError(`"roomVerify" expected 'auto', 'sync', a function or a pool`);
+  }
   assertOutboxLimits(options.outboxCapacity ?? DEFAULT_SESSION_OUTBOX_CAPACITY, options.outboxBytes ?? DEFAULT_SESSION_OUTBOX_BYTES, '');
 }
 

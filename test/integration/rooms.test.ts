@@ -9,6 +9,8 @@ import type { RoomNotice } from '../../src/rooms/member.js';
 import type { JoinOptions } from '../../src/session/client-rooms.js';
 import { isRoomFrame } from '../../src/rooms/frames.js';
 import { webCryptoVerify, type AsyncVerify } from '../../src/crypto/webcrypto.js';
+import { VerifyPool } from '../../src/pool/index.js';
+import type { PublicKey } from '../../src/index.js';
 import { sealRoom } from '../../src/rooms/seal.js';
 import {
   decodeRoomEvent,
@@ -153,6 +155,26 @@ for (const factory of ADAPTERS) {
     });
 
     // [ROOM-4.1], [ROOM-1.3]: a statement altered in transit, or naming a key that is not its kid's
+    it('a member that verifies a burst on a pool of worker threads gets every post once, in order, each verified', async () => {
+      const { join } = await setup();
+      const pool = new VerifyPool({ threads: 2 });
+      try {
+        let asked = 0;
+        const counted = { verify: (k: PublicKey, m: Uint8Array, s: Uint8Array) => (asked++, pool.verify(k, m, s)) };
+        const [alice, bob] = [await join('alice'), await join('bob', 'lobby', {}, { roomVerify: counted })];
+        const sent = Array.from({ length: 60 }, (_, i) => `burst ${i}`);
+        for (const t of sent) alice.client.send('lobby', t);
+        await waitFor(() => bob.got.length === sent.length, 'the burst');
+        expect(bob.got.map((g) => g.text)).toEqual(sent);
+        expect(bob.got.map((g) => g.offset)).toEqual(sent.map((_, i) => i));
+        expect(bob.got.every((g) => g.verified === 'author')).toBe(true);
+        expect(bob.notices.filter((n) => n.type === 'refused')).toEqual([]);
+        expect(asked).toBeGreaterThan(sent.length); // every author signature, and the server's
+      } finally {
+        await pool.close();
+      }
+    });
+
     it('a tampered key statement is refused (ERR_BAD_SIGNATURE, ERR_BAD_KEY), and the posts it would vouch for are refused with ERR_UNKNOWN_KEY', async () => {
       const { clientKeys, join } = await setup();
       const [alice, bob, carol] = [await join('alice'), await join('bob'), await join('carol')];
