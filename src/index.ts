@@ -51,6 +51,7 @@ export {
   type Admission,
   type SecureServerOptions,
   type ServerEvents,
+  type RoomAckEvent,
   type ServerLimits,
   type ServerMessage,
   type ServerRateLimits,

@@ -55,6 +55,8 @@ interface Joined {
   /** Frames waiting for a Position (joining or recovering). */
   held?: { checked: CheckedEvent; frame: Uint8Array; pre: Preverified | undefined }[] | undefined;
   readonly statements: Lru<{ s: KeyStatement; key: PublicKey }>;
+  /** The frame that carried the event at `expected - 1`: what a RoomAck hashes ([ROOM-6.8]). */
+  last?: Uint8Array | undefined;
   readonly authors: Lru<number>;
 }
 
@@ -101,6 +103,11 @@ export class RoomMember {
   position(room: string): { epoch: Uint8Array; next: number } | undefined {
     const r = this.#rooms.get(room);
     return r?.epoch === undefined || r.expected === undefined ? undefined : { epoch: r.epoch, next: r.expected };
+  }
+
+  /** The frame that carried the last event accepted in `room`, while its epoch lasts. */
+  lastFrame(room: string): Uint8Array | undefined {
+    return this.#rooms.get(room)?.last;
   }
 
   /**
@@ -169,6 +176,7 @@ export class RoomMember {
     const same = room.epoch !== undefined && room.expected !== undefined && equalBytes(room.epoch, p.epoch);
     room.expected = same ? Math.max(room.expected!, p.next - p.count) : p.next - p.count;
     room.epoch = p.epoch;
+    if (!same) room.last = undefined;
     if (status === 'lost') room.authors.clear();
     held.sort((a, b) => a.checked.offset - b.checked.offset);
     for (const h of held) this.#ordered(room, h.checked, h.frame, h.pre);
@@ -191,6 +199,7 @@ export class RoomMember {
     if (c.offset < expected) return; // a duplicate
     if (c.offset > expected) return this.#recover(name, room);
     room.expected = expected + 1;
+    room.last = frame;
     try {
       this.#deliver(room, c, frame, pre);
     } catch (err) {

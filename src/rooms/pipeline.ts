@@ -62,6 +62,11 @@ export class FramePipeline {
     this.#then(() => this.member.positioned(p));
   }
 
+  /** Runs `step` once every frame and Position queued so far was checked. */
+  after(step: () => void): void {
+    this.#then(step);
+  }
+
   #then(step: () => void | Promise<void>): void {
     if (this.#chain === undefined) {
       const r = step();

@@ -58,6 +58,11 @@ export interface ClientSessionOptions {
    * in a browser that has it (native speed, checked once to give the strict rule's verdict).
    */
   roomVerify?: RoomVerify;
+  /**
+   * Acknowledge each room's stream now and then with a signed RoomAck (spec/rooms.md [ROOM-6.8]):
+   * at a position check, when new events were accepted since the last one. Default false.
+   */
+  roomAcks?: boolean;
 }
 
 /** @throws {TypeError|RangeError} for an invalid option, named. */

@@ -9,7 +9,8 @@ import { RoomMember, type MemberHooks, type RoomMessage, type RoomNotice } from 
 import { prepareRoom, sealWithKey } from '../rooms/seal.js';
 import { ROLE, roomAad } from '../rooms/wire.js';
 import { FramePipeline, type RoomVerify } from '../rooms/pipeline.js';
-import { OP_JOIN, OP_POST, encodeClientMessage, type JoinFrom, type PositionOp } from './messages.js';
+import { OP_JOIN, OP_POST, OP_ROOM_ACK, encodeClientMessage, type JoinFrom, type PositionOp } from './messages.js';
+import { sha256 } from '../crypto/sha256.js';
 
 export type { RoomMessage, RoomNotice };
 
@@ -33,6 +34,10 @@ export class ClientRooms {
   readonly #own = new Set<string>();
 
   readonly frames: FramePipeline;
+  /** Sends a RoomAck in the session when set (`roomAcks`); replaced when a session resumes this one. */
+  acks: ((payload: Uint8Array) => void) | undefined;
+  /** The `next` each room was last acknowledged at. */
+  readonly #acked = new Map<string, number>();
 
   constructor(serverKey: PublicKey, maxEnvelopeSize: number, hooks: MemberHooks, verify?: RoomVerify) {
     this.member = new RoomMember(serverKey, maxEnvelopeSize, hooks);
@@ -83,5 +88,15 @@ export class ClientRooms {
 
   positioned(p: PositionOp): void {
     this.frames.positioned(p);
+    if (p.status === 3) this.frames.after(() => this.#ack(p.room));
+  }
+
+  /** At a position check, when the member moved on since its last RoomAck. @see [ROOM-6.8] */
+  #ack(room: string): void {
+    const at = this.member.position(room);
+    const frame = this.member.lastFrame(room);
+    if (this.acks === undefined || at === undefined || frame === undefined || at.next <= (this.#acked.get(room) ?? 0)) return;
+    this.#acked.set(room, at.next);
+    this.acks(encodeClientMessage({ op: OP_ROOM_ACK, room, epoch: at.epoch, next: at.next, hash: sha256(frame) }));
   }
 }

@@ -151,10 +151,9 @@ export class ClientSession extends Session {
   }
 
   /**
-   * Joins a room: a signed request the server authorizes. The room's events then arrive as
-   * `message` events, each verified here (spec/rooms.md); `history` asks for what the room still
-   * holds first, and a room this session (or the one it resumed) followed is recovered from where
-   * it stood. The `room` event says which: `current`, `recovered` or `lost`.
+   * Joins a room: a signed request the server authorizes. Its events then arrive as `message`
+   * events, each verified here (spec/rooms.md); `history` asks for what it holds first, and a room
+   * this session (or the one it resumed) followed is recovered from where it stood (`room` event).
    * @throws {ProtocolError} (rejection) `ERR_FORBIDDEN`, `ERR_SESSION_CLOSED`, or the close code's error.
    * @example
    * ```ts
@@ -338,6 +337,7 @@ export class ClientSession extends Session {
     this.#ownKid = toHex(this.#opts.key.kid);
     this.#rooms = (from === undefined ? undefined : from.#rooms) ?? new ClientRooms(serverKey, this.maxMessageSize, this.#roomHooks(), this.#opts.roomVerify);
     this.#rooms.member.hooks = this.#roomHooks();
+    this.#rooms.acks = this.#opts.roomAcks === true ? (p) => this.#sendQuietly(p) : undefined;
     this.establish(th, { key: this.#opts.key, delivery, receiver, resumed: from !== undefined, clock }, 'client', clock());
     this.startDelivery();
     this.#settleReady();
@@ -357,14 +357,17 @@ export class ClientSession extends Session {
         if (this.listenerCount('evidence') === 0) return;
         this.emit('evidence', { envelope: frame.slice(), binding: new Uint8Array(0), record: `{"envelope":"${toHex(frame)}"}` });
       },
-      recover: (room, epoch, next) => {
-        try {
-          this.sendPayload(encodeClientMessage({ op: OP_JOIN, room, from: { epoch, next } }));
-        } catch {
-          // Outbox full or closing: the next position check asks again ([ROOM-6.5]).
-        }
-      },
+      recover: (room, epoch, next) => this.#sendQuietly(encodeClientMessage({ op: OP_JOIN, room, from: { epoch, next } })),
     };
+  }
+
+  /** A Join to recover or a RoomAck: when the outbox is full or closing, the next position check asks again ([ROOM-6.5]). */
+  #sendQuietly(payload: Uint8Array): void {
+    try {
+      this.sendPayload(payload);
+    } catch {
+      // dropped, as said
+    }
   }
 
   protected onPayload(opened: Opened): void {

@@ -8,7 +8,7 @@ import type { Authorize, Validate } from '../policy/authorize.js';
 import { decide } from '../policy/decide.js';
 import type { SecurityEventType } from '../policy/events.js';
 import type { SessionMessage } from './session.js';
-import { OP_CUSTOM, OP_JOIN, OP_LEAVE, OP_POST, OP_SEND, type JoinFrom, type RequestOp } from './messages.js';
+import { OP_CUSTOM, OP_JOIN, OP_LEAVE, OP_POST, OP_ROOM_ACK, OP_SEND, type JoinFrom, type RequestOp, type RoomAckOp } from './messages.js';
 
 /** What a dispatch needs of its session. */
 export interface DispatchHost {
@@ -22,6 +22,8 @@ export interface DispatchHost {
   relay(room: string, message: SessionMessage): void;
   /** A Post's checks before `validate` ([ROOM-3.3]): a refusal, a quiet duplicate, or its payload and commit. */
   checkPost(m: PostOp): ErrorCode | 'duplicate' | CheckedPost;
+  /** A RoomAck's checks after membership ([ROOM-6.8]); accepted ones go to the application. */
+  roomAck(m: RoomAckOp, seq: number): ErrorCode | undefined;
   event(type: SecurityEventType, outcome: 'accept' | 'reject', code: ErrorCode | undefined, room: string | null): void;
   /** Answers the request with a Result ([POL-2.4]). */
   result(refSeq: number, code: ErrorCode | null): void;
@@ -38,8 +40,10 @@ export interface Verified {
 }
 
 /** A request that carries data: a Send or a custom action. */
-type DataMessage = Exclude<RequestOp, { readonly op: typeof OP_JOIN | typeof OP_LEAVE | typeof OP_POST }>;
+type DataMessage = Exclude<RequestOp, { readonly op: typeof OP_JOIN | typeof OP_LEAVE | typeof OP_POST | typeof OP_ROOM_ACK }>;
 type PostOp = Extract<RequestOp, { readonly op: typeof OP_POST }>;
+/** What `authorize` decides on: every request but a RoomAck. */
+type PolicyOp = Exclude<RequestOp, RoomAckOp>;
 
 /** A Post whose author envelope verified: its payload, and the step that publishes it. */
 export interface CheckedPost {
@@ -61,6 +65,7 @@ export class Dispatcher {
 
   /** @see [POL-2.1] */
   dispatch(m: RequestOp, opened: Opened): void | Promise<void> {
+    if (m.op === OP_ROOM_ACK) return this.#roomAck(m, opened.seq);
     const room = m.room;
     const action = m.op === OP_JOIN ? 'join' : m.op === OP_LEAVE ? 'leave' : m.op === OP_CUSTOM ? m.action : 'send';
     const type = m.op === OP_CUSTOM ? 'custom' : (action as SecurityEventType);
@@ -70,7 +75,7 @@ export class Dispatcher {
     return allowed.then((ok) => this.#authorized(m, opened, action, type, ok));
   }
 
-  #authorized(m: RequestOp, opened: Opened, action: string, type: SecurityEventType, allowed: boolean): void | Promise<void> {
+  #authorized(m: PolicyOp, opened: Opened, action: string, type: SecurityEventType, allowed: boolean): void | Promise<void> {
     const host = this.host;
     const room = m.room;
     if (!allowed) return this.#refused(type, room, opened.seq, 'ERR_FORBIDDEN');
@@ -137,6 +142,12 @@ export class Dispatcher {
     const valid = decide(validate, { identity: this.who.identity, roles: this.who.roles, action: 'send', room: m.room, payload: checked.payload });
     if (valid === true || valid === false) return publish(valid);
     return valid.then(publish);
+  }
+
+  /** Not a request of the application's: no `authorize`, and no Result unless refused. @see [ROOM-6.8] */
+  #roomAck(m: RoomAckOp, seq: number): void {
+    const code = this.rooms.has(m.room) ? this.host.roomAck(m, seq) : 'ERR_NOT_JOINED';
+    if (code !== undefined) this.#refused('message', m.room, seq, code);
   }
 
   /** A request refused by policy: reported, answered with a Result, the session stays open ([POL-2.4]). */

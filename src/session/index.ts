@@ -10,6 +10,7 @@ export {
   type Admission,
   type SecureServerOptions,
   type ServerEvents,
+  type RoomAckEvent,
   type ServerLimits,
   type ServerMessage,
   type ServerRateLimits,

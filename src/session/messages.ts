@@ -12,6 +12,7 @@ export const OP_SEND = 3;
 export const OP_CUSTOM = 4;
 export const OP_RENEW = 5;
 export const OP_POST = 6;
+export const OP_ROOM_ACK = 7;
 export const OP_DELIVER = 16;
 export const OP_RESULT = 17;
 export const OP_POSITION = 18;
@@ -24,7 +25,18 @@ export type ClientOp =
   | { readonly op: typeof OP_SEND; readonly room: string; readonly data: Uint8Array }
   | { readonly op: typeof OP_CUSTOM; readonly action: string; readonly room: string | null; readonly data: Uint8Array }
   | { readonly op: typeof OP_RENEW; readonly credential: Uint8Array }
-  | { readonly op: typeof OP_POST; readonly room: string; readonly epoch: Uint8Array; readonly post: Uint8Array };
+  | { readonly op: typeof OP_POST; readonly room: string; readonly epoch: Uint8Array; readonly post: Uint8Array }
+  | RoomAckOp;
+
+/** A member's receipt of a room's stream up to `next` ([ROOM-6.8]). */
+export interface RoomAckOp {
+  readonly op: typeof OP_ROOM_ACK;
+  readonly room: string;
+  readonly epoch: Uint8Array;
+  readonly next: number;
+  /** SHA-256 of the frame that carried event `next - 1`. */
+  readonly hash: Uint8Array;
+}
 
 /** Where a Join starts ([ROOM-6.3]): live (absent), all history, or recovery from an offset. */
 export type JoinFrom = 'all' | { readonly epoch: Uint8Array; readonly next: number };
@@ -70,6 +82,8 @@ export function encodeClientMessage(m: ClientOp): Uint8Array {
       return encodeCbor([m.op, m.room]);
     case OP_POST:
       return encodeCbor([m.op, m.room, m.epoch, m.post]);
+    case OP_ROOM_ACK:
+      return encodeCbor([m.op, m.room, m.epoch, m.next, m.hash]);
     case OP_SEND:
       return encodeCbor([m.op, m.room, m.data]);
     case OP_CUSTOM:
@@ -179,6 +193,11 @@ export function decodeClientGeneral(payload: Uint8Array): ClientOp {
     return { op, action: a[1], room: a[2] === null ? null : room(a[2]), data: bytes(a[3]) };
   }
   if (op === OP_RENEW && a.length === 2) return { op, credential: bytes(a[1]) };
+  if (op === OP_ROOM_ACK && a.length === 5) {
+    const hash = bytes(a[4]);
+    if (hash.length !== 32) throw malformed();
+    return { op, room: room(a[1]), epoch: epoch(a[2]), next: uint(a[3]), hash };
+  }
   throw malformed();
 }
 

@@ -8,7 +8,8 @@ import type { PositionInfo, RoomMember } from '../rooms/room.js';
 import { KIND_POST, type KeyStatement } from '../rooms/wire.js';
 import { MAX_UINT } from '../wire/envelope.js';
 import type { CheckedPost } from './dispatch.js';
-import { OP_POSITION, encodeServerMessage } from './messages.js';
+import { OP_POSITION, encodeServerMessage, type RoomAckOp } from './messages.js';
+import { equalBytes } from '../bytes.js';
 import type { Transport } from './transport.js';
 
 /** What the link needs of its session. */
@@ -49,6 +50,15 @@ export class RoomLink implements RoomMember {
   unsubscribe(topic: string): void {
     this.transport.unsubscribe?.(topic);
   }
+}
+
+/** A RoomAck's checks after membership, in spec order. @see [ROOM-6.8] */
+export function checkRoomAck(rooms: RoomHub<RoomLink>, m: RoomAckOp): ErrorCode | undefined {
+  const room = rooms.room(m.room);
+  if (room === undefined) return 'ERR_NOT_JOINED';
+  if (!equalBytes(m.epoch, room.epoch)) return 'ERR_STALE_EPOCH';
+  if (m.next < 1 || m.next > room.next) return 'ERR_ACK_RANGE';
+  return undefined;
 }
 
 /** Who a Post's author is, as this session verified it ([ROOM-4.3]). */

@@ -10,6 +10,7 @@ import type { ResumeRegistry } from './resume.js';
 import type { ClientAuthRules } from './server-handshake.js';
 import type { ServerConfig } from './server-options.js';
 import type { ServerSession } from './server-session.js';
+import type { RoomAckOp } from './messages.js';
 import type { SessionMessage } from './session.js';
 
 /** @internal What a session reports to its server. */
@@ -20,6 +21,8 @@ export interface ServerHost {
   /** A session completed its handshake. */
   opened(session: ServerSession): void;
   message(session: ServerSession, message: SessionMessage): void;
+  /** An accepted RoomAck ([ROOM-6.8]), with the seq of the session envelope that carried it. */
+  roomAck(session: ServerSession, ack: RoomAckOp & { readonly seq: number }): undefined;
 }
 
 /** @internal What a session needs from its server: configuration, shared state, policy. */

@@ -20,7 +20,7 @@ import { signingFailed } from './signing.js';
 import { OP_DELIVER, OP_RENEW, decodeClientMessage, encodeRelay, encodeServerMessage, type JoinFrom } from './messages.js';
 import { KIND_PRESENCE } from '../rooms/wire.js';
 import { relayBody } from '../rooms/relay.js';
-import { RoomLink, checkMemberPost } from './room-link.js';
+import { RoomLink, checkMemberPost, checkRoomAck } from './room-link.js';
 import { ResultQueue } from './results.js';
 
 export type { Authenticate, AuthenticateContext, Authenticated, SessionPeer } from './server-handshake.js';
@@ -307,6 +307,7 @@ export class ServerSession extends Session {
         const author = { identity: this.#identity!, roles: this.#roles, key: this.#proven!.clientKey, expiresAt: this.#expiresAt };
         return checkMemberPost(core.rooms, m, author, core.limits.maxMessageSize);
       },
+      roomAck: (m, seq) => checkRoomAck(core.rooms, m) ?? core.host.roomAck(this, { ...m, seq }),
       event: (type, outcome, code, room) => this.#event(type, outcome, code, room),
       result: (refSeq, code) => this.#results.send(refSeq, code),
       emit: this.emit.bind(this),

@@ -34,6 +34,24 @@ export interface ServerEvents extends Record<string, unknown> {
   message: ServerMessage;
   session: ServerSession;
   event: SecurityEvent;
+  /**
+   * A member acknowledged a room's stream up to `next` ([ROOM-6.8]): signed by its session key,
+   * in the session envelope numbered `seq` (the session's `evidence` event gives its bytes).
+   */
+  roomAck: RoomAckEvent;
+}
+
+/** A member's receipt of a room's stream: evidence it accepted every event of `epoch` below `next`. */
+export interface RoomAckEvent {
+  readonly session: ServerSession;
+  readonly identity: string;
+  readonly keyId: string;
+  readonly room: string;
+  readonly epoch: Uint8Array;
+  readonly next: number;
+  /** SHA-256 of the frame that carried event `next - 1`. */
+  readonly hash: Uint8Array;
+  readonly seq: number;
 }
 
 const UPGRADE_REFUSALS = {
@@ -142,6 +160,11 @@ export class SecureServer extends Emitter<ServerEvents> {
       event: (e) => this.#event(e),
       wantsEvents: () => this.#onEvent !== undefined || this.listenerCount('event') > 0,
       opened: (session) => this.emit('session', session),
+      roomAck: (session, a) => {
+        const identity = session.identity ?? '';
+        this.emit('roomAck', { session, identity, keyId: session.keyId ?? '', room: a.room, epoch: a.epoch, next: a.next, hash: a.hash, seq: a.seq });
+        return undefined;
+      },
       // The fields of SessionMessage in order, as a spread would copy them, without the spread's cost.
       message: (session, m) =>
         this.emit('message', {

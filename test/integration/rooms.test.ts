@@ -2,11 +2,13 @@
 // every member, authors verified by every member, and a compromised server (here: a proxy in front
 // of one member that holds the server's key) able to withhold but not to alter or invent a message.
 import { afterEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
 import { KeyRing, SecureServer, generateKeyPair, importSigningKey, type SigningKey } from '../../src/index.js';
 import { connect, type ConnectOptions, type WebSocketConstructor } from '../../src/adapters/ws/index.js';
 import type { RoomNotice } from '../../src/rooms/member.js';
 import type { JoinOptions } from '../../src/session/client-rooms.js';
+import { OP_ROOM_ACK, encodeClientMessage } from '../../src/session/messages.js';
 import { isRoomFrame } from '../../src/rooms/frames.js';
 import { webCryptoVerify, type AsyncVerify } from '../../src/crypto/webcrypto.js';
 import { VerifyPool } from '../../src/pool/index.js';
@@ -173,6 +175,40 @@ for (const factory of ADAPTERS) {
       } finally {
         await pool.close();
       }
+    });
+
+    // [ROOM-6.8]
+    it('a member acknowledges the stream now and then with a signed RoomAck, never per event; the server checks each', async () => {
+      const { server, join } = await setup();
+      const acks: { identity: string; room: string; next: number; hash: string; seq: number }[] = [];
+      server.on('roomAck', (a) => acks.push({ identity: a.identity, room: a.room, next: a.next, hash: Buffer.from(a.hash).toString('hex'), seq: a.seq }));
+      const [alice, bob] = [await join('alice'), await join('bob', 'lobby', {}, { roomAcks: true })];
+      const frames: Uint8Array[] = [];
+      bob.client.on('evidence', (e) => e.binding.length === 0 && frames.push(e.envelope));
+      for (let i = 0; i < 5; i++) alice.client.send('lobby', `m${i}`);
+      await waitFor(() => bob.got.length === 5, 'five');
+      await waitFor(() => acks.length === 1, 'an acknowledgement at the next check');
+      await sleep(350); // three more checks (100 ms): nothing new, so no new RoomAck
+      expect(acks).toHaveLength(1);
+      const last = frames[frames.length - 1]!;
+      expect(acks[0]).toMatchObject({ identity: 'bob', room: 'lobby', next: 5, hash: createHash('sha256').update(last).digest('hex') });
+      alice.client.send('lobby', 'm5');
+      await waitFor(() => acks.length === 2, 'the next one, once the stream moved');
+      expect(acks[1]!.next).toBe(6);
+      // What the server refuses, each with a Result; the session stays open.
+      const epoch = bob.client.position('lobby')!.epoch;
+      const refusals: string[] = [];
+      bob.client.on('refused', (r) => refusals.push(r.code));
+      const send = (m: Parameters<typeof encodeClientMessage>[0]) => (bob.client as unknown as { sendPayload(p: Uint8Array): void }).sendPayload(encodeClientMessage(m));
+      const hash = new Uint8Array(32);
+      send({ op: OP_ROOM_ACK, room: 'lobby', epoch, next: 7, hash });
+      send({ op: OP_ROOM_ACK, room: 'lobby', epoch, next: 0, hash });
+      send({ op: OP_ROOM_ACK, room: 'lobby', epoch: new Uint8Array(16), next: 1, hash });
+      send({ op: OP_ROOM_ACK, room: 'elsewhere', epoch, next: 1, hash });
+      await waitFor(() => refusals.length === 4, 'four refusals');
+      expect(refusals).toEqual(['ERR_ACK_RANGE', 'ERR_ACK_RANGE', 'ERR_STALE_EPOCH', 'ERR_NOT_JOINED']);
+      expect(acks).toHaveLength(2);
+      expect(bob.client.state).toBe('open');
     });
 
     it('a tampered key statement is refused (ERR_BAD_SIGNATURE, ERR_BAD_KEY), and the posts it would vouch for are refused with ERR_UNKNOWN_KEY', async () => {
