@@ -1,10 +1,11 @@
-// `npm run hostile [-- --short] [-- --seed=N]`: the hostile suite. Envelope and handshake mutation
-// fuzzers, floods with an honest client measuring what it keeps, and connection floods counting
-// sockets held beyond their caps, on ws and uWS. Loopback only, bounded in count and time (short:
-// under 1 minute, full: under 5). Prints one table; exits 1 when anything was accepted, crashed,
-// an honest client kept less than 90%, or a socket was held beyond its cap.
+// `npm run hostile [-- --short] [-- --seed=N]`: the hostile suite. Envelope, handshake and room
+// frame mutation fuzzers, floods with an honest client measuring what it keeps, and connection
+// floods counting sockets held beyond their caps, on ws and uWS. Loopback only, bounded in count
+// and time (short: under 1 minute, full: under 5). Prints one table; exits 1 when anything was
+// accepted, crashed, an honest client kept less than 90%, or a socket was held beyond its cap.
 import { ADAPTERS } from '../helpers/net-adapters.js';
 import { fuzzEnvelopes, fuzzHandshake } from './fuzz.js';
+import { fuzzRoomFrames } from './fuzz-rooms.js';
 import { pausedFlood, preUpgradeFlood, runFloods } from './floods.js';
 
 const args = process.argv.slice(2);
@@ -25,6 +26,15 @@ const env = fuzzEnvelopes(short ? 100_000 : 1_000_000, seed);
 add('envelope mutants', '–', env.tried, env.accepted, env.crashed, '–', '–', env.accepted > 0 || env.crashed > 0);
 const hs = await fuzzHandshake(short ? 2_000 : 20_000, seed);
 add('ClientAuth mutants', '–', hs.tried, hs.accepted, hs.crashed, '–', '–', hs.accepted > 0 || hs.crashed > 0);
+// Room frames: raw mutants, then mutants signed again with the server's key (test/hostile/fuzz-rooms.ts).
+for (const [mode, area] of [
+  ['raw', 'room frame mutants'],
+  ['resigned', 'room frame mutants, re-signed'],
+] as const) {
+  const r = await fuzzRoomFrames(short ? 10_000 : 100_000, seed, mode);
+  add(area, '–', r.tried, r.accepted, r.crashed, '–', '–', r.accepted > 0 || r.crashed > 0);
+  if (r.finding !== undefined) console.log(`room fuzzer finding: ${r.finding}`);
+}
 
 for (const r of await runFloods(ADAPTERS, short ? 2000 : 6000, short ? 4 : 8)) {
   const bad = r.accepted > 0 || r.kept < 90;
