@@ -87,6 +87,7 @@ export const REF = {
   rplForgedNoMove: 'RPL-5.4',
   rplForget: 'RPL-6.1',
   rplHorizon: 'RPL-6.2',
+  rplNewState: 'RPL-6.3',
   rplStreamCap: 'RPL-6.4',
   rplStreams: 'RPL-6.5',
   rplPersisted: 'RPL-7.1',

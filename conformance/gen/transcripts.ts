@@ -197,6 +197,31 @@ export function replayWindow(): VectorFile {
     a.open(0, 'ok', { stream: streamOf('s2'), ts: TS + MAX_AGE + 1, comment: 's1 is forgotten to make room' }),
     a.open(0, 'ERR_STALE', { stream: streamOf('s1'), ts: TS, now: TS, comment: 'clock stepped back: fresh by ts, refused by the horizon' }),
   ]);
+  // [RPL-6.1]: a state expires at the first verdict whose now is past its expiresAt, whether or not
+  // its memory was reclaimed; these would differ between a store that reclaims at once and one that
+  // reclaims later.
+  transcript(b, g, 'an expired stream starts again: the same seq is a replay while now = expiresAt, new after it', ['Duplicate', 'Boundary'], ['rplForget', 'rplNewState'], reset(), [
+    a.open(5, 'ok', { ts: TS, now: TS }),
+    a.open(5, 'ERR_REPLAY', { ts: TS + MAX_AGE, now: TS + MAX_AGE, comment: 'the state expires at TS + maxAge: not yet' }),
+    a.open(5, 'ok', { ts: TS + MAX_AGE + 1, now: TS + MAX_AGE + 1, comment: 'expired: as if forgotten, a new state' }),
+  ]);
+  transcript(b, g, 'the cap counts unexpired streams exactly: a stream whose expiresAt moved keeps its place', ['StreamLimit', 'Forged', 'Boundary'], ['rplStreams', 'rplForget', 'rplPrecheck'], reset({ maxStreams: 1 }), [
+    a.open(0, 'ok', { stream: streamOf('s1'), ts: TS, now: TS }),
+    a.open(1, 'ok', { stream: streamOf('s1'), ts: TS + 10, now: TS + 10 }),
+    a.open(0, 'ERR_STREAM_LIMIT', { stream: streamOf('s2'), ts: TS + MAX_AGE + 1, now: TS + MAX_AGE + 1, tamper: true, comment: 's1 expires at TS + 10 + maxAge: the pre-check refuses before the signature' }),
+  ]);
+  transcript(b, g, 'an expired stream frees its place for the pre-check too: a forged envelope reaches the signature', ['StreamLimit', 'Forged'], ['rplStreams', 'rplForget', 'rplPrecheck'], reset({ maxStreams: 1 }), [
+    a.open(0, 'ok', { stream: streamOf('s1'), ts: TS, now: TS }),
+    a.open(0, 'ERR_BAD_SIGNATURE', { stream: streamOf('s2'), ts: TS + MAX_AGE + 1, now: TS + MAX_AGE + 1, tamper: true }),
+    a.open(0, 'ok', { stream: streamOf('s2'), ts: TS + MAX_AGE + 1, now: TS + MAX_AGE + 1 }),
+  ]);
+  transcript(b, g, 'horizon without a cap: an expired state counts whether or not it was reclaimed', ['Duplicate'], ['rplHorizon', 'rplForget', 'rplNoDoubleAccept'], reset(), [
+    a.open(0, 'ok', { stream: streamOf('s1'), ts: TS, now: TS }),
+    a.open(0, 'ok', { stream: streamOf('s2'), ts: TS + MAX_AGE + 1, now: TS + MAX_AGE + 1, comment: 's1 has expired' }),
+    a.open(1, 'ERR_STALE', { stream: streamOf('s1'), ts: TS, now: TS, comment: 'clock stepped back: ts + maxAge is at the horizon' }),
+    a.open(0, 'ERR_STALE', { stream: streamOf('s3'), ts: TS, now: TS, comment: 'on any stream' }),
+    a.open(1, 'ok', { stream: streamOf('s3'), ts: TS + 1, now: TS + 1, comment: 'one ms later, past the horizon' }),
+  ]);
   // Restarts.
   const later = TS + 1_000;
   transcript(b, g, 'restart with persisted state: the old window still refuses the replay', ['Restart', 'Duplicate'], ['rplPersisted', 'rplDuplicate'], reset(), [

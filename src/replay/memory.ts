@@ -106,6 +106,9 @@ export class MemoryReplayStore implements ReplayStore {
   // Largest expiresAt ever forgotten: an envelope at or below it may be a replay of forgotten
   // state (§6.2), whatever the clock says now (it matters only if the clock steps back).
   #horizon = -1;
+  // The largest `now` applied: a state whose expiresAt is below it has expired for every later
+  // verdict ([RPL-6.1]), whether or not its memory was reclaimed yet.
+  #clock = -Infinity;
   #hand: Iterator<[string, number]> | undefined;
 
   constructor(options: MemoryReplayStoreOptions = {}) {
@@ -133,17 +136,23 @@ export class MemoryReplayStore implements ReplayStore {
   }
 
   check(req: ReplayRequest): ReplayVerdict {
-    if (req.expiresAt <= this.#horizon) return 'ERR_STALE';
+    const now = this.#advance(req.now);
+    if (req.expiresAt <= this.#horizonFor(req.expiresAt, now)) return 'ERR_STALE';
     const slot = this.#index.get(this.#key(req.kid, req.stream));
-    return slot === undefined ? this.#checkNew(req) : this.#checkKnown(slot, req.seq);
+    return slot === undefined || this.#expired(slot, now) ? this.#checkNew(now) : this.#checkKnown(slot, req.seq);
   }
 
   commit(req: ReplayRequest): ReplayVerdict {
-    this.#sweepStep(req.now);
-    if (req.expiresAt <= this.#horizon) return 'ERR_STALE';
+    const now = this.#advance(req.now);
+    this.#sweepStep(now);
+    if (req.expiresAt <= this.#horizonFor(req.expiresAt, now)) return 'ERR_STALE';
     const key = this.#key(req.kid, req.stream);
-    const slot = this.#index.get(key);
-    if (slot === undefined) return this.#insert(key, req);
+    let slot = this.#index.get(key);
+    if (slot !== undefined && this.#expired(slot, now)) {
+      this.#evict(key, slot, this.#meta[slot >>> 8]![(slot & (CHUNK - 1)) * 2 + 1]!);
+      slot = undefined;
+    }
+    if (slot === undefined) return this.#insert(key, req, now);
     const verdict = this.#checkKnown(slot, req.seq);
     if (verdict !== 'ok') return verdict;
     const meta = this.#meta[slot >>> 8]!;
@@ -160,8 +169,10 @@ export class MemoryReplayStore implements ReplayStore {
   /**
    * Forgets every stream whose state is expired at `now` (everything it accepted is stale) and
    * returns how many. Commits already do this a little at a time; call it to reclaim memory at once.
+   * `now` counts as applied, like a request's ([RPL-6.1]).
    */
   sweep(now: number): number {
+    now = this.#advance(now);
     let evicted = 0;
     let earliest = Infinity;
     for (const [key, slot] of this.#index) {
@@ -206,19 +217,38 @@ export class MemoryReplayStore implements ReplayStore {
     return v === SEQ_OK ? 'ok' : v === SEQ_REPLAY ? 'ERR_REPLAY' : 'ERR_TOO_OLD';
   }
 
-  #checkNew(req: ReplayRequest): ReplayVerdict {
-    // At the cap only expired streams may go (§6.3); before the earliest expiry there are none.
-    if (this.#index.size >= this.maxStreams && !(req.now > this.#earliest)) return 'ERR_STREAM_LIMIT';
-    return 'ok';
+  /** The receiver clock for this verdict: the largest `now` applied so far ([RPL-6.1]). */
+  #advance(now: number): number {
+    if (now > this.#clock) this.#clock = now;
+    return this.#clock;
   }
 
-  #insert(key: string, req: ReplayRequest): ReplayVerdict {
-    const verdict = this.#checkNew(req);
+  #expired(slot: number, now: number): boolean {
+    return now > this.#meta[slot >>> 8]![(slot & (CHUNK - 1)) * 2 + 1]!;
+  }
+
+  /**
+   * The horizon as [RPL-6.2] defines it: every expired state counts, reclaimed or not. Only an
+   * envelope that expires before `now` (the clock stepped back) can meet an expired state's
+   * expiresAt, so only then are they all reclaimed to know it exactly.
+   */
+  #horizonFor(expiresAt: number, now: number): number {
+    if (expiresAt < now && now > this.#earliest) this.sweep(now);
+    return this.#horizon;
+  }
+
+  /** The cap counts unexpired streams ([RPL-6.5]): expired ones are reclaimed first when it matters. */
+  #checkNew(now: number): ReplayVerdict {
+    if (this.#index.size < this.maxStreams) return 'ok';
+    // Before the earliest expiry nothing held has expired; after it, count exactly.
+    if (!(now > this.#earliest)) return 'ERR_STREAM_LIMIT';
+    this.sweep(now);
+    return this.#index.size < this.maxStreams ? 'ok' : 'ERR_STREAM_LIMIT';
+  }
+
+  #insert(key: string, req: ReplayRequest, now: number): ReplayVerdict {
+    const verdict = this.#checkNew(now);
     if (verdict !== 'ok') return verdict;
-    if (this.#index.size >= this.maxStreams) {
-      this.sweep(req.now);
-      if (this.#index.size >= this.maxStreams) return 'ERR_STREAM_LIMIT';
-    }
     const slot = this.#allocate();
     const meta = this.#meta[slot >>> 8]!;
     const m = (slot & (CHUNK - 1)) * 2;

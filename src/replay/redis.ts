@@ -62,6 +62,14 @@ if not started then return 'LOST' end
 if started ~= ARGV[8] then return 'MOVED' end
 local key, index, hkey = KEYS[1], KEYS[2], KEYS[3]
 local seq, now, exp = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+-- The store's clock is the largest now any node applied: a state expired at it has expired for
+-- every later verdict, reclaimed or not ([RPL-6.1]).
+local clock = tonumber(redis.call('GET', KEYS[5]) or '-1')
+if now > clock then
+  clock = now
+  redis.call('SET', KEYS[5], string.format('%.0f', now))
+end
+now = clock
 local W, strict, cap, commit = tonumber(ARGV[4]), ARGV[5] == '1', tonumber(ARGV[6]), ARGV[7] == 'commit'
 local blocks = W / 32 + 1
 local function num(x) return string.format('%.0f', x) end
@@ -99,21 +107,33 @@ local function verdict(top, b)
   if bitset(b, pos(seq)) then return 'ERR_REPLAY' end
   return 'ok'
 end
--- A commit reclaims expired streams a few at a time ([RPL-6.1]); a check changes nothing ([RPL-5.2]).
+-- A commit reclaims expired streams a few at a time; a check changes no verdict ([RPL-5.2]).
 if commit then forget(2) end
-if exp <= tonumber(redis.call('GET', hkey) or '-1') then return 'ERR_STALE' end
+-- The horizon counts every expired state, reclaimed or not ([RPL-6.2]): the largest expiresAt
+-- below the clock is in the index. Only an envelope expiring before the clock can meet it.
+local h = tonumber(redis.call('GET', hkey) or '-1')
+if exp < now then
+  local dead = redis.call('ZREVRANGEBYSCORE', index, '(' .. num(now), '-inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  if dead[2] and tonumber(dead[2]) > h then h = tonumber(dead[2]) end
+end
+if exp <= h then return 'ERR_STALE' end
 local state = redis.call('HMGET', key, 't', 'e', 'b')
+if state[1] and tonumber(state[2]) < now then
+  -- Expired: as if forgotten ([RPL-6.3]); a commit reclaims it before starting the stream again.
+  if commit then
+    redis.call('DEL', key)
+    redis.call('ZREM', index, key)
+    if tonumber(state[2]) > tonumber(redis.call('GET', hkey) or '-1') then redis.call('SET', hkey, state[2]) end
+  end
+  state = {false}
+end
 if not state[1] then
-  -- A new stream (§4.1). At the cap only expired streams may go ([RPL-6.5]).
+  -- A new stream (§4.1). The cap counts unexpired streams ([RPL-6.5]).
   if redis.call('ZCARD', index) >= cap then
-    if not commit then
-      if redis.call('ZCARD', index) - redis.call('ZCOUNT', index, '-inf', '(' .. num(now)) >= cap then return 'ERR_STREAM_LIMIT' end
-      return 'ok'
-    end
-    -- One free place is all this stream needs: a bounded step keeps the script short (Redis runs
-    -- nothing else meanwhile) however many streams expired together.
-    forget(64)
-    if redis.call('ZCARD', index) >= cap then return 'ERR_STREAM_LIMIT' end
+    if redis.call('ZCARD', index) - redis.call('ZCOUNT', index, '-inf', '(' .. num(now)) >= cap then return 'ERR_STREAM_LIMIT' end
+    -- Reclaim a bounded number (Redis runs nothing else meanwhile); expired ones left over are
+    -- not counted, and later commits reclaim them.
+    if commit then forget(64) end
   end
   if not commit then return 'ok' end
   if strict then
@@ -244,6 +264,7 @@ export class RedisReplayStore implements ReplayStore {
   readonly #clock: () => number;
   readonly #index: string;
   readonly #horizon: string;
+  readonly #clockKey: string;
   readonly #config: string;
   readonly #fixed: string[];
   #startedAt: number;
@@ -294,6 +315,7 @@ export class RedisReplayStore implements ReplayStore {
     this.#startedAt = startedAt;
     this.#index = `${prefix}streams`;
     this.#horizon = `${prefix}horizon`;
+    this.#clockKey = `${prefix}clock`;
     this.#config = `${prefix}config`;
     this.#fixed = [String(settings.window), settings.strict ? '1' : '0', String(settings.maxStreams)];
   }
@@ -322,7 +344,7 @@ export class RedisReplayStore implements ReplayStore {
 
   async #run(req: ReplayRequest, op: 'check' | 'commit'): Promise<ReplayVerdict> {
     // Keys and arguments are built before anything is awaited: the caller may reuse its buffers.
-    const keys = [`${this.prefix}s:${toHex(req.kid)}:${toHex(req.stream)}`, this.#index, this.#horizon, this.#config];
+    const keys = [`${this.prefix}s:${toHex(req.kid)}:${toHex(req.stream)}`, this.#index, this.#horizon, this.#config, this.#clockKey];
     const args = [String(req.seq), String(req.now), String(req.expiresAt), ...this.#fixed, op, String(this.#startedAt)];
     const reply = await this.#script(keys, args);
     const verdict = typeof reply === 'string' ? reply : String(reply);

@@ -114,6 +114,43 @@ describe.skipIf(!available)('RedisReplayStore', () => {
     });
   }
 
+  // [RPL-6.1], [RPL-6.2], [RPL-6.5]: forgetting is part of the verdict, not of when memory is
+  // reclaimed. Memory reclaims a few streams per commit and sweeps at the cap; the script reclaims
+  // two per commit and up to 64 at the cap: same verdicts anyway, with expiry, a cap of 2 over 4
+  // streams, and a clock that sometimes steps back past maxAge.
+  it("gives MemoryReplayStore's verdicts when streams expire, at the cap, and when the clock steps back", async () => {
+    const r = client();
+    const run = evalOn(r);
+    const seen = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ stream: fc.nat(3), back: fc.integer({ min: -3, max: 3 }), gap: fc.integer({ min: -2 * MAX_AGE, max: MAX_AGE }), stale: fc.nat(2 * MAX_AGE), old: fc.boolean() }), {
+          minLength: 20,
+          maxLength: 60,
+        }),
+        async (steps) => {
+          const redis = await RedisReplayStore.connect({ eval: run, prefix: freshPrefix(), window: 64, maxStreams: 2, clock: () => T0 });
+          const memory = new MemoryReplayStore({ window: 64, maxStreams: 2, startedAt: T0 });
+          const top = [0, 0, 0, 0];
+          let now = T0;
+          for (const s of steps) {
+            const seq = Math.max(0, top[s.stream]! + s.back);
+            now = Math.max(T0, now + s.gap);
+            // Some envelopes are older than the clock (as a receiver with a lagging clock sees them).
+            const req = request(s.stream, seq, now, s.old ? now - Math.min(s.stale, MAX_AGE) : now);
+            expect(await redis.check(req)).toBe(memory.check(req));
+            const verdict = memory.commit(req);
+            expect(await redis.commit(req)).toBe(verdict);
+            seen.add(verdict);
+            if (verdict === 'ok' && seq > top[s.stream]!) top[s.stream] = seq;
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+    expect([...seen].sort()).toEqual(['ERR_REPLAY', 'ERR_STALE', 'ERR_STREAM_LIMIT', 'ok']);
+  });
+
   it('with evalSha the script travels once, and again after Redis forgets its scripts', async () => {
     const r = client();
     let sent = 0;
