@@ -166,6 +166,39 @@ export interface TraceReport {
   rows: { id: string; level: Level; vectors: number; live: number; tests: string[]; untested: boolean }[];
 }
 
+/**
+ * Optional rules that name a verdict or an error code, with why no implementation's choice can
+ * change a verdict. Any other MAY or SHOULD that does is a spec bug: the lint below fails on it.
+ */
+const OPTIONAL_OUTSIDE_VERDICTS: Record<string, string> = {
+  'ENV-4.12': 'what a sender emits; every receiver accepts both values ([ENV-4.2])',
+  'ENV-7.7': "an operator's rotation practice; verdicts follow the keys' validity as configured",
+  'ENV-9.4': 'advice to later versions of the format, not a rule of v1',
+  'POL-2.5': "the application's own hook: its answer is an input of the verdict, like the keys it trusts",
+};
+
+/**
+ * The spec lint ([issue: one verdict everywhere]): no vector may depend on a MAY or SHOULD, and an
+ * optional rule that speaks of accepting, refusing or a code must be one whose choice changes no
+ * verdict, listed above with the reason.
+ */
+export function lintOptional(requirements: Requirement[], cited: Map<string, string[]>): string[] {
+  const problems: string[] = [];
+  const byId = new Map(requirements.map((r) => [r.id, r] as const));
+  for (const [id, where] of cited) {
+    const r = byId.get(id);
+    if (r !== undefined && (r.level === 'MAY' || r.level === 'SHOULD')) {
+      problems.push(`${id} is a ${r.level} but ${where.length} vector(s) depend on it (first: ${where[0]}): an optional rule must not decide a verdict`);
+    }
+  }
+  for (const r of requirements) {
+    if (r.level !== 'MAY' && r.level !== 'SHOULD') continue;
+    if (!/\bERR_[A-Z_]+\b|\b(reject|refuse|accept)/i.test(r.text) || Object.hasOwn(OPTIONAL_OUTSIDE_VERDICTS, r.id)) continue;
+    problems.push(`${r.id} (${r.file}:${r.line}) is a ${r.level} that speaks of a verdict; make it a MUST, or say why no choice changes a verdict in trace.ts: "${r.text.slice(0, 100)}"`);
+  }
+  return problems;
+}
+
 export function trace(
   specDir = SPEC_DIR,
   vectorDir = VECTOR_DIR,
@@ -195,6 +228,7 @@ export function trace(
       problems.push(`uncovered.json: ${id} says withVectors but no vector cites it`);
     }
   }
+  problems.push(...lintOptional(requirements, cited));
   const rows: TraceReport['rows'] = [];
   let must = 0;
   let covered = 0;

@@ -89,6 +89,23 @@ describe('traceability', () => {
     expect(report.problems.some((p) => p.startsWith('ENV-1.2'))).toBe(false); // SHOULD: not required
   });
 
+  it('the spec lint fails on a vector that depends on a MAY or SHOULD, and on an optional rule that decides a verdict', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'sealwire-lint-'));
+    mkdirSync(join(tmp, 'spec'));
+    mkdirSync(join(tmp, 'vectors'));
+    writeFileSync(
+      join(tmp, 'spec', 'x.md'),
+      '# X\n\n- [ENV-1.1] Decoders MUST reject it.\n- [ENV-1.2] A receiver MAY forget the state early.\n- [ENV-1.3] A receiver MAY refuse it with `ERR_STALE`.\n- [ENV-1.4] Senders SHOULD pad.\n',
+    );
+    const file = { algorithm: 'x', schema: 'x', numberOfTests: 1, header: [], notes: {}, testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ['ENV-1.1', 'ENV-1.2'], result: 'valid' }] }] };
+    writeFileSync(join(tmp, 'vectors', 'v.json'), JSON.stringify(file));
+    writeFileSync(join(tmp, 'uncovered.json'), JSON.stringify({ ids: {} }));
+    const report = trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'uncovered.json'));
+    expect(report.problems.filter((p) => p.startsWith('ENV-1.2 is a MAY but 1 vector(s) depend on it'))).toHaveLength(1);
+    expect(report.problems.filter((p) => p.startsWith('ENV-1.3') && p.includes('speaks of a verdict'))).toHaveLength(1);
+    expect(report.problems.some((p) => p.startsWith('ENV-1.4'))).toBe(false); // optional, and about no verdict
+  });
+
   it('an allow-listed id must name existing test files that mention it, or say it is untested', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'sealwire-trace-'));
     mkdirSync(join(tmp, 'test'));
