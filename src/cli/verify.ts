@@ -9,6 +9,7 @@ import { open, type Opened } from '../envelope/open.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { decodeEnvelope, type EnvelopeHeader } from '../wire/envelope.js';
 import type { EvidenceRecord } from './input.js';
+import { MESSAGE_CONTENT_TYPE, OP_ROOM_ACK, decodeClientMessage, type RoomAckOp } from '../session/messages.js';
 import { isRoomRecord, RoomTranscript, type RoomFacts, type RoomSpan } from './verify-room.js';
 
 /** How a receipt's hash relates to the envelopes in the same file. */
@@ -48,6 +49,17 @@ export interface RecordReport {
   readonly receipt?: ReceiptReport;
   /** A room frame's facts (spec/rooms.md §9); a bundle gives one record per event, on one line. */
   readonly room?: RoomFacts;
+  /** A member's RoomAck ([ROOM-6.8]) carried by this envelope, and the frame it names if the file holds it. */
+  readonly roomAck?: RoomAckReport;
+}
+
+export interface RoomAckReport {
+  readonly room: string;
+  readonly epoch: string;
+  readonly next: number;
+  readonly hash: string;
+  /** The line of the room frame whose SHA-256 the RoomAck names, if the file holds it. */
+  readonly frameLine: number | null;
 }
 
 export interface VerifyReport {
@@ -63,6 +75,7 @@ interface Work {
   header?: EnvelopeHeader;
   hash?: Uint8Array;
   receipt?: Receipt;
+  ack?: RoomAckOp;
 }
 
 // Date covers ±8.64e15 ms; a later (hostile but valid) ts is shown as a number only.
@@ -104,6 +117,7 @@ function checkOne(rec: EvidenceRecord, ring: KeyRing): Work {
     }
   }
   const hash = sha256(bytes);
+  const ack = opened !== undefined && !isReceipt && header?.contentType === MESSAGE_CONTENT_TYPE ? roomAckIn(opened.payload) : undefined;
   const report: RecordReport = {
     line: rec.line,
     verdict,
@@ -118,7 +132,17 @@ function checkOne(rec: EvidenceRecord, ring: KeyRing): Work {
     sha256: toHex(hash),
     ...(message !== undefined ? { message } : {}),
   };
-  return { report, hash, ...(header ? { header } : {}), ...(receipt ? { receipt } : {}) };
+  return { report, hash, ...(header ? { header } : {}), ...(receipt ? { receipt } : {}), ...(ack ? { ack } : {}) };
+}
+
+/** A session payload that is a RoomAck: a member's signed receipt of a room's stream. */
+function roomAckIn(payload: Uint8Array): RoomAckOp | undefined {
+  try {
+    const m = decodeClientMessage(payload);
+    return m.op === OP_ROOM_ACK ? m : undefined;
+  } catch {
+    return undefined; // another message, or not one of ours
+  }
 }
 
 function matchHash(r: Receipt, works: Work[]): HashMatch {
@@ -175,6 +199,12 @@ export function verifyEvidence(records: EvidenceRecord[], ring: KeyRing): Verify
     };
     w.report = { ...w.report, receipt };
   }
+  for (const w of works) {
+    const a = w.ack;
+    if (a === undefined) continue;
+    const frame = works.find((x) => x.report.room !== undefined && x.report.verdict === 'ok' && x.report.sha256 === toHex(a.hash));
+    w.report = { ...w.report, roomAck: { room: a.room, epoch: toHex(a.epoch), next: a.next, hash: toHex(a.hash), frameLine: frame?.report.line ?? null } };
+  }
   return { records: works.map((w) => w.report), rooms: transcript.spans(), ok };
 }
 
@@ -218,6 +248,10 @@ export function formatText(report: VerifyReport): string {
     if (r.ts !== null) f.push(`ts=${r.time ?? r.ts}`);
     if (room?.text != null) f.push(`text=${JSON.stringify(room.text.length > 200 ? room.text.slice(0, 200) + '…' : room.text)}`);
     if (r.message !== undefined && r.verdict !== 'ok') f.push(`(${r.message})`);
+    const k = r.roomAck;
+    if (k !== undefined) {
+      f.push(`acks-room=${k.room}`, `epoch=${k.epoch}`, `next=${k.next}`, `frame=${k.frameLine === null ? 'not-in-file' : `line-${k.frameLine}`}`);
+    }
     const a = r.receipt;
     if (a !== undefined) {
       f.push(

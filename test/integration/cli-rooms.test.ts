@@ -15,6 +15,7 @@ import { openRoomLog } from '../../src/rooms/file-log.js';
 import { sealRoom } from '../../src/rooms/seal.js';
 import { decodeRoomEvent, encodeRoomEvent, KIND_ANNOUNCE, KIND_POST, ROLE, ROOM_CONTENT_TYPE, roomAad } from '../../src/rooms/wire.js';
 import { decodeEnvelope, encodeEnvelope } from '../../src/wire/envelope.js';
+import { OP_ROOM_ACK, decodeClientMessage } from '../../src/session/messages.js';
 import { ADAPTERS } from '../helpers/net-adapters.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,6 +35,9 @@ const bob = importSigningKey(generateKeyPair().secretKey);
 let dir: string;
 /** Bob's saved records, in the order his session emitted them. */
 let records: string[];
+/** What the server saved of bob's session: his signed envelopes, RoomAcks among them. */
+const serverRecords: string[] = [];
+const end0 = Date.now();
 const frameOf = (record: string): Uint8Array => fromHex((JSON.parse(record) as { envelope: string }).envelope);
 const file = (lines: string[]): string => `# a room transcript\n${lines.join('\n')}\n`;
 
@@ -44,11 +48,15 @@ beforeAll(async () => {
   const ring = new KeyRing();
   ring.add(alice.publicKey, { identity: 'alice' });
   ring.add(bob.publicKey, { identity: 'bob' });
-  const server = new SecureServer({ key: serverKey, keys: ring, authorize: () => true, rooms: { log } });
+  const server = new SecureServer({ key: serverKey, keys: ring, authorize: () => true, rooms: { log, positionMs: 50 } });
+  // The server keeps what bob signs: his RoomAcks are his evidence of receipt.
+  server.on('session', (s) => s.on('evidence', (e) => s.identity === 'bob' && serverRecords.push(e.record)));
+  let acked = 0;
+  server.on('roomAck', (a) => (acked = a.next));
   const adapter = await ADAPTERS[0]!.start(server, {});
   const options = { WebSocket: WebSocket as unknown as WebSocketConstructor, serverKey: importPublicKey(serverKey.publicKey) };
   const a = await connect(adapter.url, { ...options, key: alice });
-  const b = await connect(adapter.url, { ...options, key: bob });
+  const b = await connect(adapter.url, { ...options, key: bob, roomAcks: true });
   records = [];
   b.on('evidence', (e) => {
     if (e.binding.length === 0) records.push(e.record);
@@ -68,6 +76,7 @@ beforeAll(async () => {
   await arrived(2);
   server.publish('lobby', 'server notice');
   await arrived(3);
+  while (acked < 3 && Date.now() < end0 + 10_000) await new Promise((r) => setTimeout(r, 5));
   a.close();
   b.close();
   await adapter.close();
@@ -87,6 +96,24 @@ describe('sealwire verify of a room transcript', () => {
     expect(lines.find((l) => l.startsWith('line 5:'))).toMatch(/offset=2 kind=announce signed-by=server .*text="server notice"$/);
     expect(r.stdout).toMatch(/room lobby epoch=[0-9a-f]{32}: offsets 0–2, not in the file: -/);
     expect(r.stdout).toContain('4 records: 4 ok, 0 failed');
+  });
+
+  it("bob's RoomAck, kept by the server, names the frame of his transcript it acknowledges ([ROOM-6.8])", async () => {
+    const isAck = (record: string): boolean => {
+      try {
+        return decodeClientMessage(decodeEnvelope(frameOf(record)).payload).op === OP_ROOM_ACK;
+      } catch {
+        return false; // a receipt
+      }
+    };
+    const ack = serverRecords.filter(isAck).pop()!;
+    await writeFile(join(dir, 'ack.txt'), file([...records, ack]));
+    const r = await verify('ack.txt');
+    expect(r.stdout).toMatch(/line 6: ok envelope from=bob kid=[0-9a-f]{64} .* acks-room=lobby epoch=[0-9a-f]{32} next=3 frame=line-5$/m);
+    expect(r.code).toBe(0);
+    // Without the room frames, the RoomAck still verifies as bob's word; its frame is not in the file.
+    await writeFile(join(dir, 'ack-alone.txt'), file([ack]));
+    expect((await verify('ack-alone.txt')).stdout).toMatch(/acks-room=lobby .* next=3 frame=not-in-file/);
   });
 
   it("the server's room log is the same kind of evidence", async () => {
