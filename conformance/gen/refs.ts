@@ -165,6 +165,7 @@ export const REF = {
   polChargeFirst: 'POL-1.2',
   polAuthorize: 'POL-2.1',
   polNotJoined: 'POL-2.3',
+  polBuckets: 'POL-3.1',
   polRateLimited: 'POL-3.2',
   polConnectionCap: 'POL-4.2',
   polOriginList: 'POL-5.1',

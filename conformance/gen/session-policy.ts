@@ -51,6 +51,14 @@ export function sessionPolicy(): VectorFile {
     sendOk(onSecond(0, join('lobby')), [result(0, null)]),
     sendCloses('ERR_RATE_LIMITED', onSecond(1, sendTo('lobby', 'third for alice'))),
   ]);
+  // [POL-3.1]: an envelope the connection bucket refuses still spends the identity's token.
+  add(b, g, 'the connection bucket refuses, and the identity bucket is charged all the same: the identity\'s next connection finds it empty', ['RateLimit'], ['polRateLimited', 'polBuckets'], [
+    rate({ perSecond: 1, burst: 1 }, { perSecond: 1, burst: 2 }), open,
+    sendOk(data(sid, 0, join('lobby')), [result(0, null)]),
+    sendCloses('ERR_RATE_LIMITED', data(sid, 1, sendTo('lobby', 'one too many for the connection'))),
+    s2.step,
+    sendCloses('ERR_RATE_LIMITED', onSecond(0, join('lobby'))),
+  ]);
   // [POL-1.2] charged before the signature: a forgery spends the identity's token.
   add(b, g, 'a forged envelope is charged before its signature is checked: the identity\'s next connection finds the bucket empty', ['RateLimit', 'Forged'], ['polChargeFirst', 'polRateLimited'], [
     rate(undefined, { perSecond: 1, burst: 1 }), open,
