@@ -181,6 +181,10 @@ export function outbox(): VectorFile {
   add(b, g, 'after reseal, a receipt naming the new version is accepted', ['Delivery', 'Resume'], ['rcpResend'], [
     outboxReset({ binding: b1 }), send(0, b1), send(1, b1), reseal, ack(r0([0, 1], { hash: sha256(env(1, b2, TS + 100)) }), [0, 1]),
   ]);
+  add(b, g, 'after reseal, once a receipt named one version, a later receipt naming the other is refused', ['Delivery', 'Resume'], ['rcpResend', 'rcpApply'], [
+    outboxReset({ binding: b1 }), send(0, b1), send(1, b1), reseal, ack(r0([0, 1], { hash: sha256(env(1, b1)) }), [0, 1]),
+    ackFails('ERR_RECEIPT_HASH', receipt({ acked: [0, 1], rseq: 1, hash: sha256(env(1, b2, TS + 100)) })),
+  ]);
   add(b, g, 'after reseal, a hash of neither version is refused', ['Delivery', 'Resume'], ['rcpResend', 'rcpApply'], [
     outboxReset({ binding: b1 }), send(0, b1), send(1, b1), reseal, ackFails('ERR_RECEIPT_HASH', r0([0, 1], { hash: sha256(env(1)) })),
   ]);
