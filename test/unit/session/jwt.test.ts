@@ -13,9 +13,9 @@ beforeAll(async () => {
   issuer = await joseKeyPair('EdDSA', { crv: 'Ed25519' });
 });
 
-function jwt(claims: Record<string, unknown> = {}, opts: { exp?: number | null; iss?: string; aud?: string; alg?: string } = {}): SignJWT {
+function jwt(claims: Record<string, unknown> = {}, opts: { exp?: number | null; iss?: string; aud?: string | string[]; alg?: string; crit?: boolean } = {}): SignJWT {
   const t = new SignJWT({ roles: ['user', 'moderator'], cnf: { jkt: jwkThumbprint(client.publicKey) }, ...claims })
-    .setProtectedHeader({ alg: opts.alg ?? 'EdDSA' })
+    .setProtectedHeader({ alg: opts.alg ?? 'EdDSA', ...(opts.crit === true ? { crit: ['x-ext'], 'x-ext': 1 } : {}) })
     .setIssuer(opts.iss ?? 'https://auth.test')
     .setAudience(opts.aud ?? 'chat')
     .setSubject('alice');
@@ -44,7 +44,22 @@ describe('jwtAuthenticator', () => {
     }
   });
 
+  // [HS-5.2] readings every verifier must share: seconds, nbf, crit, alg names, aud arrays.
+  it('reads exp in seconds, accepts alg Ed25519 (RFC 9864) and an aud array that names the audience', async () => {
+    const auth = jwtAuthenticator({ key: issuer.publicKey, issuer: 'https://auth.test', audience: 'chat', clock: () => NOW });
+    const fully = await jwt({}, { alg: 'Ed25519' }).sign(issuer.privateKey);
+    expect(await auth(enc.encode(fully), clientKey, ctx)).toMatchObject({ identity: 'alice' });
+    const many = await jwt({}, { aud: ['other', 'chat'] }).sign(issuer.privateKey);
+    expect(await auth(enc.encode(many), clientKey, ctx)).toMatchObject({ identity: 'alice' });
+    // exp is seconds: one second after NOW (in s) is still valid, and expiresAt is that second in ms.
+    const soon = await jwt({}, { exp: NOW + 1000 }).sign(issuer.privateKey);
+    expect(await auth(enc.encode(soon), clientKey, ctx)).toMatchObject({ expiresAt: NOW + 1000 });
+  });
+
   const cases: [string, () => Promise<Uint8Array | null>, string][] = [
+    ['nbf later than now', async () => enc.encode(await jwt().setNotBefore(Math.floor(NOW / 1000) + 10).sign(issuer.privateKey)), 'ERR_UNAUTHENTICATED'],
+    ['a crit header', async () => enc.encode(await jwt({}, { crit: true }).sign(issuer.privateKey, { crit: { 'x-ext': true } })), 'ERR_UNAUTHENTICATED'],
+    ['an aud array without the audience', async () => enc.encode(await jwt({}, { aud: ['other', 'more'] }).sign(issuer.privateKey)), 'ERR_UNAUTHENTICATED'],
     ['no credential', async () => null, 'ERR_UNAUTHENTICATED'],
     ['not UTF-8', async () => Uint8Array.of(0xff, 0xfe), 'ERR_UNAUTHENTICATED'],
     ['too long', async () => new Uint8Array(5000).fill(0x61), 'ERR_UNAUTHENTICATED'],
