@@ -16,6 +16,7 @@ import { replaySuite } from './suites/replay.js';
 import { sealSuite, verifySuite } from './suites/verify.js';
 import { socketioSuite } from './suites/socketio.js';
 import { roomsSuite } from './suites/rooms.js';
+import { memberSuite } from './suites/member.js';
 import type { Keys } from './fixtures.js';
 
 type Suite = (profile: Profile, keys: Keys) => Promise<SuiteReport>;
@@ -23,6 +24,7 @@ type Suite = (profile: Profile, keys: Keys) => Promise<SuiteReport>;
 const SUITES: Record<string, Suite> = {
   verify: verifySuite,
   keyImport: keyImportSuite,
+  member: memberSuite,
   replay: replaySuite,
   pool: poolSuite,
   seal: sealSuite,
