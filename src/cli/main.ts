@@ -41,7 +41,12 @@ example:
   $ sealwire verify --keys keys.json evidence.txt
   line 2: ok envelope from=server kid=5cab… stream=1aac… seq=0 ts=2026-12-05T07:22:46.154Z
   line 3: ok receipt from=server kid=5cab… … acks.kid=a54c… next=2 sack=- highest=1 hash=not-in-file covers=-
-  2 records: 2 ok, 0 failed, 0 receipt hash mismatches`;
+  2 records: 2 ok, 0 failed, 0 receipt hash mismatches
+example (a room transcript: a chat server's room log):
+  $ sealwire verify --keys examples/chat/.data/keys.json examples/chat/.data/rooms.log
+  line 2: ok statement from=alice room=lobby kid=869a…274e
+  line 3: ok room-event from=alice room=lobby epoch=31cc…eb62 offset=0 kind=post signed-by=author kid=869a…274e stream=8a8a…3bf1 seq=0 ts=2026-12-05T17:56:19.364Z text="hello"
+  room lobby epoch=31cc…eb62: offsets 0–0, not in the file: -`;
 
 const USAGE = `usage:
   sealwire keygen [--out FILE]
