@@ -13,6 +13,7 @@ import * as receipts from './gen/receipts.js';
 import * as delivery from './gen/delivery.js';
 import * as sessions from './gen/sessions.js';
 import { sessionPolicy } from './gen/session-policy.js';
+import { sessionTimers } from './gen/session-timers.js';
 import { rooms } from './gen/rooms.js';
 import { SCHEMAS } from './gen/schemas.js';
 
@@ -42,6 +43,7 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'delivery_acks.json': delivery.acks,
   'session_data.json': sessions.sessionData,
   'session_policy.json': sessionPolicy,
+  'session_timers.json': sessionTimers,
   'room_streams.json': rooms,
 };
 

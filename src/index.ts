@@ -55,6 +55,7 @@ export {
   type ServerLimits,
   type ServerMessage,
   type ServerRateLimits,
+  type Timers,
 } from './session/index.js';
 export type {
   Action,

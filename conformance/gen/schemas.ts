@@ -81,7 +81,7 @@ const STEP_OPS: Schema[] = [
     'session.reset',
     {
       serverSeed: hex,
-      serverTime: uint,
+      serverTime: { ...uint, description: 'the server clock at the reset; only session.advance moves it' },
       limits: limitsSchema,
       exporter: hexOrNull,
       requireChannelBinding: { type: 'boolean' },
@@ -100,7 +100,7 @@ const STEP_OPS: Schema[] = [
   opStep('session.open', { serverNonce: hex, clientAuth: hex, peerOrigin: { type: 'string' }, peerAddress: { type: 'string' } }, ['serverNonce']),
   opStep('session.revoke', { kid: hex }, ['kid']),
   opStep('session.send', { envelope: hex }, ['envelope']),
-  opStep('session.advance', { ms: uint }, ['ms']),
+  opStep('session.advance', { ms: { ...uint, description: 'virtual ms: the server clock moves by exactly this, firing the timers due by then' } }, ['ms']),
   opStep('session.drop', {}),
   opStep('room.reset', { serverKey: hex, rooms: strings }, ['serverKey', 'rooms']),
   opStep('room.frame', { frame: hex }, ['frame']),

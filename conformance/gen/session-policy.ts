@@ -1,5 +1,5 @@
 // Server policy on a live server (spec/policy.md §1–§6) as step transcripts: token buckets with a
-// small burst (the server clock is fixed, so no bucket refills), connection caps per identity and
+// small burst (no vector here advances the server clock, so no bucket refills), connection caps per identity and
 // per address, the origin allow-list at admission, authorize refusals per action, and revocation.
 // Close codes come from the table of spec/errors.md (CLOSE in sessions.ts).
 import type { OpStep, StepsGroup, VectorFile } from '../lib/format.js';
@@ -16,7 +16,7 @@ export function sessionPolicy(): VectorFile {
   const b: B = new FileBuilder<StepsGroup>('sealwire-session-v1', 'steps_schema.json', [
     'Server policy on a live server (spec/policy.md), with the session ops of session_data.json.',
     'session.reset also takes `rateLimit` ({connection, identity}: {perSecond, burst} token buckets;',
-    'the server clock is fixed, so buckets never refill), `maxConnectionsPerIdentity`,',
+    'they refill only as session.advance moves the clock), `maxConnectionsPerIdentity`,',
     '`maxConnectionsPerIp`, `origins` (the allow-list) and `refuse` (authorize refuses a request',
     'matching every member a rule gives: action, channel, identity). session.open takes',
     '`peerOrigin`/`peerAddress` (what the transport reported); a refusal at admission answers the',

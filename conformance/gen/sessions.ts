@@ -52,6 +52,23 @@ export function data(sid: Bytes, seq: number, payload: Bytes, o: { by?: Signer; 
   return (o.by ?? CLIENT).seal({ seq, ts: T, stream: o.stream ?? STREAM, ct: 60 }, payload, undefined, cat(sid, Uint8Array.of(0x01))).envelope;
 }
 
+// [HS-5.2]: JWT credentials, minted here (EdDSA over the JWS signing input).
+const ISSUER_SEED = seed('session jwt issuer');
+export const JWT_OPTS = { issuerKey: publicKeyOf(ISSUER_SEED), issuer: 'https://auth.example', audience: 'chat' };
+/** Claims the JWT hook accepts for the pinned client key, expiring at `exp` (seconds). */
+export const jwtClaims = (exp: number): Record<string, unknown> => ({
+  iss: JWT_OPTS.issuer,
+  aud: JWT_OPTS.audience,
+  sub: 'alice',
+  exp,
+  cnf: { jkt: b64u(thumbprint(publicKeyOf(PINNED.clientSeed))) },
+  roles: ['user'],
+});
+export function jwtToken(claims: Record<string, unknown>, signer = ISSUER_SEED): Bytes {
+  const input = `${b64u(JSON.stringify({ alg: 'EdDSA', typ: 'JWT' }))}.${b64u(JSON.stringify(claims))}`;
+  return enc.encode(`${input}.${b64u(signRef(signer, enc.encode(input)))}`);
+}
+
 export type B = FileBuilder<StepsGroup>;
 export type StepIn = { op: string; comment?: string; expect?: Record<string, unknown>; [field: string]: unknown };
 export const ok = (s: StepIn): OpStep => ({ ...s, result: 'valid' });
@@ -107,8 +124,9 @@ export function sessionData(): VectorFile {
     'accepts a connection with `serverNonce` and presents `clientAuth` (answering sessionId, or the',
     'code and closeCode); session.send presents a client data envelope and answers `sent` (payloads',
     'of the application messages the server sent back, receipts left out) or the code and closeCode',
-    'the session ended with; session.advance lets `ms` of timers run (clocks stay fixed) and answers',
-    'ok while the session is up; session.drop loses the transport (close 1006).',
+    'the session ended with; session.advance moves the server clock (which starts at serverTime) by',
+    'exactly `ms` of virtual time, firing the timers due by then in order, and answers ok while the',
+    'session is up; session.drop loses the transport (close 1006).',
   ]);
   const g = b.group({ type: 'Steps' });
   const P = PINNED;
@@ -185,7 +203,7 @@ export function sessionData(): VectorFile {
   ]);
   const q = openStep(quick);
   add(b, g, 'a ClientAuth in time: the timeout no longer applies', ['Timer'], ['hsTimeout'], [reset(quick), q.step, ok({ op: 'session.advance', ms: 60 })]);
-  // Far enough out that the Join's round trip through the runner ends before it, even on a busy CI host.
+  // The Join is answered at T, before any time passes (session_timers.json pins the bound itself).
 const expiring: Inputs = { ...P, expires: T + 250 };
   const e = openStep(expiring);
   add(b, g, 'the credential expires 250 ms into the session: closed with ERR_CREDENTIAL_EXPIRED', ['Timer'], ['hsExpiry'], [
@@ -195,16 +213,10 @@ const expiring: Inputs = { ...P, expires: T + 250 };
   ]);
 
   // [HS-5.2]: JWT credentials, the token minted here (EdDSA over the JWS signing input).
-  const issuerSeed = seed('session jwt issuer');
-  const jwtOpts = { issuerKey: publicKeyOf(issuerSeed), issuer: 'https://auth.example', audience: 'chat' };
+  const jwtOpts = JWT_OPTS;
   const now = Math.floor(T / 1000);
-  const jkt = b64u(thumbprint(publicKeyOf(P.clientSeed)));
-  const token = (claims: Record<string, unknown>, signer = issuerSeed): Bytes => {
-    const input = `${b64u(JSON.stringify({ alg: 'EdDSA', typ: 'JWT' }))}.${b64u(JSON.stringify(claims))}`;
-    return enc.encode(`${input}.${b64u(signRef(signer, enc.encode(input)))}`);
-  };
-  const base = { iss: jwtOpts.issuer, aud: jwtOpts.audience, sub: 'alice', exp: now + 3600, cnf: { jkt }, roles: ['user'] };
-  const withToken = (claims: Record<string, unknown>, signer?: Bytes): Inputs => ({ ...P, credential: token(claims, signer) });
+  const base = jwtClaims(now + 3600);
+  const withToken = (claims: Record<string, unknown>, signer?: Bytes): Inputs => ({ ...P, credential: jwtToken(claims, signer) });
   const jwtCase = (comment: string, expect: string, claims: Record<string, unknown>, signer?: Bytes): void => {
     const i = withToken(claims, signer);
     add(b, g, comment, ['Jwt'], ['hsJwt'], [reset(i, { jwt: jwtOpts }), expect === 'ok' ? openStep(i).step : openFails(expect, i)]);

@@ -1,6 +1,7 @@
 // The driver's session ops (conformance/README.md): one real SecureServer per `session.reset`, whose
 // sessions stay open across requests, so a vector can drive the data phase, let time pass, and
-// resume. Clocks are fixed; only timers run (in real time, for the few ms a vector advances).
+// resume. Time is virtual (virtual-time.ts): the server's clock starts at `serverTime` and it and
+// the server's timers move only by `session.advance`, so timer boundaries are exact.
 import { OP_POSITION } from '../../src/session/messages.js';
 import { isRoomFrame } from '../../src/rooms/frames.js';
 import { fromHex, toHex } from '../../src/bytes.js';
@@ -16,6 +17,7 @@ import { jwtAuthenticator } from '../../src/session/jwt.js';
 import { MemoryTransport, accountsHook, answerClientAuth, readLimits, withNonce } from './handshake-ops.js';
 import { RequestError, hex, optBool, optHex, optObject, optObjects, optString, optStrings, optUint, string, uint, type Answer, type Request } from './fields.js';
 import type { RateLimit } from '../../src/policy/rate-limit.js';
+import { VirtualTime } from './virtual-time.js';
 
 /** `{perSecond, burst}` of a `rateLimit` member, if present. */
 function readRate(o: Request | undefined, name: string): RateLimit | undefined {
@@ -60,6 +62,7 @@ export class SessionOps {
   #exporter: Uint8Array | undefined;
   #ring: KeyRing | undefined;
   #live: Live | undefined;
+  #time: VirtualTime | undefined;
   /** Settles each time the server reports a verdict on a data-phase message. */
   #verdict: (() => void) | undefined;
 
@@ -69,6 +72,7 @@ export class SessionOps {
     this.#server?.close();
     this.#server = undefined;
     this.#live = undefined;
+    this.#time = undefined;
   }
 
   /**
@@ -80,7 +84,7 @@ export class SessionOps {
   reset(req: Request): Answer {
     this.close();
     const serverSeed = hex(req, 'serverSeed', 32);
-    const serverTime = uint(req, 'serverTime');
+    const time = new VirtualTime(uint(req, 'serverTime'));
     const limits = readLimits(req);
     const accounts = optObjects(req, 'accounts');
     const jwt = optObject(req, 'jwt');
@@ -107,7 +111,7 @@ export class SessionOps {
               key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(hex(jwt, 'issuerKey', 32)).toString('base64url') },
               issuer: string(jwt, 'issuer'),
               audience: string(jwt, 'audience'),
-              clock: () => serverTime,
+              clock: time.now,
             })
           : undefined;
     this.#server = new SecureServer({
@@ -132,11 +136,13 @@ export class SessionOps {
         ...(perIdentity !== undefined ? { maxConnectionsPerIdentity: perIdentity } : {}),
         ...(perIp !== undefined ? { maxConnectionsPerIp: perIp } : {}),
       },
-      clock: () => serverTime,
+      clock: time.now,
+      timers: time.timers,
       onEvent: (e) => {
         if (e.type === 'message') this.#verdict?.();
       },
     });
+    this.#time = time;
     return { ok: true };
   }
 
@@ -232,12 +238,16 @@ export class SessionOps {
   }
 
   /**
-   * `session.advance`: lets `ms` milliseconds of timers run (the clock stays fixed). Answers
-   * `{"ok":true}` while the last opened session is still up, else its code and close code.
+   * `session.advance`: moves the server's clock by exactly `ms`, firing the timers due by then in
+   * order. Answers `{"ok":true}` while the last opened session is still up, else its code and close
+   * code.
    */
   async advance(req: Request): Promise<Answer> {
     const live = this.#needLive();
-    await sleep(uint(req, 'ms'));
+    await this.#time!.advance(uint(req, 'ms'), async () => {
+      await tick();
+      await tick();
+    });
     await tick();
     if (live.session.state === 'closed') return closedAnswer(await live.session.closed);
     return { ok: true };

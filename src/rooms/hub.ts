@@ -8,6 +8,7 @@ import { prepareRoom } from './seal.js';
 import { RoomState, type RoomMember } from './room.js';
 import { TickSigner } from './signer.js';
 import { StatementCache } from './statements.js';
+import { GLOBAL_TIMERS, type Timers } from '../session/timers.js';
 
 export interface RoomHubOptions {
   readonly key: SigningKey | AsyncSigningKey;
@@ -27,6 +28,8 @@ export interface RoomHubOptions {
   readonly log?: RoomLog | undefined;
   /** The log failed to save a frame (its room started a new epoch) or to rewrite. */
   readonly onLogError?: ((err: unknown) => void) | undefined;
+  /** Where the position check runs. Default the platform's timers. */
+  readonly timers?: Timers | undefined;
 }
 
 /** Native fan-out: one call hands a frame to every transport subscribed to a topic. */
@@ -44,7 +47,7 @@ export class RoomHub<M extends RoomMember> {
   readonly #signer: TickSigner;
   readonly #statements: StatementCache;
   #fanout: Fanout | undefined;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #timer: unknown;
   /** Frames saved since the log was last rewritten. */
   #appended = 0;
   /** Server signatures made, for the bench's signatures-per-message figure. */
@@ -252,8 +255,16 @@ export class RoomHub<M extends RoomMember> {
   /** @see [ROOM-6.5] */
   #startChecks(): void {
     if (this.#timer !== undefined || this.o.positionMs <= 0) return;
-    this.#timer = setInterval(() => this.#check(), this.o.positionMs);
-    (this.#timer as { unref?: () => void }).unref?.();
+    const timers = this.o.timers ?? GLOBAL_TIMERS;
+    // An interval made of timeouts, re-armed before each check: the seam has no setInterval.
+    const arm = (): void => {
+      this.#timer = timers.setTimeout(() => {
+        arm();
+        this.#check();
+      }, this.o.positionMs);
+      (this.#timer as { unref?: () => void }).unref?.();
+    };
+    arm();
   }
 
   #check(): void {
@@ -275,7 +286,7 @@ export class RoomHub<M extends RoomMember> {
   }
 
   close(): void {
-    clearInterval(this.#timer);
+    (this.o.timers ?? GLOBAL_TIMERS).clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 }

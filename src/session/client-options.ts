@@ -8,6 +8,8 @@ import { isAnySigningKey, keyId, type AsyncSigningKey, type PublicKey, type Sign
 import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, assertOutboxLimits } from './delivery.js';
 import type { ClientSession } from './client-session.js';
 import type { RoomVerify } from '../rooms/pipeline.js';
+import type { Timers } from './timers.js';
+export { resolveTimers } from './timers.js';
 
 export interface ClientSessionOptions {
   /**
@@ -51,6 +53,8 @@ export interface ClientSessionOptions {
   maxPendingBytes?: number;
   /** Client clock in ms. Default `Date.now`. */
   clock?: () => number;
+  /** Timers of the handshake timeout and receipt delay. Default the platform's. */
+  timers?: Timers;
   /** Wait for the hello at most this long; then the hello's own limit applies. Default 10,000 ms. */
   handshakeTimeoutMs?: number;
   /**

@@ -14,7 +14,7 @@ import { Session, type SessionMessage } from './session.js';
 import type { CloseInfo, Transport } from './transport.js';
 import { signingFailed } from './signing.js';
 import { PendingRequests } from './requests.js';
-import { authBody, checkClientOptions, trustedServerKey, type ClientSessionOptions } from './client-options.js';
+import { authBody, checkClientOptions, resolveTimers, trustedServerKey, type ClientSessionOptions } from './client-options.js';
 import { ClientRooms, type JoinOptions } from './client-rooms.js';
 import { isRoomFrame } from '../rooms/frames.js';
 import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, SessionDelivery, MAX_RESEALS_WITHOUT_RECEIPT } from './delivery.js';
@@ -75,7 +75,7 @@ export class ClientSession extends Session {
   #phase: 'hello' | 'welcome' = 'hello';
   #hello: { bytes: Uint8Array; hello: Hello; serverKey: PublicKey } | undefined;
   #th: Uint8Array | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
   #identity: string | undefined;
   #roles: readonly string[] = [];
   #expires: number | null = null;
@@ -87,12 +87,10 @@ export class ClientSession extends Session {
   #settleReady!: (err?: ProtocolError) => void;
 
   constructor(transport: Transport, options: ClientSessionOptions) {
-    super(transport, DEFAULT_MAX_HANDSHAKE_SIZE);
+    super(transport, DEFAULT_MAX_HANDSHAKE_SIZE, resolveTimers(options?.timers));
     if (options === null || typeof options !== 'object') throw new TypeError('"options" expected object');
-    const { key, serverKey } = options;
+    const { key, serverKey, credential: c, resumeFrom: from, handshakeTimeoutMs: helloMs } = options;
     checkClientOptions(options);
-    const c = options.credential;
-    const from = options.resumeFrom;
     if (from !== undefined) {
       if (!(from instanceof ClientSession)) throw new TypeError('"resumeFrom" expected a ClientSession');
       if (from.sessionIdBytes === undefined) throw new RangeError('"resumeFrom" never completed its handshake: there is nothing to resume');
@@ -115,7 +113,7 @@ export class ClientSession extends Session {
     });
     // Nobody may be awaiting ready yet; the rejection is still observable through it.
     this.ready.catch(() => {});
-    this.#timer = setTimeout(() => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no ServerHello in time')), options.handshakeTimeoutMs ?? 10_000);
+    this.#timer = this.timers.setTimeout(() => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no ServerHello in time')), helloMs ?? 10_000);
     // [HS-7.11]: a state the server left unacknowledged through 8 re-seals is not offered again; the
     // adapter sees the session closed and opens no connection.
     if (from !== undefined && from.delivery!.outbox.resealsSinceReceipt >= MAX_RESEALS_WITHOUT_RECEIPT) {
@@ -291,8 +289,8 @@ export class ClientSession extends Session {
   }
 
   #sendAuth(body: Uint8Array, signature: Uint8Array, timeoutMs: number): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no Welcome in time')), timeoutMs);
+    this.timers.clearTimeout(this.#timer);
+    this.#timer = this.timers.setTimeout(() => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no Welcome in time')), timeoutMs);
     this.rawSend(encodeSigned(MSG_AUTH, body, signature));
   }
 
@@ -304,7 +302,7 @@ export class ClientSession extends Session {
     if (!verifyStrict(serverKey.backend, serverKey.handle, serverSignatureInput(th, bodyBytes), signature)) {
       throw new ProtocolError('ERR_BAD_SIGNATURE', 'signature verification failed');
     }
-    clearTimeout(this.#timer);
+    this.timers.clearTimeout(this.#timer);
     this.#identity = body.identity;
     this.#roles = Object.freeze([...body.roles]);
     this.#expires = body.expires;
@@ -392,7 +390,7 @@ export class ClientSession extends Session {
   }
 
   protected onClosed(info: CloseInfo): void {
-    clearTimeout(this.#timer);
+    this.timers.clearTimeout(this.#timer);
     const err = info.error ?? new ProtocolError('ERR_SESSION_CLOSED', `session closed (${info.code})`);
     this.#settleReady(err);
     this.#pending.rejectAll(err);

@@ -17,6 +17,7 @@ export {
 } from './server.js';
 export { jwkThumbprint } from './thumbprint.js';
 export type { Logger } from './logger.js';
+export type { Timers } from './timers.js';
 export { DEFAULT_RECEIPT_DELAY_MS, DEFAULT_RECEIPT_EVERY, DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY } from './delivery.js';
 export { DEFAULT_MAX_RESUMABLE, DEFAULT_RESUME_TTL_MS } from './resume.js';
 export {

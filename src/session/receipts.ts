@@ -4,6 +4,7 @@
 import { RECEIPT_CONTENT_TYPE } from '../delivery/receipt.js';
 import { Sender } from '../envelope/sender.js';
 import { isAsyncSigningKey, type AsyncSigningKey, type SigningKey } from '../keys/keys.js';
+import type { Timers } from './timers.js';
 import { DEFAULT_RECEIPT_DELAY_MS, DEFAULT_RECEIPT_EVERY, type SessionDelivery } from './delivery.js';
 
 /** What the receipt schedule asks of its session. */
@@ -13,6 +14,8 @@ export interface ReceiptsHost {
   send(bytes: Uint8Array): void;
   /** Hands on an envelope an AsyncSigningKey signs, in the order it was sealed ([HS-7.5]). */
   afterSigned(sealing: Promise<Uint8Array>, then: (envelope: Uint8Array) => void): void;
+  /** Where the delay timer runs. */
+  readonly timers: Timers;
 }
 
 interface Started {
@@ -28,7 +31,7 @@ export class Receipts {
   readonly #host: ReceiptsHost;
   #started: Started | undefined;
   #since = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
 
   constructor(host: ReceiptsHost) {
     this.#host = host;
@@ -45,7 +48,7 @@ export class Receipts {
       this.send(false);
       return;
     }
-    this.#timer ??= setTimeout(() => {
+    this.#timer ??= this.#host.timers.setTimeout(() => {
       this.#timer = undefined;
       this.send(false);
     }, this.delayMs);
@@ -73,7 +76,7 @@ export class Receipts {
 
   /** No receipt is pending any more (sent, or the session closed). */
   stop(): void {
-    clearTimeout(this.#timer);
+    this.#host.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#since = 0;
   }

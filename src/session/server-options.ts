@@ -20,6 +20,7 @@ import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../replay/freshness.js';
 import { assertLogger, type Logger } from './logger.js';
 import { DEFAULT_WINDOW } from '../replay/window.js';
 import { DEFAULT_MAX_BUFFERED_AMOUNT } from './transport.js';
+import { resolveTimers, type Timers } from './timers.js';
 import {
   DEFAULT_RECEIPT_DELAY_MS,
   DEFAULT_RECEIPT_EVERY,
@@ -132,6 +133,8 @@ export interface SecureServerOptions {
   onEvent?: SecurityEventSink;
   /** Server clock in ms. Default `Date.now`. */
   clock?: () => number;
+  /** Timers of the handshake timeout, credential expiry, receipt delay and room checks. Default the platform's. */
+  timers?: Timers;
   /** Operational messages (a throwing listener, closing sessions); pino fits. Security events stay events. */
   logger?: Logger;
   /** The `from` of data the server itself sends. Default `"server"`. */
@@ -166,6 +169,7 @@ export interface ServerConfig {
   readonly onEvent: SecurityEventSink | undefined;
   readonly logger: Logger | undefined;
   readonly clock: () => number;
+  readonly timers: Timers;
   readonly roomOptions: Required<Omit<RoomOptions, 'log'>> & Pick<RoomOptions, 'log'>;
 }
 
@@ -218,6 +222,7 @@ export function resolveServerOptions(options: SecureServerOptions): ServerConfig
     onEvent: options.onEvent,
     logger: options.logger === undefined ? undefined : assertLogger(options.logger),
     clock,
+    timers: resolveTimers(options.timers),
     roomOptions: resolveRooms(options.rooms ?? {}),
   };
 }

@@ -57,7 +57,7 @@ export class ServerSession extends Session {
   #kid: Uint8Array | undefined;
   #holdsIdentitySlot = false;
   #holdsKey = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
   #connBucket: TokenBucket;
   #rooms = new Set<string>();
   #onRelease: (() => void) | undefined;
@@ -70,7 +70,7 @@ export class ServerSession extends Session {
 
   /** @internal use `SecureServer.accept` */
   constructor(core: ServerCore, transport: Transport, peer: SessionPeer, onRelease?: () => void) {
-    super(transport, core.limits.maxMessageSize);
+    super(transport, core.limits.maxMessageSize, core.timers);
     this.#core = core;
     this.maxBufferedAmount = core.delivery.maxBufferedAmount;
     this.maxPendingBytes = core.delivery.maxPendingBytes;
@@ -105,7 +105,10 @@ export class ServerSession extends Session {
 
   /** @internal Sends the hello and arms the handshake timeout ([HS-2.1], [HS-3.6]). */
   start(): void {
-    this.#timer = setTimeout(() => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no valid ClientAuth in time')), this.#core.limits.handshakeTimeoutMs);
+    this.#timer = this.timers.setTimeout(
+      () => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no valid ClientAuth in time')),
+      this.#core.limits.handshakeTimeoutMs,
+    );
     this.rawSend(this.#hello);
   }
 
@@ -236,7 +239,7 @@ export class ServerSession extends Session {
   #open(proven: ProvenAuth, who: Authenticated, after: number, resumed: ResumeEntry | undefined, rooms: Set<string>, welcome: Uint8Array): void {
     const core = this.#core;
     const resumeId = proven.auth.body.resume;
-    clearTimeout(this.#timer);
+    this.timers.clearTimeout(this.#timer);
     const clock = (): number => core.clock();
     let delivery: SessionDelivery;
     let held: ResumeEntry;
@@ -324,11 +327,11 @@ export class ServerSession extends Session {
 
   /** [HS-5.5]: the session ends when its credential does. */
   #expireAt(expiresAt: number | undefined, now: number): void {
-    clearTimeout(this.#timer);
+    this.timers.clearTimeout(this.#timer);
     this.#expiresAt = expiresAt;
     if (expiresAt === undefined) return;
     const expire = (): void => this.fail(new ProtocolError('ERR_CREDENTIAL_EXPIRED', 'credential expired'));
-    this.#timer = setTimeout(expire, Math.min(MAX_TIMER, Math.max(0, expiresAt - now)));
+    this.#timer = this.timers.setTimeout(expire, Math.min(MAX_TIMER, Math.max(0, expiresAt - now)));
   }
 
   /** A new credential for this session: its expiry and roles from now on, or a refusal. @see [HS-8.6] */
@@ -371,7 +374,7 @@ export class ServerSession extends Session {
   }
 
   protected onClosed(info: CloseInfo): void {
-    clearTimeout(this.#timer);
+    this.timers.clearTimeout(this.#timer);
     const core = this.#core;
     if (!this.#established && info.error !== undefined) this.#event('handshake', 'reject', info.error.code);
     // The set itself stays: it is what a resume restores ([HS-7.3]).

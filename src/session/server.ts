@@ -131,6 +131,7 @@ export class SecureServer extends Emitter<ServerEvents> {
       key: config.key,
       kid: config.key.kid,
       clock: config.clock,
+      timers: config.timers,
       historyCount: ro.historyCount,
       historyMs: ro.historyMs,
       positionMs: ro.positionMs,

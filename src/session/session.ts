@@ -16,6 +16,7 @@ import type { SessionEvents } from './events.js';
 import { Inbound } from './inbound.js';
 import { Outbound } from './outbound.js';
 import { Receipts } from './receipts.js';
+import type { Timers } from './timers.js';
 import {
   assertTransport,
   binding,
@@ -28,7 +29,6 @@ import {
 } from './transport.js';
 
 export type { SessionEvents, SessionMessage } from './events.js';
-
 export type SessionState = 'handshake' | 'open' | 'closed';
 
 export abstract class Session extends Emitter<SessionEvents> {
@@ -41,6 +41,7 @@ export abstract class Session extends Emitter<SessionEvents> {
   readonly #closed: Promise<CloseInfo>;
   #resolveClosed!: (info: CloseInfo) => void;
   protected maxMessageSize: number;
+  protected readonly timers: Timers; // see timers.ts
 
   // Set when the handshake completes.
   protected sessionIdBytes: Uint8Array | undefined;
@@ -52,10 +53,11 @@ export abstract class Session extends Emitter<SessionEvents> {
   #delivery: SessionDelivery | undefined;
   #resumed = false;
 
-  protected constructor(transport: Transport, maxMessageSize: number) {
+  protected constructor(transport: Transport, maxMessageSize: number, timers: Timers) {
     super();
     assertTransport(transport);
     this.#transport = transport;
+    this.timers = timers;
     const isOpen = (): boolean => this.#state === 'open';
     const fail = (err: unknown): void => this.fail(err);
     this.#outbound = new Outbound(
@@ -73,6 +75,7 @@ export abstract class Session extends Emitter<SessionEvents> {
       isOpen,
       send: (bytes) => outbound.write(bytes),
       afterSigned: (sealing, then) => outbound.afterSigned(sealing, then),
+      timers,
     });
     this.#inbound = new Inbound(
       {
