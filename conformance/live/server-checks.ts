@@ -3,7 +3,8 @@
 import { expectEqual, type LiveCheck } from './check.js';
 import { toHex } from '../../src/bytes.js';
 import { LIVE_ROOM, liveClientKey } from './keys.js';
-import { closeCodeAfter, openPeer, until, type ServerCtx } from './peer.js';
+import { closeCodeAfter, openPeer, until, type Peer, type ServerCtx } from './peer.js';
+import { OP_ROOM_ACK, encodeClientMessage } from '../../src/session/messages.js';
 
 const done = async (...peers: { session: { close(): void } }[]) => peers.forEach((p) => p.session.close());
 
@@ -14,7 +15,35 @@ function lastSent(peer: { socket: { sent: Uint8Array[] } }): Uint8Array {
   return frame;
 }
 
+/** Sends a RoomAck in the peer's session, as a member would ([ROOM-6.8]). */
+function sendAck(peer: Peer, room: string, epoch: Uint8Array, next: number): void {
+  const payload = encodeClientMessage({ op: OP_ROOM_ACK, room, epoch, next, hash: new Uint8Array(32) });
+  (peer.session as unknown as { sendPayload(p: Uint8Array): void }).sendPayload(payload);
+}
+
 export const SERVER_CHECKS: LiveCheck<ServerCtx>[] = [
+  {
+    name: 'a RoomAck is checked: past the head ERR_ACK_RANGE, another epoch ERR_STALE_EPOCH, a room not joined ERR_NOT_JOINED, each a Result; a valid one gets none',
+    covers: ['ROOM-6.8'],
+    async run(ctx) {
+      const [alice, bob] = [await openPeer(ctx, 'alice'), await openPeer(ctx, 'bob')];
+      alice.session.send(LIVE_ROOM, 'to acknowledge');
+      await until(() => bob.got.length === 1, 'the post at bob');
+      const at = bob.session.position(LIVE_ROOM);
+      if (at === undefined) throw new Error('bob has no position in the room');
+      const refused: string[] = [];
+      bob.session.on('refused', (r) => refused.push(r.code));
+      sendAck(bob, LIVE_ROOM, at.epoch, at.next);
+      sendAck(bob, LIVE_ROOM, at.epoch, at.next + 1);
+      sendAck(bob, LIVE_ROOM, new Uint8Array(16).fill(0xee), at.next);
+      sendAck(bob, 'live-room-not-joined', at.epoch, 1);
+      await until(() => refused.length >= 3, 'three refusals');
+      await new Promise((r) => setTimeout(r, 50));
+      expectEqual(refused, ['ERR_ACK_RANGE', 'ERR_STALE_EPOCH', 'ERR_NOT_JOINED'], 'Results, in order (the valid RoomAck got none)');
+      expectEqual(bob.session.state, 'open', "bob's session");
+      await done(alice, bob);
+    },
+  },
   {
     name: 'a post reaches the other member, from the verified author, in order',
     covers: ['HS-8.3', 'HS-8.4', 'ROOM-1.1', 'RPL-5.5'],
