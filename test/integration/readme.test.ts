@@ -36,9 +36,10 @@ const SUBPATHS: Record<string, string> = {
   'sealwire/socket.io': 'src/adapters/socket.io/index.ts',
   'sealwire/jwt': 'src/session/jwt.ts',
   'sealwire/ws': 'src/adapters/ws/index.ts',
+  'sealwire/room-log': 'src/rooms/file-log.ts',
 };
 const mapImports = (code: string): string =>
-  code.replace(/from '(sealwire(?:\/[a-z.]+)?)'/g, (_m, spec: string) => `from ${JSON.stringify(join(root, SUBPATHS[spec] ?? `unknown:${spec}`))}`);
+  code.replace(/from '(sealwire(?:\/[a-z.-]+)?)'/g, (_m, spec: string) => `from ${JSON.stringify(join(root, SUBPATHS[spec] ?? `unknown:${spec}`))}`);
 
 /** What each block needs around it, found by its first line. */
 function program(block: string): { code: string; needsRedis: boolean } {
