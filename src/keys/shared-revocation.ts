@@ -7,8 +7,11 @@
 import { assertBytes, assertSafeUint, fromHex, toHex } from '../bytes.js';
 import type { KeyRing } from './keyring.js';
 
-/** Runs one Redis command and resolves with its reply. With ioredis: `(args) => redis.call(args[0], ...args.slice(1))`. */
-export type RedisCommand = (args: string[]) => Promise<unknown>;
+/**
+ * Runs one Redis command and resolves with its reply. With ioredis: `(command, args) =>
+ * redis.call(command, ...args)`; with node-redis: `(command, args) => client.sendCommand([command, ...args])`.
+ */
+export type RedisCommand = (command: string, args: string[]) => Promise<unknown>;
 
 /** What the subscriber connection reports: call `message` per message, `down` when it drops, `up` when it is back. */
 export interface SubscriberEvents {
@@ -59,9 +62,12 @@ export interface RevokeOptions {
 }
 
 export interface SharedRevocations {
-  /** Revokes a key id on every node. Resolves once stored and published ([POL-6.3]). */
+  /**
+   * Revokes a key id on every node. Applied here at once; resolves once stored and published
+   * ([POL-6.3]). Rejects when Redis did not take it: the revocation then holds on this node only.
+   */
   revokeKey(kid: Uint8Array, options?: RevokeOptions): Promise<void>;
-  /** Revokes on every node the keys of `identity` issued before `issuedBefore`. */
+  /** Revokes on every node the keys of `identity` issued before `issuedBefore` (ms); as `revokeKey`. */
   revokeIdentity(identity: string, issuedBefore: number, options?: RevokeOptions): Promise<void>;
   /** Whether the node is subscribed and loaded: new transports are admitted. */
   readonly ready: boolean;
@@ -123,7 +129,7 @@ function assertUntil(options: RevokeOptions | undefined): number | undefined {
  * ```ts
  * const redis = new Redis(url), sub = new Redis(url)
  * const shared = await shareRevocations(server, {
- *   command: (args) => redis.call(args[0], ...args.slice(1)),
+ *   command: (command, args) => redis.call(command, ...args),
  *   subscriber: {
  *     subscribe: (channel) => sub.subscribe(channel),
  *     on: (e) => sub.on('message', e.message).on('ready', e.up).on('close', e.down),
@@ -248,13 +254,13 @@ class Shared implements SharedRevocations {
   async #share(name: string, r: Revocation, until: number | undefined): Promise<void> {
     this.#apply(r);
     const text = JSON.stringify(r);
-    if (until === undefined) await this.#command(['SET', name, text]);
+    if (until === undefined) await this.#command('SET', [name, text]);
     else {
       const ttl = until - this.#clock();
       // Past its end the key is refused anyway: nothing to keep, but the push still closes sessions.
-      if (ttl > 0) await this.#command(['SET', name, text, 'PX', String(ttl)]);
+      if (ttl > 0) await this.#command('SET', [name, text, 'PX', String(ttl)]);
     }
-    await this.#command(['PUBLISH', this.#channel, text]);
+    await this.#command('PUBLISH', [this.#channel, text]);
   }
 
   #message(channel: string, text: string): void {
@@ -308,12 +314,12 @@ class Shared implements SharedRevocations {
   async #loadAll(): Promise<void> {
     let cursor = '0';
     do {
-      const reply = await this.#command(['SCAN', cursor, 'MATCH', globEscape(this.#prefix) + '*', 'COUNT', SCAN_COUNT]);
+      const reply = await this.#command('SCAN', [cursor, 'MATCH', globEscape(this.#prefix) + '*', 'COUNT', SCAN_COUNT]);
       if (!Array.isArray(reply) || !Array.isArray(reply[1])) throw new Error('unexpected SCAN reply');
       cursor = String(reply[0]);
       const names = (reply[1] as unknown[]).map(String);
       if (names.length === 0) continue;
-      const values = await this.#command(['MGET', ...names]);
+      const values = await this.#command('MGET', names);
       if (!Array.isArray(values)) throw new Error('unexpected MGET reply');
       for (const v of values) {
         if (v === null || v === undefined) continue; // expired between SCAN and MGET

@@ -73,7 +73,7 @@ async function startNode(name: string, prefix: string, keys: { key: SigningKey; 
   const command = redis();
   const sub = redis({ name: `${prefix.replace(/\W/g, '')}-${name}-sub`, ...(subRetryMs !== undefined ? { retryMs: subRetryMs } : {}) });
   const shared = await shareRevocations(server, {
-    command: (args) => command.call(args[0]!, ...args.slice(1)),
+    command: (name, args) => command.call(name, ...args),
     subscriber: {
       subscribe: (channel) => sub.subscribe(channel),
       on: (e) => sub.on('message', e.message).on('ready', e.up).on('close', e.down),
