@@ -66,14 +66,25 @@ afterEach(async () => {
 });
 
 /** A node: its own ring holding every given key, its own two Redis connections, its own listener. */
-async function startNode(name: string, prefix: string, keys: { key: SigningKey; identity: string }[], subRetryMs?: number): Promise<Node> {
+interface NodeOptions {
+  /** How long the subscriber waits before reconnecting. */
+  subRetryMs?: number;
+  /** Awaited before each command the node sends on its command connection. */
+  beforeCommand?: (name: string) => Promise<void>;
+}
+
+async function startNode(name: string, prefix: string, keys: { key: SigningKey; identity: string }[], options: NodeOptions = {}): Promise<Node> {
+  const { subRetryMs, beforeCommand } = options;
   const ring = new KeyRing();
   for (const k of keys) ring.add(k.key.publicKey, { identity: k.identity, issuedAt: Date.now() - 60_000 });
   const server = new SecureServer({ key: serverKey, keys: ring, authorize: () => true });
   const command = redis();
   const sub = redis({ name: `${prefix.replace(/\W/g, '')}-${name}-sub`, ...(subRetryMs !== undefined ? { retryMs: subRetryMs } : {}) });
   const shared = await shareRevocations(server, {
-    command: (name, args) => command.call(name, ...args),
+    command: async (name, args) => {
+      await beforeCommand?.(name);
+      return command.call(name, ...args);
+    },
     subscriber: {
       subscribe: (channel) => sub.subscribe(channel),
       on: (e) => sub.on('message', e.message).on('ready', e.up).on('close', e.down),
@@ -86,11 +97,11 @@ async function startNode(name: string, prefix: string, keys: { key: SigningKey; 
   return node;
 }
 
-async function threeNodes(keys: { key: SigningKey; identity: string }[], cRetryMs?: number): Promise<{ a: Node; b: Node; c: Node; prefix: string }> {
+async function threeNodes(keys: { key: SigningKey; identity: string }[], cOptions: NodeOptions = {}): Promise<{ a: Node; b: Node; c: Node; prefix: string }> {
   const prefix = `{t${process.pid}-${prefixes++}}:revoked:`;
   const a = await startNode('a', prefix, keys);
   const b = await startNode('b', prefix, keys);
-  const c = await startNode('c', prefix, keys, cRetryMs);
+  const c = await startNode('c', prefix, keys, cOptions);
   return { a, b, c, prefix };
 }
 
@@ -179,7 +190,7 @@ describe.skipIf(!available)('shared revocation over Redis (three nodes)', () => 
         { key: k, identity: 'alice' },
         { key: other, identity: 'erin' },
       ],
-      600,
+      { subRetryMs: 600 },
     );
     const alice = await dial(c, k);
     const subName = c.sub.options.connectionName!;
@@ -200,6 +211,30 @@ describe.skipIf(!available)('shared revocation over Redis (three nodes)', () => 
     await expect(dial(c, k)).rejects.toMatchObject({ code: 'ERR_KEY_REVOKED' });
     const erin = await dial(c, other);
     expect(erin.state).toBe('open');
+  });
+
+  it('[POL-6.5] [POL-6.6] once subscribed again, a node admits no one until it has loaded the stored set', async () => {
+    let loading: Promise<void> | undefined;
+    let release!: () => void;
+    let scanning!: () => void;
+    const scanned = new Promise<void>((resolve) => (scanning = resolve));
+    const { c } = await threeNodes([], {
+      subRetryMs: 100,
+      beforeCommand: async (name) => {
+        if (name !== 'SCAN' || loading === undefined) return;
+        scanning();
+        await loading;
+      },
+    });
+    loading = new Promise<void>((resolve) => (release = resolve));
+    await kill(c.sub.options.connectionName!);
+    await within(scanned, 3000, 'the reload after reconnecting');
+    expect(c.sub.status).toBe('ready');
+    expect(c.shared.ready).toBe(false);
+    expect(() => c.server.admit({ address: '127.0.0.1' })).toThrow(expect.objectContaining({ code: 'ERR_STORE' }));
+    release();
+    await expect.poll(() => c.shared.ready).toBe(true);
+    c.server.admit({ address: '127.0.0.1' }).release();
   });
 
   it('[POL-6.3] a bounded revocation expires from Redis after its until; a key with an end is kept past it by graceMs', async () => {
