@@ -49,6 +49,7 @@ export {
   type Authenticated,
   type SessionPeer,
   type Admission,
+  type AdmissionCheck,
   type SecureServerOptions,
   type ServerEvents,
   type RoomAckEvent,

@@ -371,3 +371,15 @@ export class RedisReplayStore implements ReplayStore {
     }
   }
 }
+
+// Revocations shared by the nodes of a service ride on the same Redis (spec/policy.md §6.1).
+export {
+  shareRevocations,
+  type RedisCommand,
+  type RevocationSubscriber,
+  type RevocationTarget,
+  type RevokeOptions,
+  type SharedRevocations,
+  type ShareRevocationsOptions,
+  type SubscriberEvents,
+} from '../keys/shared-revocation.js';

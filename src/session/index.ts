@@ -8,6 +8,7 @@ export {
   SecureServer,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   type Admission,
+  type AdmissionCheck,
   type SecureServerOptions,
   type ServerEvents,
   type RoomAckEvent,

@@ -59,7 +59,11 @@ const UPGRADE_REFUSALS = {
   ERR_ORIGIN: 'origin not allowed',
   ERR_RATE_LIMITED: 'new sessions too fast from this address',
   ERR_TOO_MANY_CONNECTIONS: 'too many connections from this address',
+  ERR_STORE: 'the shared store is unreachable',
 } as const;
+
+/** Returns `'ERR_STORE'` while new transports must be refused ([POL-6.6]), else null. */
+export type AdmissionCheck = () => 'ERR_STORE' | null;
 
 /** A slot taken at the transport upgrade; released when the connection ends. */
 export interface Admission {
@@ -93,6 +97,7 @@ export class SecureServer extends Emitter<ServerEvents> {
   readonly #clock: () => number;
   readonly #logger: Logger | undefined;
   readonly #rooms: RoomHub<RoomLink>;
+  readonly #checks = new Set<AdmissionCheck>();
   #closed = false;
 
   constructor(options: SecureServerOptions) {
@@ -202,7 +207,8 @@ export class SecureServer extends Emitter<ServerEvents> {
    * address's rate of new sessions and its connection cap, before any handshake work. Pass the
    * result to {@link SecureServer.accept}; release it if the upgrade fails afterwards.
    *
-   * @throws {ProtocolError} `ERR_ORIGIN`, `ERR_RATE_LIMITED`, `ERR_TOO_MANY_CONNECTIONS`, `ERR_SESSION_CLOSED` (server closed).
+   * @throws {ProtocolError} `ERR_ORIGIN`, `ERR_RATE_LIMITED`, `ERR_TOO_MANY_CONNECTIONS`, `ERR_SESSION_CLOSED` (server closed),
+   *   `ERR_STORE` (an admission check refused: the shared store is unreachable).
    * @example
    * ```ts
    * const admission = server.admit({ address: req.socket.remoteAddress, origin: req.headers.origin })
@@ -212,7 +218,7 @@ export class SecureServer extends Emitter<ServerEvents> {
     const address = peer?.address;
     const origin = peer?.origin;
     const ipKey = address ?? '';
-    const refusal = this.#closed ? 'ERR_SESSION_CLOSED' : this.#core.admission.admitPeer(ipKey, origin);
+    const refusal = this.#closed ? 'ERR_SESSION_CLOSED' : (this.#checked() ?? this.#core.admission.admitPeer(ipKey, origin));
     if (refusal !== null) {
       this.#event({ type: 'upgrade', outcome: 'reject', code: refusal, ...(address !== undefined ? { peer: address } : {}) });
       throw new ProtocolError(refusal, UPGRADE_REFUSALS[refusal]);
@@ -228,6 +234,40 @@ export class SecureServer extends Emitter<ServerEvents> {
         this.#core.admission.releasePeer(ipKey);
       },
     };
+  }
+
+  /**
+   * Adds a check every new transport passes at {@link SecureServer.admit} before the address's
+   * limits: while it returns a code, upgrades are refused with it ([POL-6.6]; `sealwire/redis`'s
+   * `shareRevocations` adds one). Returns a function that removes the check.
+   *
+   * @throws {TypeError} when `check` is not a function.
+   * @example
+   * ```ts
+   * const remove = server.addAdmissionCheck(() => (storeUp ? null : 'ERR_STORE'))
+   * ```
+   */
+  addAdmissionCheck(check: AdmissionCheck): () => void {
+    if (typeof check !== 'function') throw new TypeError('"check" expected function');
+    const own = (): 'ERR_STORE' | null => check();
+    this.#checks.add(own);
+    return () => {
+      this.#checks.delete(own);
+    };
+  }
+
+  /** The first refusal of an admission check; a check that throws refuses with ERR_STORE. */
+  #checked(): 'ERR_STORE' | null {
+    for (const check of this.#checks) {
+      let code: unknown;
+      try {
+        code = check();
+      } catch {
+        code = 'ERR_STORE';
+      }
+      if (code !== null) return 'ERR_STORE';
+    }
+    return null;
   }
 
   /** [RPL-6.7]: a stream no session can present again leaves the replay store now, not at expiry. */

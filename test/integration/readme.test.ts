@@ -56,6 +56,11 @@ function program(block: string): { code: string; needsRedis: boolean } {
     ].join('\n');
     return { code: `${setup}\n${block}\nio.close();\n`, needsRedis: false };
   }
+  if (block.includes('shareRevocations(')) {
+    const setup = 'const serverKey = importSigningKey(generateKeyPair().secretKey);';
+    const end = 'await revocations.close();\nserver.close();\nsubscriber.disconnect();\nredis.disconnect();\n';
+    return { code: `${envelopes}\n${setup}\n${block}\n${end}`, needsRedis: true };
+  }
   if (block.includes("from 'sealwire/redis'")) {
     return { code: `${envelopes}\nimport { Receiver } from 'sealwire';\n${block}\nredis.disconnect();\n`, needsRedis: true };
   }
