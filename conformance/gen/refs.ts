@@ -104,6 +104,8 @@ export const REF = {
   hsDefaultKid: 'HS-1.5',
   hsShape: 'HS-1.3',
   hsUnexpected: 'HS-1.4',
+  hsIntBound: 'HS-1.6',
+  hsDecodeOrder: 'HS-1.8',
   hsHelloCheck: 'HS-2.2',
   hsSkewClose: 'HS-2.3',
   hsLimits: 'HS-2.4',
