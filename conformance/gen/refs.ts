@@ -105,6 +105,7 @@ export const REF = {
   hsShape: 'HS-1.3',
   hsUnexpected: 'HS-1.4',
   hsIntBound: 'HS-1.6',
+  hsDepth: 'HS-1.7',
   hsDecodeOrder: 'HS-1.8',
   hsHelloCheck: 'HS-2.2',
   hsSkewClose: 'HS-2.3',
