@@ -135,6 +135,23 @@ export function sessionData(): VectorFile {
     reset(P), open, sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 0, join(''))),
   ]);
 
+  // [HS-8.1]: DEL (U+007F) is a control character in a room name, as C0 and C1 are; the common
+  // Send, read on a fast path, gets the same verdict as every other message.
+  for (const [name, room] of [['DEL (U+007F)', 'lobby\u007f'], ['U+0080 (C1)', 'lobby\u0080'], ['U+009F (C1)', 'lobby\u009f'], ['U+001F (C0)', 'lobby\u001f']] as const) {
+    add(b, g, `a Join to a room name ending in ${name} closes the session`, ['Session'], ['hsMessageShape'], [
+      reset(P), open, sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 0, join(room))),
+    ]);
+  }
+  add(b, g, 'a Send to a room name with DEL closes the session (not a Result ERR_NOT_JOINED)', ['Session'], ['hsMessageShape', 'errFirstCheck'], [
+    reset(P), open, sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 0, sendTo('lob\u007fby', 'hi'))),
+  ]);
+  add(b, g, 'room names with ~ (U+007E) and U+00A0, next to the control ranges, are accepted', ['Session', 'Boundary'], ['hsMessageShape', 'hsResult'], [
+    reset(P), open,
+    sendOk(data(sid, 0, join('lobby~')), [result(0, null)]),
+    sendOk(data(sid, 1, join('lobby\u00a0')), [result(1, null)]),
+    sendOk(data(sid, 2, sendTo('lobby~', 'hi')), []),
+  ]);
+
   // §6 data-phase checks.
   add(b, g, 'an envelope of another key the server knows: ERR_SESSION_KEY before the signature', ['Session'], ['hsSessionKey', 'hsFailCloses'], [
     reset(P), open, sendCloses('ERR_SESSION_KEY', data(sid, 0, join('lobby'), { by: BOB })),
