@@ -162,6 +162,7 @@ export const REF = {
   hsResend: 'HS-7.5',
   hsMessageShape: 'HS-8.1',
   hsResult: 'HS-8.2',
+  hsLeaveNotJoined: 'HS-8.7',
   // spec/policy.md (session_policy.json)
   polOrder: 'POL-1.1',
   polChargeFirst: 'POL-1.2',

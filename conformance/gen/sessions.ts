@@ -128,6 +128,22 @@ export function sessionData(): VectorFile {
     sendOk(data(sid, 2, join('vault')), [result(2, 'ERR_FORBIDDEN')]),
     sendOk(data(sid, 3, sendTo('lobby', 'still here')), []),
   ]);
+  // [HS-8.7]: a Leave of a room not joined is decided by authorize alone, never ERR_NOT_JOINED.
+  add(b, g, 'a Leave of a room never joined is accepted (Result null) and changes nothing', ['Session'], ['hsLeaveNotJoined', 'hsResult'], [
+    reset(P), open,
+    sendOk(data(sid, 0, leave('lobby')), [result(0, null)]),
+    sendOk(data(sid, 1, sendTo('lobby', 'hi')), [result(1, 'ERR_NOT_JOINED')]),
+  ]);
+  add(b, g, 'a second Leave of a room just left is accepted again', ['Session'], ['hsLeaveNotJoined', 'hsResult'], [
+    reset(P), open,
+    sendOk(data(sid, 0, join('lobby')), [result(0, null)]),
+    sendOk(data(sid, 1, leave('lobby')), [result(1, null)]),
+    sendOk(data(sid, 2, leave('lobby')), [result(2, null)]),
+  ]);
+  add(b, g, 'a Leave of a room not joined that authorize refuses: ERR_FORBIDDEN, not ERR_NOT_JOINED', ['Session'], ['hsLeaveNotJoined', 'hsResult', 'errFirstCheck'], [
+    reset(P, { forbidden: ['vault'] }), open,
+    sendOk(data(sid, 0, leave('vault')), [result(0, 'ERR_FORBIDDEN')]),
+  ]);
   add(b, g, 'a verified payload that is no application message closes the session', ['Session'], ['hsMessageShape', 'hsFailCloses'], [
     reset(P), open, sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 0, arr(uint(9), tstr('lobby')))),
   ]);
