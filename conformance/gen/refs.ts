@@ -163,6 +163,7 @@ export const REF = {
   hsMessageShape: 'HS-8.1',
   hsResult: 'HS-8.2',
   hsLeaveNotJoined: 'HS-8.7',
+  hsContentType: 'HS-8.8',
   // spec/policy.md (session_policy.json)
   polOrder: 'POL-1.1',
   polChargeFirst: 'POL-1.2',

@@ -48,8 +48,8 @@ export const sendTo = (room: string, data: string): Bytes => arr(uint(3), tstr(r
 export const result = (refSeq: number, code: string | null): string => hex(arr(uint(17), uint(refSeq), code === null ? NULL : tstr(code)));
 
 /** A client data envelope of session `sid` (direction 0x01, content type 60). */
-export function data(sid: Bytes, seq: number, payload: Bytes, o: { by?: Signer; stream?: Bytes } = {}): Bytes {
-  return (o.by ?? CLIENT).seal({ seq, ts: T, stream: o.stream ?? STREAM, ct: 60 }, payload, undefined, cat(sid, Uint8Array.of(0x01))).envelope;
+export function data(sid: Bytes, seq: number, payload: Bytes, o: { by?: Signer; stream?: Bytes; ct?: number | string } = {}): Bytes {
+  return (o.by ?? CLIENT).seal({ seq, ts: T, stream: o.stream ?? STREAM, ct: o.ct ?? 60 }, payload, undefined, cat(sid, Uint8Array.of(0x01))).envelope;
 }
 
 export type B = FileBuilder<StepsGroup>;
@@ -166,6 +166,21 @@ export function sessionData(): VectorFile {
     sendOk(data(sid, 0, join('lobby~')), [result(0, null)]),
     sendOk(data(sid, 1, join('lobby\u00a0')), [result(1, null)]),
     sendOk(data(sid, 2, sendTo('lobby~', 'hi')), []),
+  ]);
+
+  // [HS-8.8]: a data envelope carries content type 60, the integer, and no other.
+  for (const [what, ct] of [['42 (application/octet-stream)', 42], ['the text application/cbor', 'application/cbor'], ['61', 61]] as const) {
+    add(b, g, `a correctly signed Join with content type ${what} closes with ERR_MESSAGE_MALFORMED`, ['Session'], ['hsContentType', 'hsMessageShape', 'hsFailCloses'], [
+      reset(P), open, sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 0, join('lobby'), { ct })),
+    ]);
+  }
+  add(b, g, 'after an accepted Join, a Send with content type 42 closes the session', ['Session'], ['hsContentType', 'hsFailCloses'], [
+    reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 1, sendTo('lobby', 'hi'), { ct: 42 })),
+  ]);
+  const forged42 = data(sid, 0, join('lobby'), { ct: 42 }).slice();
+  forged42[forged42.length - 1]! ^= 0x01;
+  add(b, g, 'order: the signature before the content type (a forged envelope of content type 42)', ['Session', 'Forged', 'CheckOrder'], ['hsContentType', 'hsFailCloses', 'errFirstCheck'], [
+    reset(P), open, sendCloses('ERR_BAD_SIGNATURE', forged42),
   ]);
 
   // §6 data-phase checks.
