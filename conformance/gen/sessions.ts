@@ -24,6 +24,7 @@ export const CLOSE: Record<string, number> = {
   ERR_CREDENTIAL_KEY_MISMATCH: 4046,
   ERR_UNAUTHENTICATED: 4044,
   ERR_SESSION_KEY: 4047,
+  ERR_UNEXPECTED_MESSAGE: 4048,
   ERR_MESSAGE_MALFORMED: 4050,
   ERR_WRONG_STREAM: 4052,
   ERR_ACK_RANGE: 4096,
@@ -181,6 +182,15 @@ export function sessionData(): VectorFile {
   forged42[forged42.length - 1]! ^= 0x01;
   add(b, g, 'order: the signature before the content type (a forged envelope of content type 42)', ['Session', 'Forged', 'CheckOrder'], ['hsContentType', 'hsFailCloses', 'errFirstCheck'], [
     reset(P), open, sendCloses('ERR_BAD_SIGNATURE', forged42),
+  ]);
+
+  // [HS-1.4]: a handshake message in the data phase, told apart from an envelope by its first byte.
+  add(b, g, 'the ClientAuth again, byte for byte, after the Welcome: ERR_UNEXPECTED_MESSAGE', ['Session', 'StateMachine'], ['hsUnexpected', 'hsFailCloses'], [
+    reset(P), open, closes('ERR_UNEXPECTED_MESSAGE', { op: 'session.send', envelope: hex(transcript(P).clientAuth) }),
+  ]);
+  const otherAuth = transcript({ ...P, clientNonce: fill(0x26) }).clientAuth;
+  add(b, g, 'a second ClientAuth (another nonce) after an accepted Join: ERR_UNEXPECTED_MESSAGE', ['Session', 'StateMachine'], ['hsUnexpected', 'hsFailCloses'], [
+    reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), closes('ERR_UNEXPECTED_MESSAGE', { op: 'session.send', envelope: hex(otherAuth) }),
   ]);
 
   // §6 data-phase checks.
