@@ -67,6 +67,7 @@ export const REF = {
   errFirstCheck: 'ERR-1.3',
   errCloseCode: 'ERR-1.5',
   errCloseOrDrop: 'ERR-1.6',
+  errPrecedence: 'ERR-10.1',
   // spec/replay.md
   rplPerStream: 'RPL-2.1',
   rplNoDoubleAccept: 'RPL-2.2',

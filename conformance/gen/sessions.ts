@@ -141,7 +141,7 @@ export function sessionData(): VectorFile {
     sendOk(data(sid, 1, leave('lobby')), [result(1, null)]),
     sendOk(data(sid, 2, leave('lobby')), [result(2, null)]),
   ]);
-  add(b, g, 'a Leave of a room not joined that authorize refuses: ERR_FORBIDDEN, not ERR_NOT_JOINED', ['Session'], ['hsLeaveNotJoined', 'hsResult', 'errFirstCheck'], [
+  add(b, g, 'a Leave of a room not joined that authorize refuses: ERR_FORBIDDEN, not ERR_NOT_JOINED', ['Session'], ['hsLeaveNotJoined', 'hsResult', 'errFirstCheck', 'errPrecedence'], [
     reset(P, { forbidden: ['vault'] }), open,
     sendOk(data(sid, 0, leave('vault')), [result(0, 'ERR_FORBIDDEN')]),
   ]);
@@ -159,7 +159,7 @@ export function sessionData(): VectorFile {
       reset(P), open, sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 0, join(room))),
     ]);
   }
-  add(b, g, 'a Send to a room name with DEL closes the session (not a Result ERR_NOT_JOINED)', ['Session'], ['hsMessageShape', 'errFirstCheck'], [
+  add(b, g, 'a Send to a room name with DEL closes the session (not a Result ERR_NOT_JOINED)', ['Session'], ['hsMessageShape', 'errFirstCheck', 'errPrecedence'], [
     reset(P), open, sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 0, sendTo('lob\u007fby', 'hi'))),
   ]);
   add(b, g, 'room names with ~ (U+007E) and U+00A0, next to the control ranges, are accepted', ['Session', 'Boundary'], ['hsMessageShape', 'hsResult'], [
@@ -180,16 +180,16 @@ export function sessionData(): VectorFile {
   ]);
   const forged42 = data(sid, 0, join('lobby'), { ct: 42 }).slice();
   forged42[forged42.length - 1]! ^= 0x01;
-  add(b, g, 'order: the signature before the content type (a forged envelope of content type 42)', ['Session', 'Forged', 'CheckOrder'], ['hsContentType', 'hsFailCloses', 'errFirstCheck'], [
+  add(b, g, 'order: the signature before the content type (a forged envelope of content type 42)', ['Session', 'Forged', 'CheckOrder'], ['hsContentType', 'hsFailCloses', 'errFirstCheck', 'errPrecedence'], [
     reset(P), open, sendCloses('ERR_BAD_SIGNATURE', forged42),
   ]);
 
   // [HS-1.4]: a handshake message in the data phase, told apart from an envelope by its first byte.
-  add(b, g, 'the ClientAuth again, byte for byte, after the Welcome: ERR_UNEXPECTED_MESSAGE', ['Session', 'StateMachine'], ['hsUnexpected', 'hsFailCloses'], [
+  add(b, g, 'the ClientAuth again, byte for byte, after the Welcome: ERR_UNEXPECTED_MESSAGE', ['Session', 'StateMachine'], ['hsUnexpected', 'hsFailCloses', 'errPrecedence'], [
     reset(P), open, closes('ERR_UNEXPECTED_MESSAGE', { op: 'session.send', envelope: hex(transcript(P).clientAuth) }),
   ]);
   const otherAuth = transcript({ ...P, clientNonce: fill(0x26) }).clientAuth;
-  add(b, g, 'a second ClientAuth (another nonce) after an accepted Join: ERR_UNEXPECTED_MESSAGE', ['Session', 'StateMachine'], ['hsUnexpected', 'hsFailCloses'], [
+  add(b, g, 'a second ClientAuth (another nonce) after an accepted Join: ERR_UNEXPECTED_MESSAGE', ['Session', 'StateMachine'], ['hsUnexpected', 'hsFailCloses', 'errPrecedence'], [
     reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), closes('ERR_UNEXPECTED_MESSAGE', { op: 'session.send', envelope: hex(otherAuth) }),
   ]);
 
