@@ -165,6 +165,11 @@ export function malformed(): VectorFile {
   inv('untagged COSE_Sign1', ['WrongTag'], ['envTag'], 'ERR_WRONG_TAG', body);
   inv('tag 98 (COSE_Sign)', ['WrongTag'], ['envTag'], 'ERR_WRONG_TAG', tag(98, body));
   inv('tag 17 (COSE_Mac0)', ['WrongTag'], ['envTag'], 'ERR_WRONG_TAG', tag(17, body));
+  // spec/envelope.md §5.6 step 1.2: the outer tag number is only compared with 18; §5.7 rule 8
+  // (2^53 or more → ERR_MALFORMED) is for tags read as items inside.
+  inv('outer tag number 2^53 - 1', ['WrongTag', 'Boundary'], ['envTag', 'envDecodeOrder'], 'ERR_WRONG_TAG', cat(headLong(6, 2n ** 53n - 1n, 8), body));
+  inv('outer tag number 2^53: ERR_WRONG_TAG, not ERR_MALFORMED', ['WrongTag', 'Boundary'], ['envTag', 'envDecodeOrder', 'errPrecedence'], 'ERR_WRONG_TAG', cat(headLong(6, 2n ** 53n, 8), body));
+  inv('outer tag number 2^64 - 1: ERR_WRONG_TAG, not ERR_MALFORMED', ['WrongTag', 'Boundary'], ['envTag', 'envDecodeOrder', 'errPrecedence'], 'ERR_WRONG_TAG', cat(headLong(6, 2n ** 64n - 1n, 8), body));
   inv('tag 18 written in two bytes (d8 12)', ['NonPreferred'], ['envPreferred'], 'ERR_NON_PREFERRED', cat(headLong(6, 18, 1), body));
   // Structure.
   inv('array of 3 (no signature)', ['WrongStructure'], ['envArray'], 'ERR_MALFORMED', T(cat(head(4, 3), bstr(prot), mapRaw([]), bstr(f.payload))));

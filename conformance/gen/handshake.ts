@@ -267,6 +267,19 @@ export function handshake(): VectorFile {
   add(b, g, { comment: 'hello nonce of 31 bytes', flags: ['HandshakeShape'], refs: ['hsShape'], side: 'client', hello: helloParts(uint(P.serverTime), bstr(fill(0x11, 31))), expect: 'ERR_HANDSHAKE_MALFORMED' });
   add(b, g, { comment: 'hello with 5 members', flags: ['HandshakeShape'], refs: ['hsShape'], side: 'client', hello: arr(uint(1), arr(uint(1)), bstr(P.serverNonce), bstr(publicKeyOf(P.serverSeed)), uint(P.serverTime)), expect: 'ERR_HANDSHAKE_MALFORMED' });
   add(b, g, { comment: 'hello time as a text string', flags: ['HandshakeShape'], refs: ['hsShape'], side: 'client', hello: helloParts(tstr('now')), expect: 'ERR_HANDSHAKE_MALFORMED' });
+  // [HS-1.6]: an integer of 2^53 or more is a shape fault wherever it is, before any later check.
+  const big = 2 ** 53;
+  add(b, g, { comment: 'versions [1, 2^53]: refused as malformed, not answered with version 1', flags: ['HandshakeShape', 'Boundary'], refs: ['hsIntBound', 'hsShape'], side: 'client', hello: hello(P, { versions: [1, big] }), expect: 'ERR_HANDSHAKE_MALFORMED' });
+  add(b, g, { comment: 'versions [1, 2^53 - 1]: the largest u53 decodes, the client picks 1', flags: ['Version', 'Boundary'], refs: ['hsIntBound', 'hsHelloCheck'], side: 'client', hello: hello(P, { versions: [1, big - 1] }), expect: 'ok' });
+  add(b, g, { comment: 'versions [2^53]: malformed before the version check (not ERR_UNSUPPORTED_VERSION)', flags: ['HandshakeShape', 'CheckOrder'], refs: ['hsIntBound', 'hsHelloCheck', 'errPrecedence'], side: 'client', hello: hello(P, { versions: [big] }), expect: 'ERR_HANDSHAKE_MALFORMED' });
+  add(b, g, { comment: 'an unknown limits label with the value 2^53: not ignored, malformed', flags: ['HandshakeShape', 'Boundary'], refs: ['hsIntBound', 'hsLimits'], side: 'client', hello: hello(P, { limits: limitsMap(P.limits, [[5, big]]) }), expect: 'ERR_HANDSHAKE_MALFORMED' });
+  add(b, g, { comment: 'an unknown limits label 2^53: not ignored, malformed', flags: ['HandshakeShape', 'Boundary'], refs: ['hsIntBound', 'hsLimits'], side: 'client', hello: hello(P, { limits: limitsMap(P.limits, [[big, 1]]) }), expect: 'ERR_HANDSHAKE_MALFORMED' });
+  add(b, g, { comment: 'an unknown limits label 2^53 - 1 is ignored', flags: ['Advisory', 'Boundary'], refs: ['hsIntBound', 'hsLimits'], side: 'client', hello: hello(P, { limits: limitsMap(P.limits, [[big - 1, big - 1]]) }), expect: 'ok' });
+  // [HS-1.7]: the message array is read at depth 0, so a member is at depth 1; `k` arrays nested
+  // as a member put the innermost integer at depth k + 1, and depth 17 is refused.
+  const nested = (k: number): Bytes => (k === 0 ? uint(1) : arr(nested(k - 1)));
+  add(b, g, { comment: 'versions nested in 15 arrays (an integer at depth 16): decodes, then a shape fault', flags: ['HandshakeShape', 'Boundary'], refs: ['hsDepth', 'hsShape'], side: 'client', hello: arr(uint(1), nested(15), bstr(P.serverNonce), bstr(publicKeyOf(P.serverSeed)), uint(P.serverTime), limitsMap(P.limits)), expect: 'ERR_HANDSHAKE_MALFORMED' });
+  add(b, g, { comment: 'versions nested in 16 arrays (an integer at depth 17): ERR_MALFORMED before the shape', flags: ['BadCbor', 'Boundary', 'CheckOrder'], refs: ['hsDepth', 'hsEncoding', 'hsDecodeOrder', 'errPrecedence'], side: 'client', hello: arr(uint(1), nested(16), bstr(P.serverNonce), bstr(publicKeyOf(P.serverSeed)), uint(P.serverTime), limitsMap(P.limits)), expect: 'ERR_MALFORMED' });
   add(b, g, { comment: 'a Welcome where the hello is expected', flags: ['StateMachine'], refs: ['hsUnexpected'], side: 'client', hello: pinned.welcome, expect: 'ERR_UNEXPECTED_MESSAGE' });
   add(b, g, { comment: 'a data envelope where the hello is expected', flags: ['StateMachine'], refs: ['hsUnexpected'], side: 'client', hello: tag(18, arr(bstr(new Uint8Array(0)), mapRaw([]), bstr(new Uint8Array(0)), bstr(new Uint8Array(64)))), expect: 'ERR_UNEXPECTED_MESSAGE' });
 
@@ -317,6 +330,21 @@ export function handshake(): VectorFile {
   shape('version as a text string', bodyWith(0, tstr('1')));
   add(b, g, { comment: 'step 2: signature of 63 bytes', flags: ['HandshakeShape'], refs: ['hsShape', ...HS34], side: 'server', clientAuth: arr(uint(2), bstr(body), bstr(fill(0, 63))), expect: 'ERR_HANDSHAKE_MALFORMED' });
   add(b, g, { comment: 'step 2: ClientAuth with 4 members', flags: ['HandshakeShape'], refs: ['hsShape', ...HS34], side: 'server', clientAuth: arr(uint(2), bstr(body), bstr(fill(0, 64)), NULL), expect: 'ERR_HANDSHAKE_MALFORMED' });
+  const bigAuth = (comment: string, item: Bytes, k = 0) =>
+    add(b, g, { comment, flags: ['HandshakeShape', 'CheckOrder', 'Boundary'], refs: ['hsIntBound', ...HS34, 'errPrecedence'], side: 'server', clientAuth: authOf(bodyWith(k, item)), expect: 'ERR_HANDSHAKE_MALFORMED' });
+  bigAuth('step 2 before step 3: version 2^53 is malformed, not ERR_UNSUPPORTED_VERSION', uint(2n ** 53n));
+  bigAuth('step 2 before step 3: version 2^64 - 1 is malformed, not ERR_UNSUPPORTED_VERSION', uint(2n ** 64n - 1n));
+  bigAuth('step 2 before step 4: time 2^53 is malformed, not ERR_CLOCK_SKEW', uint(2n ** 53n), 3);
+  add(b, g, { comment: 'step 3: version 2^53 - 1 decodes and is not in the hello', flags: ['Version', 'Boundary'], refs: ['hsIntBound', 'hsAuthOrder'], side: 'server', clientAuth: authOf(bodyWith(0, uint(2n ** 53n - 1n))), expect: 'ERR_UNSUPPORTED_VERSION' });
+  // [HS-1.8]: message encoding, message shape, body encoding, body shape.
+  const hs18 = (comment: string, clientAuth: Bytes, expect: string) =>
+    add(b, g, { comment: `order: ${comment}`, flags: ['CheckOrder'], refs: ['hsDecodeOrder', ...HS34, 'errFirstCheck', 'errPrecedence'], side: 'server', clientAuth, expect });
+  hs18('an encoding fault of the message before its shape (4 members, the last non-preferred)', arr(uint(2), bstr(body), bstr(fill(0, 64)), headLong(0, 1, 1)), 'ERR_NON_PREFERRED');
+  hs18('the message\'s shape before the body\'s encoding (63-byte signature, non-preferred body)', arr(uint(2), bstr(ncBody), bstr(fill(0, 63))), 'ERR_HANDSHAKE_MALFORMED');
+  hs18('the body\'s encoding before its shape (8 members, one non-preferred)', authOf(arr(headLong(0, 1, 1), bstr(P.clientNonce), bstr(clientPub), uint(P.clientTime), tstr(P.origin), uint(1), bstr(cbOf(P.exporter!)), bstr(P.credential!))), 'ERR_NON_PREFERRED');
+  // [HS-1.7]: the body is decoded on its own, from depth 0 again (not from its depth in the message).
+  add(b, g, { comment: 'step 2: body time nested in 15 arrays (depth 16 counted from the body): a shape fault', flags: ['HandshakeShape', 'Boundary'], refs: ['hsDepth', 'hsShape', ...HS34], side: 'server', clientAuth: authOf(bodyWith(3, nested(15))), expect: 'ERR_HANDSHAKE_MALFORMED' });
+  add(b, g, { comment: 'step 2: body time nested in 16 arrays (depth 17 counted from the body): ERR_MALFORMED', flags: ['BadCbor', 'Boundary'], refs: ['hsDepth', 'hsEncoding', ...HS34], side: 'server', clientAuth: authOf(bodyWith(3, nested(16))), expect: 'ERR_MALFORMED' });
   add(b, g, { comment: 'a ServerHello sent to the server', flags: ['StateMachine'], refs: ['hsUnexpected'], side: 'server', clientAuth: pinned.hello, expect: 'ERR_UNEXPECTED_MESSAGE' });
   add(b, g, { comment: 'a data envelope before the Welcome', flags: ['StateMachine'], refs: ['hsUnexpected'], side: 'server', clientAuth: new Signer(P.clientSeed).seal({ seq: 0, ts: P.clientTime, stream: fill(0x0a, 16) }, enc.encode('early')).envelope, expect: 'ERR_UNEXPECTED_MESSAGE' });
   add(b, g, { comment: 'step 3: version 2, not in the hello', flags: ['Version'], refs: ['hsAuthOrder'], side: 'server', clientAuth: authOf(authBody(P, { version: 2 })), expect: 'ERR_UNSUPPORTED_VERSION' });

@@ -94,6 +94,10 @@ export function codec(): VectorFile {
   invalid('an indefinite-length array', ['IndefiniteLength'], [], cat(Uint8Array.of(0x9f), payloadOf(base).subarray(1), Uint8Array.of(0xff)));
   invalid('a trailing byte', ['TrailingBytes'], [], cat(payloadOf(base), Uint8Array.of(0xf6)));
   invalid('cut short', ['Truncated'], [], payloadOf(base).subarray(0, 40));
+  // [RCP-3.6]: read from depth 0 like a handshake message; every fault, the nesting limit too, is one code.
+  const nested = (k: number): Bytes => (k === 0 ? bstr(kid) : arr(nested(k - 1)));
+  invalid('kid nested in 15 arrays (depth 16): a shape fault', ['WrongStructure', 'Boundary'], [], arr(uint(1), nested(15), bstr(stream), uint(10), bstr(new Uint8Array(0)), bstr(hash)));
+  invalid('kid nested in 16 arrays (depth 17): too deep, the same code', ['BadCbor', 'Boundary'], [], arr(uint(1), nested(16), bstr(stream), uint(10), bstr(new Uint8Array(0)), bstr(hash)));
   return b.build();
 }
 

@@ -67,6 +67,7 @@ export const REF = {
   errFirstCheck: 'ERR-1.3',
   errCloseCode: 'ERR-1.5',
   errCloseOrDrop: 'ERR-1.6',
+  errPrecedence: 'ERR-10.1',
   // spec/replay.md
   rplPerStream: 'RPL-2.1',
   rplNoDoubleAccept: 'RPL-2.2',
@@ -105,6 +106,9 @@ export const REF = {
   hsDefaultKid: 'HS-1.5',
   hsShape: 'HS-1.3',
   hsUnexpected: 'HS-1.4',
+  hsIntBound: 'HS-1.6',
+  hsDepth: 'HS-1.7',
+  hsDecodeOrder: 'HS-1.8',
   hsHelloCheck: 'HS-2.2',
   hsSkewClose: 'HS-2.3',
   hsLimits: 'HS-2.4',
@@ -160,6 +164,8 @@ export const REF = {
   hsResend: 'HS-7.5',
   hsMessageShape: 'HS-8.1',
   hsResult: 'HS-8.2',
+  hsLeaveNotJoined: 'HS-8.7',
+  hsContentType: 'HS-8.8',
   // spec/policy.md (session_policy.json)
   polOrder: 'POL-1.1',
   polChargeFirst: 'POL-1.2',

@@ -24,6 +24,7 @@ export const CLOSE: Record<string, number> = {
   ERR_CREDENTIAL_KEY_MISMATCH: 4046,
   ERR_UNAUTHENTICATED: 4044,
   ERR_SESSION_KEY: 4047,
+  ERR_UNEXPECTED_MESSAGE: 4048,
   ERR_MESSAGE_MALFORMED: 4050,
   ERR_WRONG_STREAM: 4052,
   ERR_ACK_RANGE: 4096,
@@ -48,8 +49,8 @@ export const sendTo = (room: string, data: string): Bytes => arr(uint(3), tstr(r
 export const result = (refSeq: number, code: string | null): string => hex(arr(uint(17), uint(refSeq), code === null ? NULL : tstr(code)));
 
 /** A client data envelope of session `sid` (direction 0x01, content type 60). */
-export function data(sid: Bytes, seq: number, payload: Bytes, o: { by?: Signer; stream?: Bytes } = {}): Bytes {
-  return (o.by ?? CLIENT).seal({ seq, ts: T, stream: o.stream ?? STREAM, ct: 60 }, payload, undefined, cat(sid, Uint8Array.of(0x01))).envelope;
+export function data(sid: Bytes, seq: number, payload: Bytes, o: { by?: Signer; stream?: Bytes; ct?: number | string } = {}): Bytes {
+  return (o.by ?? CLIENT).seal({ seq, ts: T, stream: o.stream ?? STREAM, ct: o.ct ?? 60 }, payload, undefined, cat(sid, Uint8Array.of(0x01))).envelope;
 }
 
 // [HS-5.2]: JWT credentials, minted here (EdDSA over the JWS signing input).
@@ -146,11 +147,68 @@ export function sessionData(): VectorFile {
     sendOk(data(sid, 2, join('vault')), [result(2, 'ERR_FORBIDDEN')]),
     sendOk(data(sid, 3, sendTo('lobby', 'still here')), []),
   ]);
+  // [HS-8.7]: a Leave of a room not joined is decided by authorize alone, never ERR_NOT_JOINED.
+  add(b, g, 'a Leave of a room never joined is accepted (Result null) and changes nothing', ['Session'], ['hsLeaveNotJoined', 'hsResult'], [
+    reset(P), open,
+    sendOk(data(sid, 0, leave('lobby')), [result(0, null)]),
+    sendOk(data(sid, 1, sendTo('lobby', 'hi')), [result(1, 'ERR_NOT_JOINED')]),
+  ]);
+  add(b, g, 'a second Leave of a room just left is accepted again', ['Session'], ['hsLeaveNotJoined', 'hsResult'], [
+    reset(P), open,
+    sendOk(data(sid, 0, join('lobby')), [result(0, null)]),
+    sendOk(data(sid, 1, leave('lobby')), [result(1, null)]),
+    sendOk(data(sid, 2, leave('lobby')), [result(2, null)]),
+  ]);
+  add(b, g, 'a Leave of a room not joined that authorize refuses: ERR_FORBIDDEN, not ERR_NOT_JOINED', ['Session'], ['hsLeaveNotJoined', 'hsResult', 'errFirstCheck', 'errPrecedence'], [
+    reset(P, { forbidden: ['vault'] }), open,
+    sendOk(data(sid, 0, leave('vault')), [result(0, 'ERR_FORBIDDEN')]),
+  ]);
   add(b, g, 'a verified payload that is no application message closes the session', ['Session'], ['hsMessageShape', 'hsFailCloses'], [
     reset(P), open, sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 0, arr(uint(9), tstr('lobby')))),
   ]);
   add(b, g, 'a Join with an empty room name closes the session', ['Session'], ['hsMessageShape'], [
     reset(P), open, sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 0, join(''))),
+  ]);
+
+  // [HS-8.1]: DEL (U+007F) is a control character in a room name, as C0 and C1 are; the common
+  // Send, read on a fast path, gets the same verdict as every other message.
+  for (const [name, room] of [['DEL (U+007F)', 'lobby\u007f'], ['U+0080 (C1)', 'lobby\u0080'], ['U+009F (C1)', 'lobby\u009f'], ['U+001F (C0)', 'lobby\u001f']] as const) {
+    add(b, g, `a Join to a room name ending in ${name} closes the session`, ['Session'], ['hsMessageShape'], [
+      reset(P), open, sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 0, join(room))),
+    ]);
+  }
+  add(b, g, 'a Send to a room name with DEL closes the session (not a Result ERR_NOT_JOINED)', ['Session'], ['hsMessageShape', 'errFirstCheck', 'errPrecedence'], [
+    reset(P), open, sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 0, sendTo('lob\u007fby', 'hi'))),
+  ]);
+  add(b, g, 'room names with ~ (U+007E) and U+00A0, next to the control ranges, are accepted', ['Session', 'Boundary'], ['hsMessageShape', 'hsResult'], [
+    reset(P), open,
+    sendOk(data(sid, 0, join('lobby~')), [result(0, null)]),
+    sendOk(data(sid, 1, join('lobby\u00a0')), [result(1, null)]),
+    sendOk(data(sid, 2, sendTo('lobby~', 'hi')), []),
+  ]);
+
+  // [HS-8.8]: a data envelope carries content type 60, the integer, and no other.
+  for (const [what, ct] of [['42 (application/octet-stream)', 42], ['the text application/cbor', 'application/cbor'], ['61', 61]] as const) {
+    add(b, g, `a correctly signed Join with content type ${what} closes with ERR_MESSAGE_MALFORMED`, ['Session'], ['hsContentType', 'hsMessageShape', 'hsFailCloses'], [
+      reset(P), open, sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 0, join('lobby'), { ct })),
+    ]);
+  }
+  add(b, g, 'after an accepted Join, a Send with content type 42 closes the session', ['Session'], ['hsContentType', 'hsFailCloses'], [
+    reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), sendCloses('ERR_MESSAGE_MALFORMED', data(sid, 1, sendTo('lobby', 'hi'), { ct: 42 })),
+  ]);
+  const forged42 = data(sid, 0, join('lobby'), { ct: 42 }).slice();
+  forged42[forged42.length - 1]! ^= 0x01;
+  add(b, g, 'order: the signature before the content type (a forged envelope of content type 42)', ['Session', 'Forged', 'CheckOrder'], ['hsContentType', 'hsFailCloses', 'errFirstCheck', 'errPrecedence'], [
+    reset(P), open, sendCloses('ERR_BAD_SIGNATURE', forged42),
+  ]);
+
+  // [HS-1.4]: a handshake message in the data phase, told apart from an envelope by its first byte.
+  add(b, g, 'the ClientAuth again, byte for byte, after the Welcome: ERR_UNEXPECTED_MESSAGE', ['Session', 'StateMachine'], ['hsUnexpected', 'hsFailCloses', 'errPrecedence'], [
+    reset(P), open, closes('ERR_UNEXPECTED_MESSAGE', { op: 'session.send', envelope: hex(transcript(P).clientAuth) }),
+  ]);
+  const otherAuth = transcript({ ...P, clientNonce: fill(0x26) }).clientAuth;
+  add(b, g, 'a second ClientAuth (another nonce) after an accepted Join: ERR_UNEXPECTED_MESSAGE', ['Session', 'StateMachine'], ['hsUnexpected', 'hsFailCloses', 'errPrecedence'], [
+    reset(P), open, sendOk(data(sid, 0, join('lobby')), [result(0, null)]), closes('ERR_UNEXPECTED_MESSAGE', { op: 'session.send', envelope: hex(otherAuth) }),
   ]);
 
   // §6 data-phase checks.

@@ -4,7 +4,7 @@
 // before the signature, and an accepted envelope goes to the receipt record and the application (data) or to
 // the outbox (receipts). A verifier that answers later (a pool) starts envelopes at arrival; their
 // commits still follow arrival order.
-import { isProtocolError, type ProtocolError } from '../errors.js';
+import { ProtocolError, isProtocolError } from '../errors.js';
 import { equalBytes } from '../bytes.js';
 import type { Opened } from '../envelope/open.js';
 import { GateClosed, type OpenContext, type Receiver } from '../envelope/receiver.js';
@@ -15,6 +15,7 @@ import type { SessionDelivery } from './delivery.js';
 import { Inbox, type ReadControl } from './inbox.js';
 import type { Receipts } from './receipts.js';
 import { PeerChecks, type Kind } from './peer-checks.js';
+import { MESSAGE_CONTENT_TYPE } from './messages.js';
 
 /** What the receiving side asks of its session. */
 export interface InboundHost {
@@ -188,6 +189,11 @@ export class Inbound {
     else d.builder.record(opened, bytes);
     this.#s!.receipts.due();
     if (!this.#host.isOpen() && this.#host.authorityEnded()) return;
+    // [HS-8.8]: a data envelope carries an application message, content type 60 and no other: its
+    // signer did not send anything else as a request. Refused as any payload that is no message.
+    if (opened.contentType !== MESSAGE_CONTENT_TYPE) {
+      throw new ProtocolError('ERR_MESSAGE_MALFORMED', 'a data envelope must have content type 60');
+    }
     return this.#host.payload(opened);
   }
 
