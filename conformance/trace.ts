@@ -199,6 +199,29 @@ export function lintOptional(requirements: Requirement[], cited: Map<string, str
   return problems;
 }
 
+/**
+ * Every integer the CDDL admits is bounded, as the prose bounds it: a bare `uint`, `int` or `nint`
+ * would let one decoder read 2^64 − 1 where another reads a double. Bound it (`.le N`, a range,
+ * or a named bounded type such as `ms`, `u32`, `u53`).
+ */
+export function lintCddl(dir = SPEC_DIR): string[] {
+  const problems: string[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.md')).sort()) {
+    const text = readFileSync(dir + file, 'utf8');
+    for (const block of text.matchAll(/```cddl\n([\s\S]*?)```/g)) {
+      const start = text.slice(0, block.index).split('\n').length + 1;
+      block[1]!.split('\n').forEach((line, i) => {
+        const code = line.split(';')[0]!;
+        // A definition of a bounded name (`ms = uint .le …`) is how bounds are made.
+        if (/\b(uint|int|nint)\b(?!\s*\.(le|lt|size)\b)/.test(code)) {
+          problems.push(`${file}:${start + i} has an unbounded integer in CDDL: "${line.trim().slice(0, 100)}"`);
+        }
+      });
+    }
+  }
+  return problems;
+}
+
 export function trace(
   specDir = SPEC_DIR,
   vectorDir = VECTOR_DIR,
@@ -228,7 +251,7 @@ export function trace(
       problems.push(`uncovered.json: ${id} says withVectors but no vector cites it`);
     }
   }
-  problems.push(...lintOptional(requirements, cited));
+  problems.push(...lintOptional(requirements, cited), ...lintCddl(specDir));
   const rows: TraceReport['rows'] = [];
   let must = 0;
   let covered = 0;

@@ -342,6 +342,8 @@ function bundles(b: B, g: StepsGroup): void {
   bad('an event of the bundle altered', bundle(five, { payload: [2, announceBody('lobby', 'bX')] }));
   bad('the events of the bundle reordered', bundle(five, { order: [0, 2, 1, 3, 4] }));
   bad('a root envelope naming another count', bundle(five, { count: 4 }));
+  // The CDDL bounds the count as the prose bounds a bundle: a signed root naming 1,025 is malformed.
+  bad('a root envelope naming a count past 1,024', bundle(five, { count: 1025 }), 'ERR_MESSAGE_MALFORMED', ['RoomBatch']);
   bad('a root envelope naming another root', bundle(five, { root: leaf(five[0]!.toBeSigned) }));
   bad('a root envelope signed by another key', bundle(five, { by: OTHER }), 'ERR_SESSION_KEY');
   // The server's kid, another key's signature: only the signature check can refuse it.

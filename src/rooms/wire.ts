@@ -162,7 +162,8 @@ export function encodeBatchRoot(root: Uint8Array, count: number): Uint8Array {
 export function decodeBatchRoot(payload: Uint8Array): { root: Uint8Array; count: number } {
   const a = decodeArray(payload, 'batch root');
   const [root, count] = a;
-  if (a.length !== 2 || !(root instanceof Uint8Array) || root.length !== 32 || !isUint(count)) throw malformed('batch root');
+  // A bundle holds at most MAX_BUNDLE events ([ROOM-5.3]): a count outside it is no BatchRoot.
+  if (a.length !== 2 || !(root instanceof Uint8Array) || root.length !== 32 || !isUint(count) || count < 1 || count > MAX_BUNDLE) throw malformed('batch root');
   return { root, count };
 }
 

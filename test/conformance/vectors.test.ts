@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { GENERATORS, outputs } from '../../conformance/gen.js';
 import { checkConsistency, type VectorFile } from '../../conformance/lib/format.js';
 import { validate } from '../../conformance/lib/schema.js';
-import { checkEntry, trace } from '../../conformance/trace.js';
+import { checkEntry, lintCddl, trace } from '../../conformance/trace.js';
 
 const DIR = fileURLToPath(new URL('../../conformance/', import.meta.url));
 const vectorNames = readdirSync(DIR + 'vectors').filter((f) => f.endsWith('.json')).sort();
@@ -104,6 +104,15 @@ describe('traceability', () => {
     expect(report.problems.filter((p) => p.startsWith('ENV-1.2 is a MAY but 1 vector(s) depend on it'))).toHaveLength(1);
     expect(report.problems.filter((p) => p.startsWith('ENV-1.3') && p.includes('speaks of a verdict'))).toHaveLength(1);
     expect(report.problems.some((p) => p.startsWith('ENV-1.4'))).toBe(false); // optional, and about no verdict
+  });
+
+  it('the spec lint fails on an integer the CDDL leaves unbounded', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'sealwire-cddl-'));
+    mkdirSync(join(tmp, 'spec'));
+    writeFileSync(join(tmp, 'spec', 'x.md'), '# X\n\n```cddl\nA = [count: uint, ts: ms]   ; uint in a comment is fine\nms = uint .le 9007199254740991\nB = [n: 1..1024]\n```\n');
+    const problems = lintCddl(join(tmp, 'spec') + '/');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^x\.md:4 has an unbounded integer in CDDL: "A = \[count: uint/);
   });
 
   it('an allow-listed id must name existing test files that mention it, or say it is untested', () => {
