@@ -383,3 +383,6 @@ export {
   type ShareRevocationsOptions,
   type SubscriberEvents,
 } from '../keys/shared-revocation.js';
+
+// Room presence across the nodes of a service (spec/rooms.md [ROOM-11.1]).
+export { sharePresence, type PresenceSource, type SharedPresence, type SharePresenceOptions } from '../session/shared-presence.js';
