@@ -299,6 +299,20 @@ function member(b: B, g: StepsGroup): void {
   add(
     b,
     g,
+    'a member that joined mid-epoch reports no gap for an author stream it first sees there; later skips it does',
+    ['RoomStream'],
+    ['roomMemberOrder', 'roomAuthorStream'],
+    [
+      reset(),
+      position(5),
+      frame(st, []),
+      frame(ev(5, postBody('lobby', post({ seq: 3, text: 'three' }))).envelope, [deliver(5, 'three', { seq: 3 })]),
+      frame(ev(6, postBody('lobby', post({ seq: 5, text: 'five' }))).envelope, [gapOf(1), deliver(6, 'five', { seq: 5 })]),
+    ],
+  );
+  add(
+    b,
+    g,
     'an author envelope sealed for another room or epoch is refused',
     ['RoomStream', 'RoomForgery'],
     ['roomAuthor'],

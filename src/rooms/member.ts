@@ -58,6 +58,8 @@ interface Joined {
   /** The frame that carried the event at `expected - 1`: what a RoomAck hashes ([ROOM-6.8]). */
   last?: Uint8Array | undefined;
   readonly authors: Lru<number>;
+  /** The member has followed this epoch from offset 0: every author stream began in its sight. */
+  fromStart?: boolean;
 }
 
 export interface MemberHooks {
@@ -176,7 +178,10 @@ export class RoomMember {
     const same = room.epoch !== undefined && room.expected !== undefined && equalBytes(room.epoch, p.epoch);
     room.expected = same ? Math.max(room.expected!, p.next - p.count) : p.next - p.count;
     room.epoch = p.epoch;
-    if (!same) room.last = undefined;
+    if (!same) {
+      room.last = undefined;
+      room.fromStart = room.expected === 0;
+    }
     if (status === 'lost') room.authors.clear();
     held.sort((a, b) => a.checked.offset - b.checked.offset);
     for (const h of held) this.#ordered(room, h.checked, h.frame, h.pre);
@@ -272,7 +277,8 @@ export class RoomMember {
     const streamKey = toHex(kid) + toHex(h.stream);
     const last = room.authors.get(streamKey);
     if (last !== undefined && h.seq <= last) throw new ProtocolError('ERR_REPLAY', 'author seq went back');
-    const missing = h.seq - (last === undefined ? 0 : last + 1);
+    // A stream first seen mid-epoch may have begun before the member's position: no gap to report.
+    const missing = last !== undefined ? h.seq - (last + 1) : room.fromStart === true ? h.seq : 0;
     room.authors.set(streamKey, h.seq);
     if (missing > 0) this.hooks.notice({ type: 'gap', room: event.room, keyId: toHex(kid), missing });
     const s = held.s;
