@@ -101,7 +101,7 @@ for (const factory of ADAPTERS) {
         await client.join(room, joinOptions);
         return { client, socket, got, notices };
       };
-      return { server, keys, clientKeys, join };
+      return { server, keys, clientKeys, join, adapter };
     }
 
     // [ROOM-2.3], [ROOM-3.1], [ROOM-4.3], [ROOM-8]
@@ -179,7 +179,7 @@ for (const factory of ADAPTERS) {
 
     // [ROOM-6.8]
     it('a member acknowledges the stream now and then with a signed RoomAck, never per event; the server checks each', async () => {
-      const { server, join } = await setup();
+      const { server, join, clientKeys, adapter } = await setup();
       const acks: { identity: string; room: string; next: number; hash: string; seq: number }[] = [];
       server.on('roomAck', (a) => acks.push({ identity: a.identity, room: a.room, next: a.next, hash: Buffer.from(a.hash).toString('hex'), seq: a.seq }));
       const [alice, bob] = [await join('alice'), await join('bob', 'lobby', {}, { roomAcks: true })];
@@ -190,6 +190,15 @@ for (const factory of ADAPTERS) {
       await waitFor(() => acks.length === 1, 'an acknowledgement at the next check');
       await sleep(350); // three more checks (100 ms): nothing new, so no new RoomAck
       expect(acks).toHaveLength(1);
+      // A resume rejoins with a check Position ([ROOM-6.6]): bob stands where he acknowledged, so
+      // the resumed session acknowledges nothing again.
+      bob.socket.terminate();
+      await bob.client.closed;
+      const options = { WebSocket: ProxiedWebSocket as unknown as WebSocketConstructor, key: clientKeys.get('bob')!, serverKey: serverPublic, roomAcks: true, resumeFrom: bob.client };
+      const resumed = await connect(adapter.url, options as ConnectOptions);
+      await sleep(250);
+      expect(acks).toHaveLength(1);
+      bob.client = resumed;
       const last = frames[frames.length - 1]!;
       expect(acks[0]).toMatchObject({ identity: 'bob', room: 'lobby', next: 5, hash: createHash('sha256').update(last).digest('hex') });
       alice.client.send('lobby', 'm5');
