@@ -149,7 +149,7 @@ export class MemoryReplayStore implements ReplayStore {
     const key = this.#key(req.kid, req.stream);
     let slot = this.#index.get(key);
     if (slot !== undefined && this.#expired(slot, now)) {
-      this.#evict(key, slot, this.#meta[slot >>> 8]![(slot & (CHUNK - 1)) * 2 + 1]!);
+      this.#evict(key, slot, this.#expiresAt(slot));
       slot = undefined;
     }
     if (slot === undefined) return this.#insert(key, req, now);
@@ -176,7 +176,7 @@ export class MemoryReplayStore implements ReplayStore {
     let evicted = 0;
     let earliest = Infinity;
     for (const [key, slot] of this.#index) {
-      const exp = this.#meta[slot >>> 8]![(slot & (CHUNK - 1)) * 2 + 1]!;
+      const exp = this.#expiresAt(slot);
       if (now > exp) {
         this.#evict(key, slot, exp);
         evicted++;
@@ -223,8 +223,12 @@ export class MemoryReplayStore implements ReplayStore {
     return this.#clock;
   }
 
+  #expiresAt(slot: number): number {
+    return this.#meta[slot >>> 8]![(slot & (CHUNK - 1)) * 2 + 1]!;
+  }
+
   #expired(slot: number, now: number): boolean {
-    return now > this.#meta[slot >>> 8]![(slot & (CHUNK - 1)) * 2 + 1]!;
+    return now > this.#expiresAt(slot);
   }
 
   /**
@@ -294,7 +298,7 @@ export class MemoryReplayStore implements ReplayStore {
         return;
       }
       const [key, slot] = next.value;
-      const exp = this.#meta[slot >>> 8]![(slot & (CHUNK - 1)) * 2 + 1]!;
+      const exp = this.#expiresAt(slot);
       if (now > exp) this.#evict(key, slot, exp);
     }
   }
