@@ -7,8 +7,8 @@ import { equalBytes, toHex } from '../bytes.js';
 import { importPublicKey, keyId, type PublicKey } from '../keys/keys.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { FrameChecker, isRoomFrame, type CheckedEvent } from '../rooms/frames.js';
-import { resolveFor, verifyResolvedWith } from '../rooms/seal.js';
-import { decodeBundle, KIND_POST, KIND_PRESENCE, KIND_RELAY, ROLE, roomAad, type KeyStatement } from '../rooms/wire.js';
+import { verifyAuthor } from '../rooms/posts.js';
+import { decodeBundle, KIND_POST, KIND_PRESENCE, KIND_RELAY, type KeyStatement } from '../rooms/wire.js';
 import { decodeEnvelope } from '../wire/envelope.js';
 
 /** Room frames are not bound to a session ([ROOM-1.2]): a record with a binding is a session envelope. */
@@ -164,11 +164,8 @@ export class RoomTranscript {
       kid = h0.kid;
       const held = this.#statements.get(`${e.event.room}\u0000${toHex(kid)}`);
       if (held === undefined) throw new ProtocolError('ERR_UNKNOWN_KEY', 'no statement for this author earlier in the file');
-      const resolved = resolveFor(post, held.key, MAX_FRAME);
+      const resolved = verifyAuthor(post, held, e.epoch, e.event.room, MAX_FRAME);
       const h = resolved.decoded.header;
-      if (h.ts < held.s.notBefore) throw new ProtocolError('ERR_KEY_NOT_YET_VALID', 'author key not yet valid');
-      if (h.ts > held.s.notAfter) throw new ProtocolError('ERR_KEY_EXPIRED', 'author key expired');
-      verifyResolvedWith(resolved, roomAad(ROLE.author, e.epoch, e.event.room));
       const payload = resolved.decoded.payload;
       return {
         verdict: 'ok',

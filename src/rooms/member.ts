@@ -10,6 +10,7 @@ import { Lru } from './lru.js';
 import { MAX_AUTHOR_STREAMS, MAX_ROOM_STATEMENTS, type PositionInfo } from './room.js';
 import type { Preverified, SignatureCheck } from './preverify.js';
 import { resolveFor, verifyResolvedWith } from './seal.js';
+import { verifyAuthor } from './posts.js';
 import { KIND_POST, KIND_PRESENCE, KIND_RELAY, ROLE, roomAad, type KeyStatement, type RoomEvent } from './wire.js';
 
 /** Frames a joining member holds until its Position arrives. */
@@ -269,11 +270,8 @@ export class RoomMember {
     const kid = decodeEnvelope(post).header.kid;
     const held = room.statements.get(toHex(kid));
     if (held === undefined) throw new ProtocolError('ERR_UNKNOWN_KEY', 'no statement for this author');
-    const resolved = resolveFor(post, held.key, this.maxEnvelopeSize);
+    const resolved = verifyAuthor(post, held, epoch, event.room, this.maxEnvelopeSize, pre);
     const h = resolved.decoded.header;
-    if (h.ts < held.s.notBefore) throw new ProtocolError('ERR_KEY_NOT_YET_VALID', 'author key not yet valid');
-    if (h.ts > held.s.notAfter) throw new ProtocolError('ERR_KEY_EXPIRED', 'author key expired');
-    verifyResolvedWith(resolved, roomAad(ROLE.author, epoch, event.room), pre);
     const streamKey = toHex(kid) + toHex(h.stream);
     const last = room.authors.get(streamKey);
     if (last !== undefined && h.seq <= last) throw new ProtocolError('ERR_REPLAY', 'author seq went back');

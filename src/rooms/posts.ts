@@ -3,8 +3,10 @@
 import { ProtocolError, type ErrorCode } from '../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
 import type { PublicKey } from '../keys/keys.js';
+import type { Resolved } from '../envelope/open.js';
+import type { KeyStatement } from './wire.js';
 import type { RoomMember, RoomState } from './room.js';
-import { resolveFor, verifyResolvedWith } from './seal.js';
+import { resolveFor, verifyResolvedWith, type SignatureSink } from './seal.js';
 import { ROLE, roomAad } from './wire.js';
 
 export interface VerifiedPost {
@@ -40,4 +42,25 @@ export function checkPost<M extends RoomMember>(
     if (err instanceof ProtocolError) return err.code;
     throw err;
   }
+}
+
+/** An author's statement as a member or an auditor holds it. */
+export interface HeldStatement {
+  readonly s: KeyStatement;
+  readonly key: PublicKey;
+}
+
+/**
+ * A post inside a room event, under the statement of its author: the key's validity at the post's
+ * `ts`, then the author's signature bound to the room and epoch. Members and `sealwire verify` both
+ * come here, so an auditor reaches the verdict a member reached.
+ * @see [ROOM-8.1]
+ */
+export function verifyAuthor(post: Uint8Array, held: HeldStatement, epoch: Uint8Array, room: string, maxSize: number, pre?: SignatureSink): Resolved {
+  const resolved = resolveFor(post, held.key, maxSize);
+  const h = resolved.decoded.header;
+  if (h.ts < held.s.notBefore) throw new ProtocolError('ERR_KEY_NOT_YET_VALID', 'author key not yet valid');
+  if (h.ts > held.s.notAfter) throw new ProtocolError('ERR_KEY_EXPIRED', 'author key expired');
+  verifyResolvedWith(resolved, roomAad(ROLE.author, epoch, room), pre);
+  return resolved;
 }
