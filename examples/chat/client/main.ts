@@ -3,7 +3,6 @@
 // panel to admins. No framework; bundled by esbuild when the server starts.
 import { stayConnected, type StayConnected } from '../../../src/adapters/ws/client-entry.js';
 import { importPublicKey } from '../../../src/keys/keys.js';
-import { isProtocolError } from '../../../src/errors.js';
 import { toHex } from '../../../src/bytes.js';
 import type { SessionMessage, ClientSession } from '../../../src/session/index.js';
 import {
@@ -23,6 +22,7 @@ import { login } from './api.js';
 import { byId, el, time } from './dom.js';
 import { deviceKey } from './keystore.js';
 import { plain } from './words.js';
+import { errorCode, notice, refusal } from './notices.js';
 import { parseSnapshot, renderPanel } from './panel.js';
 
 interface State {
@@ -45,25 +45,6 @@ const pending = new Map<number, SessionMessage>();
 /** Messages from before a fresh session: every data stream then restarted at seq 0. */
 const archived = new WeakSet<SessionMessage>();
 const decoder = new TextDecoder();
-
-function notice(text: string, code?: string): void {
-  const list = byId('notices');
-  const details = code === undefined ? null : el('details', {}, el('summary', {}, 'details'), el('code', {}, code));
-  list.prepend(el('li', {}, `${time(Date.now())} ${text} `, details));
-  while (list.children.length > 20) list.lastElementChild!.remove();
-}
-
-/** A refusal in plain words, its code kept in a details line. */
-function refusal(what: string, err: unknown): void {
-  const { sentence, code } = plain(errorCode(err));
-  notice(`${what}: ${sentence}`, code);
-}
-
-function errorCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (isProtocolError(err) || typeof code === 'string') return code as string;
-  return err instanceof Error ? err.message : String(err);
-}
 
 function renderMessage(m: SessionMessage): HTMLLIElement {
   const s = state!;
