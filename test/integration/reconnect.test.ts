@@ -122,4 +122,39 @@ describe('stayConnected', () => {
     expect(s.secure.sessions.size).toBe(0);
     expect(sessions).toEqual([]);
   });
+
+  it('given the nodes of one service, it starts on the first that answers and moves on when its node dies', async () => {
+    // A node that is not listening: its port, freed at once.
+    const dead = await wsAdapter.start(server().secure, {});
+    await dead.close();
+    const a = server();
+    const b = server();
+    const nodeA = await wsAdapter.start(a.secure, {});
+    const nodeB = await wsAdapter.start(b.secure, {});
+    running.push(nodeB);
+    const options = { WebSocket: WebSocket as unknown as WebSocketConstructor, key, serverKey: serverPublic } as ConnectOptions;
+    const c = await stayConnected([dead.url, nodeA.url, nodeB.url], options, { minDelayMs: 20, maxDelayMs: 100 });
+    clients.push(c);
+    expect(c.url).toBe(nodeA.url);
+    const log: string[] = [];
+    c.on('session', ({ resumed, url }) => log.push(`${resumed ? 'resumed' : 'new'} ${url === nodeB.url ? 'B' : url}`));
+    c.on('fresh', () => log.push('fresh'));
+    await open(c)!.join('r');
+    open(c)!.send('r', 'on A');
+    await waitUntil(() => a.got.length === 1, 'the message on A');
+    // Node A dies: the dead node is passed over again, and B (which never held the session) starts a fresh one.
+    await nodeA.close();
+    await waitUntil(() => log.some((l) => l.startsWith('new')), 'a session on B');
+    expect(log).toEqual(['fresh', 'new B']);
+    expect(c.url).toBe(nodeB.url);
+    await open(c)!.join('r');
+    open(c)!.send('r', 'on B');
+    await waitUntil(() => b.got.length === 1, 'the message on B');
+    expect(b.got).toEqual(['on B']);
+  });
+
+  it('refuses an empty list of nodes', async () => {
+    const options = { WebSocket: WebSocket as unknown as WebSocketConstructor, key, serverKey: serverPublic } as ConnectOptions;
+    await expect(stayConnected([], options)).rejects.toThrow(TypeError);
+  });
 });
