@@ -235,3 +235,59 @@ describe.skipIf(!available)('identity limits shared over Redis', () => {
     await s.request('ping');
   });
 });
+
+describe.skipIf(!available)('shared message grants [POL-4.5]', () => {
+  it('an envelope past its node’s granted tokens waits for the next grant: a burst within the shared budget is all accepted', async () => {
+    const {
+      nodes: [a],
+    } = await cluster(1, { rateLimit: { identity: { perSecond: 0.01, burst: 40 } } }, { grantSize: 2 });
+    const s = await dial(a!, alice[0]!);
+    // Twenty requests in one go, ten times the grant: none is refused while the bucket has tokens.
+    await Promise.all(Array.from({ length: 20 }, () => s.request('ping')));
+    expect(a!.accepted).toBe(20);
+    expect(s.state).toBe('open');
+  });
+
+  it('tokens a node holds unspent go back when the identity’s last connection there ends', async () => {
+    const {
+      nodes: [a],
+      prefix,
+    } = await cluster(1, { rateLimit: { identity: { perSecond: 0.01, burst: 20 } } }, { grantSize: 10 });
+    const bucket = `${prefix}{${Buffer.from('alice').toString('hex')}}:m`;
+    const s = await dial(a!, alice[0]!);
+    await expect.poll(() => admin.hget(bucket, 'v')).toBe('10.000000'); // ten granted to A, ten left
+    s.close();
+    await s.closed;
+    // Given back: the bucket is full again, so its key is gone.
+    await expect.poll(() => admin.exists(bucket), { timeout: 2000, interval: 20 }).toBe(0);
+  });
+});
+
+describe('shareLimits arguments', () => {
+  const server = (): SecureServer => new SecureServer({ key: serverKey, keys: new KeyRing(), authorize: () => true });
+  const command = (): Promise<unknown> => Promise.resolve('OK');
+
+  it('refuses a malformed server or option with TypeError or RangeError', async () => {
+    const s = server();
+    await expect(shareLimits(null as never, { command })).rejects.toThrow(TypeError);
+    await expect(shareLimits({} as never, { command })).rejects.toThrow(TypeError);
+    await expect(shareLimits(s, null as never)).rejects.toThrow(TypeError);
+    await expect(shareLimits(s, { command: 'no' as never })).rejects.toThrow(TypeError);
+    await expect(shareLimits(s, { command, prefix: '' })).rejects.toThrow(TypeError);
+    await expect(shareLimits(s, { command, node: '' })).rejects.toThrow(TypeError);
+    await expect(shareLimits(s, { command, leaseMs: 10 })).rejects.toThrow(RangeError);
+    await expect(shareLimits(s, { command, timeoutMs: 0 })).rejects.toThrow(RangeError);
+    await expect(shareLimits(s, { command, retryMs: 1.5 })).rejects.toThrow(RangeError);
+    await expect(shareLimits(s, { command, grantSize: 0 })).rejects.toThrow(RangeError);
+    expect(() => s.useLimitStore({} as never)).toThrow(TypeError);
+    s.close();
+  });
+
+  it('[POL-4.7] rejects when the store does not answer at start, and leaves the server as it was', async () => {
+    const s = server();
+    await expect(shareLimits(s, { command: () => new Promise(() => {}), timeoutMs: 50 })).rejects.toThrow('did not answer');
+    await expect(shareLimits(s, { command: () => Promise.resolve('not the script') })).rejects.toThrow('SCRIPT LOAD');
+    s.admit({ address: '127.0.0.1' }).release();
+    s.close();
+  });
+});
