@@ -45,7 +45,10 @@ export interface SharedLimits {
   readonly ready: boolean;
   /** Renews the leases of this node's connections now (also done every third of `leaseMs`). */
   renew(): Promise<void>;
-  /** Stops sharing: new sessions are limited by this process alone; open ones give their slots back as they close. */
+  /**
+   * Stops sharing: new sessions are limited by this process alone. The entries of sessions admitted
+   * through the store are still renewed until those sessions end, so they keep counting ([POL-4.4]).
+   */
   close(): void;
 }
 
@@ -155,6 +158,7 @@ class RedisLimits implements LimitStore, SharedLimits {
     const member = `${this.node}:${slot}`;
     const mine = this.#slots.get(identity);
     if (mine?.delete(member) === true && mine.size === 0) this.#slots.delete(identity);
+    if (this.#closed && this.#slots.size === 0) clearInterval(this.#renewal);
     // Missed by the store: the entry ends with its lease, which nobody renews.
     this.#run(identity, ['release', member]).catch(() => {});
   }
@@ -178,7 +182,7 @@ class RedisLimits implements LimitStore, SharedLimits {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#renewal);
+    if (this.#slots.size === 0) clearInterval(this.#renewal);
     clearTimeout(this.#probe);
     this.removeCheck();
     this.detach();

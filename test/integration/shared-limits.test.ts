@@ -236,6 +236,36 @@ describe.skipIf(!available)('identity limits shared over Redis', () => {
   });
 });
 
+describe.skipIf(!available)('connection entries [POL-4.6]', () => {
+  const entriesOf = (prefix: string): string => `${prefix}{${Buffer.from('alice').toString('hex')}}:c`;
+
+  it('a node that stops sharing still renews the entries of its open sessions, so they keep counting', async () => {
+    const leaseMs = 300;
+    const {
+      nodes: [a, b],
+    } = await cluster(2, { limits: { maxConnectionsPerIdentity: 1 } }, { leaseMs });
+    const s = await dial(a!, alice[0]!);
+    a!.limits.close();
+    await new Promise((r) => setTimeout(r, 2 * leaseMs));
+    await expect(dial(b!, alice[1]!)).rejects.toMatchObject({ code: 'ERR_TOO_MANY_CONNECTIONS' });
+    s.close();
+    await s.closed;
+    await dialUntilOpen(b!, alice[1]!, 1000, 'a connection on B once the session on A ended');
+  });
+
+  it('entries the store lost come back at the next renewal while their connections live', async () => {
+    const leaseMs = 300;
+    const {
+      nodes: [a],
+      prefix,
+    } = await cluster(1, {}, { leaseMs });
+    await dial(a!, alice[0]!);
+    await dial(a!, alice[1]!);
+    await admin.del(entriesOf(prefix)); // as a Redis restarted without persistence
+    await expect.poll(() => admin.zcard(entriesOf(prefix)), { timeout: 2 * leaseMs, interval: 20 }).toBe(2);
+  });
+});
+
 describe.skipIf(!available)('shared message grants [POL-4.5]', () => {
   it('an envelope past its node’s granted tokens waits for the next grant: a burst within the shared budget is all accepted', async () => {
     const {
