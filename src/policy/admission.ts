@@ -100,8 +100,13 @@ export class AdmissionPolicy {
   async #admitShared(store: LimitStore, identity: string): Promise<SharedRefusal | IdentitySlot> {
     const slot = `${this.#slotIds++}`;
     const { identitySessionRate, maxConnectionsPerIdentity } = this.limits;
-    // A store that breaks its promise and rejects is one that did not answer ([POL-4.7]).
-    const refusal = await store.admit(identity, slot, identitySessionRate, maxConnectionsPerIdentity).catch((): SharedRefusal => 'ERR_STORE');
+    let refusal: SharedRefusal | null;
+    try {
+      refusal = await store.admit(identity, slot, identitySessionRate, maxConnectionsPerIdentity);
+    } catch {
+      // A store that breaks its promise and throws is one that did not answer ([POL-4.7]).
+      refusal = 'ERR_STORE';
+    }
     if (refusal !== null) return refusal;
     let here = this.#shared.get(identity);
     if (here === undefined) this.#shared.set(identity, (here = { slots: 0, allowance: undefined }));
