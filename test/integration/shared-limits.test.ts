@@ -2,11 +2,24 @@
 // three SecureServers in this process, each with its own ws listener on 127.0.0.1 and its own
 // ioredis connection, share one identity's connection cap, new-session rate and message rate
 // through a real redis-server started here. A node that dies is played by one whose Redis commands
-// all fail (no renewal, no release) and whose listener closes.
+// all fail (no renewal, no release) and whose listener closes, and by a node in a process of its
+// own (test/helpers/limits-node.ts) killed with SIGKILL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { KeyRing, SecureServer, generateKeyPair, importSigningKey, type ClientSession, type SecureServerOptions, type SigningKey } from '../../src/index.js';
+import {
+  KeyRing,
+  SecureServer,
+  generateKeyPair,
+  importPublicKey,
+  importSigningKey,
+  type ClientSession,
+  type SecureServerOptions,
+  type SigningKey,
+} from '../../src/index.js';
 import { shareLimits, type SharedLimits, type ShareLimitsOptions } from '../../src/replay/redis.js';
 import { connect, type WebSocketConstructor } from '../../src/adapters/ws/index.js';
 import { wsAdapter, type RunningAdapter } from '../helpers/net-adapters.js';
@@ -236,8 +249,47 @@ describe.skipIf(!available)('identity limits shared over Redis', () => {
   });
 });
 
+/** A node in a process of its own (test/helpers/limits-node.ts), with cap 2 for alice. */
+async function processNode(prefix: string, leaseMs: number): Promise<{ child: ChildProcess; url: string; serverKey: string }> {
+  const helper = fileURLToPath(new URL('../helpers/limits-node.ts', import.meta.url));
+  const keys = alice.map((k) => `alice:${Buffer.from(k.publicKey).toString('hex')}`);
+  const child = spawn(process.execPath, ['--import', 'tsx', helper, String(port), prefix, String(leaseMs), ...keys], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the node process exited with ${code}`)));
+  });
+  return { child, ...(JSON.parse(line) as { url: string; serverKey: string }) };
+}
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
 describe.skipIf(!available)('connection entries [POL-4.6]', () => {
   const entriesOf = (prefix: string): string => `${prefix}{${Buffer.from('alice').toString('hex')}}:c`;
+
+  it('a node process killed with SIGKILL: its connections stop counting within one lease', async () => {
+    const leaseMs = 600;
+    const {
+      nodes: [b],
+      prefix,
+    } = await cluster(1, { limits: { maxConnectionsPerIdentity: 2 } }, { leaseMs });
+    const a = await processNode(prefix, leaseMs);
+    const options = { WebSocket: WebSocket as unknown as WebSocketConstructor, serverKey: importPublicKey(Buffer.from(a.serverKey, 'hex')) };
+    for (const key of [alice[0]!, alice[1]!]) sessions.push(await connect(a.url, { ...options, key }));
+    await expect(dial(b!, alice[2]!)).rejects.toMatchObject({ code: 'ERR_TOO_MANY_CONNECTIONS' });
+    const exited = new Promise((resolve) => a.child.once('exit', resolve));
+    a.child.kill('SIGKILL');
+    await exited;
+    const killed = performance.now();
+    await expect(dial(b!, alice[2]!)).rejects.toMatchObject({ code: 'ERR_TOO_MANY_CONNECTIONS' });
+    await dialUntilOpen(b!, alice[2]!, leaseMs + 1000, 'a connection once the killed node’s leases ended');
+    const ms = performance.now() - killed;
+    console.info(`the killed node's connections stopped counting after ${ms.toFixed(0)} ms (lease ${leaseMs} ms)`);
+    expect(ms).toBeLessThanOrEqual(leaseMs + 400);
+  });
 
   it('a node that stops sharing still renews the entries of its open sessions, so they keep counting', async () => {
     const leaseMs = 300;
