@@ -87,6 +87,11 @@ export class Allowance implements Bucket {
       .grant(this.identity, this.limit, this.#ask)
       .then(
         (n) => {
+          // More than asked, or not a count: a store that did not answer as it must ([POL-4.7]).
+          if (!Number.isSafeInteger(n) || n < 0 || n > this.#ask) {
+            this.#down = true;
+            return;
+          }
           this.#tokens += n;
           this.#down = false;
           if (this.#dropped) this.#giveBack();

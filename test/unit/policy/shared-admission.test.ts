@@ -105,5 +105,12 @@ describe('AdmissionPolicy with a shared store [POL-4.4]', () => {
     store.failGrants = false;
     await bucket.ready?.();
     expect(bucket.take(0)).toBe(true); // the store answers again
+    // A store that grants more than asked, or no count at all, is taken as one that did not answer.
+    for (const bad of [5, 1.5, Number.NaN, -1]) {
+      store.grant = () => Promise.resolve(bad);
+      await bucket.ready?.(); // a grant asked earlier may still be on its way: the next one is this
+      await bucket.ready?.();
+      expect(() => bucket.take(0)).toThrow(expect.objectContaining({ code: 'ERR_STORE' }) as ProtocolError);
+    }
   });
 });
