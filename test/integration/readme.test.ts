@@ -104,23 +104,19 @@ describe('README.md code blocks', () => {
   blocks.forEach((block, i) => {
     const { code, needsRedis } = program(block);
     const skip = needsRedis && !redisAvailable() && !process.env['CI'];
-    it.skipIf(skip)(
-      `block ${i + 1} (${block.split('\n')[0]}) runs`,
-      async () => {
-        let env: Record<string, string> = {};
-        if (needsRedis) {
-          const redis = await startRedis();
-          cleanup.push(() => redis.stop());
-          env = { REDIS_URL: `redis://127.0.0.1:${redis.port}` };
-        }
-        mkdirSync(work, { recursive: true });
-        const file = join(work, `block-${i + 1}.ts`);
-        writeFileSync(file, mapImports(code));
-        const r = await run(file, env);
-        expect(r.stderr).toBe('');
-        expect(r.code).toBe(0);
-      },
-      40_000,
-    );
+    it.skipIf(skip)(`block ${i + 1} (${block.split('\n')[0]}) runs`, async () => {
+      let env: Record<string, string> = {};
+      if (needsRedis) {
+        const redis = await startRedis();
+        cleanup.push(() => redis.stop());
+        env = { REDIS_URL: `redis://127.0.0.1:${redis.port}` };
+      }
+      mkdirSync(work, { recursive: true });
+      const file = join(work, `block-${i + 1}.ts`);
+      writeFileSync(file, mapImports(code));
+      const r = await run(file, env);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }, 40_000);
   });
 });

@@ -75,7 +75,7 @@ describe('AdmissionPolicy for an identity [POL-4.3], [POL-4.2]', () => {
     expect(p.admitIdentity('alice')).toBe('ERR_TOO_MANY_CONNECTIONS'); // the double release freed one slot, not two
   });
 
-  it("keeps a connected identity's message bucket, shared by its connections", () => {
+  it('keeps a connected identity\'s message bucket, shared by its connections', () => {
     const { p } = policy();
     expect(p.admitIdentity('alice')).toBeTypeOf('function');
     const b = p.messageBucket('alice');

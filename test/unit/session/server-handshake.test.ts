@@ -87,8 +87,7 @@ describe('[HS-3.4] steps 1-8 (proveClientAuth)', () => {
   it('refuses each step with its code', () => {
     const client = newKey();
     const ok = clientAuth(client);
-    const prove = (bytes: Uint8Array, r: Partial<ClientAuthRules> = {}, peer: SessionPeer = {}) =>
-      codeOf(() => proveClientAuth(bytes, hello, rules(r), peer, NOW));
+    const prove = (bytes: Uint8Array, r: Partial<ClientAuthRules> = {}, peer: SessionPeer = {}) => codeOf(() => proveClientAuth(bytes, hello, rules(r), peer, NOW));
     expect(prove(ok, { maxHandshakeSize: ok.length - 1 })).toBe('ERR_TOO_LARGE');
     expect(prove(hello)).toBe('ERR_UNEXPECTED_MESSAGE');
     expect(prove(Uint8Array.of(0xd2, 0x84))).toBe('ERR_UNEXPECTED_MESSAGE');
@@ -129,10 +128,7 @@ describe('[HS-3.4] steps 1-8 (proveClientAuth)', () => {
       const body = Object.assign({}, ...later.map((s) => s.body ?? {})) as Partial<AuthBody>;
       const r = Object.assign({}, ...later.map((s) => s.rules ?? {})) as Partial<ClientAuthRules>;
       const bytes = clientAuth(client, body, later.some((s) => s.badSignature) ? newKey() : client);
-      expect(
-        codeOf(() => proveClientAuth(bytes, hello, rules(r), {}, NOW)),
-        `from step ${steps[k]!.code}`,
-      ).toBe(steps[k]!.code);
+      expect(codeOf(() => proveClientAuth(bytes, hello, rules(r), {}, NOW)), `from step ${steps[k]!.code}`).toBe(steps[k]!.code);
       // Size and message type come before all of them.
       expect(codeOf(() => proveClientAuth(bytes, hello, rules({ ...r, maxHandshakeSize: 16 }), {}, NOW))).toBe('ERR_TOO_LARGE');
     }
@@ -156,9 +152,7 @@ describe('[HS-3.4] steps 9-11', () => {
     const client = newKey();
     const proven = proveClientAuth(clientAuth(client, { credential: Uint8Array.of(1, 2) }), hello, rules(), { address: '10.0.0.9' }, NOW);
     let seen: unknown;
-    const who = await checkCredential(proven, (credential, _key, ctx) => ((seen = { credential, ctx }), { identity: 'bob', expiresAt: NOW + 1 }), {
-      address: '10.0.0.9',
-    });
+    const who = await checkCredential(proven, (credential, _key, ctx) => ((seen = { credential, ctx }), { identity: 'bob', expiresAt: NOW + 1 }), { address: '10.0.0.9' });
     expect(who.identity).toBe('bob');
     expect(seen).toEqual({ credential: Uint8Array.of(1, 2), ctx: { origin: ORIGIN, peer: '10.0.0.9', resume: null } });
     await expect(checkCredential(proven, () => ({ identity: '' }), {})).rejects.toBeInstanceOf(TypeError);
@@ -183,9 +177,7 @@ describe('[HS-3.4] steps 9-11', () => {
 
   it('step 11: an unknown session, or one of another key or identity, is refused', () => {
     expect(codeOf(() => checkResume(undefined, 'ab', 'alice'))).toBe('ERR_RESUME_REFUSED');
-    const entry = { kid: 'ab', identity: 'alice', delivery: { outbox: { resealsSinceReceipt: 0 }, signing: { broken: false } } } as unknown as Parameters<
-      typeof checkResume
-    >[0];
+    const entry = { kid: 'ab', identity: 'alice', delivery: { outbox: { resealsSinceReceipt: 0 }, signing: { broken: false } } } as unknown as Parameters<typeof checkResume>[0];
     expect(checkResume(entry, 'ab', 'alice')).toBe(entry);
     expect(codeOf(() => checkResume(entry, 'cd', 'alice'))).toBe('ERR_RESUME_REFUSED');
     expect(codeOf(() => checkResume(entry, 'ab', 'bob'))).toBe('ERR_RESUME_REFUSED');
