@@ -3,7 +3,8 @@
 // the identities' message buckets ([POL-3.1]), which live as long as the identity's connections.
 import { BucketMap } from './buckets.js';
 import { ConnectionCounter } from './limits.js';
-import type { RateLimit, TokenBucket } from './rate-limit.js';
+import { Allowance, type Bucket, type LimitStore, type SharedRefusal } from './limit-store.js';
+import type { RateLimit } from './rate-limit.js';
 
 export interface AdmissionLimits {
   /** Origin allow-list; undefined: any origin. */
@@ -23,6 +24,9 @@ export type PeerRefusal = 'ERR_ORIGIN' | 'ERR_RATE_LIMITED' | 'ERR_TOO_MANY_CONN
 /** Why an authenticated identity gets no session, in the order the checks run. */
 export type IdentityRefusal = 'ERR_RATE_LIMITED' | 'ERR_TOO_MANY_CONNECTIONS';
 
+/** A connection slot of an identity, taken at admission: call once when the connection ends. */
+export type IdentitySlot = () => void;
+
 /** Admission decisions on an injected clock; every admitted slot must be released once. */
 export class AdmissionPolicy {
   readonly #perIp: ConnectionCounter;
@@ -30,6 +34,11 @@ export class AdmissionPolicy {
   readonly #ipSessions: BucketMap;
   readonly #identitySessions: BucketMap;
   readonly #messages: BucketMap;
+  /** Limits shared with other nodes ([POL-4.4]); undefined: this process alone. */
+  #store: LimitStore | undefined;
+  /** This node's shared slots and message allowances, per identity. */
+  readonly #shared = new Map<string, { slots: number; allowance: Allowance | undefined }>();
+  #slotIds = 0;
 
   constructor(
     readonly limits: AdmissionLimits,
@@ -65,23 +74,58 @@ export class AdmissionPolicy {
     this.#perIp.release(address);
   }
 
+  /** Shares the identity limits through `store` from now on; sessions admitted before keep their slots. */
+  share(store: LimitStore | undefined): void {
+    this.#store = store;
+  }
+
   /**
    * The identity's session rate, then its connection cap, once the credential named it ([HS-3.4]
-   * step 10). Null when admitted: a slot is taken, for {@link releaseIdentity}.
+   * step 10): here, or in the shared store (an answer later). A function when admitted: the slot,
+   * to call once when the connection ends.
    * @see [POL-4.3]
    */
-  admitIdentity(identity: string): IdentityRefusal | null {
+  admitIdentity(identity: string): IdentityRefusal | IdentitySlot | Promise<SharedRefusal | IdentitySlot> {
+    const store = this.#store;
+    if (store !== undefined) return this.#admitShared(store, identity);
     if (!this.#identitySessions.take(identity, this.clock())) return 'ERR_RATE_LIMITED';
     if (!this.#perIdentity.acquire(identity)) return 'ERR_TOO_MANY_CONNECTIONS';
-    return null;
+    let held = true;
+    return () => {
+      if (held) this.#perIdentity.release(identity);
+      held = false;
+    };
   }
 
-  releaseIdentity(identity: string): void {
-    this.#perIdentity.release(identity);
+  async #admitShared(store: LimitStore, identity: string): Promise<SharedRefusal | IdentitySlot> {
+    const slot = `${this.#slotIds++}`;
+    const { identitySessionRate, maxConnectionsPerIdentity } = this.limits;
+    let refusal: SharedRefusal | null;
+    try {
+      refusal = await store.admit(identity, slot, identitySessionRate, maxConnectionsPerIdentity);
+    } catch {
+      // A store that breaks its promise and throws is one that did not answer ([POL-4.7]).
+      refusal = 'ERR_STORE';
+    }
+    if (refusal !== null) return refusal;
+    let here = this.#shared.get(identity);
+    if (here === undefined) this.#shared.set(identity, (here = { slots: 0, allowance: undefined }));
+    here.slots++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      store.release(identity, slot);
+      if (--here.slots > 0) return;
+      this.#shared.delete(identity);
+      here.allowance?.drop();
+    };
   }
 
-  /** The message bucket all of the identity's connections share ([POL-3.1]). */
-  messageBucket(identity: string): TokenBucket {
-    return this.#messages.get(identity, this.clock());
+  /** The message bucket all of the identity's connections share ([POL-3.1]), across nodes when shared ([POL-4.5]). */
+  messageBucket(identity: string): Bucket {
+    const here = this.#shared.get(identity);
+    if (here === undefined || this.#store === undefined) return this.#messages.get(identity, this.clock());
+    return (here.allowance ??= new Allowance(this.#store, identity, this.limits.identityRate));
   }
 }

@@ -1,6 +1,7 @@
 // Token buckets (spec/policy.md §3): messages, charged before the signature is verified
 // ([POL-1.2]), and new sessions ([POL-4.3]).
 import { ProtocolError } from '../errors.js';
+import type { Bucket } from './limit-store.js';
 
 export interface RateLimit {
   /** Tokens added per second. */
@@ -70,11 +71,24 @@ export class TokenBucket {
 export class MessageCharge {
   constructor(
     private readonly connection: TokenBucket,
-    private readonly identity: TokenBucket,
+    private readonly identity: Bucket,
     private readonly clock: () => number,
   ) {}
 
-  /** @throws {ProtocolError} `ERR_RATE_LIMITED` when either bucket was empty. */
+  /** True when an envelope may have to wait for its identity's tokens ([POL-4.5]): they come from a shared store. */
+  get waits(): boolean {
+    return this.identity.ready !== undefined;
+  }
+
+  /** Undefined when the charge can be decided now; else a promise (never rejecting) to wait for first. */
+  ready(): Promise<void> | undefined {
+    return this.identity.ready?.();
+  }
+
+  /**
+   * @throws {ProtocolError} `ERR_RATE_LIMITED` when either bucket was empty; `ERR_STORE` when the
+   *   identity's tokens are spent and the shared store did not answer ([POL-4.7]).
+   */
   charge(): void {
     const now = this.clock();
     const conn = this.connection.take(now);

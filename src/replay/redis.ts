@@ -386,3 +386,7 @@ export {
 
 // Room presence across the nodes of a service (spec/rooms.md [ROOM-11.1]).
 export { sharePresence, type PresenceSource, type SharedPresence, type SharePresenceOptions } from '../session/shared-presence.js';
+
+// Per-identity connection caps and rate limits across the nodes of a service (spec/policy.md §4.1).
+export { shareLimits, type LimitsTarget, type SharedLimits, type ShareLimitsOptions } from '../policy/shared-limits.js';
+export type { LimitStore, SharedRefusal } from '../policy/limit-store.js';

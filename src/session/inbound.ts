@@ -72,6 +72,8 @@ export class Inbound {
   /** The context of envelopes opened in their turn, built once per session. */
   #turnContext: OpenContext | undefined;
   readonly #turnKind: Kind = { isReceipt: false };
+  /** The identity's tokens come from a shared store: a turn may wait for them first. */
+  #waits = false;
 
   constructor(host: InboundHost, reading: ReadControl) {
     this.#host = host;
@@ -89,7 +91,9 @@ export class Inbound {
   start(s: InboundStart): void {
     this.#s = s;
     this.#checks = new PeerChecks(s.delivery, s.charge);
-    this.inbox.verifyAhead = s.receiver.store.synchronous && s.receiver.verifiesLater;
+    // Envelopes that may wait for shared tokens ([POL-4.5]) start in their turn, after the wait.
+    this.#waits = s.charge?.waits === true;
+    this.inbox.verifyAhead = s.receiver.store.synchronous && s.receiver.verifiesLater && !this.#waits;
     this.inbox.delivery = s.delivery;
     if (s.holdFirstBurst) this.inbox.holdFirstBurst();
   }
@@ -126,6 +130,16 @@ export class Inbound {
   /** One envelope's turn, in arrival order; a promise (never rejecting) when a step answers later. */
   #turn(item: Uint8Array | Envelope): Promise<void> | undefined {
     if (!(item instanceof Uint8Array)) return this.#settle(item);
+    if (!this.#host.isOpen()) return undefined;
+    if (this.#waits) {
+      const wait = this.#s!.charge!.ready();
+      if (wait !== undefined) return wait.then(() => this.#open(item));
+    }
+    return this.#open(item);
+  }
+
+  /** The envelope's open in its turn, and what follows it. */
+  #open(item: Uint8Array): Promise<void> | undefined {
     if (!this.#host.isOpen()) return undefined;
     const kind = this.#turnKind;
     kind.isReceipt = false;

@@ -6,7 +6,7 @@ import { verifyStrict } from '../crypto/ed25519.js';
 import { ProtocolError, type ErrorCode } from '../errors.js';
 import type { KeyEntry, KeyRing } from '../keys/keyring.js';
 import { importPublicKey, type PublicKey } from '../keys/keys.js';
-import type { IdentityRefusal } from '../policy/admission.js';
+import type { IdentityRefusal, IdentitySlot } from '../policy/admission.js';
 import { MAX_RESEALS_WITHOUT_RECEIPT } from './delivery.js';
 import {
   CB_TLS_EXPORTER,
@@ -171,10 +171,16 @@ export function checkExpiry(who: Authenticated, now: number): void {
   if (who.expiresAt !== undefined && who.expiresAt <= now) throw refuse('ERR_CREDENTIAL_EXPIRED', 'credential expired');
 }
 
-/** Step 10: the identity's session rate and connection cap, as the admission policy answered. @see [POL-4.3] */
-export function checkIdentityAdmission(refusal: IdentityRefusal | null): void {
-  if (refusal === 'ERR_RATE_LIMITED') throw refuse('ERR_RATE_LIMITED', 'new sessions too fast for this identity');
-  if (refusal === 'ERR_TOO_MANY_CONNECTIONS') throw refuse('ERR_TOO_MANY_CONNECTIONS', 'too many connections for this identity');
+/**
+ * Step 10: the identity's session rate and connection cap, as the admission policy answered: the
+ * slot taken, or the refusal thrown. `ERR_STORE`: the shared limit store did not answer ([POL-4.7]).
+ * @see [POL-4.3]
+ */
+export function checkIdentityAdmission(admitted: IdentityRefusal | 'ERR_STORE' | IdentitySlot): IdentitySlot {
+  if (typeof admitted === 'function') return admitted;
+  if (admitted === 'ERR_RATE_LIMITED') throw refuse('ERR_RATE_LIMITED', 'new sessions too fast for this identity');
+  if (admitted === 'ERR_TOO_MANY_CONNECTIONS') throw refuse('ERR_TOO_MANY_CONNECTIONS', 'too many connections for this identity');
+  throw refuse('ERR_STORE', 'the shared limit store did not answer');
 }
 
 /** One key names one identity: the ring's entry (if any) must be this identity's, unrevoked. @see [HS-5.4] */

@@ -55,7 +55,8 @@ export class ServerSession extends Session {
   #verified: { identity: string; roles: readonly string[]; keyId: string } | undefined;
   #keyId: string | undefined;
   #kid: Uint8Array | undefined;
-  #holdsIdentitySlot = false;
+  /** The identity's connection slot ([POL-4.2]), given back when the session closes. */
+  #identitySlot: (() => void) | undefined;
   #holdsKey = false;
   #timer: unknown;
   #connBucket: TokenBucket;
@@ -187,7 +188,12 @@ export class ServerSession extends Session {
     if (this.state !== 'handshake') return; // timed out or closed while authenticating
     const after = core.clock();
     clientAuth.checkExpiry(who, after);
-    // 10. the identity's session rate and connection cap, then one key names one identity ([HS-5.4]).
+    // 10. the identity's session rate and connection cap (in a shared store: an answer later, [POL-4.6]).
+    const admitted = core.admission.admitIdentity(who.identity);
+    const slot = clientAuth.checkIdentityAdmission(admitted instanceof Promise ? await admitted : admitted);
+    if (this.state !== 'handshake') return slot();
+    this.#identitySlot = slot;
+    // Then one key names one identity ([HS-5.4]).
     this.#admitIdentity(who, proven.clientKey);
     // 11. resume ([HS-7.2]), with the rooms the current roles still allow ([HS-7.3]).
     const resumeId = proven.auth.body.resume;
@@ -216,12 +222,10 @@ export class ServerSession extends Session {
     this.#open(proven, who, after, resumed, rooms, encodeSigned(MSG_WELCOME, welcomeBody, signature));
   }
 
-  /** Step 10 and the key's identity: the slots taken here are released when the session closes. */
+  /** The key's identity: the key held here is released when the session closes. */
   #admitIdentity(who: Authenticated, clientKey: PublicKey): void {
     const core = this.#core;
-    clientAuth.checkIdentityAdmission(core.admission.admitIdentity(who.identity));
     this.#identity = who.identity;
-    this.#holdsIdentitySlot = true;
     const entry = core.keys.get(clientKey.kid);
     clientAuth.checkKeyIdentity(entry, who.identity);
     const added: KeyEntry | undefined = entry === undefined ? core.keys.add(clientKey, { identity: who.identity }) : undefined;
@@ -383,10 +387,8 @@ export class ServerSession extends Session {
     if (this.#established) core.registry.unregistered(this);
     const entry = this.#resumeEntry;
     if (entry !== undefined && entry.holder === this) core.resume.ended(entry);
-    if (this.#holdsIdentitySlot) {
-      this.#holdsIdentitySlot = false;
-      core.admission.releaseIdentity(this.#identity!);
-    }
+    this.#identitySlot?.();
+    this.#identitySlot = undefined;
     if (this.#holdsKey) {
       this.#holdsKey = false;
       core.registry.releaseKey(this.#keyId!);

@@ -7,6 +7,7 @@ import { ReceiptBuilder } from '../delivery/builder.js';
 import type { Receiver } from '../envelope/receiver.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { AdmissionPolicy } from '../policy/admission.js';
+import type { LimitStore } from '../policy/limit-store.js';
 import type { SecurityEvent, SecurityEventSink } from '../policy/events.js';
 import type { SessionMessage } from './session.js';
 import type { Transport } from './transport.js';
@@ -254,6 +255,25 @@ export class SecureServer extends Emitter<ServerEvents> {
     return () => {
       this.#checks.delete(own);
     };
+  }
+
+  /**
+   * Takes the identities' connection caps, new-session rates and message buckets from `store`
+   * from now on, so they hold across the nodes that share it (spec/policy.md §4.1);
+   * `sealwire/redis`'s `shareLimits` passes one. Undefined: back to this process's own. Sessions
+   * admitted before keep their slots where they took them.
+   *
+   * @throws {TypeError} when `store` is neither undefined nor a store.
+   * @example
+   * ```ts
+   * const shared = await shareLimits(server, { command: (c, args) => redis.call(c, ...args) })
+   * ```
+   */
+  useLimitStore(store: LimitStore | undefined): void {
+    if (store !== undefined && (store === null || typeof store !== 'object' || typeof store.admit !== 'function')) {
+      throw new TypeError('"store" expected a LimitStore or undefined');
+    }
+    this.#core.admission.share(store);
   }
 
   /** The first refusal of an admission check; a check that throws refuses with ERR_STORE. */

@@ -61,6 +61,10 @@ function program(block: string): { code: string; needsRedis: boolean } {
     const end = 'await revocations.close();\nserver.close();\nsubscriber.disconnect();\nredis.disconnect();\n';
     return { code: `${envelopes}\n${setup}\n${block}\n${end}`, needsRedis: true };
   }
+  if (block.includes('shareLimits(')) {
+    const setup = 'const serverKey = importSigningKey(generateKeyPair().secretKey);';
+    return { code: `${envelopes}\n${setup}\n${block}\nlimits.close();\nserver.close();\nredis.disconnect();\n`, needsRedis: true };
+  }
   if (block.includes("from 'sealwire/redis'")) {
     return { code: `${envelopes}\nimport { Receiver } from 'sealwire';\n${block}\nredis.disconnect();\n`, needsRedis: true };
   }

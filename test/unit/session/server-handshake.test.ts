@@ -163,7 +163,9 @@ describe('[HS-3.4] steps 9-11', () => {
   it('step 10: the session rate, then the cap ([POL-4.3]); one key names one identity ([HS-5.4])', () => {
     expect(codeOf(() => checkIdentityAdmission('ERR_RATE_LIMITED'))).toBe('ERR_RATE_LIMITED');
     expect(codeOf(() => checkIdentityAdmission('ERR_TOO_MANY_CONNECTIONS'))).toBe('ERR_TOO_MANY_CONNECTIONS');
-    expect(codeOf(() => checkIdentityAdmission(null))).toBeUndefined();
+    expect(codeOf(() => checkIdentityAdmission('ERR_STORE'))).toBe('ERR_STORE');
+    const slot = (): void => {};
+    expect(checkIdentityAdmission(slot)).toBe(slot);
     const keys = new KeyRing();
     const entry = keys.add(newKey().publicKey, { identity: 'alice' });
     expect(codeOf(() => checkKeyIdentity(entry, 'alice'))).toBeUndefined();
