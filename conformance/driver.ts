@@ -13,11 +13,12 @@ import { KeyRing } from '../src/keys/keyring.js';
 import { seal } from '../src/envelope/seal.js';
 import { open, type Opened, type OpenOptions } from '../src/envelope/open.js';
 import { ALG_ED25519, ALG_EDDSA, externalAad } from '../src/wire/envelope.js';
-import { Receiver, type ReceiverOptions } from '../src/envelope/receiver.js';
+import { Receiver } from '../src/envelope/receiver.js';
 import { handshakeClient, handshakeServer } from './lib/handshake-ops.js';
 import { receiptDecode, receiptEncode, receiptVerify } from './lib/receipt-ops.js';
 import { DeliveryOps } from './lib/delivery-ops.js';
-import { SharedStore, type FailPhase } from './lib/replay-store.js';
+import { newStore, receiverSettings, type FailPhase, type ReceiverSettings, type SharedStore } from './lib/replay-store.js';
+import { SenderOps, errorClose } from './lib/sender-ops.js';
 import { SessionOps } from './lib/session-ops.js';
 import { RoomOps } from './lib/room-ops.js';
 
@@ -71,12 +72,14 @@ export class Driver {
   readonly #delivery: DeliveryOps;
   readonly #sessions: SessionOps;
   readonly #rooms: RoomOps;
+  readonly #senders: SenderOps;
 
   constructor(backendName: string) {
     this.backend = getBackend(backendName);
     this.#delivery = new DeliveryOps(this.backend);
     this.#sessions = new SessionOps(this.backend);
     this.#rooms = new RoomOps(this.backend);
+    this.#senders = new SenderOps(this.backend);
   }
 
   /** Closes the live sessions, so no timer keeps the process up after stdin ends. */
@@ -172,6 +175,16 @@ export class Driver {
         return this.storeFail(req);
       case 'store.recover':
         return (this.#requireStore().recover(), { ok: true });
+      case 'store.lose':
+        return (this.#requireStore().lose(), { ok: true });
+      case 'sender.reset':
+        return this.#senders.reset(req);
+      case 'sender.seal':
+        return this.#senders.seal(req);
+      case 'sender.restart':
+        return this.#senders.restart();
+      case 'error.close':
+        return errorClose(req);
       case 'store.snapshot':
         return (this.#requireStore().snapshot(), { ok: true });
       case 'keyring.add':
@@ -280,7 +293,7 @@ export class Driver {
   #startNodes(state: State, store: SharedStore, count: number): void {
     const { window: _w, strict: _s, maxStreams: _m, ...timing } = state.options;
     state.store = store;
-    state.nodes = Array.from({ length: count }, () => new Receiver({ keys: state.ring, ...timing, store }));
+    state.nodes = Array.from({ length: count }, () => new Receiver({ keys: state.ring, ...timing, store: store.view() }));
   }
 
   #requireStore(): SharedStore {
@@ -376,33 +389,6 @@ export class Driver {
     state.ring.revokeIdentity(identity, uint(req, 'issuedBefore'));
     return { ok: true };
   }
-}
-
-type ReceiverSettings = Pick<ReceiverOptions, 'window' | 'strict' | 'maxFutureSkewMs' | 'maxAgeMs' | 'maxStreams'>;
-
-function newStore(o: ReceiverSettings, startedAt: number): SharedStore {
-  return new SharedStore({
-    startedAt,
-    ...(o.window !== undefined ? { window: o.window } : {}),
-    ...(o.strict !== undefined ? { strict: o.strict } : {}),
-    ...(o.maxStreams !== undefined ? { maxStreams: o.maxStreams } : {}),
-  });
-}
-
-/** Receiver options a `reset` may carry; absent ones keep the library's defaults. */
-function receiverSettings(req: Request): ReceiverSettings {
-  const out: ReceiverSettings = {};
-  const window = optUint(req, 'window');
-  if (window !== undefined) out.window = window;
-  const skew = optUint(req, 'maxFutureSkewMs');
-  if (skew !== undefined) out.maxFutureSkewMs = skew;
-  const age = optUint(req, 'maxAgeMs');
-  if (age !== undefined) out.maxAgeMs = age;
-  const streams = optUint(req, 'maxStreams');
-  if (streams !== undefined) out.maxStreams = streams;
-  const strict = optBool(req, 'strict');
-  if (strict !== undefined) out.strict = strict;
-  return out;
 }
 
 async function main(): Promise<void> {

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestBase, VectorFile } from './lib/format.js';
+import { registryCodes, registryProblems, specCodes } from './gen/senders.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const SPEC_DIR = ROOT + 'spec/';
@@ -222,6 +223,19 @@ export function lintCddl(dir = SPEC_DIR): string[] {
   return problems;
 }
 
+/**
+ * [ERR-1.1]: spec/errors.md against the frozen registry (vectors/error_codes.json): no registered
+ * code leaves the table or changes number, no number names two codes, every code is registered.
+ */
+export function lintRegistry(specDir = SPEC_DIR, vectorDir = VECTOR_DIR): string[] {
+  if (!existsSync(specDir + 'errors.md') || !existsSync(vectorDir + 'error_codes.json')) return [];
+  const spec = specCodes(readFileSync(specDir + 'errors.md', 'utf8'));
+  const frozen = registryCodes(JSON.parse(readFileSync(vectorDir + 'error_codes.json', 'utf8')) as VectorFile);
+  const problems = registryProblems(spec, frozen);
+  for (const [code] of spec) if (!frozen.has(code)) problems.push(`${code} is in spec/errors.md but not in vectors/error_codes.json: run the generator`);
+  return problems;
+}
+
 export function trace(
   specDir = SPEC_DIR,
   vectorDir = VECTOR_DIR,
@@ -251,7 +265,7 @@ export function trace(
       problems.push(`uncovered.json: ${id} says withVectors but no vector cites it`);
     }
   }
-  problems.push(...lintOptional(requirements, cited), ...lintCddl(specDir));
+  problems.push(...lintOptional(requirements, cited), ...lintCddl(specDir), ...lintRegistry(specDir, vectorDir));
   const rows: TraceReport['rows'] = [];
   let must = 0;
   let covered = 0;

@@ -65,6 +65,7 @@ export const REF = {
   // spec/errors.md
   errKnownCodes: 'ERR-1.2',
   errFirstCheck: 'ERR-1.3',
+  errFrozen: 'ERR-1.1',
   errCloseCode: 'ERR-1.5',
   errCloseOrDrop: 'ERR-1.6',
   errPrecedence: 'ERR-10.1',
@@ -100,6 +101,10 @@ export const REF = {
   rplNodeSettings: 'RPL-9.2',
   rplSharedHorizon: 'RPL-9.3',
   rplSharedFailClosed: 'RPL-9.4',
+  rplStoreLost: 'RPL-9.5',
+  rplSenderSeq: 'RPL-8.1',
+  rplReserve: 'RPL-8.3',
+  rplSeqExhausted: 'RPL-8.4',
   // spec/handshake.md
   hsEncoding: 'HS-1.1',
   hsSize: 'HS-1.2',

@@ -107,6 +107,10 @@ const STEP_OPS: Schema[] = [
   opStep('room.position', { room: { type: 'string' }, epoch: hex, next: uint, status: uint, count: uint }, ['room', 'epoch', 'next', 'status', 'count']),
   opStep('room.server', { room: { type: 'string' }, epoch: hex, authorKey: hex }, ['room', 'epoch', 'authorKey']),
   opStep('room.post', { epoch: hex, post: hex }, ['epoch', 'post']),
+  opStep('sender.reset', { secretKey: hex, stream: hex, seq: uint, blockSize: uint }, ['secretKey', 'stream']),
+  opStep('sender.seal', { payload: hex, ts: uint }, ['payload', 'ts']),
+  opStep('sender.restart', {}),
+  opStep('error.close', { name: { type: 'string', pattern: '^ERR_[A-Z_]+$' } }, ['name']),
   opStep('merkle.verify', { leaf: hex, index: uint, count: uint, path: hexes, root: hex }, ['leaf', 'index', 'count', 'path', 'root']),
 ];
 
@@ -219,7 +223,7 @@ export const SCHEMAS: Record<string, Schema> = {
         ),
         closed({ op: { const: 'restart' }, now: uint, persist: { type: 'boolean' }, snapshot: { type: 'boolean' }, ...stepCommon }, ['op', 'now', 'result']),
         closed({ op: { const: 'store.fail' }, phase: { enum: ['check', 'commit', 'both'] }, ...stepCommon }, ['op', 'result']),
-        closed({ op: { enum: ['store.recover', 'store.snapshot'] }, ...stepCommon }, ['op', 'result']),
+        closed({ op: { enum: ['store.recover', 'store.snapshot', 'store.lose'] }, ...stepCommon }, ['op', 'result']),
         closed(
           {
             op: { const: 'keyring.add' },
