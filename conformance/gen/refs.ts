@@ -158,6 +158,7 @@ export const REF = {
   hsTimeout: 'HS-3.6',
   hsJwt: 'HS-5.2',
   hsExpiry: 'HS-5.5',
+  hsRenew: 'HS-8.6',
   hsSessionKey: 'HS-6.4',
   hsFailCloses: 'HS-6.6',
   hsStreamPin: 'HS-6.8',
