@@ -27,6 +27,8 @@ class RecordingSocket extends WebSocket {
   /** While set, the client's receipts are held here instead of sent (a peer slow to acknowledge). */
   heldReceipts: Uint8Array[] | undefined;
   readonly closed: Promise<number>;
+  /** Whether the server accepted the WebSocket upgrade. */
+  upgraded = false;
   /** The close frame's reason text, once closed. */
   closeReason = '';
   /** While set, every new socket holds the client's receipts from its first frame (they are lost in transit). */
@@ -44,6 +46,7 @@ class RecordingSocket extends WebSocket {
       }),
     );
     this.on('message', (data: Buffer) => this.received.push(new Uint8Array(data).slice()));
+    this.once('open', () => (this.upgraded = true));
     if (RecordingSocket.holdReceipts) this.heldReceipts = [];
     this.#loseWelcome = RecordingSocket.loseWelcome;
     RecordingSocket.loseWelcome = false;

@@ -8,9 +8,10 @@ import { WIRE_CHECKS } from './wire-checks.js';
 import { OUTBOX_CHECKS } from './outbox-checks.js';
 import { RESUME_CHECKS } from './resume-checks.js';
 import { LIVENESS_CHECKS } from './liveness-checks.js';
+import { RATE_CHECKS } from './rate-checks.js';
 import type { ServerCtx } from './peer.js';
 
-export const LIVE_SERVER_CHECKS = [...SERVER_CHECKS, ...WIRE_CHECKS, ...RESUME_CHECKS, ...OUTBOX_CHECKS, ...LIVENESS_CHECKS];
+export const LIVE_SERVER_CHECKS = [...SERVER_CHECKS, ...WIRE_CHECKS, ...RESUME_CHECKS, ...OUTBOX_CHECKS, ...LIVENESS_CHECKS, ...RATE_CHECKS];
 
 /** `options.pingIntervalMs`: the interval the server under test pings at (`--ping-interval`). */
 export function runLiveServer(url: string, log?: (line: string) => void, options: Omit<ServerCtx, 'url'> = {}): Promise<LiveReport> {
