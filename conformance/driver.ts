@@ -19,6 +19,7 @@ import { receiptDecode, receiptEncode, receiptVerify } from './lib/receipt-ops.j
 import { DeliveryOps } from './lib/delivery-ops.js';
 import { newStore, receiverSettings, type FailPhase, type ReceiverSettings, type SharedStore } from './lib/replay-store.js';
 import { SenderOps, errorClose } from './lib/sender-ops.js';
+import { roomTranscript } from './lib/transcript-ops.js';
 import { SessionOps } from './lib/session-ops.js';
 import { RoomOps } from './lib/room-ops.js';
 
@@ -185,6 +186,8 @@ export class Driver {
         return this.#senders.restart();
       case 'error.close':
         return errorClose(req);
+      case 'room.transcript':
+        return roomTranscript(req, this.backend);
       case 'store.snapshot':
         return (this.#requireStore().snapshot(), { ok: true });
       case 'keyring.add':

@@ -14,6 +14,7 @@ export const NOTES: Record<string, Note> = {
   Delivery: n('BASIC', 'Outbox or acknowledgement state after a sequence of envelopes and receipts.', 'Messages are reported delivered that were not, or kept and resent forever, or acknowledged before they were accepted.'),
   RoomStream: n('BASIC', 'A member following a room stream: order by offset and epoch, authors under their statements.', 'Members deliver an event twice, out of order, from another room or epoch, or under the wrong author.'),
   RoomForgery: n('MISSING_CHECK', 'A room frame altered or forged by the server or in transit.', 'A server puts words in an author\'s mouth, or an attacker injects events members accept.'),
+  RoomTranscript: n('MISSING_CHECK', 'A room transcript checked offline: frames, authors under their statements, one event per offset.', 'An auditor takes words the author never wrote, or two histories the server signed, for evidence.'),
   RoomBatch: n('MISSING_CHECK', 'A room event authenticated by a Merkle inclusion proof under a signed batch root.', 'An event outside the signed batch, or under a forged root, is accepted.'),
   Resume: n('BASIC', 'State carried into a new session or connection.', 'Messages are lost or delivered twice across a reconnect.'),
   Session: n('BASIC', 'A data-phase verdict inside a live session after the pinned handshake.', 'An authenticated peer can inject, reorder or mis-route messages inside a session.'),

@@ -202,6 +202,7 @@ export const REF = {
   roomCheck: 'ROOM-6.5',
   roomSlow: 'ROOM-7.1',
   roomMemberOrder: 'ROOM-8.1',
+  roomTranscript: 'ROOM-9.1',
 } as const;
 
 export type RefName = keyof typeof REF;

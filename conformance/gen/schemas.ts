@@ -111,6 +111,7 @@ const STEP_OPS: Schema[] = [
   opStep('sender.seal', { payload: hex, ts: uint }, ['payload', 'ts']),
   opStep('sender.restart', {}),
   opStep('error.close', { name: { type: 'string', pattern: '^ERR_[A-Z_]+$' } }, ['name']),
+  opStep('room.transcript', { keys: { type: 'array', items: closed({ publicKey: hex, identity: { type: 'string' } }, ['publicKey', 'identity']) }, records: hexes }, ['keys', 'records']),
   opStep('merkle.verify', { leaf: hex, index: uint, count: uint, path: hexes, root: hex }, ['leaf', 'index', 'count', 'path', 'root']),
 ];
 
