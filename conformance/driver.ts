@@ -132,6 +132,8 @@ export class Driver {
         return this.#delivery.outboxState();
       case 'outbox.reseal':
         return this.#delivery.outboxReseal(req);
+      case 'outbox.resume':
+        return this.#delivery.outboxResume(req);
       case 'acks.reset':
         return this.#delivery.acksReset(req);
       case 'acks.open':

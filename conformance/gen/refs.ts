@@ -168,6 +168,8 @@ export const REF = {
   hsResumeTakeover: 'HS-7.3',
   hsResentDuplicate: 'HS-7.6',
   hsResend: 'HS-7.5',
+  hsResumeBound: 'HS-7.9',
+  hsClientResumeBound: 'HS-7.11',
   hsMessageShape: 'HS-8.1',
   hsResult: 'HS-8.2',
   hsLeaveNotJoined: 'HS-8.7',

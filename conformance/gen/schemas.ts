@@ -74,6 +74,7 @@ const STEP_OPS: Schema[] = [
   opStep('outbox.ack', { envelope: hex, now: uint, binding: hex }, ['envelope', 'now']),
   opStep('outbox.state', {}),
   opStep('outbox.reseal', { binding: hex, ts: uint }, ['binding', 'ts']),
+  opStep('outbox.resume', { binding: hex, ts: uint }, ['binding', 'ts']),
   opStep('acks.reset', { secretKey: hex, keys: hexes, startedAt: uint, window: uint, binding: hex }, ['secretKey', 'keys', 'startedAt']),
   opStep('acks.open', { envelope: hex, now: uint }, ['envelope', 'now']),
   opStep('acks.receipt', { kid: hex, stream: hex, receiptStream: hex, ts: uint }, ['kid', 'stream', 'receiptStream', 'ts']),
