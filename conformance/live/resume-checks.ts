@@ -76,7 +76,7 @@ RESUME_CHECKS.push({
           (err: unknown) => err as { code?: string },
         );
         if (!('session' in next)) {
-          if (resume < 9) throw new Error(`resume ${resume} was refused (${next.code ?? String(next)}) before the bound`);
+          if (resume < 9) throw new Error(`resume ${resume} was refused (${next.code ?? 'no code'}) before the bound`);
           if (RecordingSocket.last === before) throw new Error('the client refused the resume itself: the server was not asked');
           expectEqual(next.code, 'ERR_RESUME_REFUSED', 'the ninth resume');
           return;
