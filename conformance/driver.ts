@@ -20,6 +20,7 @@ import { DeliveryOps } from './lib/delivery-ops.js';
 import { newStore, receiverSettings, type FailPhase, type ReceiverSettings, type SharedStore } from './lib/replay-store.js';
 import { SenderOps, errorClose } from './lib/sender-ops.js';
 import { roomTranscript } from './lib/transcript-ops.js';
+import { addKey, keyringOp } from './lib/keyring-ops.js';
 import { SessionOps } from './lib/session-ops.js';
 import { RoomOps } from './lib/room-ops.js';
 
@@ -193,13 +194,10 @@ export class Driver {
       case 'store.snapshot':
         return (this.#requireStore().snapshot(), { ok: true });
       case 'keyring.add':
-        return this.keyringAdd(req);
       case 'keyring.revoke':
-        return this.keyringRevoke(req);
       case 'keyring.revokeIdentity':
-        return this.keyringRevokeIdentity(req);
       case 'keyring.remove':
-        return this.keyringRemove(req);
+        return keyringOp(req, this.#requireState().ring);
       case 'info':
         return { ok: true, implementation: 'sealwire-ts', backend: this.backend.name };
       default:
@@ -274,7 +272,7 @@ export class Driver {
       if (!Array.isArray(keys)) throw new RequestError('"keys" expected an array');
       for (const k of keys) {
         if (k === null || typeof k !== 'object' || Array.isArray(k)) throw new RequestError('"keys" items expected objects');
-        const answer = protocol(() => (this.#addKey(ring, k), { ok: true }));
+        const answer = protocol(() => (addKey(ring, k), { ok: true }));
         if (answer['ok'] !== true) return answer;
       }
     }
@@ -351,48 +349,6 @@ export class Driver {
       if (binding) options.binding = binding;
       return openedAnswer(open(envelope, options));
     });
-  }
-
-  #addKey(ring: KeyRing, k: Request): void {
-    const publicKey = hex(k, 'publicKey');
-    const kid = optHex(k, 'kid');
-    const identity = optString(k, 'identity');
-    const notBefore = optUint(k, 'notBefore');
-    const notAfter = optUint(k, 'notAfter');
-    const issuedAt = optUint(k, 'issuedAt');
-    ring.add(publicKey, {
-      ...(kid ? { kid } : {}),
-      ...(identity !== undefined ? { identity } : {}),
-      ...(notBefore !== undefined ? { notBefore } : {}),
-      ...(notAfter !== undefined ? { notAfter } : {}),
-      // Deterministic: without an explicit issuedAt the ring would read the clock.
-      issuedAt: issuedAt ?? notBefore ?? 0,
-    });
-  }
-
-  keyringAdd(req: Request): Answer {
-    const state = this.#requireState();
-    return protocol(() => (this.#addKey(state.ring, req), { ok: true }));
-  }
-
-  keyringRevoke(req: Request): Answer {
-    const state = this.#requireState();
-    state.ring.revokeKey(hex(req, 'kid'));
-    return { ok: true };
-  }
-
-  keyringRemove(req: Request): Answer {
-    const state = this.#requireState();
-    state.ring.remove(hex(req, 'kid'));
-    return { ok: true };
-  }
-
-  keyringRevokeIdentity(req: Request): Answer {
-    const state = this.#requireState();
-    const identity = optString(req, 'identity');
-    if (identity === undefined) throw new RequestError('"identity" expected a string');
-    state.ring.revokeIdentity(identity, uint(req, 'issuedBefore'));
-    return { ok: true };
   }
 }
 
