@@ -13,11 +13,14 @@ import { KeyRing } from '../src/keys/keyring.js';
 import { seal } from '../src/envelope/seal.js';
 import { open, type Opened, type OpenOptions } from '../src/envelope/open.js';
 import { ALG_ED25519, ALG_EDDSA, externalAad } from '../src/wire/envelope.js';
-import { Receiver, type ReceiverOptions } from '../src/envelope/receiver.js';
+import { Receiver } from '../src/envelope/receiver.js';
 import { handshakeClient, handshakeServer } from './lib/handshake-ops.js';
 import { receiptDecode, receiptEncode, receiptVerify } from './lib/receipt-ops.js';
 import { DeliveryOps } from './lib/delivery-ops.js';
-import { SharedStore, type FailPhase } from './lib/replay-store.js';
+import { newStore, receiverSettings, type FailPhase, type ReceiverSettings, type SharedStore } from './lib/replay-store.js';
+import { SenderOps, errorClose } from './lib/sender-ops.js';
+import { roomTranscript } from './lib/transcript-ops.js';
+import { addKey, keyringOp } from './lib/keyring-ops.js';
 import { SessionOps } from './lib/session-ops.js';
 import { RoomOps } from './lib/room-ops.js';
 
@@ -71,12 +74,14 @@ export class Driver {
   readonly #delivery: DeliveryOps;
   readonly #sessions: SessionOps;
   readonly #rooms: RoomOps;
+  readonly #senders: SenderOps;
 
   constructor(backendName: string) {
     this.backend = getBackend(backendName);
     this.#delivery = new DeliveryOps(this.backend);
     this.#sessions = new SessionOps(this.backend);
     this.#rooms = new RoomOps(this.backend);
+    this.#senders = new SenderOps(this.backend);
   }
 
   /** Closes the live sessions, so no timer keeps the process up after stdin ends. */
@@ -128,6 +133,8 @@ export class Driver {
         return this.#delivery.outboxState();
       case 'outbox.reseal':
         return this.#delivery.outboxReseal(req);
+      case 'outbox.resume':
+        return this.#delivery.outboxResume(req);
       case 'acks.reset':
         return this.#delivery.acksReset(req);
       case 'acks.open':
@@ -172,16 +179,25 @@ export class Driver {
         return this.storeFail(req);
       case 'store.recover':
         return (this.#requireStore().recover(), { ok: true });
+      case 'store.lose':
+        return (this.#requireStore().lose(), { ok: true });
+      case 'sender.reset':
+        return this.#senders.reset(req);
+      case 'sender.seal':
+        return this.#senders.seal(req);
+      case 'sender.restart':
+        return this.#senders.restart();
+      case 'error.close':
+        return errorClose(req);
+      case 'room.transcript':
+        return roomTranscript(req, this.backend);
       case 'store.snapshot':
         return (this.#requireStore().snapshot(), { ok: true });
       case 'keyring.add':
-        return this.keyringAdd(req);
       case 'keyring.revoke':
-        return this.keyringRevoke(req);
       case 'keyring.revokeIdentity':
-        return this.keyringRevokeIdentity(req);
       case 'keyring.remove':
-        return this.keyringRemove(req);
+        return keyringOp(req, this.#requireState().ring);
       case 'info':
         return { ok: true, implementation: 'sealwire-ts', backend: this.backend.name };
       default:
@@ -256,7 +272,7 @@ export class Driver {
       if (!Array.isArray(keys)) throw new RequestError('"keys" expected an array');
       for (const k of keys) {
         if (k === null || typeof k !== 'object' || Array.isArray(k)) throw new RequestError('"keys" items expected objects');
-        const answer = protocol(() => (this.#addKey(ring, k), { ok: true }));
+        const answer = protocol(() => (addKey(ring, k), { ok: true }));
         if (answer['ok'] !== true) return answer;
       }
     }
@@ -280,7 +296,7 @@ export class Driver {
   #startNodes(state: State, store: SharedStore, count: number): void {
     const { window: _w, strict: _s, maxStreams: _m, ...timing } = state.options;
     state.store = store;
-    state.nodes = Array.from({ length: count }, () => new Receiver({ keys: state.ring, ...timing, store }));
+    state.nodes = Array.from({ length: count }, () => new Receiver({ keys: state.ring, ...timing, store: store.view() }));
   }
 
   #requireStore(): SharedStore {
@@ -334,75 +350,6 @@ export class Driver {
       return openedAnswer(open(envelope, options));
     });
   }
-
-  #addKey(ring: KeyRing, k: Request): void {
-    const publicKey = hex(k, 'publicKey');
-    const kid = optHex(k, 'kid');
-    const identity = optString(k, 'identity');
-    const notBefore = optUint(k, 'notBefore');
-    const notAfter = optUint(k, 'notAfter');
-    const issuedAt = optUint(k, 'issuedAt');
-    ring.add(publicKey, {
-      ...(kid ? { kid } : {}),
-      ...(identity !== undefined ? { identity } : {}),
-      ...(notBefore !== undefined ? { notBefore } : {}),
-      ...(notAfter !== undefined ? { notAfter } : {}),
-      // Deterministic: without an explicit issuedAt the ring would read the clock.
-      issuedAt: issuedAt ?? notBefore ?? 0,
-    });
-  }
-
-  keyringAdd(req: Request): Answer {
-    const state = this.#requireState();
-    return protocol(() => (this.#addKey(state.ring, req), { ok: true }));
-  }
-
-  keyringRevoke(req: Request): Answer {
-    const state = this.#requireState();
-    state.ring.revokeKey(hex(req, 'kid'));
-    return { ok: true };
-  }
-
-  keyringRemove(req: Request): Answer {
-    const state = this.#requireState();
-    state.ring.remove(hex(req, 'kid'));
-    return { ok: true };
-  }
-
-  keyringRevokeIdentity(req: Request): Answer {
-    const state = this.#requireState();
-    const identity = optString(req, 'identity');
-    if (identity === undefined) throw new RequestError('"identity" expected a string');
-    state.ring.revokeIdentity(identity, uint(req, 'issuedBefore'));
-    return { ok: true };
-  }
-}
-
-type ReceiverSettings = Pick<ReceiverOptions, 'window' | 'strict' | 'maxFutureSkewMs' | 'maxAgeMs' | 'maxStreams'>;
-
-function newStore(o: ReceiverSettings, startedAt: number): SharedStore {
-  return new SharedStore({
-    startedAt,
-    ...(o.window !== undefined ? { window: o.window } : {}),
-    ...(o.strict !== undefined ? { strict: o.strict } : {}),
-    ...(o.maxStreams !== undefined ? { maxStreams: o.maxStreams } : {}),
-  });
-}
-
-/** Receiver options a `reset` may carry; absent ones keep the library's defaults. */
-function receiverSettings(req: Request): ReceiverSettings {
-  const out: ReceiverSettings = {};
-  const window = optUint(req, 'window');
-  if (window !== undefined) out.window = window;
-  const skew = optUint(req, 'maxFutureSkewMs');
-  if (skew !== undefined) out.maxFutureSkewMs = skew;
-  const age = optUint(req, 'maxAgeMs');
-  if (age !== undefined) out.maxAgeMs = age;
-  const streams = optUint(req, 'maxStreams');
-  if (streams !== undefined) out.maxStreams = streams;
-  const strict = optBool(req, 'strict');
-  if (strict !== undefined) out.strict = strict;
-  return out;
 }
 
 async function main(): Promise<void> {

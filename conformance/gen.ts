@@ -15,6 +15,8 @@ import * as sessions from './gen/sessions.js';
 import { sessionPolicy } from './gen/session-policy.js';
 import { sessionTimers } from './gen/session-timers.js';
 import { rooms } from './gen/rooms.js';
+import { roomTranscripts } from './gen/room-transcripts.js';
+import { errorCodes, senders } from './gen/senders.js';
 import { SCHEMAS } from './gen/schemas.js';
 
 export const VECTOR_DIR = fileURLToPath(new URL('./vectors/', import.meta.url));
@@ -45,6 +47,9 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'session_policy.json': sessionPolicy,
   'session_timers.json': sessionTimers,
   'room_streams.json': rooms,
+  'room_transcripts.json': roomTranscripts,
+  'sender_seq.json': senders,
+  'error_codes.json': errorCodes,
 };
 
 export function serialize(file: VectorFile): string {

@@ -188,6 +188,20 @@ export function outbox(): VectorFile {
   add(b, g, 'after reseal, a hash of neither version is refused', ['Delivery', 'Resume'], ['rcpResend', 'rcpApply'], [
     outboxReset({ binding: b1 }), send(0, b1), send(1, b1), reseal, ackFails('ERR_RECEIPT_HASH', r0([0, 1], { hash: sha256(env(1)) })),
   ]);
+  // [HS-7.9], [HS-7.11]: either end refuses to resume a state it re-sealed 8 times with no receipt
+  // applied since; a receipt starts the count again, and an empty outbox re-seals nothing.
+  const resume = (k: number): OpStep => ok({ op: 'outbox.resume', binding: hex(bind(`delivery resume ${k}`, 0x01)), ts: TS + 100 + k });
+  const refused = (k: number): OpStep => fail('ERR_RESUME_REFUSED', { op: 'outbox.resume', binding: hex(bind(`delivery resume ${k}`, 0x01)), ts: TS + 100 + k });
+  const resumes = (from: number, n: number): OpStep[] => Array.from({ length: n }, (_, i) => resume(from + i));
+  add(b, g, 'a state re-sealed 8 times without a receipt is not resumed a ninth time', ['Delivery', 'Resume', 'Boundary'], ['hsResumeBound', 'hsClientResumeBound'], [
+    outboxReset({ binding: b1 }), send(0, b1), ...resumes(1, 8), refused(9),
+  ]);
+  add(b, g, 'a receipt applied between resumes starts the count of re-seals again', ['Delivery', 'Resume', 'Boundary'], ['hsResumeBound', 'hsClientResumeBound'], [
+    outboxReset({ binding: b1 }), send(0, b1), send(1, b1), ...resumes(1, 7), ack(r0([0], { hash: sha256(env(0, b1)) }), [0]), ...resumes(8, 8), refused(16),
+  ]);
+  add(b, g, 'a state with nothing unacknowledged re-seals nothing, and resumes any number of times', ['Delivery', 'Resume'], ['hsResumeBound', 'hsClientResumeBound'], [
+    outboxReset({ binding: b1 }), ...resumes(1, 12),
+  ]);
   return b.build();
 }
 

@@ -65,6 +65,7 @@ export const REF = {
   // spec/errors.md
   errKnownCodes: 'ERR-1.2',
   errFirstCheck: 'ERR-1.3',
+  errFrozen: 'ERR-1.1',
   errCloseCode: 'ERR-1.5',
   errCloseOrDrop: 'ERR-1.6',
   errPrecedence: 'ERR-10.1',
@@ -100,6 +101,10 @@ export const REF = {
   rplNodeSettings: 'RPL-9.2',
   rplSharedHorizon: 'RPL-9.3',
   rplSharedFailClosed: 'RPL-9.4',
+  rplStoreLost: 'RPL-9.5',
+  rplSenderSeq: 'RPL-8.1',
+  rplReserve: 'RPL-8.3',
+  rplSeqExhausted: 'RPL-8.4',
   // spec/handshake.md
   hsEncoding: 'HS-1.1',
   hsSize: 'HS-1.2',
@@ -153,6 +158,7 @@ export const REF = {
   hsTimeout: 'HS-3.6',
   hsJwt: 'HS-5.2',
   hsExpiry: 'HS-5.5',
+  hsRenew: 'HS-8.6',
   hsSessionKey: 'HS-6.4',
   hsFailCloses: 'HS-6.6',
   hsStreamPin: 'HS-6.8',
@@ -162,6 +168,8 @@ export const REF = {
   hsResumeTakeover: 'HS-7.3',
   hsResentDuplicate: 'HS-7.6',
   hsResend: 'HS-7.5',
+  hsResumeBound: 'HS-7.9',
+  hsClientResumeBound: 'HS-7.11',
   hsMessageShape: 'HS-8.1',
   hsResult: 'HS-8.2',
   hsLeaveNotJoined: 'HS-8.7',
@@ -196,6 +204,7 @@ export const REF = {
   roomCheck: 'ROOM-6.5',
   roomSlow: 'ROOM-7.1',
   roomMemberOrder: 'ROOM-8.1',
+  roomTranscript: 'ROOM-9.1',
 } as const;
 
 export type RefName = keyof typeof REF;

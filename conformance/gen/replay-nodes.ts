@@ -8,7 +8,7 @@ import type { ResetSpec, Step, TranscriptGroup, VectorFile } from '../lib/format
 import { FileBuilder } from './build.js';
 import { HEADER, MAX_AGE, SCHEMA, SKEW, Sender, TS, replayReset, streamOf, transcript, type B } from './transcripts.js';
 
-const ok = (op: 'store.recover' | 'store.snapshot'): Step => ({ op, result: 'valid' });
+const ok = (op: 'store.recover' | 'store.snapshot' | 'store.lose'): Step => ({ op, result: 'valid' });
 const fail = (phase?: 'check' | 'commit'): Step => ({ op: 'store.fail', ...(phase ? { phase } : {}), result: 'valid' });
 
 export function replayNodes(): VectorFile {
@@ -20,6 +20,9 @@ export function replayNodes(): VectorFile {
     'then refuses with ERR_STORE at the first store call, after every stateless check; store.recover',
     'brings it back with its state. store.snapshot remembers the store as of that step; restart with',
     '"snapshot": true brings every node back over that state with startedAt = the restart time.',
+    'store.lose makes the store lose its state while the nodes run ([RPL-9.5]): each node\'s next store',
+    'call finds the state\'s marker (startedAt) not the one it holds, is refused with ERR_STORE, and',
+    'the node takes the new startedAt (the first call after the loss starts the state at its now).',
     ...HEADER,
   ]);
   const g = b.group({ type: 'Transcript' });
@@ -167,6 +170,36 @@ export function replayNodes(): VectorFile {
     ok('store.snapshot'),
     { op: 'restart', now: later, snapshot: true, result: 'valid' },
     a.open(100 - W, 'ERR_TOO_OLD', { ts: later + SKEW + 1, now: later + SKEW + 1, comment: 'W behind the highest the snapshot holds' }),
+  ]);
+  // [RPL-9.5] a store that loses its state while the nodes run: every node notices on its next
+  // call, refuses it, and takes the new startedAt, so what was forgotten is refused by the restart bound.
+  transcript(b, g, 'the store loses its state: the call in hand is refused, and the forgotten envelope is ERR_STATE_LOST, never accepted again', ['SharedStore', 'StoreLost', 'Duplicate'], ['rplStoreLost', 'rplRestart'], reset(), [
+    a.open(5, 'ok', { node: 0, ts: TS }),
+    ok('store.lose'),
+    a.open(6, 'ERR_STORE', { node: 0, ts: later, now: later, comment: 'this call finds the state lost and starts it again at its now' }),
+    a.open(5, 'ERR_STATE_LOST', { node: 0, ts: TS, now: later + 1 }),
+  ]);
+  transcript(b, g, 'the store loses its state: the other node refuses its next call too, then takes the new startedAt', ['SharedStore', 'StoreLost', 'Duplicate'], ['rplStoreLost', 'rplRestart'], reset(), [
+    a.open(5, 'ok', { node: 1, ts: TS }),
+    ok('store.lose'),
+    a.open(6, 'ERR_STORE', { node: 0, ts: later, now: later }),
+    a.open(5, 'ERR_STORE', { node: 1, ts: TS, now: later + 1, comment: 'node 1 still holds the old marker: refused, not accepted' }),
+    a.open(5, 'ERR_STATE_LOST', { node: 1, ts: TS, now: later + 2 }),
+  ]);
+  transcript(b, g, 'after a lost state, envelopes after the new restart bound are accepted once on every node', ['SharedStore', 'StoreLost', 'Boundary'], ['rplStoreLost', 'rplStartBound', 'rplSharedStore'], reset(), [
+    a.open(5, 'ok', { node: 0, ts: TS }),
+    ok('store.lose'),
+    a.open(6, 'ERR_STORE', { node: 0, ts: later, now: later }),
+    a.open(7, 'ERR_STORE', { node: 1, ts: later, now: later }),
+    a.open(8, 'ERR_STATE_LOST', { node: 1, ts: later + SKEW, now: later + SKEW }),
+    a.open(8, 'ok', { node: 1, ts: later + SKEW + 1, now: later + SKEW + 1 }),
+    a.open(8, 'ERR_REPLAY', { node: 0, ts: later + SKEW + 1, now: later + SKEW + 1 }),
+  ]);
+  transcript(b, g, 'a lost store noticed at the commit: nothing is accepted from the empty state', ['SharedStore', 'StoreLost'], ['rplStoreLost'], reset({ nodes: 1 }), [
+    a.open(5, 'ok', { ts: TS }),
+    ok('store.lose'),
+    a.open(5, 'ERR_STORE', { ts: TS, now: later, comment: 'a replay: refused by the store, not accepted from the empty state' }),
+    a.open(5, 'ERR_STATE_LOST', { ts: TS, now: later + 1 }),
   ]);
   return b.build();
 }

@@ -15,10 +15,10 @@ const KEY_CT = 'application/vnd.sealwire.key+cbor';
 const BATCH_CT = 'application/vnd.sealwire.batch+cbor';
 const TS = 1_700_000_000_000;
 
-const SERVER = new Signer(seed('rooms server'));
-const ALICE = new Signer(seed('rooms alice'));
-const OTHER = new Signer(seed('rooms other key'));
-const EPOCH = seed('rooms epoch lobby').subarray(0, 16);
+export const SERVER = new Signer(seed('rooms server'));
+export const ALICE = new Signer(seed('rooms alice'));
+export const OTHER = new Signer(seed('rooms other key'));
+export const EPOCH = seed('rooms epoch lobby').subarray(0, 16);
 const EPOCH2 = seed('rooms second epoch').subarray(0, 16);
 const AUTHOR_STREAM = seed('rooms alice author stream').subarray(0, 16);
 const STATEMENT_STREAM = seed('rooms statement stream').subarray(0, 16);
@@ -36,24 +36,24 @@ function sealWith(s: Signer, h: { ct: string | number; seq: number; ts: number; 
   return { protectedBytes, payload, signature, toBeSigned, envelope: envelope({ protectedBytes, payload, signature }) };
 }
 
-const sealPost = (o: { seq: number; text: string; ts?: number; room?: string; epoch?: Bytes; by?: Signer }) =>
+export const sealPost = (o: { seq: number; text: string; ts?: number; room?: string; epoch?: Bytes; by?: Signer }) =>
   sealWith(
     o.by ?? ALICE,
     { ct: 42, seq: o.seq, ts: o.ts ?? TS + o.seq, stream: AUTHOR_STREAM },
     enc.encode(o.text),
     aad(1, o.epoch ?? EPOCH, o.room ?? 'lobby'),
   );
-const post = (o: Parameters<typeof sealPost>[0]): Bytes => sealPost(o).envelope;
+export const post = (o: Parameters<typeof sealPost>[0]): Bytes => sealPost(o).envelope;
 
 type Body = Bytes;
-const postBody = (room: string, p: Bytes): Body => arr(tstr(room), uint(1), bstr(p));
-const announceBody = (room: string, text: string): Body => arr(tstr(room), uint(4), tstr('send'), tstr('server'), bstr(enc.encode(text)));
+export const postBody = (room: string, p: Bytes): Body => arr(tstr(room), uint(1), bstr(p));
+export const announceBody = (room: string, text: string): Body => arr(tstr(room), uint(4), tstr('send'), tstr('server'), bstr(enc.encode(text)));
 
-function event(offset: number, body: Body, o: { epoch?: Bytes; by?: Signer } = {}) {
+export function event(offset: number, body: Body, o: { epoch?: Bytes; by?: Signer } = {}) {
   return sealWith(o.by ?? SERVER, { ct: ROOM_CT, seq: offset, ts: TS + 1000 + offset, stream: o.epoch ?? EPOCH }, body, aad(2));
 }
 
-function statement(o: { room?: string; key?: Bytes; kid?: Bytes; notBefore?: number; notAfter?: number } = {}): Bytes {
+export function statement(o: { room?: string; key?: Bytes; kid?: Bytes; notBefore?: number; notAfter?: number } = {}): Bytes {
   const payload = arr(
     tstr(o.room ?? 'lobby'),
     tstr('alice'),

@@ -74,6 +74,7 @@ const STEP_OPS: Schema[] = [
   opStep('outbox.ack', { envelope: hex, now: uint, binding: hex }, ['envelope', 'now']),
   opStep('outbox.state', {}),
   opStep('outbox.reseal', { binding: hex, ts: uint }, ['binding', 'ts']),
+  opStep('outbox.resume', { binding: hex, ts: uint }, ['binding', 'ts']),
   opStep('acks.reset', { secretKey: hex, keys: hexes, startedAt: uint, window: uint, binding: hex }, ['secretKey', 'keys', 'startedAt']),
   opStep('acks.open', { envelope: hex, now: uint }, ['envelope', 'now']),
   opStep('acks.receipt', { kid: hex, stream: hex, receiptStream: hex, ts: uint }, ['kid', 'stream', 'receiptStream', 'ts']),
@@ -107,6 +108,11 @@ const STEP_OPS: Schema[] = [
   opStep('room.position', { room: { type: 'string' }, epoch: hex, next: uint, status: uint, count: uint }, ['room', 'epoch', 'next', 'status', 'count']),
   opStep('room.server', { room: { type: 'string' }, epoch: hex, authorKey: hex }, ['room', 'epoch', 'authorKey']),
   opStep('room.post', { epoch: hex, post: hex }, ['epoch', 'post']),
+  opStep('sender.reset', { secretKey: hex, stream: hex, seq: uint, blockSize: uint }, ['secretKey', 'stream']),
+  opStep('sender.seal', { payload: hex, ts: uint }, ['payload', 'ts']),
+  opStep('sender.restart', {}),
+  opStep('error.close', { name: { type: 'string', pattern: '^ERR_[A-Z_]+$' } }, ['name']),
+  opStep('room.transcript', { keys: { type: 'array', items: closed({ publicKey: hex, identity: { type: 'string' } }, ['publicKey', 'identity']) }, records: hexes }, ['keys', 'records']),
   opStep('merkle.verify', { leaf: hex, index: uint, count: uint, path: hexes, root: hex }, ['leaf', 'index', 'count', 'path', 'root']),
 ];
 
@@ -219,7 +225,7 @@ export const SCHEMAS: Record<string, Schema> = {
         ),
         closed({ op: { const: 'restart' }, now: uint, persist: { type: 'boolean' }, snapshot: { type: 'boolean' }, ...stepCommon }, ['op', 'now', 'result']),
         closed({ op: { const: 'store.fail' }, phase: { enum: ['check', 'commit', 'both'] }, ...stepCommon }, ['op', 'result']),
-        closed({ op: { enum: ['store.recover', 'store.snapshot'] }, ...stepCommon }, ['op', 'result']),
+        closed({ op: { enum: ['store.recover', 'store.snapshot', 'store.lose'] }, ...stepCommon }, ['op', 'result']),
         closed(
           {
             op: { const: 'keyring.add' },

@@ -1,5 +1,6 @@
 // The driver's delivery ops (conformance/README.md): the sender's outbox (spec/receipts.md §1, §6)
 // and the acknowledging side (§5), each one stateful object per `*.reset`, driven step by step.
+import { resealBoundReached } from '../../src/session/delivery.js';
 import { toHex } from '../../src/bytes.js';
 import { ProtocolError } from '../../src/errors.js';
 import type { Ed25519Backend } from '../../src/crypto/backend.js';
@@ -138,6 +139,17 @@ export class DeliveryOps {
   }
 
   /**
+   * `outbox.resume`: the side asks to resume this state on `binding`: refused with
+   * `ERR_RESUME_REFUSED` once it was re-sealed 8 times with no receipt applied since ([HS-7.9],
+   * [HS-7.11]); otherwise re-sealed as `outbox.reseal`.
+   */
+  outboxResume(req: Request): Answer {
+    const s = this.#needSender();
+    if (resealBoundReached(s.outbox)) return { ok: false, code: 'ERR_RESUME_REFUSED' };
+    return this.outboxReseal(req);
+  }
+
+  /**
    * `acks.reset`: the acknowledging side with `secretKey`, a replay-protected receiver over the
    * `keys` ring (`startedAt`, optional `window`), and an empty acknowledgement record.
    */
@@ -180,7 +192,13 @@ export class DeliveryOps {
     const rs = toHex(receiptStream);
     const seq = a.receiptSeqs.get(rs) ?? 0;
     a.receiptSeqs.set(rs, seq + 1);
-    const envelope = seal(a.key, payload, { seq, ts: uint(req, 'ts'), stream: receiptStream, contentType: RECEIPT_CONTENT_TYPE, ...(a.binding ? { binding: a.binding } : {}) });
+    const envelope = seal(a.key, payload, {
+      seq,
+      ts: uint(req, 'ts'),
+      stream: receiptStream,
+      contentType: RECEIPT_CONTENT_TYPE,
+      ...(a.binding ? { binding: a.binding } : {}),
+    });
     return { ok: true, payload: toHex(payload), envelope: toHex(envelope) };
   }
 }

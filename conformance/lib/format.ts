@@ -119,7 +119,7 @@ export type Step =
     }
   | { op: 'restart'; now: number; persist?: boolean; snapshot?: boolean; result: Result; code?: string; comment?: string }
   | { op: 'store.fail'; phase?: 'check' | 'commit' | 'both'; result: Result; code?: string; comment?: string }
-  | { op: 'store.recover' | 'store.snapshot'; result: Result; code?: string; comment?: string }
+  | { op: 'store.recover' | 'store.snapshot' | 'store.lose'; result: Result; code?: string; comment?: string }
   | ({ op: 'keyring.add'; result: Result; code?: string; comment?: string } & KeySpec)
   | { op: 'keyring.revoke' | 'keyring.remove'; kid: string; result: Result; code?: string; comment?: string }
   | { op: 'keyring.revokeIdentity'; identity: string; issuedBefore: number; result: Result; code?: string; comment?: string };

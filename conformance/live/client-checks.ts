@@ -17,17 +17,34 @@ interface ClientRun {
   posts: { identity: string; text: string }[];
   /** Handshake outcomes the server recorded (a client that gives up after the hello is a reject). */
   handshakes: string[];
+  /** The codes of the handshakes the server refused. */
+  refusals: string[];
 }
 
-/** Starts the client under test against a server, answers its "hello" with "bye" in the room. */
-async function runClient(ctx: ClientCtx, secure: SecureServer): Promise<ClientRun> {
+/**
+ * Starts the client under test against a server, answers its "hello" with "bye" in the room. With
+ * `cut`, the server instead loses the client's connection when "hello" arrives, and then publishes
+ * "bye" every 100 ms, for whichever session the client carries on in.
+ */
+async function runClient(ctx: ClientCtx, secure: SecureServer, cut = false): Promise<ClientRun> {
   const served = await serveWs(secure);
   const posts: ClientRun['posts'] = [];
   const handshakes: string[] = [];
-  secure.on('event', (e) => e.type === 'handshake' && handshakes.push(e.outcome));
+  const refusals: string[] = [];
+  let byes: NodeJS.Timeout | undefined;
+  secure.on('event', (e) => {
+    if (e.type !== 'handshake') return;
+    handshakes.push(e.outcome);
+    if (e.outcome === 'reject' && e.code !== undefined) refusals.push(e.code);
+  });
   secure.on('message', (m) => {
     posts.push({ identity: m.identity, text: new TextDecoder().decode(m.payload) });
-    if (m.room === LIVE_ROOM) secure.publish(LIVE_ROOM, 'bye');
+    if (m.room !== LIVE_ROOM) return;
+    if (!cut) secure.publish(LIVE_ROOM, 'bye');
+    else if (byes === undefined) {
+      served.cut();
+      byes = setInterval(() => secure.publish(LIVE_ROOM, 'bye'), 100);
+    }
   });
   const child = spawn(ctx.command, {
     shell: true,
@@ -45,8 +62,9 @@ async function runClient(ctx: ClientCtx, secure: SecureServer): Promise<ClientRu
   const timer = setTimeout(() => child.kill('SIGKILL'), 6_000);
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   clearTimeout(timer);
+  clearInterval(byes);
   await served.close();
-  return { code, lines: out.split('\n').filter((l) => l !== ''), posts, handshakes };
+  return { code, lines: out.split('\n').filter((l) => l !== ''), posts, handshakes, refusals };
 }
 
 export const CLIENT_CHECKS: LiveCheck<ClientCtx>[] = [
@@ -74,6 +92,20 @@ export const CLIENT_CHECKS: LiveCheck<ClientCtx>[] = [
       );
       expectEqual(r.posts, [], 'posts the server received');
       if (r.code === 0) throw new Error('the client exited 0 against an untrusted server');
+    },
+  },
+  {
+    name: 'after a lost connection the client carries on, naming only a session it holds: no resume the server refuses',
+    covers: ['HS-7.1'],
+    async run(ctx) {
+      const r = await runClient(ctx, liveSecureServer(), true);
+      // A resume of a session of another key, or of one the server does not hold, is refused
+      // ([HS-7.2]); a client that starts afresh instead names none.
+      expectEqual(r.refusals, [], 'handshakes the server refused');
+      if (r.handshakes.filter((o) => o === 'accept').length < 2) throw new Error('the client did not connect again after its connection was lost');
+      expectEqual(r.posts[0], { identity: 'alice', text: 'hello' }, 'the first post the server verified');
+      expectEqual(r.lines.at(-1), 'bye', "the client's last line");
+      expectEqual(r.code, 0, 'exit code');
     },
   },
 ];

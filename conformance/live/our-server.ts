@@ -12,13 +12,17 @@ export function liveSecureServer(extra: Partial<SecureServerOptions> = {}): Secu
   return new SecureServer({ key: liveServerKey(), keys, authorize: () => true, ...extra });
 }
 
-export async function serveWs(secure: SecureServer): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveWs(secure: SecureServer): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
   const http = createServer();
   const attached = attach(secure, { server: http, path: '/live' });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
   return {
     url: `ws://127.0.0.1:${port}/live`,
+    /** Every client connection is lost, without a close frame (a network failure). */
+    cut() {
+      for (const ws of attached.wss.clients) ws.terminate();
+    },
     async close() {
       attached.close();
       secure.close();

@@ -27,10 +27,17 @@ class RecordingSocket extends WebSocket {
   /** While set, the client's receipts are held here instead of sent (a peer slow to acknowledge). */
   heldReceipts: Uint8Array[] | undefined;
   readonly closed: Promise<number>;
+  /** Whether the server accepted the WebSocket upgrade. */
+  upgraded = false;
   /** The close frame's reason text, once closed. */
   closeReason = '';
+  /** While set, every new socket holds the client's receipts from its first frame (they are lost in transit). */
+  static holdReceipts = false;
+  /** Set before connecting: the next socket never answers a ping (a peer whose transport died). */
+  static silent = false;
   constructor(url: string, protocols?: string | string[], options?: WebSocket.ClientOptions) {
-    super(url, protocols, options);
+    super(url, protocols, RecordingSocket.silent ? { ...options, autoPong: false } : options);
+    RecordingSocket.silent = false;
     RecordingSocket.last = this;
     this.closed = new Promise((resolve) =>
       this.once('close', (code: number, reason: Buffer) => {
@@ -39,6 +46,8 @@ class RecordingSocket extends WebSocket {
       }),
     );
     this.on('message', (data: Buffer) => this.received.push(new Uint8Array(data).slice()));
+    this.once('open', () => (this.upgraded = true));
+    if (RecordingSocket.holdReceipts) this.heldReceipts = [];
     this.#loseWelcome = RecordingSocket.loseWelcome;
     RecordingSocket.loseWelcome = false;
   }
@@ -75,7 +84,11 @@ export interface Peer {
 
 export interface ServerCtx {
   url: string;
+  /** The interval the server under test pings at (`--ping-interval`, default 1,000 ms), [POL-5.6]. */
+  pingIntervalMs?: number;
 }
+
+export const DEFAULT_PING_INTERVAL_MS = 1_000;
 
 /** An honest, joined session of one of the live identities. */
 export async function openPeer(ctx: ServerCtx, id: LiveIdentity, resumeFrom?: ClientSession): Promise<Peer> {

@@ -52,3 +52,41 @@ RESUME_CHECKS.push({
     bob.session.close();
   },
 });
+
+RESUME_CHECKS.push({
+  name: 'a state re-sealed 8 times without a receipt of the client is not resumed a ninth time (ERR_RESUME_REFUSED)',
+  covers: ['HS-7.9'],
+  async run(ctx) {
+    let peer = await openPeer(ctx, 'alice');
+    RecordingSocket.holdReceipts = true;
+    try {
+      // A Result on the server's data stream that alice never acknowledges: every resume re-seals it.
+      peer.socket.heldReceipts = [];
+      let delivered = 0;
+      peer.session.on('delivered', (seqs) => (delivered += seqs.length));
+      await peer.session.request('live.ping');
+      // The server's receipt for the request empties alice's own outbox: only the server's state grows.
+      await until(() => delivered >= 1, "the server's receipt for the request");
+      for (let resume = 1; resume <= 9; resume++) {
+        peer.socket.terminate();
+        await peer.session.closed;
+        const before = RecordingSocket.last;
+        const next = await openPeer(ctx, 'alice', peer.session).then(
+          (p) => p,
+          (err: unknown) => err as { code?: string },
+        );
+        if (!('session' in next)) {
+          if (resume < 9) throw new Error(`resume ${resume} was refused (${next.code ?? 'no code'}) before the bound`);
+          if (RecordingSocket.last === before) throw new Error('the client refused the resume itself: the server was not asked');
+          expectEqual(next.code, 'ERR_RESUME_REFUSED', 'the ninth resume');
+          return;
+        }
+        peer = next;
+      }
+      peer.session.close();
+      throw new Error('the ninth resume of a state never acknowledged was accepted');
+    } finally {
+      RecordingSocket.holdReceipts = false;
+    }
+  },
+});

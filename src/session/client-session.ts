@@ -17,7 +17,7 @@ import { PendingRequests } from './requests.js';
 import { authBody, checkClientOptions, resolveTimers, trustedServerKey, type ClientSessionOptions } from './client-options.js';
 import { ClientRooms, type JoinOptions } from './client-rooms.js';
 import { isRoomFrame } from '../rooms/frames.js';
-import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, SessionDelivery, MAX_RESEALS_WITHOUT_RECEIPT } from './delivery.js';
+import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, SessionDelivery, resealBoundReached } from './delivery.js';
 import {
   DEFAULT_MAX_HANDSHAKE_SIZE,
   HANDSHAKE_VERSION,
@@ -116,7 +116,7 @@ export class ClientSession extends Session {
     this.#timer = this.timers.setTimeout(() => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no ServerHello in time')), helloMs ?? 10_000);
     // [HS-7.11]: a state the server left unacknowledged through 8 re-seals is not offered again; the
     // adapter sees the session closed and opens no connection.
-    if (from !== undefined && from.delivery!.outbox.resealsSinceReceipt >= MAX_RESEALS_WITHOUT_RECEIPT) {
+    if (from !== undefined && resealBoundReached(from.delivery!.outbox)) {
       this.fail(new ProtocolError('ERR_RESUME_REFUSED', 'resumed 8 times without a receipt of the server: start a fresh session'));
     } else if (from !== undefined && from.delivery!.signing.broken) {
       // [HS-7.12]: a signature failed on its data stream; the gap could never be acknowledged.

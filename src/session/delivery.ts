@@ -21,6 +21,11 @@ export const DEFAULT_RECEIPT_DELAY_MS = 20;
  */
 export const MAX_RESEALS_WITHOUT_RECEIPT = 8;
 
+/** Whether a state's outbox was re-sealed too often without a receipt to be resumed again. @see [HS-7.11] */
+export function resealBoundReached(outbox: { readonly resealsSinceReceipt: number }): boolean {
+  return outbox.resealsSinceReceipt >= MAX_RESEALS_WITHOUT_RECEIPT;
+}
+
 /** @internal Who is told about acknowledgements: the session currently owning the state. */
 export interface DeliveryOwner {
   delivered(seqs: readonly number[]): void;

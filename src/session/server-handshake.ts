@@ -7,7 +7,7 @@ import { ProtocolError, type ErrorCode } from '../errors.js';
 import type { KeyEntry, KeyRing } from '../keys/keyring.js';
 import { importPublicKey, type PublicKey } from '../keys/keys.js';
 import type { IdentityRefusal, IdentitySlot } from '../policy/admission.js';
-import { MAX_RESEALS_WITHOUT_RECEIPT } from './delivery.js';
+import { resealBoundReached } from './delivery.js';
 import {
   CB_TLS_EXPORTER,
   HANDSHAKE_VERSION,
@@ -195,7 +195,7 @@ export function checkResume(entry: ResumeEntry | undefined, keyId: string, ident
   if (entry === undefined || entry.kid !== keyId || entry.identity !== identity) {
     throw refuse('ERR_RESUME_REFUSED', 'no resumable session of this key under that id');
   }
-  if (entry.delivery.outbox.resealsSinceReceipt >= MAX_RESEALS_WITHOUT_RECEIPT) {
+  if (resealBoundReached(entry.delivery.outbox)) {
     throw refuse('ERR_RESUME_REFUSED', 'resumed too often without acknowledging anything');
   }
   // [HS-7.12]: our signing key failed on that state's data stream; the gap could never be acknowledged.

@@ -13,12 +13,19 @@ afterEach(async () => {
 });
 
 describe('live mode', () => {
+  // Liveness ([POL-5.6]): ws pings every 500 ms; uWS pings by itself within its idleTimeout of 8 s
+  // (its minimum), so it is declared as pinging at most every 5 s.
+  const liveness: Record<string, { start: { heartbeatMs?: number; idleTimeout?: number }; pingIntervalMs: number }> = {
+    ws: { start: { heartbeatMs: 500 }, pingIntervalMs: 500 },
+    uws: { start: { idleTimeout: 8 }, pingIntervalMs: 5_000 },
+  };
   for (const adapter of ADAPTERS.filter((a) => a.name === 'ws' || a.name === 'uws')) {
-    it(`our test client passes every check against our server over ${adapter.name}`, { timeout: 25_000 }, async () => {
-      const r = await adapter.start(liveSecureServer(), {});
+    it(`our test client passes every check against our server over ${adapter.name}`, { timeout: 60_000 }, async () => {
+      const { start, pingIntervalMs } = liveness[adapter.name]!;
+      const r = await adapter.start(liveSecureServer(), start);
       running.push(r);
       const lines: string[] = [];
-      const report = await runLiveServer(r.url, (l) => lines.push(l));
+      const report = await runLiveServer(r.url, (l) => lines.push(l), { pingIntervalMs });
       expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
       expect(report).toEqual({ passed: LIVE_SERVER_CHECKS.length, failed: 0 });
       expect(lines.at(-1)).toBe(`${LIVE_SERVER_CHECKS.length} passed, 0 failed`);

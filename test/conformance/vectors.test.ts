@@ -11,7 +11,9 @@ import { validate } from '../../conformance/lib/schema.js';
 import { checkEntry, lintCddl, trace } from '../../conformance/trace.js';
 
 const DIR = fileURLToPath(new URL('../../conformance/', import.meta.url));
-const vectorNames = readdirSync(DIR + 'vectors').filter((f) => f.endsWith('.json')).sort();
+const vectorNames = readdirSync(DIR + 'vectors')
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const load = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as VectorFile;
 
 describe('vector files', () => {
@@ -78,7 +80,14 @@ describe('traceability', () => {
       join(tmp, 'spec', 'x.md'),
       '# X\n\n- [ENV-1.1] Decoders MUST reject it.\n- [ENV-1.2] Senders SHOULD do it.\n- [ENV-1.3] Receivers MUST NOT\n  accept that.\n- [ENV-1.4] Encoders MUST do this.\n',
     );
-    const file = { algorithm: 'x', schema: 'x', numberOfTests: 1, header: [], notes: {}, testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ['ENV-1.1', 'ENV-9.9'], result: 'valid' }] }] };
+    const file = {
+      algorithm: 'x',
+      schema: 'x',
+      numberOfTests: 1,
+      header: [],
+      notes: {},
+      testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ['ENV-1.1', 'ENV-9.9'], result: 'valid' }] }],
+    };
     writeFileSync(join(tmp, 'vectors', 'v.json'), JSON.stringify(file));
     writeFileSync(join(tmp, 'uncovered.json'), JSON.stringify({ ids: { 'ENV-1.4': { reason: '' } } }));
     const report = trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'uncovered.json'));
@@ -97,7 +106,14 @@ describe('traceability', () => {
       join(tmp, 'spec', 'x.md'),
       '# X\n\n- [ENV-1.1] Decoders MUST reject it.\n- [ENV-1.2] A receiver MAY forget the state early.\n- [ENV-1.3] A receiver MAY refuse it with `ERR_STALE`.\n- [ENV-1.4] Senders SHOULD pad.\n',
     );
-    const file = { algorithm: 'x', schema: 'x', numberOfTests: 1, header: [], notes: {}, testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ['ENV-1.1', 'ENV-1.2'], result: 'valid' }] }] };
+    const file = {
+      algorithm: 'x',
+      schema: 'x',
+      numberOfTests: 1,
+      header: [],
+      notes: {},
+      testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ['ENV-1.1', 'ENV-1.2'], result: 'valid' }] }],
+    };
     writeFileSync(join(tmp, 'vectors', 'v.json'), JSON.stringify(file));
     writeFileSync(join(tmp, 'uncovered.json'), JSON.stringify({ ids: {} }));
     const report = trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'uncovered.json'));
@@ -109,7 +125,10 @@ describe('traceability', () => {
   it('the spec lint fails on an integer the CDDL leaves unbounded', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'sealwire-cddl-'));
     mkdirSync(join(tmp, 'spec'));
-    writeFileSync(join(tmp, 'spec', 'x.md'), '# X\n\n```cddl\nA = [count: uint, ts: ms]   ; uint in a comment is fine\nms = uint .le 9007199254740991\nB = [n: 1..1024]\n```\n');
+    writeFileSync(
+      join(tmp, 'spec', 'x.md'),
+      '# X\n\n```cddl\nA = [count: uint, ts: ms]   ; uint in a comment is fine\nms = uint .le 9007199254740991\nB = [n: 1..1024]\n```\n',
+    );
     const problems = lintCddl(join(tmp, 'spec') + '/');
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^x\.md:4 has an unbounded integer in CDDL: "A = \[count: uint/);
@@ -122,7 +141,9 @@ describe('traceability', () => {
     const root = tmp + '/';
     const reason = 'a live-transport property, not a verdict on bytes';
     expect(checkEntry('HS-6.6', { reason, tests: ['test/a.test.ts'] }, root)).toEqual([]);
-    expect(checkEntry('HS-6.1', { reason, tests: ['test/a.test.ts'] }, root)).toEqual(['uncovered.json: HS-6.1 names test/a.test.ts, which does not mention HS-6.1']);
+    expect(checkEntry('HS-6.1', { reason, tests: ['test/a.test.ts'] }, root)).toEqual([
+      'uncovered.json: HS-6.1 names test/a.test.ts, which does not mention HS-6.1',
+    ]);
     expect(checkEntry('HS-6.6', { reason, tests: ['test/gone.test.ts'] }, root)[0]).toContain('does not exist');
     expect(checkEntry('HS-6.6', { reason, tests: [] }, root)[0]).toContain('needs "tests"');
     expect(checkEntry('HS-6.6', reason, root)[0]).toContain('must be {reason, tests}');
@@ -136,7 +157,14 @@ describe('traceability', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'sealwire-trace-'));
     for (const d of ['spec', 'vectors', 'test']) mkdirSync(join(tmp, d));
     writeFileSync(join(tmp, 'spec', 'x.md'), '# X\n\n- [ENV-1.1] Decoders MUST reject it.\n- [ENV-1.2] Encoders MUST do this.\n');
-    const file = { algorithm: 'x', schema: 'x', numberOfTests: 1, header: [], notes: {}, testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ['ENV-1.1'], result: 'valid' }] }] };
+    const file = {
+      algorithm: 'x',
+      schema: 'x',
+      numberOfTests: 1,
+      header: [],
+      notes: {},
+      testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ['ENV-1.1'], result: 'valid' }] }],
+    };
     writeFileSync(join(tmp, 'vectors', 'v.json'), JSON.stringify(file));
     const run = (ids: Record<string, unknown>) => {
       writeFileSync(join(tmp, 'uncovered.json'), JSON.stringify({ ids }));
@@ -146,7 +174,52 @@ describe('traceability', () => {
     // Named test files are resolved from the repository root: cite one that mentions both ids.
     const tests = ['test/conformance/vectors.test.ts'];
     expect(run({ 'ENV-1.1': { reason, tests }, 'ENV-1.2': { reason, tests } }).some((p) => p.includes('ENV-1.1 has vectors now'))).toBe(true);
-    expect(run({ 'ENV-1.1': { reason, tests, withVectors: true }, 'ENV-1.2': { reason, tests } })).toEqual([]);
-    expect(run({ 'ENV-1.1': { reason, tests, withVectors: true }, 'ENV-1.2': { reason, tests, withVectors: true } })).toEqual(['uncovered.json: ENV-1.2 says withVectors but no vector cites it']);
+    expect(run({ 'ENV-1.1': { reason, tests, withVectors: true } }).filter((p) => !p.startsWith('ENV-1.2'))).toEqual([]);
+    expect(run({ 'ENV-1.1': { reason, tests, withVectors: true }, 'ENV-1.2': { reason, tests, withVectors: true } })).toEqual([
+      'uncovered.json: ENV-1.2 says withVectors but no vector cites it',
+    ]);
+    // Issue 16: named tests alone no longer cover a MUST another implementation cannot be checked on.
+    expect(run({ 'ENV-1.1': { reason, tests, withVectors: true }, 'ENV-1.2': { reason, tests } })).toEqual([
+      'uncovered.json: ENV-1.2 has no vector; give it one or a live check, or, if it binds a component no wire or driver op shows, tag it (implementation) in spec/ and list it in implementation-requirements.json',
+    ]);
+    expect(
+      run({ 'ENV-1.2': { reason: 'not observable yet, no test either', untested: true } }).some((p) => p.startsWith('uncovered.json: ENV-1.2 has no vector')),
+    ).toBe(true);
+  });
+
+  it('implementation requirements: tagged in spec/, listed with their tests, never also covered by a vector', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'sealwire-trace-'));
+    for (const d of ['spec', 'vectors']) mkdirSync(join(tmp, d));
+    writeFileSync(
+      join(tmp, 'spec', 'x.md'),
+      '# X\n\n- [ENV-1.1] Decoders MUST reject it.\n- [ENV-1.2] (implementation) A node MUST keep it.\n- [ENV-1.3] Encoders MUST do this.\n',
+    );
+    const cites = (ids: string[]) => ({
+      algorithm: 'x',
+      schema: 'x',
+      numberOfTests: 1,
+      header: [],
+      notes: {},
+      testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ids, result: 'valid' }] }],
+    });
+    writeFileSync(join(tmp, 'uncovered.json'), JSON.stringify({ ids: {} }));
+    const reason = 'a store shared by the server processes only';
+    const tests = ['test/conformance/vectors.test.ts'];
+    const run = (impl: Record<string, unknown>, cited = ['ENV-1.1', 'ENV-1.3']) => {
+      writeFileSync(join(tmp, 'vectors', 'v.json'), JSON.stringify(cites(cited)));
+      writeFileSync(join(tmp, 'impl.json'), JSON.stringify({ ids: impl }));
+      return trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'uncovered.json'), null, join(tmp, 'impl.json'));
+    };
+    const good = run({ 'ENV-1.2': { reason, tests } });
+    expect(good.problems).toEqual([]);
+    expect([good.must, good.covered, good.byTests]).toEqual([3, 2, 1]);
+    expect(run({}).problems).toEqual(['ENV-1.2 (x.md:4) is tagged (implementation) but implementation-requirements.json does not list it with its tests']);
+    expect(run({ 'ENV-1.2': { reason, tests }, 'ENV-1.3': { reason, tests } }, ['ENV-1.1']).problems).toEqual([
+      'implementation-requirements.json: ENV-1.3 is not tagged (implementation) in x.md:5',
+    ]);
+    expect(run({ 'ENV-1.2': { reason, tests } }, ['ENV-1.1', 'ENV-1.2', 'ENV-1.3']).problems).toEqual([
+      'implementation-requirements.json: ENV-1.2 has a vector or a live check: it is an interoperability rule, drop its (implementation) tag',
+    ]);
+    expect(run({ 'ENV-1.2': { reason, untested: true } }).problems).toContain('implementation-requirements.json: ENV-1.2 has an unknown member "untested"');
   });
 });

@@ -29,7 +29,8 @@ export interface AdapterFactory {
   readonly name: string;
   /** Whether this adapter reads the TLS exporter (channel binding on the server side). */
   readonly channelBinding: boolean;
-  start(secure: SecureServer, options: { tls?: TestCertificate; path?: string }): Promise<RunningAdapter>;
+  /** `heartbeatMs` (ws) and `idleTimeout` (uWS, seconds) set the adapter's liveness ([POL-5.6]). */
+  start(secure: SecureServer, options: { tls?: TestCertificate; path?: string; heartbeatMs?: number; idleTimeout?: number }): Promise<RunningAdapter>;
   /** The client side, for transports that are not a WebSocket (default: sealwire/ws `connect`). */
   connect?(adapter: RunningAdapter, options: ConnectOptions): Promise<ClientSession>;
   /** Cuts the newest client connection at the client (default: the newest TrackedWebSocket). */
@@ -85,11 +86,11 @@ function listen(server: HttpServer | NetServer): Promise<number> {
 export const wsAdapter: AdapterFactory = {
   name: 'ws',
   channelBinding: true,
-  async start(secure, { tls, path = '/sealwire' }) {
+  async start(secure, { tls, path = '/sealwire', heartbeatMs }) {
     const http = tls === undefined ? createHttpServer() : createHttpsServer({ cert: tls.cert, key: tls.key });
     // Anything that is not our upgrade path gets a plain 404, like a real application would.
     http.on('request', (_req, res) => res.writeHead(404).end());
-    const attached = attach(secure, { server: http, path });
+    const attached = attach(secure, { server: http, path, ...(heartbeatMs !== undefined ? { heartbeatMs } : {}) });
     const port = await listen(http);
     return {
       url: `${tls === undefined ? 'ws' : 'wss'}://127.0.0.1:${port}${path}`,
@@ -124,7 +125,7 @@ export const uwsAdapter: AdapterFactory = {
   name: 'uws',
   // uWS does not expose the TLS exporter, so the server cannot check channel binding.
   channelBinding: false,
-  async start(secure, { tls, path = '/sealwire' }) {
+  async start(secure, { tls, path = '/sealwire', idleTimeout }) {
     const uws = nativeUws();
     let dir: string | undefined;
     let app: Uws.TemplatedApp;
@@ -136,7 +137,7 @@ export const uwsAdapter: AdapterFactory = {
       writeFileSync(join(dir, 'key.pem'), tls.key);
       app = uws.SSLApp({ cert_file_name: join(dir, 'cert.pem'), key_file_name: join(dir, 'key.pem') });
     }
-    const attached = attachUws(secure, { app, path });
+    const attached = attachUws(secure, { app, path, ...(idleTimeout !== undefined ? { idleTimeout } : {}) });
     app.any('/*', (res) => void res.writeStatus('404 Not Found').end());
     const listenOnce = (): Promise<Uws.us_listen_socket | false> => new Promise((resolve) => app.listen('127.0.0.1', 0, resolve));
     let listenSocket = await listenOnce();
