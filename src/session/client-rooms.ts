@@ -4,6 +4,7 @@
 import { ProtocolError } from '../errors.js';
 import { equalBytes, payloadBytes, randomBytes, toHex } from '../bytes.js';
 import type { AsyncSigningKey, PublicKey, SigningKey } from '../keys/keys.js';
+import type { KeyRing } from '../keys/keyring.js';
 import { DEFAULT_CONTENT_TYPE, STREAM_ID_LENGTH } from '../wire/envelope.js';
 import { RoomMember, type MemberHooks, type RoomMessage, type RoomNotice } from '../rooms/member.js';
 import { prepareRoom, sealWithKey } from '../rooms/seal.js';
@@ -11,6 +12,7 @@ import { ROLE, roomAad } from '../rooms/wire.js';
 import { FramePipeline, type RoomVerify } from '../rooms/pipeline.js';
 import { OP_JOIN, OP_POST, OP_ROOM_ACK, encodeClientMessage, type JoinFrom, type PositionOp } from './messages.js';
 import { sha256 } from '../crypto/sha256.js';
+import { NodeKeys } from '../nodes/node-keys.js';
 
 export type { RoomMessage, RoomNotice };
 
@@ -39,8 +41,12 @@ export class ClientRooms {
   /** The `next` each room was last acknowledged at. */
   readonly #acked = new Map<string, number>();
 
-  constructor(serverKey: PublicKey, maxEnvelopeSize: number, hooks: MemberHooks, verify?: RoomVerify) {
-    this.member = new RoomMember(serverKey, maxEnvelopeSize, hooks);
+  /** The client's trust: a node set's keys verify room frames in place of the server's ([NODE-5.1]). */
+  readonly #trust: PublicKey | KeyRing | NodeKeys;
+
+  constructor(trust: PublicKey | KeyRing | NodeKeys, serverKey: PublicKey, maxEnvelopeSize: number, hooks: MemberHooks, verify?: RoomVerify) {
+    this.#trust = trust;
+    this.member = new RoomMember(trust instanceof NodeKeys ? trust : serverKey, maxEnvelopeSize, hooks);
     this.frames = new FramePipeline(this.member, verify);
   }
 
@@ -84,6 +90,37 @@ export class ClientRooms {
   /** A post of this session (or of the session it resumed): its application already has it. */
   isOwn(stream: Uint8Array): boolean {
     return this.#own.has(toHex(stream));
+  }
+
+  /** A frame that is not a session envelope: a room frame, or a node set. */
+  frame(kind: 'room' | 'nodes', bytes: Uint8Array, serverKey: Uint8Array, close: (err: ProtocolError) => void): void {
+    if (kind === 'room') this.frames.frame(bytes);
+    else this.#nodeSet(bytes, serverKey, close);
+  }
+
+  /**
+   * A node set sent in the session, checked in order with the room frames before it: refused, it
+   * is reported and the session goes on; accepted, the session's own node must still be in it.
+   * A client that pins one key ignores it.
+   * @see [NODE-4.1]
+   */
+  #nodeSet(bytes: Uint8Array, serverKey: Uint8Array, close: (err: ProtocolError) => void): void {
+    const keys = this.#trust;
+    if (!(keys instanceof NodeKeys)) return;
+    this.frames.after(() => {
+      try {
+        keys.accept(bytes);
+      } catch (err) {
+        const code = err instanceof ProtocolError ? err.code : 'ERR_INTERNAL';
+        return this.member.hooks.notice({ type: 'refused', room: null, code });
+      }
+      try {
+        keys.serverKey(serverKey, keys.now());
+      } catch (err) {
+        // [NODE-4.2]: this node was dropped (or lapsed): nothing more from it is trusted.
+        close(err instanceof ProtocolError ? err : new ProtocolError('ERR_INTERNAL', 'node set check failed'));
+      }
+    });
   }
 
   positioned(p: PositionOp): void {
