@@ -20,6 +20,7 @@ import { DeliveryOps } from './lib/delivery-ops.js';
 import { SharedStore, type FailPhase } from './lib/replay-store.js';
 import { SessionOps } from './lib/session-ops.js';
 import { RoomOps } from './lib/room-ops.js';
+import { NodeOps } from './lib/node-ops.js';
 
 function parseArgs(argv: string[]): { backend: string } {
   let backend = 'node';
@@ -71,12 +72,14 @@ export class Driver {
   readonly #delivery: DeliveryOps;
   readonly #sessions: SessionOps;
   readonly #rooms: RoomOps;
+  readonly #nodes: NodeOps;
 
   constructor(backendName: string) {
     this.backend = getBackend(backendName);
     this.#delivery = new DeliveryOps(this.backend);
     this.#sessions = new SessionOps(this.backend);
-    this.#rooms = new RoomOps(this.backend);
+    this.#nodes = new NodeOps(this.backend);
+    this.#rooms = new RoomOps(this.backend, () => this.#nodes.keys);
   }
 
   /** Closes the live sessions, so no timer keeps the process up after stdin ends. */
@@ -144,6 +147,14 @@ export class Driver {
         return this.#rooms.server(req);
       case 'room.post':
         return this.#rooms.post(req);
+      case 'nodes.reset':
+        return this.#nodes.reset(req);
+      case 'nodes.accept':
+        return this.#nodes.accept(req);
+      case 'nodes.resolve':
+        return this.#nodes.resolve(req);
+      case 'nodes.hello':
+        return this.#nodes.hello(req);
       case 'merkle.verify':
         return this.#rooms.merkle(req);
       case 'session.reset':

@@ -15,6 +15,7 @@ import * as sessions from './gen/sessions.js';
 import { sessionPolicy } from './gen/session-policy.js';
 import { sessionTimers } from './gen/session-timers.js';
 import { rooms } from './gen/rooms.js';
+import { nodes } from './gen/nodes.js';
 import { SCHEMAS } from './gen/schemas.js';
 
 export const VECTOR_DIR = fileURLToPath(new URL('./vectors/', import.meta.url));
@@ -45,6 +46,7 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'session_policy.json': sessionPolicy,
   'session_timers.json': sessionTimers,
   'room_streams.json': rooms,
+  'node_sets.json': nodes,
 };
 
 export function serialize(file: VectorFile): string {

@@ -12,7 +12,7 @@ export const VECTOR_DIR = ROOT + 'conformance/vectors/';
 export const UNCOVERED = ROOT + 'conformance/uncovered.json';
 export const LIVE_DIR = ROOT + 'conformance/live/';
 
-const ID = '(?:ENV|VER|RPL|HS|POL|RCP|ERR|ROOM)-\\d+(?:\\.\\d+)*';
+const ID = '(?:ENV|VER|RPL|HS|POL|RCP|ERR|ROOM|NODE)-\\d+(?:\\.\\d+)*';
 // A requirement is defined where its id opens a list item or a paragraph: "- [ENV-5.3] ...".
 const DEFINITION = new RegExp(`^\\s*(?:[-*+]\\s+|\\d+[.)]\\s+)\\[(${ID})\\]`);
 // Or opens a paragraph (previous line blank); an id at the start of a wrapped line is a citation.
@@ -43,7 +43,9 @@ export function readSpec(dir = SPEC_DIR): { requirements: Requirement[]; section
   const sections = new Set<string>();
   const problems: string[] = [];
   if (!existsSync(dir)) return { requirements, sections, problems };
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.md')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.md'))
+    .sort()) {
     const lines = readFileSync(dir + file, 'utf8').split('\n');
     let inFence = false;
     for (let i = 0; i < lines.length; i++) {
@@ -74,7 +76,9 @@ export function readSpec(dir = SPEC_DIR): { requirements: Requirement[]; section
 /** spec id → the vector files and tcIds citing it. */
 export function readCitations(dir = VECTOR_DIR): Map<string, string[]> {
   const cited = new Map<string, string[]>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const v = JSON.parse(readFileSync(dir + file, 'utf8')) as VectorFile;
     for (const g of v.testGroups) {
       for (const t of g.tests as TestBase[]) {
@@ -97,7 +101,9 @@ export function readLiveCovers(dir = LIVE_DIR): Map<string, string[]> {
   const covers = new Map<string, string[]>();
   if (!existsSync(dir)) return covers;
   const CHECK = /name:\s*(['"`])(.*?)\1,\s*covers:\s*\[([^\]]*)\]/gs;
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()) {
     for (const m of readFileSync(dir + file, 'utf8').matchAll(CHECK)) {
       for (const id of m[3]!.match(new RegExp(ID, 'g')) ?? []) covers.set(id, [...(covers.get(id) ?? []), `${file}: ${m[2]}`]);
     }
@@ -131,7 +137,8 @@ export function checkEntry(id: string, entry: unknown, root = ROOT): string[] {
   const problems: string[] = [];
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return [`uncovered.json: ${id} must be {reason, tests} or {reason, untested: true}`];
   const e = entry as Record<string, unknown>;
-  for (const k of Object.keys(e)) if (!['reason', 'tests', 'untested', 'withVectors'].includes(k)) problems.push(`uncovered.json: ${id} has an unknown member "${k}"`);
+  for (const k of Object.keys(e))
+    if (!['reason', 'tests', 'untested', 'withVectors'].includes(k)) problems.push(`uncovered.json: ${id} has an unknown member "${k}"`);
   if (typeof e['reason'] !== 'string' || e['reason'].trim().length < 10) problems.push(`uncovered.json: ${id} needs a reason`);
   const tests = e['tests'];
   if (e['untested'] !== undefined) {
@@ -194,7 +201,9 @@ export function lintOptional(requirements: Requirement[], cited: Map<string, str
   for (const r of requirements) {
     if (r.level !== 'MAY' && r.level !== 'SHOULD') continue;
     if (!/\bERR_[A-Z_]+\b|\b(reject|refuse|accept)/i.test(r.text) || Object.hasOwn(OPTIONAL_OUTSIDE_VERDICTS, r.id)) continue;
-    problems.push(`${r.id} (${r.file}:${r.line}) is a ${r.level} that speaks of a verdict; make it a MUST, or say why no choice changes a verdict in trace.ts: "${r.text.slice(0, 100)}"`);
+    problems.push(
+      `${r.id} (${r.file}:${r.line}) is a ${r.level} that speaks of a verdict; make it a MUST, or say why no choice changes a verdict in trace.ts: "${r.text.slice(0, 100)}"`,
+    );
   }
   return problems;
 }
@@ -206,7 +215,9 @@ export function lintOptional(requirements: Requirement[], cited: Map<string, str
  */
 export function lintCddl(dir = SPEC_DIR): string[] {
   const problems: string[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.md')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.md'))
+    .sort()) {
     const text = readFileSync(dir + file, 'utf8');
     for (const block of text.matchAll(/```cddl\n([\s\S]*?)```/g)) {
       const start = text.slice(0, block.index).split('\n').length + 1;
@@ -270,7 +281,8 @@ export function trace(
     else if (l > 0) byLive++;
     else if (tests.length > 0) byTests++;
     else if (entry?.untested === true) untested++;
-    else if (entry === undefined) problems.push(`${r.id} (${r.file}:${r.line}) is a MUST with no vector and no reason in uncovered.json: "${r.text.slice(0, 100)}"`);
+    else if (entry === undefined)
+      problems.push(`${r.id} (${r.file}:${r.line}) is a MUST with no vector and no reason in uncovered.json: "${r.text.slice(0, 100)}"`);
   }
   return { problems, must, covered, byLive, byTests, untested, rows };
 }

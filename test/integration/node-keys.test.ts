@@ -195,6 +195,30 @@ describe('node keys under one operator key, over ws', () => {
     expect(await refusal(client(a.url, trust, bob))).toBe('ERR_KEY_REVOKED');
   });
 
+  // [NODE-3.3]: the same set in every hello until a newer one; never one without the server's key
+  it('a server presents only newer sets that list its own key, and every later hello carries the newest', async () => {
+    const a = await node(nodeA, setOf(2, [nodeA, nodeB]));
+    expect(() => a.server.presentNodeSet(setOf(3, [nodeB]))).toThrow(RangeError);
+    expect(() => a.server.presentNodeSet(setOf(1, [nodeA]))).toThrow(RangeError);
+    expect(() => a.server.presentNodeSet(setOf(2, [nodeA]))).toThrow(RangeError);
+    expect(() => a.server.presentNodeSet(new Uint8Array(8))).toThrow(RangeError);
+    expect(() => new SecureServer({ key: nodeA, authorize: () => true, nodeSet: setOf(1, [nodeB]) })).toThrow(RangeError);
+    const hellos: Uint8Array[] = [];
+    ProxiedWebSocket.rewrite = (frame) => (peekType(frame) === 1 && hellos.push(frame), undefined);
+    const trust = new NodeKeys({ operator: operatorPublic, service: 'chat' });
+    await client(a.url, trust);
+    await client(a.url, trust, bob);
+    expect(decodeHello(hellos[0]!).nodes).toEqual(decodeHello(hellos[1]!).nodes);
+    const v3 = setOf(3, [nodeA]);
+    a.server.presentNodeSet(v3);
+    const fresh = new NodeKeys({ operator: operatorPublic, service: 'chat' });
+    await client(a.url, fresh);
+    expect(decodeHello(hellos[2]!).nodes).toEqual(v3);
+    expect(fresh.version).toBe(3);
+    // The open sessions were sent it too.
+    await waitFor(() => trust.version === 3, 'the pushed set');
+  });
+
   // [NODE-4.2]
   it('a set sent in the session that drops its own node closes the session with ERR_KEY_REVOKED', async () => {
     const a = await node(nodeA, setOf(1, [nodeA, nodeB]));
