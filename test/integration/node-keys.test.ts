@@ -17,7 +17,7 @@ import {
   type ClientSession,
   type SigningKey,
 } from '../../src/index.js';
-import { connect, type ConnectOptions, type WebSocketConstructor } from '../../src/adapters/ws/index.js';
+import { connect, type ConnectOptions } from '../../src/adapters/ws/index.js';
 import type { RoomNotice } from '../../src/rooms/member.js';
 import { isRoomFrame } from '../../src/rooms/frames.js';
 import { sealRoom } from '../../src/rooms/seal.js';
@@ -75,7 +75,7 @@ async function node(nodeKey: SigningKey, nodeSet?: Uint8Array): Promise<{ server
 }
 
 async function client(url: string, serverKey: ConnectOptions['serverKey'], k: SigningKey = alice): Promise<ClientSession> {
-  const session = await connect(url, { WebSocket: ProxiedWebSocket as unknown as WebSocketConstructor, key: k, serverKey });
+  const session = await connect(url, { WebSocket: ProxiedWebSocket, key: k, serverKey });
   closers.push(() => session.close());
   return session;
 }
