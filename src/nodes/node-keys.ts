@@ -89,6 +89,9 @@ export class NodeKeys {
    * @see [NODE-2.4]
    */
   resolve(kid: Uint8Array, ts: number): PublicKey {
+    // A NaN or non-number ts would pass both window comparisons.
+    assertBytes(kid, 'kid');
+    assertSafeUint(ts, 'ts');
     const id = toHex(kid);
     if (this.#revoked.has(id)) throw new ProtocolError('ERR_KEY_REVOKED', 'the node key was dropped from the node set');
     const held = this.#held;
@@ -105,6 +108,7 @@ export class NodeKeys {
    * @see [NODE-3.2]
    */
   serverKey(bytes: Uint8Array, now: number): PublicKey {
+    assertBytes(bytes, 'key', 32);
     let key: PublicKey;
     try {
       key = this.resolve(keyId(bytes), now);
