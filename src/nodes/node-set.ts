@@ -2,7 +2,7 @@
 // payload lists the service's node keys. Making one, and checking one up to its payload; what a
 // holder then decides (service, version, expiry) is in node-keys.ts.
 import { ProtocolError, SIGNATURE_FAILED } from '../errors.js';
-import { assertSafeUint, equalBytes, randomBytes, toHex, utf8Encoder } from '../bytes.js';
+import { assertSafeUint, equalBytes, toHex, utf8Encoder } from '../bytes.js';
 import { verifyStrict } from '../crypto/ed25519.js';
 import { importPublicKey, isPublicKey, type PublicKey, type SigningKey } from '../keys/keys.js';
 import { decodeWholeArray, encodeCbor } from '../wire/cbor.js';
@@ -52,7 +52,8 @@ const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSa
 const isService = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && utf8Encoder.encode(v).length <= MAX_SERVICE_BYTES;
 
 /**
- * Signs a node set with the operator's key.
+ * Signs a node set with the operator's key. Sign each version once and give every node the same
+ * bytes: a client that holds a set refuses another one with the same version (`ERR_REPLAY`).
  * @throws {TypeError|RangeError} for a malformed argument, named.
  * @example
  * ```ts
@@ -82,7 +83,8 @@ export function signNodeSet(operatorKey: SigningKey, input: NodeSetInput): Uint8
     return [bytes.slice(), notBefore, notAfter];
   });
   const payload = encodeCbor([input.service, input.version, input.notAfter, nodes]);
-  const header = { contentType: NODES_CONTENT_TYPE, stream: randomBytes(STREAM_ID_LENGTH), seq: input.version, ts: input.now ?? Date.now() };
+  // Deterministic for given inputs (Ed25519 signatures are): signing the same set again gives the same bytes.
+  const header = { contentType: NODES_CONTENT_TYPE, stream: new Uint8Array(STREAM_ID_LENGTH), seq: input.version, ts: input.now ?? Date.now() };
   const u = prepareRoom(operatorKey.kid, header, payload, NODES_AAD);
   const out = encodeEnvelope(u.protectedBytes, u.payload, operatorKey.sign(u.toBeSigned));
   if (out.length > MAX_NODE_SET_SIZE) throw new RangeError(`the node set is ${out.length} bytes, over ${MAX_NODE_SET_SIZE}`);
