@@ -119,7 +119,7 @@ describe('node keys under one operator key, over ws', () => {
     expect(onA.serverKeyId).toBe(Buffer.from(nodeA.kid).toString('hex'));
     expect(onB.serverKeyId).toBe(Buffer.from(nodeB.kid).toString('hex'));
     expect(trust.version).toBe(1);
-    // Signing one version again with the same inputs gives the same bytes: nodes may each sign it.
+    // The operator signing one version again with the same inputs gets the same bytes, not a second set.
     const input = { service: 'chat', version: 7, notAfter: Date.now() + HOUR, nodes: [{ key: nodeA.publicKey }], now: 1 };
     expect(signNodeSet(operator, input)).toEqual(signNodeSet(operator, input));
     // A client pinning node A's key ignores the hello's seventh member.
