@@ -102,6 +102,14 @@ export class NodeKeys {
     return entry.key;
   }
 
+  /** The last ms the held set lets `key` sign: its entry's `notAfter` or the set's, the earlier. */
+  until(key: PublicKey): number {
+    const held = this.#held;
+    const entry = held?.byKid.get(toHex(key.kid));
+    if (held === undefined || entry === undefined) throw new ProtocolError('ERR_UNKNOWN_KEY', 'no node of the set has this key id');
+    return Math.min(entry.notAfter, held.set.notAfter);
+  }
+
   /**
    * The hello's key, when the held set lists it and it is valid now; a key never listed is
    * `ERR_SERVER_IDENTITY`.

@@ -9,10 +9,15 @@ import { DEFAULT_CONTENT_TYPE, STREAM_ID_LENGTH } from '../wire/envelope.js';
 import { RoomMember, type MemberHooks, type RoomMessage, type RoomNotice } from '../rooms/member.js';
 import { prepareRoom, sealWithKey } from '../rooms/seal.js';
 import { ROLE, roomAad } from '../rooms/wire.js';
-import { FramePipeline, type RoomVerify } from '../rooms/pipeline.js';
+import { FramePipeline } from '../rooms/pipeline.js';
 import { OP_JOIN, OP_POST, OP_ROOM_ACK, encodeClientMessage, type JoinFrom, type PositionOp } from './messages.js';
 import { sha256 } from '../crypto/sha256.js';
 import { NodeKeys } from '../nodes/node-keys.js';
+import type { ClientSessionOptions } from './client-options.js';
+import type { Timers } from './timers.js';
+
+/** setTimeout's limit: a later deadline is checked again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type { RoomMessage, RoomNotice };
 
@@ -43,11 +48,13 @@ export class ClientRooms {
 
   /** The client's trust: a node set's keys verify room frames in place of the server's ([NODE-5.1]). */
   readonly #trust: PublicKey | KeyRing | NodeKeys;
+  /** The watch of this session's node under a node set ([NODE-4.2]). */
+  #node: { check(): void; stop(): void } | undefined;
 
-  constructor(trust: PublicKey | KeyRing | NodeKeys, serverKey: PublicKey, maxEnvelopeSize: number, hooks: MemberHooks, verify?: RoomVerify) {
-    this.#trust = trust;
+  constructor(options: Pick<ClientSessionOptions, 'serverKey' | 'roomVerify'>, serverKey: PublicKey, maxEnvelopeSize: number, hooks: MemberHooks) {
+    const trust = (this.#trust = options.serverKey);
     this.member = new RoomMember(trust instanceof NodeKeys ? trust : serverKey, maxEnvelopeSize, hooks);
-    this.frames = new FramePipeline(this.member, verify);
+    this.frames = new FramePipeline(this.member, options.roomVerify);
   }
 
   /** The Join payload; the member holds the room's events until its Position. @see [ROOM-6.3] */
@@ -93,9 +100,9 @@ export class ClientRooms {
   }
 
   /** A frame that is not a session envelope: a room frame, or a node set. */
-  frame(kind: 'room' | 'nodes', bytes: Uint8Array, serverKey: Uint8Array, close: (err: ProtocolError) => void): void {
+  frame(kind: 'room' | 'nodes', bytes: Uint8Array): void {
     if (kind === 'room') this.frames.frame(bytes);
-    else this.#nodeSet(bytes, serverKey, close);
+    else this.#nodeSet(bytes);
   }
 
   /**
@@ -104,7 +111,7 @@ export class ClientRooms {
    * A client that pins one key ignores it.
    * @see [NODE-4.1]
    */
-  #nodeSet(bytes: Uint8Array, serverKey: Uint8Array, close: (err: ProtocolError) => void): void {
+  #nodeSet(bytes: Uint8Array): void {
     const keys = this.#trust;
     if (!(keys instanceof NodeKeys)) return;
     this.frames.after(() => {
@@ -114,13 +121,43 @@ export class ClientRooms {
         const code = err instanceof ProtocolError ? err.code : 'ERR_INTERNAL';
         return this.member.hooks.notice({ type: 'refused', room: null, code });
       }
-      try {
-        keys.serverKey(serverKey, keys.now());
-      } catch (err) {
-        // [NODE-4.2]: this node was dropped (or lapsed): nothing more from it is trusted.
-        close(err instanceof ProtocolError ? err : new ProtocolError('ERR_INTERNAL', 'node set check failed'));
-      }
+      this.#node?.check();
     });
+  }
+
+  /**
+   * Watches this session's node under the held set (a session that resumes this one watches it
+   * anew): the session is closed when a set accepted here drops the node, and when the node's
+   * validity ends (its entry's or the set's not_after) with no newer set that keeps it.
+   * @see [NODE-4.2]
+   */
+  watchNode(serverKey: Uint8Array, timers: Timers, close: (err: ProtocolError) => void): void {
+    this.unwatchNode();
+    const keys = this.#trust;
+    if (!(keys instanceof NodeKeys)) return;
+    const node = {
+      timer: undefined as unknown,
+      check: (): void => {
+        timers.clearTimeout(node.timer);
+        node.timer = undefined;
+        try {
+          const until = keys.until(keys.serverKey(serverKey, keys.now()));
+          node.timer = timers.setTimeout(node.check, Math.min(MAX_TIMER_MS, Math.max(0, until - keys.now()) + 1));
+        } catch (err) {
+          this.#node = undefined;
+          close(err instanceof ProtocolError ? err : new ProtocolError('ERR_INTERNAL', 'node set check failed'));
+        }
+      },
+      stop: (): void => timers.clearTimeout(node.timer),
+    };
+    this.#node = node;
+    node.check();
+  }
+
+  /** The session closed (or was resumed elsewhere): no more checks of its node. */
+  unwatchNode(): void {
+    this.#node?.stop();
+    this.#node = undefined;
   }
 
   positioned(p: PositionOp): void {

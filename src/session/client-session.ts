@@ -214,7 +214,7 @@ export class ClientSession extends Session {
   override receive(bytes: Uint8Array): void {
     const kind = this.#rooms !== undefined && this.state === 'open' && bytes instanceof Uint8Array ? frameKind(bytes) : undefined;
     if (kind === undefined) super.receive(bytes);
-    else this.#rooms!.frame(kind, bytes, this.#hello!.hello.key, (err) => this.fail(err));
+    else this.#rooms!.frame(kind, bytes);
   }
 
   /**
@@ -333,15 +333,14 @@ export class ClientSession extends Session {
       });
     }
     this.#ownKid = toHex(this.#opts.key.kid);
-    this.#rooms =
-      (from === undefined ? undefined : from.#rooms) ??
-      new ClientRooms(this.#serverKeys, serverKey, this.maxMessageSize, this.#roomHooks(), this.#opts.roomVerify);
+    this.#rooms = (from === undefined ? undefined : from.#rooms) ?? new ClientRooms(this.#opts, serverKey, this.maxMessageSize, this.#roomHooks());
     this.#rooms.member.hooks = this.#roomHooks();
     this.#rooms.acks = this.#opts.roomAcks === true ? (p) => this.#sendQuietly(p) : undefined;
     this.establish(th, { key: this.#opts.key, delivery, receiver, resumed: from !== undefined, clock }, 'client', clock());
     this.startDelivery();
     this.#settleReady();
     this.emit('open', undefined);
+    this.#rooms.watchNode(hello.key, this.timers, (err) => this.fail(err));
   }
 
   #roomHooks(): MemberHooks {
@@ -393,6 +392,7 @@ export class ClientSession extends Session {
 
   protected onClosed(info: CloseInfo): void {
     this.timers.clearTimeout(this.#timer);
+    if (!this.#handedOver) this.#rooms?.unwatchNode();
     const err = info.error ?? new ProtocolError('ERR_SESSION_CLOSED', `session closed (${info.code})`);
     this.#settleReady(err);
     this.#pending.rejectAll(err);

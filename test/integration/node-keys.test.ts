@@ -222,6 +222,21 @@ describe('node keys under one operator key, over ws', () => {
     await waitFor(() => trust.version === 3, 'the pushed set');
   });
 
+  // [NODE-4.2]: a session does not outlive the node's validity under the held set
+  it('a session closes with ERR_KEY_EXPIRED when its set lapses, and lives on when a newer set came in time', async () => {
+    const soon = Date.now() + 400;
+    const a = await node(nodeA, setOf(1, [nodeA], { notAfter: soon }));
+    const session = await client(a.url, new NodeKeys({ operator: operatorPublic, service: 'chat' }));
+    const closed = new Promise<string | undefined>((r) => session.on('close', (info) => r(info.error?.code)));
+    expect(await closed).toBe('ERR_KEY_EXPIRED');
+    expect(Date.now()).toBeGreaterThan(soon);
+    const b = await node(nodeB, setOf(1, [nodeB], { notAfter: Date.now() + 400 }));
+    const kept = await client(b.url, new NodeKeys({ operator: operatorPublic, service: 'chat' }));
+    b.server.presentNodeSet(setOf(2, [nodeB]));
+    await sleep(700);
+    expect(kept.state).toBe('open');
+  });
+
   // [NODE-4.2]
   it('a set sent in the session that drops its own node closes the session with ERR_KEY_REVOKED', async () => {
     const a = await node(nodeA, setOf(1, [nodeA, nodeB]));
