@@ -23,6 +23,7 @@ import { roomTranscript } from './lib/transcript-ops.js';
 import { addKey, keyringOp } from './lib/keyring-ops.js';
 import { SessionOps } from './lib/session-ops.js';
 import { RoomOps } from './lib/room-ops.js';
+import { NodeOps } from './lib/node-ops.js';
 
 function parseArgs(argv: string[]): { backend: string } {
   let backend = 'node';
@@ -75,12 +76,14 @@ export class Driver {
   readonly #sessions: SessionOps;
   readonly #rooms: RoomOps;
   readonly #senders: SenderOps;
+  readonly #nodes: NodeOps;
 
   constructor(backendName: string) {
     this.backend = getBackend(backendName);
     this.#delivery = new DeliveryOps(this.backend);
     this.#sessions = new SessionOps(this.backend);
-    this.#rooms = new RoomOps(this.backend);
+    this.#nodes = new NodeOps(this.backend);
+    this.#rooms = new RoomOps(this.backend, () => this.#nodes.keys);
     this.#senders = new SenderOps(this.backend);
   }
 
@@ -151,6 +154,14 @@ export class Driver {
         return this.#rooms.server(req);
       case 'room.post':
         return this.#rooms.post(req);
+      case 'nodes.reset':
+        return this.#nodes.reset(req);
+      case 'nodes.accept':
+        return this.#nodes.accept(req);
+      case 'nodes.resolve':
+        return this.#nodes.resolve(req);
+      case 'nodes.hello':
+        return this.#nodes.hello(req);
       case 'merkle.verify':
         return this.#rooms.merkle(req);
       case 'session.reset':

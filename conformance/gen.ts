@@ -17,6 +17,7 @@ import { sessionTimers } from './gen/session-timers.js';
 import { rooms } from './gen/rooms.js';
 import { roomTranscripts } from './gen/room-transcripts.js';
 import { errorCodes, senders } from './gen/senders.js';
+import { nodes } from './gen/nodes.js';
 import { SCHEMAS } from './gen/schemas.js';
 
 export const VECTOR_DIR = fileURLToPath(new URL('./vectors/', import.meta.url));
@@ -50,6 +51,7 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'room_transcripts.json': roomTranscripts,
   'sender_seq.json': senders,
   'error_codes.json': errorCodes,
+  'node_sets.json': nodes,
 };
 
 export function serialize(file: VectorFile): string {

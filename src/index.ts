@@ -21,6 +21,8 @@ export {
   type SigningKey,
 } from './keys/keys.js';
 export { KeyRing, type KeyEntry, type KeyEntryOptions, type RevocationListener } from './keys/keyring.js';
+export { NodeKeys, type NodeKeysOptions } from './nodes/node-keys.js';
+export { signNodeSet, type NodeSet, type NodeEntry, type NodeSetInput } from './nodes/node-set.js';
 export { seal, sealAsync, type SealOptions } from './envelope/seal.js';
 export { open, type OpenOptions, type Opened } from './envelope/open.js';
 export type { ContentType, EnvelopeHeader } from './wire/envelope.js';

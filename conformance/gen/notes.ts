@@ -10,6 +10,22 @@ const ENCODING = 'One envelope gets several encodings, which defeats replay cach
 const REPLAY = 'An attacker re-delivers a message the receiver already accepted, and it is accepted again.';
 
 export const NOTES: Record<string, Note> = {
+  // Node sets (spec/nodes.md).
+  NodeSet: n(
+    'BASIC',
+    'A holder of one operator key checking node sets in order and resolving node keys in the set it holds.',
+    'A client trusts a node the operator did not list, or refuses one it did.',
+  ),
+  NodeForgery: n(
+    'MISSING_CHECK',
+    'A node set not signed by the operator key for this service, or signed for another purpose.',
+    'Anyone can name the nodes a client trusts.',
+  ),
+  NodeRollback: n(
+    'MISSING_CHECK',
+    'An older or expired node set, or a node a newer set dropped.',
+    'A revoked node keeps signing for the service by replaying the set that listed it.',
+  ),
   // Delivery and live sessions (step transcripts).
   Delivery: n('BASIC', 'Outbox or acknowledgement state after a sequence of envelopes and receipts.', 'Messages are reported delivered that were not, or kept and resent forever, or acknowledged before they were accepted.'),
   RoomStream: n('BASIC', 'A member following a room stream: order by offset and epoch, authors under their statements.', 'Members deliver an event twice, out of order, from another room or epoch, or under the wrong author.'),
@@ -17,11 +33,23 @@ export const NOTES: Record<string, Note> = {
   RoomTranscript: n('MISSING_CHECK', 'A room transcript checked offline: frames, authors under their statements, one event per offset.', 'An auditor takes words the author never wrote, or two histories the server signed, for evidence.'),
   RoomBatch: n('MISSING_CHECK', 'A room event authenticated by a Merkle inclusion proof under a signed batch root.', 'An event outside the signed batch, or under a forged root, is accepted.'),
   Resume: n('BASIC', 'State carried into a new session or connection.', 'Messages are lost or delivered twice across a reconnect.'),
-  Session: n('BASIC', 'A data-phase verdict inside a live session after the pinned handshake.', 'An authenticated peer can inject, reorder or mis-route messages inside a session.'),
+  Session: n(
+    'BASIC',
+    'A data-phase verdict inside a live session after the pinned handshake.',
+    'An authenticated peer can inject, reorder or mis-route messages inside a session.',
+  ),
   Timer: n('EDGE_CASE', 'Time passes inside a session (timeouts, credential expiry).', 'A connection or credential outlives the bound the server promised.'),
-  RateLimit: n('RESOURCE', 'Token buckets per connection and per identity, charged before the signature.', 'A flood costs the server an Ed25519 verification per message, or one identity outruns its budget over several connections.'),
+  RateLimit: n(
+    'RESOURCE',
+    'Token buckets per connection and per identity, charged before the signature.',
+    'A flood costs the server an Ed25519 verification per message, or one identity outruns its budget over several connections.',
+  ),
   ConnectionCap: n('RESOURCE', 'Open connections per identity and per peer address.', 'One identity or address holds unbounded server resources.'),
-  Authorization: n('AUTH_BYPASS', 'The authorize hook per request and room membership after a refusal.', 'A session acts in, or receives from, a room it was not allowed into.'),
+  Authorization: n(
+    'AUTH_BYPASS',
+    'The authorize hook per request and room membership after a refusal.',
+    'A session acts in, or receives from, a room it was not allowed into.',
+  ),
   Jwt: n('AUTH_BYPASS', 'A JWT credential verified by the issuer key, expiry and cnf.jkt.', 'A stolen, expired or foreign token opens a session.'),
   // Ed25519, external sources.
   Rfc8032: n('BASIC', 'A test vector from RFC 8032 §7.1.', 'Refusing it means the implementation is not Ed25519.'),
@@ -58,10 +86,18 @@ export const NOTES: Record<string, Note> = {
   BitFlip: n('MODIFIED_INPUT', 'A valid item with one bit changed, or a valid signature over other bytes.', FORGERY),
   // Envelope codec.
   Codec: n('BASIC', 'A valid envelope with exact expected bytes for the given inputs.', 'Other implementations cannot produce or verify the same bytes.'),
-  SessionBinding: n('BASIC', 'external_aad in its session form: "sealwire/1" || 0x01 || session id || direction || aad.', 'Messages move between sessions or directions unnoticed.'),
+  SessionBinding: n(
+    'BASIC',
+    'external_aad in its session form: "sealwire/1" || 0x01 || session id || direction || aad.',
+    'Messages move between sessions or directions unnoticed.',
+  ),
   Aad: n('BASIC', 'Application aad is covered by the signature and never sent.', 'A message is accepted in a context it was not sent in.'),
   Boundary: n('EDGE_CASE', 'A value at the edge of its allowed range.', 'Valid envelopes are refused, or invalid ones accepted, at the boundary.'),
-  ContentType: n('BASIC', 'The content type header, as a CoAP content format or a media type.', 'Receivers interpret the payload differently from what was signed.'),
+  ContentType: n(
+    'BASIC',
+    'The content type header, as a CoAP content format or a media type.',
+    'Receivers interpret the payload differently from what was signed.',
+  ),
   AlgEd25519: n('BASIC', 'The fully specified alg Ed25519 (-19), accepted for migration.', 'Senders cannot migrate to the fully specified identifier.'),
   // Malformed encodings.
   Truncated: n('MALFORMED_INPUT', 'The input ends inside an item.', 'A decoder reads past the end or accepts a prefix.'),
@@ -71,25 +107,61 @@ export const NOTES: Record<string, Note> = {
   DuplicateLabel: n('MALFORMED_INPUT', 'A map label appears twice.', 'Two verifiers read different header values from one envelope (last-wins vs first-wins).'),
   MapOrder: n('MALFORMED_INPUT', 'Map labels not in deterministic (bytewise lexicographic) order.', ENCODING),
   WrongTag: n('MALFORMED_INPUT', 'Missing or wrong CBOR tag (not 18, COSE_Sign1).', 'A COSE structure of another kind is processed as a signature.'),
-  WrongStructure: n('MALFORMED_INPUT', 'The COSE_Sign1 array or one of its members has the wrong type or size.', 'A decoder crashes or misreads the structure.'),
-  BadCbor: n('MALFORMED_INPUT', 'Not well-formed CBOR for the sealwire subset (reserved values, floats, invalid UTF-8, nesting).', 'A decoder crashes or accepts ambiguous data.'),
+  WrongStructure: n(
+    'MALFORMED_INPUT',
+    'The COSE_Sign1 array or one of its members has the wrong type or size.',
+    'A decoder crashes or misreads the structure.',
+  ),
+  BadCbor: n(
+    'MALFORMED_INPUT',
+    'Not well-formed CBOR for the sealwire subset (reserved values, floats, invalid UTF-8, nesting).',
+    'A decoder crashes or accepts ambiguous data.',
+  ),
   TooLarge: n('RESOURCE', 'The envelope or its protected header exceeds its size cap.', 'Memory or CPU exhaustion by oversized input.'),
-  UnprotectedHeader: n('AUTH_BYPASS', 'The unprotected header is not empty: it is not signed.', 'An attacker changes header values the signature does not cover.'),
-  RealWorldCose: n('INTEROP', 'A COSE_Sign1 published by the COSE WG that does not follow the sealwire profile.', 'Profile rules are not applied to envelopes from generic COSE tools.'),
+  UnprotectedHeader: n(
+    'AUTH_BYPASS',
+    'The unprotected header is not empty: it is not signed.',
+    'An attacker changes header values the signature does not cover.',
+  ),
+  RealWorldCose: n(
+    'INTEROP',
+    'A COSE_Sign1 published by the COSE WG that does not follow the sealwire profile.',
+    'Profile rules are not applied to envelopes from generic COSE tools.',
+  ),
   // Header rules.
-  MissingHeader: n('MISSING_CHECK', 'A required protected header label is absent.', 'An envelope is accepted without the field replay or key lookup relies on.'),
+  MissingHeader: n(
+    'MISSING_CHECK',
+    'A required protected header label is absent.',
+    'An envelope is accepted without the field replay or key lookup relies on.',
+  ),
   HeaderValue: n('MISSING_CHECK', 'A protected header value has the wrong type or is out of range.', 'Values are misread, truncated or wrapped.'),
-  UnsupportedAlg: n('ALGORITHM_CONFUSION', 'An algorithm other than EdDSA (-8) or Ed25519 (-19).', 'Algorithm confusion: the key is used with another algorithm.'),
-  UnknownCritical: n('MISSING_CHECK', 'A crit header is present; v1 defines no critical extensions.', 'A receiver ignores an extension the sender marked as critical.'),
+  UnsupportedAlg: n(
+    'ALGORITHM_CONFUSION',
+    'An algorithm other than EdDSA (-8) or Ed25519 (-19).',
+    'Algorithm confusion: the key is used with another algorithm.',
+  ),
+  UnknownCritical: n(
+    'MISSING_CHECK',
+    'A crit header is present; v1 defines no critical extensions.',
+    'A receiver ignores an extension the sender marked as critical.',
+  ),
   UnknownHeader: n('MISSING_CHECK', 'An unknown protected header label.', 'Extensions are silently ignored by some receivers and honoured by others.'),
   Version: n('MISSING_CHECK', 'An unsupported or malformed version.', 'A receiver processes a format it does not understand.'),
   BadSignature: n('MODIFIED_INPUT', 'A well-formed envelope whose signature does not verify.', FORGERY),
   // Keys.
   BadKey: n('EDGE_CASE', 'A public key the import rule refuses.', FORGERY),
   UnknownKey: n('MISSING_CHECK', 'The kid names no key the receiver trusts.', FORGERY),
-  KeyValidity: n('MISSING_CHECK', 'Envelope timestamp against the key\'s validity window (inclusive bounds).', 'Expired or not-yet-valid keys sign accepted messages.'),
+  KeyValidity: n(
+    'MISSING_CHECK',
+    "Envelope timestamp against the key's validity window (inclusive bounds).",
+    'Expired or not-yet-valid keys sign accepted messages.',
+  ),
   Revocation: n('MISSING_CHECK', 'A revoked key, or a key of an identity revoked before a cutoff.', 'A compromised key keeps signing accepted messages.'),
-  Removal: n('MISSING_CHECK', 'A key taken out of the ring (retired, not revoked).', 'A retired device key keeps signing accepted messages, or a removal silently lifts a revocation.'),
+  Removal: n(
+    'MISSING_CHECK',
+    'A key taken out of the ring (retired, not revoked).',
+    'A retired device key keeps signing accepted messages, or a removal silently lifts a revocation.',
+  ),
   Rotation: n('BASIC', 'Two keys of one identity with overlapping validity.', 'Messages are refused during a key rotation.'),
   // Replay and freshness.
   Window: n('EDGE_CASE', 'A sequence number at the edge of the replay window (W-1, W, W+1 behind the highest).', REPLAY),
@@ -98,7 +170,7 @@ export const NOTES: Record<string, Note> = {
   StrictOrder: n('BASIC', 'Strict in-order mode: anything but a higher sequence number is refused.', REPLAY),
   Forged: n('REPLAY', 'A forged envelope must not move the replay window.', 'An attacker blocks valid messages by advancing the window with forgeries.'),
   Freshness: n('EDGE_CASE', 'Timestamp against max future skew and max age (inclusive bounds).', 'Old or post-dated envelopes are accepted.'),
-  Restart: n('REPLAY', 'A receiver restart, under the spec\'s rule.', REPLAY),
+  Restart: n('REPLAY', "A receiver restart, under the spec's rule.", REPLAY),
   StreamLimit: n('RESOURCE', 'The cap on tracked streams.', 'Memory exhaustion, or replays accepted after state is evicted.'),
   SharedStore: n('REPLAY', 'Several receivers (nodes) over one replay store.', 'An envelope accepted by one node is accepted again by another.'),
   StoreLost: n('REPLAY', 'The shared replay store loses its state while the nodes run.', 'Envelopes accepted before the loss are accepted again, because a node answers from the empty state as if it were the old one.'),
@@ -106,19 +178,59 @@ export const NOTES: Record<string, Note> = {
   ErrorRegistry: n('BASIC', 'A published error code and its close code, frozen: no code changes number and no number names two codes.', 'Two implementations, or two versions of one, report the same failure with different numbers, or different failures with one number.'),
   StoreDown: n('MISSING_CHECK', 'The replay store cannot answer.', 'Envelopes are accepted without a replay commit, so replays pass while the store is down.'),
   Snapshot: n('REPLAY', 'A restart from a store snapshot, which lacks the acceptances made after it.', REPLAY),
-  Streams: n('BASIC', 'Streams are independent: the same sequence number on another stream is new.', 'Valid messages are refused, or state is shared where it must not be.'),
+  Streams: n(
+    'BASIC',
+    'Streams are independent: the same sequence number on another stream is new.',
+    'Valid messages are refused, or state is shared where it must not be.',
+  ),
   // Handshake.
-  Handshake: n('BASIC', 'A complete handshake with exact bytes for the given keys, nonces and times.', 'Other implementations cannot complete a handshake with this one, or agree on the session id.'),
-  Advisory: n('BASIC', 'Unknown hello limits are advisory: ignored, and hashed verbatim.', 'A newer server that announces a new limit locks out older clients.'),
-  HandshakeShape: n('MALFORMED_INPUT', 'A handshake message that decodes but has the wrong shape (length, type, size).', 'A decoder misreads a field or crashes on hostile input.'),
-  StateMachine: n('MISSING_CHECK', 'A message that is not the next one the handshake state machine expects.', 'An unauthenticated peer skips the handshake or restarts it.'),
+  Handshake: n(
+    'BASIC',
+    'A complete handshake with exact bytes for the given keys, nonces and times.',
+    'Other implementations cannot complete a handshake with this one, or agree on the session id.',
+  ),
+  Advisory: n(
+    'BASIC',
+    'Unknown hello limits are advisory: ignored, and hashed verbatim.',
+    'A newer server that announces a new limit locks out older clients.',
+  ),
+  HandshakeShape: n(
+    'MALFORMED_INPUT',
+    'A handshake message that decodes but has the wrong shape (length, type, size).',
+    'A decoder misreads a field or crashes on hostile input.',
+  ),
+  StateMachine: n(
+    'MISSING_CHECK',
+    'A message that is not the next one the handshake state machine expects.',
+    'An unauthenticated peer skips the handshake or restarts it.',
+  ),
   ServerIdentity: n('AUTH_BYPASS', 'The hello carries a server key the client does not trust.', 'A man in the middle impersonates the server.'),
-  ClockSkew: n('EDGE_CASE', 'Client and server clocks compared against max_skew_ms (inclusive).', 'Every later envelope is refused one by one, or stale handshakes are accepted.'),
-  WelcomeCheck: n('AUTH_BYPASS', 'A Welcome for another transcript, or not signed by the hello key.', 'The client believes in a session the server never agreed to.'),
+  ClockSkew: n(
+    'EDGE_CASE',
+    'Client and server clocks compared against max_skew_ms (inclusive).',
+    'Every later envelope is refused one by one, or stale handshakes are accepted.',
+  ),
+  WelcomeCheck: n(
+    'AUTH_BYPASS',
+    'A Welcome for another transcript, or not signed by the hello key.',
+    'The client believes in a session the server never agreed to.',
+  ),
   Origin: n('MISSING_CHECK', 'The declared origin against the transport origin and the allow-list.', 'Cross-site WebSocket hijacking.'),
-  ChannelBinding: n('MISSING_CHECK', 'The TLS exporter binding of the client against the server\'s connection.', 'A relay that terminates TLS forwards a handshake it does not own.'),
+  ChannelBinding: n(
+    'MISSING_CHECK',
+    "The TLS exporter binding of the client against the server's connection.",
+    'A relay that terminates TLS forwards a handshake it does not own.',
+  ),
   Credential: n('MISSING_CHECK', 'The credential check that maps the proven key to an identity.', 'A key holder gets an identity it was not issued.'),
   Receipt: n('BASIC', 'A receipt payload or receipt envelope (spec/receipts.md).', 'Senders and auditors disagree on what was delivered.'),
-  Evidence: n('MISSING_CHECK', 'The auditor\'s check that a receipt names an envelope ([RCP-7.1]).', 'A receipt is taken as evidence for an envelope it does not cover.'),
-  CheckOrder: n('EDGE_CASE', 'Two rules broken at once: the code of the earlier check is reported.', 'Implementations disagree on codes, or do expensive work for unauthenticated peers.'),
+  Evidence: n(
+    'MISSING_CHECK',
+    "The auditor's check that a receipt names an envelope ([RCP-7.1]).",
+    'A receipt is taken as evidence for an envelope it does not cover.',
+  ),
+  CheckOrder: n(
+    'EDGE_CASE',
+    'Two rules broken at once: the code of the earlier check is reported.',
+    'Implementations disagree on codes, or do expensive work for unauthenticated peers.',
+  ),
 };

@@ -205,6 +205,18 @@ export const REF = {
   roomSlow: 'ROOM-7.1',
   roomMemberOrder: 'ROOM-8.1',
   roomTranscript: 'ROOM-9.1',
+  // spec/nodes.md
+  nodeAad: 'NODE-1.1',
+  nodePayload: 'NODE-1.2',
+  nodeSize: 'NODE-1.3',
+  nodeChecks: 'NODE-2.1',
+  nodeHeld: 'NODE-2.2',
+  nodeRevoked: 'NODE-2.3',
+  nodeResolve: 'NODE-2.4',
+  nodeHelloShape: 'NODE-3.1',
+  nodeHello: 'NODE-3.2',
+  nodeRoomKid: 'NODE-5.1',
+  nodeRoomHeld: 'NODE-5.2',
 } as const;
 
 export type RefName = keyof typeof REF;

@@ -5,7 +5,7 @@ type Schema = Record<string, unknown>;
 const hex = { type: 'string', pattern: '^([0-9a-f]{2})*$' };
 const uint = { type: 'integer', minimum: 0, maximum: 9007199254740991 };
 const code = { type: 'string', pattern: '^ERR_[A-Z0-9_]+$' };
-const specRef = { type: 'string', pattern: '^(ENV|VER|RPL|HS|POL|RCP|ERR|ROOM)-[0-9]+(\\.[0-9]+)*$' };
+const specRef = { type: 'string', pattern: '^(ENV|VER|RPL|HS|POL|RCP|ERR|ROOM|NODE)-[0-9]+(\\.[0-9]+)*$' };
 const contentType = { type: ['integer', 'string'] };
 
 const testBase = {
@@ -34,10 +34,11 @@ function file(title: string, group: Schema): Schema {
       header: { type: 'array', items: { type: 'string' } },
       notes: {
         type: 'object',
-        additionalProperties: closed(
-          { bugType: { type: 'string' }, description: { type: 'string' }, effect: { type: 'string' } },
-          ['bugType', 'description', 'effect'],
-        ),
+        additionalProperties: closed({ bugType: { type: 'string' }, description: { type: 'string' }, effect: { type: 'string' } }, [
+          'bugType',
+          'description',
+          'effect',
+        ]),
       },
       testGroups: { type: 'array', items: { $ref: '#/definitions/Group' } },
     },
@@ -47,10 +48,7 @@ function file(title: string, group: Schema): Schema {
   };
 }
 
-const keySpec = closed(
-  { publicKey: hex, kid: hex, identity: { type: 'string' }, notBefore: uint, notAfter: uint, issuedAt: uint },
-  ['publicKey'],
-);
+const keySpec = closed({ publicKey: hex, kid: hex, identity: { type: 'string' }, notBefore: uint, notAfter: uint, issuedAt: uint }, ['publicKey']);
 
 const stepCommon = { result: testBase.result, code, comment: { type: 'string' } };
 
@@ -59,17 +57,27 @@ const strings = { type: 'array', items: { type: 'string' } };
 
 /** One closed schema per stateful op of a `Steps` test, told apart by `op`. */
 function opStep(op: string, properties: Schema, required: string[] = []): Schema {
-  return closed({ op: { const: op }, ...stepCommon, expect: { type: 'object', description: 'answer members that must be equal' }, ...properties }, ['op', 'result', ...required]);
+  return closed({ op: { const: op }, ...stepCommon, expect: { type: 'object', description: 'answer members that must be equal' }, ...properties }, [
+    'op',
+    'result',
+    ...required,
+  ]);
 }
-const limitsSchema = closed({ maxSkewMs: uint, maxMessageSize: uint, window: uint, handshakeTimeoutMs: uint }, ['maxSkewMs', 'maxMessageSize', 'window', 'handshakeTimeoutMs']);
-const account = closed(
-  { credential: hexOrNull, identity: { type: 'string' }, roles: strings, expires: uint, code },
-  ['credential'],
-);
+const limitsSchema = closed({ maxSkewMs: uint, maxMessageSize: uint, window: uint, handshakeTimeoutMs: uint }, [
+  'maxSkewMs',
+  'maxMessageSize',
+  'window',
+  'handshakeTimeoutMs',
+]);
+const account = closed({ credential: hexOrNull, identity: { type: 'string' }, roles: strings, expires: uint, code }, ['credential']);
 const hexes = { type: 'array', items: hex };
 const rate = closed({ perSecond: uint, burst: uint }, ['perSecond', 'burst']);
 const STEP_OPS: Schema[] = [
-  opStep('outbox.reset', { secretKey: hex, stream: hex, keys: hexes, receiverKey: hex, capacity: uint, maxBytes: uint, binding: hex, startedAt: uint, window: uint }, ['secretKey', 'stream', 'keys', 'startedAt']),
+  opStep(
+    'outbox.reset',
+    { secretKey: hex, stream: hex, keys: hexes, receiverKey: hex, capacity: uint, maxBytes: uint, binding: hex, startedAt: uint, window: uint },
+    ['secretKey', 'stream', 'keys', 'startedAt'],
+  ),
   opStep('outbox.send', { payload: hex, ts: uint }, ['payload', 'ts']),
   opStep('outbox.ack', { envelope: hex, now: uint, binding: hex }, ['envelope', 'now']),
   opStep('outbox.state', {}),
@@ -104,6 +112,10 @@ const STEP_OPS: Schema[] = [
   opStep('session.advance', { ms: { ...uint, description: 'virtual ms: the server clock moves by exactly this, firing the timers due by then' } }, ['ms']),
   opStep('session.drop', {}),
   opStep('room.reset', { serverKey: hex, rooms: strings }, ['serverKey', 'rooms']),
+  opStep('room.reset', { nodes: { const: true, description: 'check frames under the node-set holder of the nodes.* ops' }, rooms: strings }, [
+    'nodes',
+    'rooms',
+  ]),
   opStep('room.frame', { frame: hex }, ['frame']),
   opStep('room.position', { room: { type: 'string' }, epoch: hex, next: uint, status: uint, count: uint }, ['room', 'epoch', 'next', 'status', 'count']),
   opStep('room.server', { room: { type: 'string' }, epoch: hex, authorKey: hex }, ['room', 'epoch', 'authorKey']),
@@ -113,6 +125,10 @@ const STEP_OPS: Schema[] = [
   opStep('sender.restart', {}),
   opStep('error.close', { name: { type: 'string', pattern: '^ERR_[A-Z_]+$' } }, ['name']),
   opStep('room.transcript', { keys: { type: 'array', items: closed({ publicKey: hex, identity: { type: 'string' } }, ['publicKey', 'identity']) }, records: hexes }, ['keys', 'records']),
+  opStep('nodes.reset', { operator: hex, service: { type: 'string' } }, ['operator', 'service']),
+  opStep('nodes.accept', { set: hex, now: uint }, ['set', 'now']),
+  opStep('nodes.resolve', { kid: hex, ts: uint }, ['kid', 'ts']),
+  opStep('nodes.hello', { key: hex, now: uint }, ['key', 'now']),
   opStep('merkle.verify', { leaf: hex, index: uint, count: uint, path: hexes, root: hex }, ['leaf', 'index', 'count', 'path', 'root']),
 ];
 
@@ -192,10 +208,7 @@ export const SCHEMAS: Record<string, Schema> = {
     ),
   }),
   'transcript_schema.json': file('sealwire transcript vectors (replay, freshness, keys)', {
-    Group: closed(
-      { type: { const: 'Transcript' }, tests: { type: 'array', items: { $ref: '#/definitions/Test' } } },
-      ['type', 'tests'],
-    ),
+    Group: closed({ type: { const: 'Transcript' }, tests: { type: 'array', items: { $ref: '#/definitions/Test' } } }, ['type', 'tests']),
     Test: closed(
       {
         ...testBase,
@@ -219,10 +232,11 @@ export const SCHEMAS: Record<string, Schema> = {
     ),
     Step: {
       oneOf: [
-        closed(
-          { op: { const: 'open' }, envelope: hex, now: uint, aad: hex, binding: hex, node: uint, seq: uint, ts: uint, stream: hex, ...stepCommon },
-          ['op', 'envelope', 'result'],
-        ),
+        closed({ op: { const: 'open' }, envelope: hex, now: uint, aad: hex, binding: hex, node: uint, seq: uint, ts: uint, stream: hex, ...stepCommon }, [
+          'op',
+          'envelope',
+          'result',
+        ]),
         closed({ op: { const: 'restart' }, now: uint, persist: { type: 'boolean' }, snapshot: { type: 'boolean' }, ...stepCommon }, ['op', 'now', 'result']),
         closed({ op: { const: 'store.fail' }, phase: { enum: ['check', 'commit', 'both'] }, ...stepCommon }, ['op', 'result']),
         closed({ op: { enum: ['store.recover', 'store.snapshot', 'store.lose'] }, ...stepCommon }, ['op', 'result']),
@@ -240,10 +254,12 @@ export const SCHEMAS: Record<string, Schema> = {
           ['op', 'publicKey', 'result'],
         ),
         closed({ op: { enum: ['keyring.revoke', 'keyring.remove'] }, kid: hex, ...stepCommon }, ['op', 'kid', 'result']),
-        closed(
-          { op: { const: 'keyring.revokeIdentity' }, identity: { type: 'string' }, issuedBefore: uint, ...stepCommon },
-          ['op', 'identity', 'issuedBefore', 'result'],
-        ),
+        closed({ op: { const: 'keyring.revokeIdentity' }, identity: { type: 'string' }, issuedBefore: uint, ...stepCommon }, [
+          'op',
+          'identity',
+          'issuedBefore',
+          'result',
+        ]),
       ],
     },
   }),
@@ -260,10 +276,12 @@ export const SCHEMAS: Record<string, Schema> = {
         clientNonce: hex,
         serverTime: uint,
         clientTime: uint,
-        limits: closed(
-          { maxSkewMs: uint, maxMessageSize: uint, window: uint, handshakeTimeoutMs: uint },
-          ['maxSkewMs', 'maxMessageSize', 'window', 'handshakeTimeoutMs'],
-        ),
+        limits: closed({ maxSkewMs: uint, maxMessageSize: uint, window: uint, handshakeTimeoutMs: uint }, [
+          'maxSkewMs',
+          'maxMessageSize',
+          'window',
+          'handshakeTimeoutMs',
+        ]),
         origin: { type: 'string' },
         exporter: hexOrNull,
         credential: hexOrNull,
@@ -275,10 +293,7 @@ export const SCHEMAS: Record<string, Schema> = {
             origins: strings,
             accounts: {
               type: 'array',
-              items: closed(
-                { credential: hexOrNull, identity: { type: 'string' }, roles: strings, expires: uint, code },
-                ['credential'],
-              ),
+              items: closed({ credential: hexOrNull, identity: { type: 'string' }, roles: strings, expires: uint, code }, ['credential']),
             },
             keys: { type: 'array', items: closed({ publicKey: hex, identity: { type: 'string' } }, ['publicKey', 'identity']) },
             revoked: { type: 'array', items: hex },
@@ -297,8 +312,28 @@ export const SCHEMAS: Record<string, Schema> = {
       },
       [
         ...testRequired,
-        'side', 'serverSeed', 'clientSeed', 'serverKey', 'serverNonce', 'clientNonce', 'serverTime', 'clientTime', 'limits', 'origin',
-        'exporter', 'credential', 'server', 'identity', 'roles', 'expires', 'hello', 'authBody', 'clientAuth', 'welcomeBody', 'welcome', 'sessionId',
+        'side',
+        'serverSeed',
+        'clientSeed',
+        'serverKey',
+        'serverNonce',
+        'clientNonce',
+        'serverTime',
+        'clientTime',
+        'limits',
+        'origin',
+        'exporter',
+        'credential',
+        'server',
+        'identity',
+        'roles',
+        'expires',
+        'hello',
+        'authBody',
+        'clientAuth',
+        'welcomeBody',
+        'welcome',
+        'sessionId',
       ],
     ),
   }),
@@ -307,10 +342,11 @@ export const SCHEMAS: Record<string, Schema> = {
     Test: closed({ ...testBase, kid: hex, stream: hex, next: uint, sack: hex, hash: hex, payload: hex }, [...testRequired, 'payload']),
   }),
   'receipt_verify_schema.json': file('sealwire receipt envelope vectors', {
-    Group: closed(
-      { type: { const: 'ReceiptVerify' }, publicKey: hex, tests: { type: 'array', items: { $ref: '#/definitions/Test' } } },
-      ['type', 'publicKey', 'tests'],
-    ),
+    Group: closed({ type: { const: 'ReceiptVerify' }, publicKey: hex, tests: { type: 'array', items: { $ref: '#/definitions/Test' } } }, [
+      'type',
+      'publicKey',
+      'tests',
+    ]),
     Test: closed(
       {
         ...testBase,

@@ -7,7 +7,8 @@ import { RoomMember, type RoomMessage, type RoomNotice } from '../../src/rooms/m
 import { checkPost } from '../../src/rooms/posts.js';
 import { leafHash, verifyInclusion } from '../../src/rooms/merkle.js';
 import { RoomState, type PositionInfo, type RoomMember as ServerMember } from '../../src/rooms/room.js';
-import { RequestError, hex, optStrings, string, uint, type Answer, type Json, type Request } from './fields.js';
+import type { NodeKeys } from '../../src/nodes/node-keys.js';
+import { RequestError, hex, optBool, optStrings, string, uint, type Answer, type Json, type Request } from './fields.js';
 
 const MAX_ENVELOPE = 65_536;
 
@@ -16,10 +17,14 @@ export class RoomOps {
   #events: Json[] = [];
   #server: { room: RoomState<ServerMember>; author: ReturnType<typeof importPublicKey> } | undefined;
 
-  constructor(private readonly backend: Ed25519Backend) {}
+  constructor(
+    private readonly backend: Ed25519Backend,
+    /** The node-set holder of the `nodes.*` ops, for a member with `"nodes": true` (spec/nodes.md §5). */
+    private readonly nodeKeys: () => NodeKeys,
+  ) {}
 
   reset(req: Request): Answer {
-    const serverKey = importPublicKey(hex(req, 'serverKey', 32), { backend: this.backend });
+    const serverKey = optBool(req, 'nodes') === true ? this.nodeKeys() : importPublicKey(hex(req, 'serverKey', 32), { backend: this.backend });
     const events: Json[] = (this.#events = []);
     const push = (e: Json): void => void events.push(e);
     this.#member = new RoomMember(serverKey, MAX_ENVELOPE, {

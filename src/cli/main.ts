@@ -6,6 +6,11 @@ import { parseArgs } from 'node:util';
 import { newKeyFile, writeKeyFile } from './keygen.js';
 import { parseEvidence, parseKeys, UsageError } from './input.js';
 import { formatText, verifyEvidence } from './verify.js';
+import { fromHex } from '../bytes.js';
+import { ProtocolError } from '../errors.js';
+import type { KeyRing } from '../keys/keyring.js';
+import { NodeKeys } from '../nodes/node-keys.js';
+import { openNodeSet } from '../nodes/node-set.js';
 
 const KEYGEN_USAGE = `usage: sealwire keygen [--out FILE]
   New Ed25519 key pair as JSON, hex encoded:
@@ -18,7 +23,7 @@ example:
   {"kid": "30c9…be06", "publicKey": "e9b6…82d6"}
   $ echo '{"alice": "e9b6…82d6"}' > keys.json     # the publicKey printed above, in full`;
 
-const VERIFY_USAGE = `usage: sealwire verify --keys KEYS.json [--json] FILE|-
+const VERIFY_USAGE = `usage: sealwire verify --keys KEYS.json [--node-set SET --operator NAME] [--json] FILE|-
   Verifies a file of envelopes and receipts offline (spec/receipts.md appendix A).
   KEYS.json maps each identity to its public key (hex or base64url), or to a list of them:
     {"alice": "5b1e…9c", "bob": ["d04a…11", "8f2c…07"]}
@@ -31,7 +36,9 @@ const VERIFY_USAGE = `usage: sealwire verify --keys KEYS.json [--json] FILE|-
   KEYS.json: each post shows its author's words, offset and signature; a server's room log
   (openRoomLog) and a member's saved room frames are such files. Other bytes at an offset the
   server already signed are ERR_EQUIVOCATION; a statement naming another key for an identity
-  KEYS.json lists is ERR_KEY_MISMATCH.
+  KEYS.json lists is ERR_KEY_MISMATCH. Room frames of a service of several nodes (spec/nodes.md)
+  verify under its node set: SET holds the set in hex, signed by the key KEYS.json lists for NAME;
+  frames of a node the set does not list, or a node a frame's time is outside of, fail.
   Exit 0 when every record verifies, 1 when any fails or a receipt hash mismatches.
 example evidence.txt (a client's \`evidence\` records: the server's envelopes and receipts):
   # saved from a live session
@@ -50,7 +57,7 @@ example (a room transcript: a chat server's room log):
 
 const USAGE = `usage:
   sealwire keygen [--out FILE]
-  sealwire verify --keys KEYS.json [--json] FILE|-
+  sealwire verify --keys KEYS.json [--node-set SET --operator NAME] [--json] FILE|-
   sealwire <command> --help      what a command takes, with examples (or: sealwire help <command>)
 exit codes: 0 ok, 1 verification failed, 2 usage error`;
 
@@ -157,7 +164,13 @@ async function keygen(args: string[], io: Io): Promise<number> {
 async function verify(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { keys: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      keys: { type: 'string' },
+      'node-set': { type: 'string' },
+      operator: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
     allowPositionals: true,
   });
@@ -167,9 +180,27 @@ async function verify(args: string[], io: Io): Promise<number> {
   const ring = parseKeys(await readFile(values.keys, 'utf8'), values.keys);
   const file = positionals[0]!;
   const text = file === '-' ? await (io.stdin ?? processIo.stdin!)() : await readFile(file, 'utf8');
-  const report = verifyEvidence(parseEvidence(text), ring);
+  const nodes = values['node-set'] === undefined ? undefined : await nodeKeys(values['node-set'], values.operator, ring);
+  const report = verifyEvidence(parseEvidence(text), ring, nodes);
   io.stdout(values.json ? JSON.stringify(report, null, 2) + '\n' : formatText(report));
   return report.ok ? 0 : 1;
+}
+
+/** The node set an auditor was given, under the operator key its keys file lists for `operator`. */
+async function nodeKeys(file: string, operator: string | undefined, ring: KeyRing): Promise<NodeKeys> {
+  const key = operator === undefined ? undefined : ring.keysOf(operator)[0]?.key;
+  if (key === undefined) throw new UsageError('--node-set needs --operator NAME, an identity of KEYS.json holding the operator key', VERIFY_USAGE);
+  let bytes: Uint8Array;
+  try {
+    bytes = fromHex((await readFile(file, 'utf8')).trim());
+    const nodes = new NodeKeys({ operator: key, service: openNodeSet(bytes, key).service });
+    // The auditor asks what the set said at each frame's time, not whether it is in force today.
+    nodes.accept(bytes, 0);
+    return nodes;
+  } catch (err) {
+    const why = err instanceof ProtocolError ? err.code : (err as Error).message;
+    throw new UsageError(`${file} is not a node set signed by ${operator}'s key (${why})`, VERIFY_USAGE);
+  }
 }
 
 // Run when executed directly (`tsx src/cli/main.ts …` or `node dist/cli/main.js …`); the bin

@@ -6,6 +6,7 @@ import { ProtocolError } from '../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
 import { importPublicKey, keyId, type PublicKey } from '../keys/keys.js';
 import type { KeyRing } from '../keys/keyring.js';
+import type { NodeKeys } from '../nodes/node-keys.js';
 import { FrameChecker, isRoomFrame, type CheckedEvent } from '../rooms/frames.js';
 import { verifyAuthor } from '../rooms/posts.js';
 import { decodeBundle, KIND_POST, KIND_PRESENCE, KIND_RELAY, type KeyStatement } from '../rooms/wire.js';
@@ -70,7 +71,15 @@ export class RoomTranscript {
   readonly #seen = new Map<string, string>();
   readonly #spans = new Map<string, { room: string; epoch: string; offsets: Set<number> }>();
 
-  constructor(private readonly ring: KeyRing) {}
+  /** Frames of nodes the keys file does not list, checked under an operator's node set ([NODE-5.1]). */
+  readonly #nodes: FrameChecker | undefined;
+
+  constructor(
+    private readonly ring: KeyRing,
+    nodes?: NodeKeys,
+  ) {
+    this.#nodes = nodes === undefined ? undefined : new FrameChecker(nodes, MAX_FRAME);
+  }
 
   /** One record: a single frame gives one result, a bundle one per event. @see [ROOM-9.1] */
   check(bytes: Uint8Array): RoomRecordResult[] {
@@ -81,10 +90,14 @@ export class RoomTranscript {
       return [this.#failed(err)];
     }
     const entry = this.ring.get(serverKid);
-    if (entry === undefined) return [this.#failed(new ProtocolError('ERR_UNKNOWN_KEY', 'the server key is not in the keys file'))];
     const hex = toHex(serverKid);
     let checker = this.#checkers.get(hex);
-    if (checker === undefined) this.#checkers.set(hex, (checker = new FrameChecker(entry.key, MAX_FRAME)));
+    if (entry === undefined) {
+      if (this.#nodes === undefined) return [this.#failed(new ProtocolError('ERR_UNKNOWN_KEY', 'the server key is not in the keys file'))];
+      checker = this.#nodes;
+    } else if (checker === undefined) {
+      this.#checkers.set(hex, (checker = new FrameChecker(entry.key, MAX_FRAME)));
+    }
     let checked;
     try {
       checked = checker.check(bytes);

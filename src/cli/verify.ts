@@ -7,6 +7,7 @@ import { highestAcked, acknowledges, sackedSeqs, RECEIPT_CONTENT_TYPE, type Rece
 import { receiptFromOpened } from '../delivery/verify.js';
 import { open, type Opened } from '../envelope/open.js';
 import type { KeyRing } from '../keys/keyring.js';
+import type { NodeKeys } from '../nodes/node-keys.js';
 import { decodeEnvelope, type EnvelopeHeader } from '../wire/envelope.js';
 import type { EvidenceRecord } from './input.js';
 import { MESSAGE_CONTENT_TYPE, OP_ROOM_ACK, decodeClientMessage, type RoomAckOp } from '../session/messages.js';
@@ -170,8 +171,8 @@ function matchHash(r: Receipt, works: Work[]): HashMatch {
  * Verifies every record against `ring`, statelessly (no replay state: an auditor checks evidence,
  * not freshness), then relates each receipt to the envelopes of the same file.
  */
-export function verifyEvidence(records: EvidenceRecord[], ring: KeyRing): VerifyReport {
-  const transcript = new RoomTranscript(ring);
+export function verifyEvidence(records: EvidenceRecord[], ring: KeyRing, nodes?: NodeKeys): VerifyReport {
+  const transcript = new RoomTranscript(ring, nodes);
   const works = records.flatMap((rec) =>
     rec.envelope !== undefined && isRoomRecord(rec.envelope, rec.binding) ? checkRoom(rec.line, rec.envelope, transcript) : [checkOne(rec, ring)],
   );

@@ -5,6 +5,7 @@ import { ProtocolError, type ErrorCode } from '../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
 import { importPublicKey, keyId, type PublicKey } from '../keys/keys.js';
 import { decodeEnvelope } from '../wire/envelope.js';
+import type { NodeKeys } from '../nodes/node-keys.js';
 import { FrameChecker, type CheckedEvent, type CheckedFrame } from './frames.js';
 import { Lru } from './lru.js';
 import { MAX_AUTHOR_STREAMS, MAX_ROOM_STATEMENTS, type PositionInfo } from './room.js';
@@ -79,12 +80,13 @@ export class RoomMember {
   readonly #checker: FrameChecker;
 
   constructor(
-    private readonly serverKey: PublicKey,
+    /** The server's key, or a node set's keys (spec/nodes.md §5). */
+    keys: PublicKey | NodeKeys,
     private readonly maxEnvelopeSize: number,
     /** Replaced when a resumed session takes this member over. */
     public hooks: MemberHooks,
   ) {
-    this.#checker = new FrameChecker(serverKey, maxEnvelopeSize);
+    this.#checker = new FrameChecker(keys, maxEnvelopeSize);
   }
 
   /** A Join was sent: hold the room's events until its Position. */
@@ -232,7 +234,7 @@ export class RoomMember {
         payload: b.data,
       });
     } else if (b.kind === KIND_PRESENCE) {
-      const server = toHex(this.serverKey.kid);
+      const server = toHex(c.kid);
       this.hooks.message({
         ...base,
         verified: 'server',
@@ -250,7 +252,7 @@ export class RoomMember {
         verified: 'server',
         identity: b.from,
         roles: [],
-        keyId: toHex(this.serverKey.kid),
+        keyId: toHex(c.kid),
         seq: offset,
         ts: c.ts,
         action: b.action,

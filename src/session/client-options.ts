@@ -1,7 +1,8 @@
 // What a client session is configured with: its key, the server key it trusts, resume and limits.
 import { equalBytes, randomBytes } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
-import { CB_NONE, CB_TLS_EXPORTER, HANDSHAKE_VERSION, NONCE_LENGTH, channelBindingHash, encodeAuthBody } from './handshake.js';
+import { CB_NONE, CB_TLS_EXPORTER, HANDSHAKE_VERSION, NONCE_LENGTH, channelBindingHash, encodeAuthBody, type Hello } from './handshake.js';
+import { NodeKeys } from '../nodes/node-keys.js';
 import { Receiver } from '../envelope/receiver.js';
 import { KeyRing } from '../keys/keyring.js';
 import { isAnySigningKey, keyId, type AsyncSigningKey, type PublicKey, type SigningKey } from '../keys/keys.js';
@@ -17,8 +18,11 @@ export interface ClientSessionOptions {
    * {@link AsyncSigningKey} such as a non-extractable WebCrypto key ({@link importCryptoKeyPair}).
    */
   key: SigningKey | AsyncSigningKey;
-  /** The server key this client trusts: one pinned key, or a ring (rotation). */
-  serverKey: PublicKey | KeyRing;
+  /**
+   * The server key this client trusts: one pinned key, a ring (rotation), or the node keys of a
+   * service of several nodes under one operator key ({@link NodeKeys}, spec/nodes.md).
+   */
+  serverKey: PublicKey | KeyRing | NodeKeys;
   /** Sent to the server's `authenticate` hook: e.g. a JWT whose `cnf.jkt` names `key`. */
   credential?: Uint8Array | string;
   /** The web origin this client runs under. Default: `location.origin` in a browser, else "". */
@@ -76,8 +80,12 @@ export function checkClientOptions(options: ClientSessionOptions): void {
     throw new TypeError('"key" expected a SigningKey from importSigningKey() or an AsyncSigningKey');
   }
   if (!equalBytes(key.kid, keyId(key.publicKey))) throw new RangeError('"key" must use the default key id (RFC 7638 thumbprint)');
-  if (!(serverKey instanceof KeyRing) && !(serverKey !== null && typeof serverKey === 'object' && serverKey.bytes instanceof Uint8Array)) {
-    throw new TypeError('"serverKey" expected a PublicKey or KeyRing');
+  if (
+    !(serverKey instanceof KeyRing) &&
+    !(serverKey instanceof NodeKeys) &&
+    !(serverKey !== null && typeof serverKey === 'object' && serverKey.bytes instanceof Uint8Array)
+  ) {
+    throw new TypeError('"serverKey" expected a PublicKey, KeyRing or NodeKeys');
   }
   const c = options.credential;
   if (c !== undefined && typeof c !== 'string' && !(c instanceof Uint8Array)) throw new TypeError('"credential" expected string or Uint8Array');
@@ -90,8 +98,18 @@ export function checkClientOptions(options: ClientSessionOptions): void {
   assertOutboxLimits(options.outboxCapacity ?? DEFAULT_SESSION_OUTBOX_CAPACITY, options.outboxBytes ?? DEFAULT_SESSION_OUTBOX_BYTES, '');
 }
 
-/** The pinned server key the hello names, or `ERR_SERVER_IDENTITY` ([HS-2.2]). */
-export function trustedServerKey(pinned: PublicKey | KeyRing, bytes: Uint8Array): PublicKey {
+/**
+ * The pinned server key the hello names, or `ERR_SERVER_IDENTITY` ([HS-2.2]); under node keys, the
+ * hello's node set accepted and the hello's key valid in it now.
+ * @see [NODE-3.2]
+ */
+export function trustedServerKey(pinned: PublicKey | KeyRing | NodeKeys, hello: Hello, now: number): PublicKey {
+  const bytes = hello.key;
+  if (pinned instanceof NodeKeys) {
+    if (hello.nodes === undefined) throw new ProtocolError('ERR_SERVER_IDENTITY', 'the hello carries no node set');
+    pinned.accept(hello.nodes, now);
+    return pinned.serverKey(bytes, now);
+  }
   if (pinned instanceof KeyRing) {
     const entry = pinned.get(keyId(bytes));
     if (entry !== undefined && !entry.revoked && equalBytes(entry.key.bytes, bytes)) return entry.key;

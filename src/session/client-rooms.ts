@@ -4,13 +4,20 @@
 import { ProtocolError } from '../errors.js';
 import { equalBytes, payloadBytes, randomBytes, toHex } from '../bytes.js';
 import type { AsyncSigningKey, PublicKey, SigningKey } from '../keys/keys.js';
+import type { KeyRing } from '../keys/keyring.js';
 import { DEFAULT_CONTENT_TYPE, STREAM_ID_LENGTH } from '../wire/envelope.js';
 import { RoomMember, type MemberHooks, type RoomMessage, type RoomNotice } from '../rooms/member.js';
 import { prepareRoom, sealWithKey } from '../rooms/seal.js';
 import { ROLE, roomAad } from '../rooms/wire.js';
-import { FramePipeline, type RoomVerify } from '../rooms/pipeline.js';
+import { FramePipeline } from '../rooms/pipeline.js';
 import { OP_JOIN, OP_POST, OP_ROOM_ACK, encodeClientMessage, type JoinFrom, type PositionOp } from './messages.js';
 import { sha256 } from '../crypto/sha256.js';
+import { NodeKeys } from '../nodes/node-keys.js';
+import type { ClientSessionOptions } from './client-options.js';
+import type { Timers } from './timers.js';
+
+/** setTimeout's limit: a later deadline is checked again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type { RoomMessage, RoomNotice };
 
@@ -39,9 +46,15 @@ export class ClientRooms {
   /** The `next` each room was last acknowledged at. */
   readonly #acked = new Map<string, number>();
 
-  constructor(serverKey: PublicKey, maxEnvelopeSize: number, hooks: MemberHooks, verify?: RoomVerify) {
-    this.member = new RoomMember(serverKey, maxEnvelopeSize, hooks);
-    this.frames = new FramePipeline(this.member, verify);
+  /** The client's trust: a node set's keys verify room frames in place of the server's ([NODE-5.1]). */
+  readonly #trust: PublicKey | KeyRing | NodeKeys;
+  /** The watch of this session's node under a node set ([NODE-4.2]). */
+  #node: { check(): void; stop(): void } | undefined;
+
+  constructor(options: Pick<ClientSessionOptions, 'serverKey' | 'roomVerify'>, serverKey: PublicKey, maxEnvelopeSize: number, hooks: MemberHooks) {
+    const trust = (this.#trust = options.serverKey);
+    this.member = new RoomMember(trust instanceof NodeKeys ? trust : serverKey, maxEnvelopeSize, hooks);
+    this.frames = new FramePipeline(this.member, options.roomVerify);
   }
 
   /** The Join payload; the member holds the room's events until its Position. @see [ROOM-6.3] */
@@ -84,6 +97,67 @@ export class ClientRooms {
   /** A post of this session (or of the session it resumed): its application already has it. */
   isOwn(stream: Uint8Array): boolean {
     return this.#own.has(toHex(stream));
+  }
+
+  /** A frame that is not a session envelope: a room frame, or a node set. */
+  frame(kind: 'room' | 'nodes', bytes: Uint8Array): void {
+    if (kind === 'room') this.frames.frame(bytes);
+    else this.#nodeSet(bytes);
+  }
+
+  /**
+   * A node set sent in the session, checked in order with the room frames before it: refused, it
+   * is reported and the session goes on; accepted, the session's own node must still be in it.
+   * A client that pins one key ignores it.
+   * @see [NODE-4.1]
+   */
+  #nodeSet(bytes: Uint8Array): void {
+    const keys = this.#trust;
+    if (!(keys instanceof NodeKeys)) return;
+    this.frames.after(() => {
+      try {
+        keys.accept(bytes);
+      } catch (err) {
+        const code = err instanceof ProtocolError ? err.code : 'ERR_INTERNAL';
+        return this.member.hooks.notice({ type: 'refused', room: null, code });
+      }
+      this.#node?.check();
+    });
+  }
+
+  /**
+   * Watches this session's node under the held set (a session that resumes this one watches it
+   * anew): the session is closed when a set accepted here drops the node, and when the node's
+   * validity ends (its entry's or the set's not_after) with no newer set that keeps it.
+   * @see [NODE-4.2]
+   */
+  watchNode(serverKey: Uint8Array, timers: Timers, close: (err: ProtocolError) => void): void {
+    this.unwatchNode();
+    const keys = this.#trust;
+    if (!(keys instanceof NodeKeys)) return;
+    const node = {
+      timer: undefined as unknown,
+      check: (): void => {
+        timers.clearTimeout(node.timer);
+        node.timer = undefined;
+        try {
+          const until = keys.until(keys.serverKey(serverKey, keys.now()));
+          node.timer = timers.setTimeout(node.check, Math.min(MAX_TIMER_MS, Math.max(0, until - keys.now()) + 1));
+        } catch (err) {
+          this.#node = undefined;
+          close(err instanceof ProtocolError ? err : new ProtocolError('ERR_INTERNAL', 'node set check failed'));
+        }
+      },
+      stop: (): void => timers.clearTimeout(node.timer),
+    };
+    this.#node = node;
+    node.check();
+  }
+
+  /** The session closed (or was resumed elsewhere): no more checks of its node. */
+  unwatchNode(): void {
+    this.#node?.stop();
+    this.#node = undefined;
   }
 
   positioned(p: PositionOp): void {

@@ -8,7 +8,6 @@ import type { Opened } from '../envelope/open.js';
 import { Receiver } from '../envelope/receiver.js';
 import type { MemberHooks } from '../rooms/member.js';
 import { ReceiptBuilder } from '../delivery/builder.js';
-import { KeyRing } from '../keys/keyring.js';
 import { isAsyncSigningKey, signAsyncChecked, type PublicKey } from '../keys/keys.js';
 import { Session, type SessionMessage } from './session.js';
 import type { CloseInfo, Transport } from './transport.js';
@@ -16,7 +15,7 @@ import { signingFailed } from './signing.js';
 import { PendingRequests } from './requests.js';
 import { authBody, checkClientOptions, resolveTimers, trustedServerKey, type ClientSessionOptions } from './client-options.js';
 import { ClientRooms, type JoinOptions } from './client-rooms.js';
-import { isRoomFrame } from '../rooms/frames.js';
+import { frameKind } from '../rooms/frames.js';
 import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, SessionDelivery, resealBoundReached } from './delivery.js';
 import {
   DEFAULT_MAX_HANDSHAKE_SIZE,
@@ -69,7 +68,7 @@ export type { ClientSessionOptions } from './client-options.js';
 export class ClientSession extends Session {
   readonly #opts: ClientSessionOptions;
   readonly #clock: () => number;
-  readonly #serverKeys: PublicKey | KeyRing;
+  readonly #serverKeys: ClientSessionOptions['serverKey'];
   readonly #credential: Uint8Array | null;
   readonly #origin: string;
   #phase: 'hello' | 'welcome' = 'hello';
@@ -211,10 +210,11 @@ export class ClientSession extends Session {
     return this.#rooms;
   }
 
-  /** Room frames go to the rooms' checks; everything else is the session's ([ROOM-1.1]). */
+  /** Room frames and node sets go to the rooms' checks; everything else is the session's ([ROOM-1.1], [NODE-4.1]). */
   override receive(bytes: Uint8Array): void {
-    if (this.#rooms !== undefined && this.state === 'open' && bytes instanceof Uint8Array && isRoomFrame(bytes)) this.#rooms.frames.frame(bytes);
-    else super.receive(bytes);
+    const kind = this.#rooms !== undefined && this.state === 'open' && bytes instanceof Uint8Array ? frameKind(bytes) : undefined;
+    if (kind === undefined) super.receive(bytes);
+    else this.#rooms!.frame(kind, bytes);
   }
 
   /**
@@ -262,8 +262,8 @@ export class ClientSession extends Session {
   #onHello(bytes: Uint8Array): void | Promise<void> {
     const hello = decodeHello(bytes);
     if (!hello.versions.includes(HANDSHAKE_VERSION)) throw new ProtocolError('ERR_UNSUPPORTED_VERSION', 'no common session version');
-    const serverKey = trustedServerKey(this.#serverKeys, hello.key);
     const now = this.#clock();
+    const serverKey = trustedServerKey(this.#serverKeys, hello, now);
     if (Math.abs(now - hello.time) > hello.limits.maxSkewMs) {
       // [HS-2.3]: a clear verdict instead of every envelope refused one by one later.
       throw new ProtocolError('ERR_CLOCK_SKEW', 'this device clock differs from the server clock');
@@ -333,13 +333,14 @@ export class ClientSession extends Session {
       });
     }
     this.#ownKid = toHex(this.#opts.key.kid);
-    this.#rooms = (from === undefined ? undefined : from.#rooms) ?? new ClientRooms(serverKey, this.maxMessageSize, this.#roomHooks(), this.#opts.roomVerify);
+    this.#rooms = (from === undefined ? undefined : from.#rooms) ?? new ClientRooms(this.#opts, serverKey, this.maxMessageSize, this.#roomHooks());
     this.#rooms.member.hooks = this.#roomHooks();
     this.#rooms.acks = this.#opts.roomAcks === true ? (p) => this.#sendQuietly(p) : undefined;
     this.establish(th, { key: this.#opts.key, delivery, receiver, resumed: from !== undefined, clock }, 'client', clock());
     this.startDelivery();
     this.#settleReady();
     this.emit('open', undefined);
+    this.#rooms.watchNode(hello.key, this.timers, (err) => this.fail(err));
   }
 
   #roomHooks(): MemberHooks {
@@ -391,6 +392,7 @@ export class ClientSession extends Session {
 
   protected onClosed(info: CloseInfo): void {
     this.timers.clearTimeout(this.#timer);
+    if (!this.#handedOver) this.#rooms?.unwatchNode();
     const err = info.error ?? new ProtocolError('ERR_SESSION_CLOSED', `session closed (${info.code})`);
     this.#settleReady(err);
     this.#pending.rejectAll(err);

@@ -35,6 +35,8 @@ export interface Hello {
   readonly key: Uint8Array;
   readonly time: number;
   readonly limits: HelloLimits;
+  /** A node set signed by the operator key (spec/nodes.md §3), when the server presents one. */
+  readonly nodes?: Uint8Array;
 }
 
 export interface AuthBody {
@@ -73,7 +75,9 @@ export function encodeHello(h: Hello): Uint8Array {
     [LIMIT.window, h.limits.window],
     [LIMIT.handshakeTimeoutMs, h.limits.handshakeTimeoutMs],
   ]);
-  return encodeCbor([MSG_HELLO, [...h.versions], h.nonce, h.key, h.time, limits]);
+  const members: CborValue[] = [MSG_HELLO, [...h.versions], h.nonce, h.key, h.time, limits];
+  if (h.nodes !== undefined) members.push(h.nodes);
+  return encodeCbor(members);
 }
 
 export function encodeAuthBody(b: AuthBody): Uint8Array {
@@ -146,16 +150,18 @@ function tstr(v: CborValue | undefined, what: string): string {
 
 /** The message type of a handshake message, or undefined when it is not a handshake array. */
 export function peekType(bytes: Uint8Array): number | undefined {
-  // Handshake messages are arrays of 3 (auth, welcome) or 6 (hello) whose first member is 1..3.
+  // Handshake messages are arrays of 3 (auth, welcome) or 6 or 7 (hello) whose first member is 1..3.
   if (bytes.length < 2) return undefined;
   const b0 = bytes[0]!;
-  if (b0 !== 0x83 && b0 !== 0x86) return undefined;
+  if (b0 !== 0x83 && b0 !== 0x86 && b0 !== 0x87) return undefined;
   const t = bytes[1]!;
   return t >= 1 && t <= 3 ? t : undefined;
 }
 
 export function decodeHello(bytes: Uint8Array): Hello {
-  const a = arrayOf(decodeExact(bytes), 6, 'ServerHello');
+  // A seventh member is the node set of spec/nodes.md [NODE-3.1].
+  const whole = decodeExact(bytes);
+  const a = arrayOf(whole, Array.isArray(whole) && whole.length === 7 ? 7 : 6, 'ServerHello');
   if (a[0] !== MSG_HELLO) throw malformed('not a ServerHello');
   const versionsRaw = a[1];
   if (!Array.isArray(versionsRaw) || versionsRaw.length === 0 || versionsRaw.length > 16) {
@@ -190,6 +196,7 @@ export function decodeHello(bytes: Uint8Array): Hello {
       window: limit(LIMIT.window, 'window'),
       handshakeTimeoutMs: limit(LIMIT.handshakeTimeoutMs, 'handshake_timeout_ms'),
     },
+    ...(a.length === 7 ? { nodes: bstr(a[6], 'nodes') } : {}),
   };
 }
 

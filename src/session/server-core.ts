@@ -36,4 +36,6 @@ export interface ServerCore extends ServerConfig {
   /** Rooms as signed streams (spec/rooms.md). */
   readonly rooms: RoomHub<RoomLink>;
   readonly host: ServerHost;
+  /** The node set every new hello carries (spec/nodes.md §3), replaced by a newer one. */
+  readonly nodes: { current: Uint8Array | undefined };
 }

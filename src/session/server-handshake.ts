@@ -1,7 +1,7 @@
 // The server's checks of a ClientAuth, one function per step of spec/handshake.md [HS-3.4], in
 // spec order: the first check that fails gives the code. Steps 1–8 need nothing but the message,
 // the hello and the server's configuration; 9–11 ask the application and the server's state.
-import { equalBytes } from '../bytes.js';
+import { equalBytes, randomBytes } from '../bytes.js';
 import { verifyStrict } from '../crypto/ed25519.js';
 import { ProtocolError, type ErrorCode } from '../errors.js';
 import type { KeyEntry, KeyRing } from '../keys/keyring.js';
@@ -12,12 +12,15 @@ import {
   CB_TLS_EXPORTER,
   HANDSHAKE_VERSION,
   MSG_AUTH,
+  NONCE_LENGTH,
   channelBindingHash,
   clientSignatureInput,
   decodeAuth,
+  encodeHello,
   peekType,
   transcriptHash,
   type AuthBody,
+  type HelloLimits,
   type SignedMessage,
 } from './handshake.js';
 import type { ResumeEntry, ResumeRegistry } from './resume.js';
@@ -259,4 +262,9 @@ function checkAuthenticated(who: Authenticated): void {
   if (who.expiresAt !== undefined && (typeof who.expiresAt !== 'number' || !Number.isSafeInteger(who.expiresAt))) {
     throw new TypeError('authenticate() "expiresAt" must be ms since the epoch');
   }
+}
+
+/** The hello of a new session: a fresh nonce, and the node set in force when it is made ([HS-2.1]). @see [NODE-3.3] */
+export function makeHello(key: Uint8Array, limits: HelloLimits, nodes: Uint8Array | undefined, now: number): Uint8Array {
+  return encodeHello({ versions: [HANDSHAKE_VERSION], nonce: randomBytes(NONCE_LENGTH), key, time: now, limits, ...(nodes ? { nodes } : {}) });
 }

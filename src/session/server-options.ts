@@ -139,6 +139,11 @@ export interface SecureServerOptions {
   logger?: Logger;
   /** The `from` of data the server itself sends. Default `"server"`. */
   name?: string;
+  /**
+   * The node set this server presents in its hello (spec/nodes.md), from `signNodeSet`: it must
+   * list this server's key. Replace it with {@link SecureServer.presentNodeSet}.
+   */
+  nodeSet?: Uint8Array;
 }
 
 /** Outbox bounds, send-buffer cap and receipt cadence of every session. */

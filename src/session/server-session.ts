@@ -1,7 +1,7 @@
 // The server end of one connection: ServerHello, ClientAuth checks in the order of
 // spec/handshake.md [HS-3.4], Welcome, then requests dispatched through policy (spec/policy.md).
 import { ProtocolError, isProtocolError, type ErrorCode } from '../errors.js';
-import { payloadBytes, randomBytes, toHex } from '../bytes.js';
+import { payloadBytes, toHex } from '../bytes.js';
 import type { Opened } from '../envelope/open.js';
 import type { KeyEntry } from '../keys/keyring.js';
 import { isAsyncSigningKey, signAsyncChecked, type PublicKey } from '../keys/keys.js';
@@ -11,7 +11,7 @@ import { MessageCharge, TokenBucket } from '../policy/rate-limit.js';
 import { Session, type SessionMessage } from './session.js';
 import type { CloseInfo, Transport } from './transport.js';
 import { SessionDelivery } from './delivery.js';
-import { HANDSHAKE_VERSION, MSG_WELCOME, NONCE_LENGTH, encodeHello, encodeSigned, encodeWelcomeBody, serverSignatureInput } from './handshake.js';
+import { MSG_WELCOME, encodeSigned, encodeWelcomeBody, serverSignatureInput } from './handshake.js';
 import { Dispatcher, type DispatchHost } from './dispatch.js';
 import type { ResumeEntry } from './resume.js';
 import * as clientAuth from './server-handshake.js';
@@ -80,13 +80,7 @@ export class ServerSession extends Session {
     this.#onRelease = onRelease;
     const now = core.clock();
     this.#connBucket = new TokenBucket(core.connectionRate, now);
-    this.#hello = encodeHello({
-      versions: [HANDSHAKE_VERSION],
-      nonce: randomBytes(NONCE_LENGTH),
-      key: core.key.publicKey,
-      time: now,
-      limits: core.limits,
-    });
+    this.#hello = clientAuth.makeHello(core.key.publicKey, core.limits, core.nodes.current, now);
     // Before any listener of the application: waiting Results take the room that opens first.
     this.on('drain', () => this.#results.flush());
     const host = {
@@ -96,6 +90,11 @@ export class ServerSession extends Session {
       seal: (p: Uint8Array) => this.#results.position(p),
     };
     this.#link = new RoomLink(host, transport, () => this.#identity);
+  }
+
+  /** @internal A newer node set for the client: a frame of its own, as room frames are ([NODE-4.1]). */
+  sendNodeSet(bytes: Uint8Array): void {
+    this.#link.sendFrame(bytes);
   }
 
   /** The transport drained: paused data goes out, and rooms it fell behind in say so ([ROOM-7.1]). */

@@ -1,6 +1,7 @@
 // The transport-agnostic server: resolved options, the one Receiver all sessions share, the
 // session registry (rooms, revocation, learned keys) and the admission policy. Adapters call
 // `admit` at the transport upgrade and `accept` once the transport is open.
+import { checkPresentedSet } from '../nodes/node-set.js';
 import { ProtocolError } from '../errors.js';
 import { payloadBytes } from '../bytes.js';
 import { ReceiptBuilder } from '../delivery/builder.js';
@@ -153,7 +154,8 @@ export class SecureServer extends Emitter<ServerEvents> {
       onLogError: (err) => logTo(logger, 'error', { err }, 'sealwire: the room log failed; the room begins a new epoch'),
     });
     this.#rooms = rooms;
-    this.#core = { ...config, rules, builder, resume, admission, registry, rooms, host: this.#host() };
+    const nodes = { current: options.nodeSet === undefined ? undefined : checkPresentedSet(options.nodeSet, config.key.publicKey, undefined) };
+    this.#core = { ...config, rules, builder, resume, admission, registry, rooms, host: this.#host(), nodes };
     // [POL-6.1]: revocation is synchronous, so live sessions close inside the revoking call.
     this.#unsubscribe = this.keys.onRevoke((entry) => {
       const closed = registry.revoked(entry.kid);
@@ -191,6 +193,22 @@ export class SecureServer extends Emitter<ServerEvents> {
   /** Server limits as announced in the hello, plus the handshake size cap and the send-buffer cap. */
   get limits(): Readonly<ServerCore['limits'] & { maxBufferedAmount: number }> {
     return { ...this.#core.limits, maxBufferedAmount: this.#core.delivery.maxBufferedAmount };
+  }
+
+  /**
+   * Presents a newer node set (spec/nodes.md): every later hello carries it, and every open
+   * session is sent it now, so its clients drop the nodes it no longer lists.
+   * @throws {RangeError} when it does not decode, does not list this server's key, or is not newer.
+   * @example
+   * ```ts
+   * server.presentNodeSet(signNodeSet(operatorKey, { service: 'chat', version: 3, notAfter, nodes }))
+   * ```
+   * @see [NODE-4.1]
+   */
+  presentNodeSet(nodeSet: Uint8Array): void {
+    const nodes = this.#core.nodes;
+    nodes.current = checkPresentedSet(nodeSet, this.#core.key.publicKey, nodes.current);
+    for (const s of this.#sessions) if (s.state === 'open') s.sendNodeSet(nodes.current);
   }
 
   /** Open sessions (handshake completed or not). */

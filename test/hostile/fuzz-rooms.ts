@@ -104,7 +104,7 @@ export async function roomSeeds(seed: number): Promise<RoomSeeds> {
     return h;
   });
   const epoch = hub.room(ROOM)!.epoch;
-  const client = new ClientRooms(serverPublic, MAX, { message: () => {}, notice: () => {}, recover: () => {} });
+  const client = new ClientRooms({ serverKey: serverPublic }, serverPublic, MAX, { message: () => {}, notice: () => {}, recover: () => {} });
   client.member.joining(ROOM);
   client.positioned({ op: OP_POSITION, room: ROOM, epoch, next: 0, status: 0, count: 0 });
   const honest = new Set<string>();

@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   KeyRing,
+  NodeKeys,
   ProtocolError,
+  signNodeSet,
   fromHex,
   getBackend,
   importPublicKey,
@@ -61,6 +63,14 @@ const signer = importSigningKey(SECRET, { backend: BACKEND });
 const pub = importPublicKey(signer.publicKey, { backend: BACKEND });
 const PAYLOAD = Uint8Array.of(1, 2, 3);
 const ENV = seal(signer, PAYLOAD, { seq: 1, ts: 1000, stream: STREAM });
+// Node sets (spec/nodes.md): the operator is `signer`, the one node `pub`'s own key.
+const NODE_INPUT = { service: 'chat', version: 1, notAfter: 5000, nodes: [{ key: signer.publicKey }], now: 1000 };
+const NODE_SET = signNodeSet(signer, NODE_INPUT);
+const freshNodes = (): NodeKeys => {
+  const n = new NodeKeys({ operator: pub, service: 'chat' });
+  n.accept(NODE_SET, 1000);
+  return n;
+};
 const freshRing = (): KeyRing => {
   const r = new KeyRing({ backend: BACKEND });
   r.add(signer.publicKey, { identity: 'alice', issuedAt: 1 });
@@ -125,6 +135,26 @@ const POSITIONS: Position[] = [
   { name: 'ring.revokeIdentity(_, issuedBefore)', call: (h) => freshRing().revokeIdentity('alice', h), valid: (v) => v === 0 },
   { name: 'ring.keysOf(identity)', call: (h) => freshRing().keysOf(h), valid: (v) => typeof v === 'string' },
   { name: 'ring.onRevoke(listener)', call: (h) => freshRing().onRevoke(h), valid: (v) => typeof v === 'function' },
+  // node sets
+  { name: 'signNodeSet(operatorKey)', call: (h) => signNodeSet(h, NODE_INPUT) },
+  { name: 'signNodeSet(_, {service})', call: (h) => signNodeSet(signer, { ...NODE_INPUT, service: h }), valid: (v) => typeof v === 'string' && v.length > 0 },
+  { name: 'signNodeSet(_, {version})', call: (h) => signNodeSet(signer, { ...NODE_INPUT, version: h }), valid: (v) => v === 0 },
+  { name: 'signNodeSet(_, {notAfter})', call: (h) => signNodeSet(signer, { ...NODE_INPUT, notAfter: h }), valid: (v) => v === 0 },
+  { name: 'signNodeSet(_, {nodes})', call: (h) => signNodeSet(signer, { ...NODE_INPUT, nodes: h }) },
+  { name: 'signNodeSet(_, {nodes: [{key}]})', call: (h) => signNodeSet(signer, { ...NODE_INPUT, nodes: [{ key: h }] }) },
+  {
+    name: 'signNodeSet(_, {nodes: [{notBefore}]})',
+    call: (h) => signNodeSet(signer, { ...NODE_INPUT, nodes: [{ key: signer.publicKey, notBefore: h }] }),
+    optional: true,
+    valid: (v) => v === 0,
+  },
+  { name: 'new NodeKeys(options)', call: (h) => new NodeKeys(h) },
+  { name: 'new NodeKeys({operator})', call: (h) => new NodeKeys({ operator: h, service: 'chat' }) },
+  { name: 'new NodeKeys({service})', call: (h) => new NodeKeys({ operator: pub, service: h }), valid: (v) => typeof v === 'string' && v.length > 0 },
+  { name: 'nodes.accept(bytes, _)', call: (h) => freshNodes().accept(h, 1000) },
+  { name: 'nodes.accept(_, now)', call: (h) => new NodeKeys({ operator: pub, service: 'chat' }).accept(NODE_SET, h), optional: true, valid: (v) => v === 0 },
+  { name: 'nodes.resolve(kid, _)', call: (h) => freshNodes().resolve(h, 1000) },
+  { name: 'nodes.resolve(_, ts)', call: (h) => freshNodes().resolve(signer.kid, h), valid: (v) => v === 0 },
   // COSE, wire, bytes
   { name: 'verifySign1(bytes)', call: (h) => verifySign1(h, pub) },
   { name: 'verifySign1(_, key)', call: (h) => verifySign1(ENV, h) },
@@ -172,6 +202,8 @@ describe('hostile values at every core entry point', () => {
     expect(verifySign1(ENV, pub, externalAad(undefined, undefined)).payload).toEqual(PAYLOAD);
     expect(freshRing().resolve(signer.kid, 1).identity).toBe('alice');
     expect(freshRing().revokeKey(signer.kid)).toBe(true);
+    expect(freshNodes().resolve(signer.kid, 1000).bytes).toEqual(signer.publicKey);
+    expect(new NodeKeys({ operator: pub, service: 'chat' }).accept(signNodeSet(signer, NODE_INPUT), 0)).toBe(true);
     expect(toHex(fromHex('0aff'))).toBe('0aff');
   });
 
