@@ -12,7 +12,7 @@ export const VECTOR_DIR = ROOT + 'conformance/vectors/';
 export const UNCOVERED = ROOT + 'conformance/uncovered.json';
 export const LIVE_DIR = ROOT + 'conformance/live/';
 
-const ID = '(?:ENV|VER|RPL|HS|POL|RCP|ERR|ROOM)-\\d+(?:\\.\\d+)*';
+const ID = '(?:ENV|VER|RPL|HS|POL|RCP|ERR|ROOM|E2E)-\\d+(?:\\.\\d+)*';
 // A requirement is defined where its id opens a list item or a paragraph: "- [ENV-5.3] ...".
 const DEFINITION = new RegExp(`^\\s*(?:[-*+]\\s+|\\d+[.)]\\s+)\\[(${ID})\\]`);
 // Or opens a paragraph (previous line blank); an id at the start of a wrapped line is a citation.
