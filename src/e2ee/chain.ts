@@ -1,7 +1,6 @@
 // The sender chain ratchet (spec/e2ee.md §4.1): each step derives the message key and nonce of
 // one index and the next chain key, and forgets the one it came from.
-import { expand } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { hkdfExpandSha256 as expand } from '../crypto/symmetric.js';
 import { ProtocolError } from '../errors.js';
 import { CHAIN_KEY_LENGTH, LABEL, MAX_INDEX, MAX_SKIP, NONCE_LENGTH } from './suite.js';
 
@@ -12,10 +11,10 @@ export interface MessageKey {
 
 /** One step: the message key of `ck`'s index and the chain key of the next. @see [E2E-4.1] */
 export function step(ck: Uint8Array): { message: MessageKey; next: Uint8Array } {
-  const okm = expand(sha256, ck, LABEL.message, CHAIN_KEY_LENGTH + NONCE_LENGTH);
+  const okm = expand(ck, LABEL.message, CHAIN_KEY_LENGTH + NONCE_LENGTH);
   return {
     message: { key: okm.slice(0, CHAIN_KEY_LENGTH), nonce: okm.slice(CHAIN_KEY_LENGTH) },
-    next: expand(sha256, ck, LABEL.chain, CHAIN_KEY_LENGTH),
+    next: expand(ck, LABEL.chain, CHAIN_KEY_LENGTH),
   };
 }
 

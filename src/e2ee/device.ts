@@ -42,7 +42,12 @@ export async function generateDeviceKey(seed: Uint8Array = randomBytes(32)): Pro
  */
 export function signDeviceStatement(key: SigningKey | AsyncSigningKey, device: Uint8Array, now: number): Uint8Array | Promise<Uint8Array> {
   if (!(device instanceof Uint8Array) || device.length !== X25519_KEY_LENGTH) throw new TypeError('"device" expected a 32-byte X25519 public key');
-  const u = prepareRoom(key.kid, { contentType: DEVICE_CONTENT_TYPE, stream: randomBytes(STREAM_ID_LENGTH), seq: 0, ts: now }, encodeCbor([device]), DEVICE_AAD);
+  const u = prepareRoom(
+    key.kid,
+    { contentType: DEVICE_CONTENT_TYPE, stream: randomBytes(STREAM_ID_LENGTH), seq: 0, ts: now },
+    encodeCbor([device]),
+    DEVICE_AAD,
+  );
   return sealWithKey(key, u);
 }
 

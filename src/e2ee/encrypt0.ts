@@ -1,7 +1,7 @@
 // The encrypted message (spec/e2ee.md §4.2): one COSE_Encrypt0 (RFC 9052 §5.2) with
 // ChaCha20/Poly1305, its chain id and index in the protected header, and an external AAD that
 // binds the room, epoch, author and the author envelope's stream and seq.
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { chachaOpen, chachaSeal } from '../crypto/symmetric.js';
 import { ProtocolError } from '../errors.js';
 import { concatBytes, equalBytes } from '../bytes.js';
 import { CborReader, CborTag, encodeCbor, type CborMap } from '../wire/cbor.js';
@@ -54,7 +54,7 @@ export function encodeProtected(chain: Uint8Array, index: number): Uint8Array {
 /** Encrypts `plaintext` as message `index` of `chain`. @see [E2E-4.2] */
 export function encryptMessage(chain: Uint8Array, index: number, key: MessageKey, c: MessageContext, plaintext: Uint8Array): Uint8Array {
   const protectedBytes = encodeProtected(chain, index);
-  const ct = chacha20poly1305(key.key, key.nonce, encStructure(protectedBytes, c)).encrypt(plaintext);
+  const ct = chachaSeal(key.key, key.nonce, encStructure(protectedBytes, c), plaintext);
   const unprotected: CborMap = new Map([[H_IV, key.nonce]]);
   return encodeCbor(new CborTag(TAG_ENCRYPT0, [protectedBytes, unprotected, ct]));
 }
@@ -72,14 +72,15 @@ function exactMap(v: unknown, labels: readonly number[]): CborMap {
  * @throws {ProtocolError} `ERR_E2EE_MALFORMED` @see [E2E-4.3]
  */
 export function decodeMessage(bytes: Uint8Array): DecodedMessage {
-  let outer: unknown;
+  let parts: readonly unknown[];
   let header: unknown;
   try {
     const r = new CborReader(bytes);
-    outer = r.readValue();
+    const outer = r.readValue();
     if (r.pos !== r.end) throw malformed();
     if (!(outer instanceof CborTag) || outer.tag !== TAG_ENCRYPT0 || !Array.isArray(outer.value) || outer.value.length !== 3) throw malformed();
-    const p = outer.value[0];
+    parts = outer.value;
+    const p = parts[0];
     if (!(p instanceof Uint8Array)) throw malformed();
     const pr = new CborReader(p);
     header = pr.readValue();
@@ -87,7 +88,7 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
   } catch {
     throw malformed();
   }
-  const [protectedBytes, unprotected, ciphertext] = (outer as CborTag).value as [Uint8Array, unknown, unknown];
+  const [protectedBytes, unprotected, ciphertext] = parts as [Uint8Array, unknown, unknown];
   const h = exactMap(header, [H_ALG, H_CHAIN, H_INDEX]);
   const u = exactMap(unprotected, [H_IV]);
   const chain = h.get(H_CHAIN);
@@ -108,7 +109,7 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
 export function decryptMessage(m: DecodedMessage, key: MessageKey, c: MessageContext): Uint8Array {
   try {
     if (!equalBytes(m.nonce, key.nonce)) throw new Error('nonce');
-    return chacha20poly1305(key.key, key.nonce, encStructure(m.protectedBytes, c)).decrypt(m.ciphertext);
+    return chachaOpen(key.key, key.nonce, encStructure(m.protectedBytes, c), m.ciphertext);
   } catch {
     throw new ProtocolError('ERR_E2EE_DECRYPT', 'decryption failed');
   }
