@@ -10,7 +10,7 @@ import { KeyRing, SecureServer, importPublicKey, importSigningKey } from '../../
 import { attach } from '../../src/adapters/ws/index.js';
 import { fromHex } from '../../src/bytes.js';
 
-const cfg = JSON.parse(process.env.E2EE_CHILD ?? '{}') as { serverSecret: string; clients: { identity: string; key: string }[] };
+const cfg = JSON.parse(process.env['E2EE_CHILD'] ?? '{}') as { serverSecret: string; clients: { identity: string; key: string }[] };
 const keys = new KeyRing();
 for (const c of cfg.clients) keys.add(importPublicKey(fromHex(c.key)), { identity: c.identity });
 const text = new TextDecoder('utf-8', { fatal: false });

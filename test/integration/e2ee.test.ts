@@ -134,4 +134,139 @@ describe('end-to-end encrypted rooms over ws', () => {
     await waitFor(() => refused.some((r) => r.code === 'ERR_E2EE_NO_KEY'), 'carol reports the message she has no key for');
     expect(got).toEqual([]);
   });
+
+  /** Rewrites what `m` posts with `content type`, after it is built and before it is signed. */
+  function tamper(m: Member, contentType: string, change: (payload: Uint8Array) => Uint8Array): void {
+    const post = m.client.post.bind(m.client);
+    m.client.post = (room, data, options = {}) => {
+      if (options.contentType !== contentType) return post(room, data, options);
+      const built: PostBuilder = (at) => change(typeof data === 'function' ? data(at) : (data as Uint8Array));
+      return post(room, built, options);
+    };
+  }
+
+  // [E2E-4.3], [E2E-2.1], [E2E-3.3]: each signed by its author, so only the E2EE checks can catch it
+  it('a tampered ciphertext, a substituted device key and a replayed key distribution: each refused with its code', async () => {
+    const [bob, mallory] = await group(await inProcess(), ['bob', 'mallory']);
+    // Tampered ciphertext: one bit of the COSE_Encrypt0 ciphertext flipped before mallory signs it.
+    tamper(mallory!, MESSAGE_CONTENT_TYPE, (p) => {
+      const t = p.slice();
+      t[t.length - 1]! ^= 1;
+      return t;
+    });
+    await mallory!.room.send('tampered');
+    await waitFor(() => bob!.refused.length === 1, 'the tampered message refused');
+    expect(bob!.refused[0]).toMatchObject({ code: 'ERR_E2EE_DECRYPT', keyId: toHex(mallory!.key.kid) });
+    // Substituted device key: the statement's X25519 key replaced under its signature.
+    const other = randomBytes(32);
+    const statement = decodeEnvelope((await signDeviceStatement(mallory!.key, mallory!.room.device.publicKey, Date.now())) as Uint8Array);
+    await mallory!.client.post('lobby', encodeEnvelope(statement.protectedBytes, encodeCbor([other]), statement.signature), {
+      contentType: DEVICE_CONTENT_TYPE,
+    });
+    await waitFor(() => bob!.refused.length === 2, 'the substituted device key refused');
+    expect(bob!.refused[1]!.code).toBe('ERR_E2EE_DEVICE_KEY');
+    expect(bob!.room.devices().map((d) => toHex(d.x25519))).not.toContain(toHex(other));
+    // Replayed key distribution: mallory's own, posted again byte for byte.
+    const dist = bob!.raw.filter((m) => m.contentType === KEYS_CONTENT_TYPE && m.keyId === toHex(mallory!.key.kid));
+    expect(dist).toHaveLength(1);
+    await mallory!.client.post('lobby', dist[0]!.payload, { contentType: KEYS_CONTENT_TYPE });
+    await waitFor(() => bob!.refused.length === 3, 'the replayed distribution refused');
+    expect(bob!.refused[2]!.code).toBe('ERR_E2EE_KEY_REPLAY');
+    // A plaintext post in the encrypted room is refused too, and the room reads on.
+    mallory!.client.send('lobby', 'plain');
+    await waitFor(() => bob!.refused.length === 4, 'the plaintext refused');
+    expect(bob!.refused[3]!.code).toBe('ERR_E2EE_UNENCRYPTED');
+    expect(bob!.got).toEqual([]);
+    await bob!.room.send('still here');
+    await waitFor(() => mallory!.got.length === 1, 'mallory reads bob');
+    expect(bob!.client.state).toBe('open');
+  });
+});
+
+/** Every readable and writable mapping of a process, searched for `needle` (Linux /proc). */
+function memoryHolds(pid: number, needle: Buffer): boolean | undefined {
+  let maps: string;
+  try {
+    maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const fd = openSync(`/proc/${pid}/mem`, 'r');
+  const chunk = Buffer.alloc(1 << 20);
+  try {
+    for (const line of maps.split('\n')) {
+      const m = /^([0-9a-f]+)-([0-9a-f]+) rw/.exec(line);
+      if (!m) continue;
+      const [start, end] = [parseInt(m[1]!, 16), parseInt(m[2]!, 16)];
+      if (end - start > 1 << 30) continue; // reserved, not used
+      for (let at = start; at < end; at += chunk.length - needle.length) {
+        let n = 0;
+        try {
+          n = readSync(fd, chunk, 0, Math.min(chunk.length, end - at), at);
+        } catch {
+          break;
+        }
+        if (chunk.subarray(0, n).includes(needle)) return true;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return false;
+}
+
+describe('the server never holds plaintext (a server in its own process)', () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    child?.kill();
+    child = undefined;
+  });
+
+  // [E2E-4.2]: the server's memory (a heap snapshot and the whole process) and its logs
+  it('a random marker sent encrypted is nowhere in the server; the same sent in plaintext is found', async () => {
+    const pair = generateKeyPair();
+    const clientsCfg = [...keysOf].map(([identity, k]) => ({ identity, key: toHex(k.publicKey) }));
+    const path = fileURLToPath(new URL('../helpers/e2ee-server-child.ts', import.meta.url));
+    child = spawn(process.execPath, ['--import', 'tsx', path], {
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      env: { ...process.env, E2EE_CHILD: JSON.stringify({ serverSecret: toHex(pair.secretKey), clients: clientsCfg }) },
+    });
+    let log = '';
+    child.stdout!.on('data', (d: Buffer) => (log += d.toString('utf8')));
+    const replies: { port?: number; snapshot?: string }[] = [];
+    child.on('message', (m) => replies.push(m as { port?: number; snapshot?: string }));
+    await waitFor(() => replies.some((r) => r.port !== undefined), 'the server process listening', 20_000);
+    const url = `ws://127.0.0.1:${replies.find((r) => r.port !== undefined)!.port}/sealwire`;
+    const [alice, bob] = await group(url, ['alice', 'bob'], importPublicKey(pair.publicKey));
+
+    const search = async (marker: string): Promise<{ log: boolean; heap: boolean; memory: boolean | undefined }> => {
+      const at = replies.length;
+      child!.send('snapshot');
+      await waitFor(() => replies.length > at, 'the heap snapshot', 60_000);
+      const file = replies[at]!.snapshot!;
+      const heap = readFileSync(file).includes(marker);
+      rmSync(file);
+      return { log: log.includes(marker), heap, memory: memoryHolds(child!.pid!, Buffer.from(marker)) };
+    };
+
+    const secret = `marker-${toHex(randomBytes(16))}`;
+    await alice!.room.send(secret);
+    await waitFor(() => bob!.got.length === 1, 'bob read it');
+    expect(text.decode(bob!.got[0]!.payload)).toBe(secret);
+    expect(log).toContain('validated a payload'); // the operator does log what it sees
+    // Linux: the whole process memory is searched, ArrayBuffer contents included (a heap snapshot has none).
+    expect(await search(secret)).toEqual({ log: false, heap: false, memory: false });
+
+    // The control: the same kind of marker sent unencrypted in another room is found.
+    const plain = `marker-${toHex(randomBytes(16))}`;
+    await bob!.client.join('plain');
+    await alice!.client.join('plain');
+    const got: string[] = [];
+    bob!.client.on('message', (m) => m.room === 'plain' && got.push(text.decode(m.payload)));
+    await alice!.client.post('plain', plain);
+    await waitFor(() => got.includes(plain), 'bob read the plaintext');
+    const found = await search(plain);
+    expect(found.log).toBe(true);
+    expect(found.memory).toBe(true);
+  }, 120_000);
 });
