@@ -20,6 +20,7 @@ import { DeliveryOps } from './lib/delivery-ops.js';
 import { SharedStore, type FailPhase } from './lib/replay-store.js';
 import { SessionOps } from './lib/session-ops.js';
 import { RoomOps } from './lib/room-ops.js';
+import { e2eeAad, e2eeChain, e2eeDecrypt, e2eeDevice, e2eeHpke, e2eeKeys } from './lib/e2ee-ops.js';
 
 function parseArgs(argv: string[]): { backend: string } {
   let backend = 'node';
@@ -158,6 +159,18 @@ export class Driver {
         return this.#sessions.revoke(req);
       case 'session.drop':
         return this.#sessions.drop();
+      case 'e2ee.hpke':
+        return e2eeHpke(req);
+      case 'e2ee.chain':
+        return e2eeChain(req);
+      case 'e2ee.aad':
+        return e2eeAad(req);
+      case 'e2ee.decrypt':
+        return e2eeDecrypt(req);
+      case 'e2ee.keys':
+        return e2eeKeys(req);
+      case 'e2ee.device':
+        return e2eeDevice(req);
       case 'ed25519.verify':
         return this.verify(req);
       case 'seal':

@@ -15,10 +15,14 @@ import * as sessions from './gen/sessions.js';
 import { sessionPolicy } from './gen/session-policy.js';
 import { sessionTimers } from './gen/session-timers.js';
 import { rooms } from './gen/rooms.js';
+import { e2ee } from './gen/e2ee.js';
 import { SCHEMAS } from './gen/schemas.js';
 
 export const VECTOR_DIR = fileURLToPath(new URL('./vectors/', import.meta.url));
 export const SCHEMA_DIR = fileURLToPath(new URL('./schemas/', import.meta.url));
+
+// HPKE seals are asynchronous: the encrypted-room file is made once, when this module loads.
+const e2eeFile = await e2ee();
 
 /** Every generated file, by name. Order is the order the runner reports them in. */
 export const GENERATORS: Record<string, () => VectorFile> = {
@@ -45,6 +49,7 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'session_policy.json': sessionPolicy,
   'session_timers.json': sessionTimers,
   'room_streams.json': rooms,
+  'e2ee.json': () => e2eeFile,
 };
 
 export function serialize(file: VectorFile): string {

@@ -196,6 +196,14 @@ export const REF = {
   roomCheck: 'ROOM-6.5',
   roomSlow: 'ROOM-7.1',
   roomMemberOrder: 'ROOM-8.1',
+  // spec/e2ee.md
+  e2eSuite: 'E2E-1.1',
+  e2eDevice: 'E2E-2.1',
+  e2eSeal: 'E2E-3.2',
+  e2eKeysChecks: 'E2E-3.3',
+  e2eRatchet: 'E2E-4.1',
+  e2eMessage: 'E2E-4.2',
+  e2eMessageChecks: 'E2E-4.3',
 } as const;
 
 export type RefName = keyof typeof REF;

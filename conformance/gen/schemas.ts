@@ -107,6 +107,16 @@ const STEP_OPS: Schema[] = [
   opStep('room.position', { room: { type: 'string' }, epoch: hex, next: uint, status: uint, count: uint }, ['room', 'epoch', 'next', 'status', 'count']),
   opStep('room.server', { room: { type: 'string' }, epoch: hex, authorKey: hex }, ['room', 'epoch', 'authorKey']),
   opStep('room.post', { epoch: hex, post: hex }, ['epoch', 'post']),
+  opStep('e2ee.hpke', { ikmE: hex, ikmR: hex, info: hex, aad: hex, pt: hex, enc: hex, ct: hex }, ['ikmR', 'info', 'aad']),
+  opStep('e2ee.chain', { chainKey: hex, index: uint }, ['chainKey', 'index']),
+  opStep('e2ee.aad', { room: { type: 'string' }, epoch: hex, author: hex, stream: hex, seq: uint }, ['room', 'epoch', 'author', 'stream', 'seq']),
+  opStep('e2ee.decrypt', { room: { type: 'string' }, epoch: hex, author: hex, stream: hex, seq: uint, chainKey: hex, message: hex }, ['room', 'epoch', 'author', 'stream', 'seq', 'chainKey', 'message']),
+  opStep(
+    'e2ee.keys',
+    { room: { type: 'string' }, epoch: hex, sender: hex, me: hex, deviceSeed: hex, seen: hexes, distribution: hex },
+    ['room', 'epoch', 'sender', 'me', 'deviceSeed', 'seen', 'distribution'],
+  ),
+  opStep('e2ee.device', { publicKey: hex, statement: hex }, ['publicKey', 'statement']),
   opStep('merkle.verify', { leaf: hex, index: uint, count: uint, path: hexes, root: hex }, ['leaf', 'index', 'count', 'path', 'root']),
 ];
 

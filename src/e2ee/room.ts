@@ -66,6 +66,11 @@ export interface E2eeRoomOptions {
   holdMs?: number;
   /** Join the room first (default true; false when the application joined it already). */
   join?: boolean;
+  /**
+   * Read the session's messages in this room (default true). False: the application hands them to
+   * {@link E2eeRoom.receive} itself, e.g. from a recorded transcript.
+   */
+  listen?: boolean;
 }
 
 /** A device statement is about 200 bytes; nothing larger is read. */
@@ -113,19 +118,22 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
     readonly room: string,
     readonly device: DeviceKey,
     private readonly holdMs: number,
+    listen: boolean,
   ) {
     super();
     this.#kid = toHex(session.signingKey().kid);
-    this.#off = session.on('message', (m) => {
-      if (m.room === room) this.receive(m);
-    });
+    this.#off = listen
+      ? session.on('message', (m) => {
+          if (m.room === room) this.receive(m);
+        })
+      : () => {};
   }
 
   /** @internal use {@link encryptedRoom} */
   static async create(session: ClientSession, room: string, options: E2eeRoomOptions): Promise<E2eeRoom> {
     const holdMs = options.holdMs ?? HOLD_MS;
     if (!Number.isSafeInteger(holdMs) || holdMs < 1 || holdMs > 60_000) throw new RangeError(`"holdMs" expected 1–60000, got ${String(holdMs)}`);
-    const r = new E2eeRoom(session, room, options.device ?? (await generateDeviceKey()), holdMs);
+    const r = new E2eeRoom(session, room, options.device ?? (await generateDeviceKey()), holdMs, options.listen !== false);
     r.#setDevice({ identity: session.identity ?? '', keyId: r.#kid, x25519: r.device.publicKey, ts: 0 });
     if (options.join !== false) await session.join(room);
     await r.publishDevice();

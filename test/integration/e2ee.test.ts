@@ -12,7 +12,7 @@ import { connect, type WebSocketConstructor } from '../../src/adapters/ws/index.
 import { encryptedRoom, type DecryptedMessage, type E2eeRefusal, type E2eeRoom } from '../../src/e2ee/index.js';
 import { DEVICE_CONTENT_TYPE, KEYS_CONTENT_TYPE, MESSAGE_CONTENT_TYPE } from '../../src/e2ee/suite.js';
 import { decodeDistribution } from '../../src/e2ee/distribution.js';
-import { signDeviceStatement } from '../../src/e2ee/device.js';
+import { generateDeviceKey, signDeviceStatement } from '../../src/e2ee/device.js';
 import { decodeEnvelope, encodeEnvelope } from '../../src/wire/envelope.js';
 import { encodeCbor } from '../../src/wire/cbor.js';
 import { randomBytes, toHex } from '../../src/bytes.js';
@@ -107,7 +107,49 @@ describe('end-to-end encrypted rooms over ws', () => {
     for (const p of posts) expect(Buffer.from(p.payload).includes('from')).toBe(false);
   });
 
-  // [E2E-5.1]
+  // [E2E-6.1]: a message whose distribution comes later is held, then read; one whose never comes is reported
+  it('a message that arrives before its key distribution is held and read once the distribution arrives', async () => {
+    const [alice, bob] = await group(await inProcess(), ['alice', 'bob']);
+    await alice!.room.send('first');
+    await alice!.room.send('second');
+    await waitFor(() => bob!.got.length === 2, 'bob read both');
+    // bob again (same session, same device key), fed the recorded stream in another order.
+    const replay = await encryptedRoom(bob!.client, 'lobby', { join: false, listen: false, device: bob!.room.device, holdMs: 300 });
+    const got: string[] = [];
+    const refused: string[] = [];
+    replay.on('message', (m) => got.push(text.decode(m.payload)));
+    replay.on('refused', (r) => refused.push(r.code));
+    const dist = bob!.raw.find((m) => m.contentType === KEYS_CONTENT_TYPE)!;
+    const [m1, m2] = bob!.raw.filter((m) => m.contentType === MESSAGE_CONTENT_TYPE);
+    replay.receive(m2!);
+    await replay.settled();
+    expect(got).toEqual([]);
+    replay.receive(dist);
+    await replay.settled();
+    expect(got).toEqual(['second']);
+    replay.receive(m1!); // a skipped key, kept
+    await replay.settled();
+    expect(got).toEqual(['second', 'first']);
+    expect(refused).toEqual([]);
+    // The same message again: its key is gone.
+    replay.receive(m1!);
+    await replay.settled();
+    expect(refused).toEqual(['ERR_E2EE_CHAIN_INDEX']);
+    // A message whose chain never arrives is reported after holdMs.
+    const other = await encryptedRoom(bob!.client, 'lobby', { join: false, listen: false, device: bob!.room.device, holdMs: 300 });
+    const late: string[] = [];
+    other.on('refused', (r) => late.push(r.code));
+    other.receive(m1!);
+    await other.settled();
+    await sleep(100);
+    expect(late).toEqual([]);
+    await waitFor(() => late.length === 1, 'the held message reported');
+    expect(late).toEqual(['ERR_E2EE_NO_KEY']);
+    other.close();
+    replay.close();
+  });
+
+  // [E2E-3.1], [E2E-5.1]
   it('a member that left cannot decrypt anything sent after it left, even handed every frame', async () => {
     const [alice, bob, carol] = await group(await inProcess(), ['alice', 'bob', 'carol']);
     await alice!.room.send('before');
@@ -145,7 +187,7 @@ describe('end-to-end encrypted rooms over ws', () => {
     };
   }
 
-  // [E2E-4.3], [E2E-2.1], [E2E-3.3]: each signed by its author, so only the E2EE checks can catch it
+  // [E2E-4.3], [E2E-2.1], [E2E-2.2], [E2E-3.3], [E2E-4.4]: each signed by its author, so only the E2EE checks can catch it
   it('a tampered ciphertext, a substituted device key and a replayed key distribution: each refused with its code', async () => {
     const [bob, mallory] = await group(await inProcess(), ['bob', 'mallory']);
     // Tampered ciphertext: one bit of the COSE_Encrypt0 ciphertext flipped before mallory signs it.
@@ -166,6 +208,13 @@ describe('end-to-end encrypted rooms over ws', () => {
     await waitFor(() => bob!.refused.length === 2, 'the substituted device key refused');
     expect(bob!.refused[1]!.code).toBe('ERR_E2EE_DEVICE_KEY');
     expect(bob!.room.devices().map((d) => toHex(d.x25519))).not.toContain(toHex(other));
+    // [E2E-2.2]: a newer statement of the same kid replaces the key held for it; one key per kid.
+    const newer = (await generateDeviceKey()).publicKey;
+    const kid = toHex(mallory!.key.kid);
+    const signed = (await signDeviceStatement(mallory!.key, newer, Date.now() + 1)) as Uint8Array;
+    await mallory!.client.post('lobby', signed, { contentType: DEVICE_CONTENT_TYPE });
+    await waitFor(() => bob!.room.devices().some((d) => d.keyId === kid && toHex(d.x25519) === toHex(newer)), 'the newer key held');
+    expect(bob!.room.devices().filter((d) => d.keyId === kid)).toHaveLength(1);
     // Replayed key distribution: mallory's own, posted again byte for byte.
     const dist = bob!.raw.filter((m) => m.contentType === KEYS_CONTENT_TYPE && m.keyId === toHex(mallory!.key.kid));
     expect(dist).toHaveLength(1);
@@ -177,8 +226,10 @@ describe('end-to-end encrypted rooms over ws', () => {
     await waitFor(() => bob!.refused.length === 4, 'the plaintext refused');
     expect(bob!.refused[3]!.code).toBe('ERR_E2EE_UNENCRYPTED');
     expect(bob!.got).toEqual([]);
+    // bob seals his next chain to the newer key mallory published: her old device cannot open it.
     await bob!.room.send('still here');
-    await waitFor(() => mallory!.got.length === 1, 'mallory reads bob');
+    await waitFor(() => mallory!.refused.length === 1, 'mallory cannot open her copy');
+    expect(mallory!.refused[0]!.code).toBe('ERR_E2EE_DECRYPT');
     expect(bob!.client.state).toBe('open');
   });
 });
