@@ -5,7 +5,7 @@ type Schema = Record<string, unknown>;
 const hex = { type: 'string', pattern: '^([0-9a-f]{2})*$' };
 const uint = { type: 'integer', minimum: 0, maximum: 9007199254740991 };
 const code = { type: 'string', pattern: '^ERR_[A-Z0-9_]+$' };
-const specRef = { type: 'string', pattern: '^(ENV|VER|RPL|HS|POL|RCP|ERR|ROOM)-[0-9]+(\\.[0-9]+)*$' };
+const specRef = { type: 'string', pattern: '^(ENV|VER|RPL|HS|POL|RCP|ERR|ROOM|E2E)-[0-9]+(\\.[0-9]+)*$' };
 const contentType = { type: ['integer', 'string'] };
 
 const testBase = {
