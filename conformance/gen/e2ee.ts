@@ -331,17 +331,16 @@ export async function e2ee(): Promise<VectorFile> {
       ['e2eMessageChecks'],
       bad('e2ee.decrypt', { ...cj(ctx), chainKey: hex(ck), message: msg }, 'ERR_E2EE_MALFORMED'),
     );
+  // A valid ciphertext under the derived nonce, whose IV header names another: only the nonce check refuses it.
+  const good = message(ck, chain, 0, ctx, pt);
+  const ctOf = (m: Bytes): Bytes => m.subarray(m.length - (pt.length + 16));
   one(
     b,
     g,
-    'a nonce other than the derived one',
+    'an IV header other than the derived nonce, over a ciphertext that decrypts',
     ['E2eeTamper'],
     ['e2eMessageChecks'],
-    bad(
-      'e2ee.decrypt',
-      { ...cj(ctx), chainKey: hex(ck), message: raw(p0, mapRaw([[uint(5), bstr(new Uint8Array(12))]]), new Uint8Array(28)) },
-      'ERR_E2EE_DECRYPT',
-    ),
+    bad('e2ee.decrypt', { ...cj(ctx), chainKey: hex(ck), message: raw(p0, mapRaw([[uint(5), bstr(new Uint8Array(12))]]), ctOf(good)) }, 'ERR_E2EE_DECRYPT'),
   );
 
   // Key distributions: alice sends, bob opens; carol has no copy.
