@@ -1,7 +1,7 @@
 // Device keys (spec/e2ee.md §2): a member's X25519 key, published in a statement its identity key
 // signs, so the server that forwards it cannot substitute another.
 import { ProtocolError } from '../errors.js';
-import { equalBytes, randomBytes, utf8Encoder } from '../bytes.js';
+import { assertBytes, equalBytes, randomBytes, utf8Encoder } from '../bytes.js';
 import type { AsyncSigningKey, PublicKey, SigningKey } from '../keys/keys.js';
 import { decodeWholeArray, encodeCbor } from '../wire/cbor.js';
 import { decodeEnvelope, STREAM_ID_LENGTH } from '../wire/envelope.js';
@@ -63,6 +63,7 @@ export interface DeviceStatement {
  * @see [E2E-2.1]
  */
 export function verifyDeviceStatement(bytes: Uint8Array, author: PublicKey, maxEnvelopeSize: number): DeviceStatement {
+  assertBytes(bytes, 'bytes');
   let header;
   try {
     header = decodeEnvelope(bytes).header;

@@ -1,7 +1,7 @@
 // Key distribution (spec/e2ee.md §3): one sender chain key, HPKE-sealed once per device key the
 // sender holds, in one post that every member receives byte for byte.
 import { ProtocolError } from '../errors.js';
-import { concatBytes, equalBytes } from '../bytes.js';
+import { assertBytes, concatBytes, equalBytes } from '../bytes.js';
 import { decodeWholeArray, encodeCbor } from '../wire/cbor.js';
 import { STREAM_ID_LENGTH } from '../wire/envelope.js';
 import { CHAIN_ID_LENGTH, CHAIN_KEY_LENGTH, LABEL, MAX_COPIES, SEALED_CHAIN_KEY_LENGTH, X25519_KEY_LENGTH, hpkeSuite } from './suite.js';
@@ -40,6 +40,7 @@ const isBytes = (v: unknown, min: number, max = min): v is Uint8Array => v insta
 
 /** @throws {ProtocolError} `ERR_E2EE_MALFORMED` @see [E2E-3.3] */
 export function decodeDistribution(bytes: Uint8Array): KeyDistribution {
+  assertBytes(bytes, 'bytes');
   const v = decodeWholeArray(bytes);
   if (v?.length !== 4) throw malformed();
   const [room, epoch, chain, copies] = v;

@@ -3,7 +3,7 @@
 // binds the room, epoch, author and the author envelope's stream and seq.
 import { chachaOpen, chachaSeal } from '../crypto/symmetric.js';
 import { ProtocolError } from '../errors.js';
-import { concatBytes, equalBytes } from '../bytes.js';
+import { assertBytes, concatBytes, equalBytes } from '../bytes.js';
 import { CborReader, CborTag, encodeCbor, type CborMap } from '../wire/cbor.js';
 import type { MessageKey } from './chain.js';
 import { ALG_CHACHA20_POLY1305, CHAIN_ID_LENGTH, LABEL, MAX_INDEX, NONCE_LENGTH, TAG_LENGTH } from './suite.js';
@@ -72,6 +72,7 @@ function exactMap(v: unknown, labels: readonly number[]): CborMap {
  * @throws {ProtocolError} `ERR_E2EE_MALFORMED` @see [E2E-4.3]
  */
 export function decodeMessage(bytes: Uint8Array): DecodedMessage {
+  assertBytes(bytes, 'bytes');
   let parts: readonly unknown[];
   let header: unknown;
   try {
