@@ -67,6 +67,11 @@ export interface E2eeRoomOptions {
   /** Join the room first (default true; false when the application joined it already). */
   join?: boolean;
   /**
+   * Join with the room's history (default false): its old posts arrive too, and those sent before
+   * this device key reached their senders are reported `ERR_E2EE_NO_KEY` (history is not shared).
+   */
+  history?: boolean;
+  /**
    * Read the session's messages in this room (default true). False: the application hands them to
    * {@link E2eeRoom.receive} itself, e.g. from a recorded transcript.
    */
@@ -135,7 +140,7 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
     if (!Number.isSafeInteger(holdMs) || holdMs < 1 || holdMs > 60_000) throw new RangeError(`"holdMs" expected 1–60000, got ${String(holdMs)}`);
     const r = new E2eeRoom(session, room, options.device ?? (await generateDeviceKey()), holdMs, options.listen !== false);
     r.#setDevice({ identity: session.identity ?? '', keyId: r.#kid, x25519: r.device.publicKey, ts: 0 });
-    if (options.join !== false) await session.join(room);
+    if (options.join !== false) await session.join(room, { history: options.history === true });
     await r.publishDevice();
     return r;
   }

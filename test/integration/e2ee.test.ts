@@ -149,6 +149,28 @@ describe('end-to-end encrypted rooms over ws', () => {
     replay.close();
   });
 
+  // [E2E-3.1], spec/e2ee.md §5: history is not shared with a newcomer
+  it('a member that joins reads what is sent after its device key arrived, not the history before', async () => {
+    const url = await inProcess();
+    const [alice, bob] = await group(url, ['alice', 'bob']);
+    await alice!.room.send('before carol');
+    await waitFor(() => bob!.got.length === 1, 'bob read it');
+    // carol asks for the room's history: the old ciphertext reaches her, its key does not.
+    const client = await connect(url, { WebSocket: WebSocket as unknown as WebSocketConstructor, key: keysOf.get('carol')!, serverKey: serverPublic });
+    clients.push(client);
+    const carol = await encryptedRoom(client, 'lobby', { history: true, holdMs: 300 });
+    const got: string[] = [];
+    const refused: string[] = [];
+    carol.on('message', (m) => got.push(text.decode(m.payload)));
+    carol.on('refused', (r) => refused.push(r.code));
+    await waitFor(() => alice!.room.devices().length === 3 && carol.devices().length === 3, "carol and alice hold each other's device keys");
+    await alice!.room.send('after carol');
+    await waitFor(() => got.length === 1 && refused.includes('ERR_E2EE_NO_KEY'), 'carol read the new message, and not the old one');
+    expect(got).toEqual(['after carol']);
+    expect(refused).toEqual(['ERR_E2EE_NO_KEY']);
+    carol.close();
+  });
+
   // [E2E-3.1], [E2E-5.1]
   it('a member that left cannot decrypt anything sent after it left, even handed every frame', async () => {
     const [alice, bob, carol] = await group(await inProcess(), ['alice', 'bob', 'carol']);
