@@ -161,7 +161,7 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
    * room's epoch or the room's devices changed since. Resolves once the post was handed to the
    * session.
    * @throws {ProtocolError} `ERR_NOT_JOINED`, `ERR_SESSION_CLOSED`, `ERR_OUTBOX_FULL`
-   * @see [E2E-3.1] @see [E2E-4.2]
+   * @see [E2E-4.2]
    */
   send(data: Uint8Array | string): Promise<void> {
     const plaintext = payloadBytes(data, 'data').slice();
@@ -190,7 +190,7 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
     );
   }
 
-  /** A new chain, sealed to every device held now. @see [E2E-3.1] @see [E2E-5.1] */
+  /** A new chain, sealed to every device held now ([E2E-5.1]: the leaver is no longer held). @see [E2E-3.1] */
   async #rotate(epoch: Uint8Array): Promise<Sending> {
     const version = this.#devicesVersion;
     const id = randomBytes(CHAIN_ID_LENGTH);
@@ -241,7 +241,7 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
     if (changed) this.#changed();
   }
 
-  /** @see [E2E-2.1] @see [E2E-2.2] */
+  /** Keeps one device key per kid, the newest ([E2E-2.2]). @see [E2E-2.1] */
   #deviceStatement(m: SessionMessage): void {
     const author = this.session.authorKey(this.room, m.keyId);
     if (author === undefined) throw new ProtocolError('ERR_UNKNOWN_KEY', 'no statement for this author');
@@ -295,7 +295,7 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
     }
   }
 
-  /** @see [E2E-4.3] @see [E2E-6.1] */
+  /** A message without its chain is held ([E2E-6.1]). @see [E2E-4.3] */
   #message(m: SessionMessage, d: DecodedMessage): void {
     const chain = this.#chains.get(m.keyId + toHex(d.chain));
     if (chain === undefined) return this.#hold(m, d);
