@@ -115,23 +115,53 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
   #outbound: Promise<unknown> = Promise.resolve();
   #repostQueued = false;
   #closed = false;
-  readonly #off: () => void;
+  #off: () => void = () => {};
   readonly #kid: string;
+  #session: ClientSession;
 
   private constructor(
-    readonly session: ClientSession,
+    session: ClientSession,
     readonly room: string,
     readonly device: DeviceKey,
     private readonly holdMs: number,
-    listen: boolean,
+    private readonly listen: boolean,
   ) {
     super();
+    this.#session = session;
     this.#kid = toHex(session.signingKey().kid);
-    this.#off = listen
-      ? session.on('message', (m) => {
-          if (m.room === room) this.receive(m);
+    this.#listen();
+  }
+
+  /** The client session this room posts through and reads. */
+  get session(): ClientSession {
+    return this.#session;
+  }
+
+  #listen(): void {
+    this.#off();
+    this.#off = this.listen
+      ? this.#session.on('message', (m) => {
+          if (m.room === this.room) this.receive(m);
         })
       : () => {};
+  }
+
+  /**
+   * Moves the room to another session of the same key (after a reconnect: `stayConnected`'s
+   * `session` event), keeping its keys. Joins the room in it unless it is joined already (a
+   * resumed session), then posts the device statement again, so that the room's current members
+   * (a fresh session may find a new epoch) seal their chains to this device.
+   * @example
+   * ```ts
+   * client.on('session', ({ session }) => void room.useSession(session))
+   * ```
+   */
+  async useSession(session: ClientSession): Promise<void> {
+    if (!equalBytes(session.signingKey().kid, fromHex(this.#kid))) throw new RangeError('"session" signs with another key than this room\'s');
+    this.#session = session;
+    this.#listen();
+    if (session.position(this.room) === undefined) await session.join(this.room);
+    await this.publishDevice();
   }
 
   /** @internal use {@link encryptedRoom} */

@@ -171,6 +171,26 @@ describe('end-to-end encrypted rooms over ws', () => {
     carol.close();
   });
 
+  it('a room moved to a new session of the same key after a lost connection reads on', async () => {
+    const url = await inProcess();
+    const [alice, bob] = await group(url, ['alice', 'bob']);
+    await alice!.room.send('before');
+    await waitFor(() => bob!.got.length === 1, 'bob read it');
+    // A lost connection is no leave (the server keeps the membership for a resume): alice keeps
+    // bob's device and her chain, which bob's room still holds in its new session.
+    bob!.client.close();
+    const again = await connect(url, { WebSocket: WebSocket as unknown as WebSocketConstructor, key: bob!.key, serverKey: serverPublic });
+    clients.push(again);
+    await bob!.room.useSession(again);
+    await alice!.room.send('after');
+    await waitFor(() => bob!.got.length === 2, 'bob read the message after his new session');
+    expect(texts(bob!)).toEqual(['alice:before', 'alice:after']);
+    expect(bob!.refused).toEqual([]);
+    const other = await connect(url, { WebSocket: WebSocket as unknown as WebSocketConstructor, key: alice!.key, serverKey: serverPublic });
+    clients.push(other);
+    await expect(bob!.room.useSession(other)).rejects.toThrow(RangeError);
+  });
+
   // [E2E-3.1], [E2E-5.1]
   it('a member that left cannot decrypt anything sent after it left, even handed every frame', async () => {
     const [alice, bob, carol] = await group(await inProcess(), ['alice', 'bob', 'carol']);
