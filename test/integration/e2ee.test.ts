@@ -19,6 +19,7 @@ import { randomBytes, toHex } from '../../src/bytes.js';
 import type { SessionMessage } from '../../src/session/events.js';
 import type { PostBuilder } from '../../src/session/client-rooms.js';
 import { ADAPTERS, type RunningAdapter } from '../helpers/net-adapters.js';
+import { jitteryKey } from '../helpers/async-keys.js';
 import { serverKey, serverPublic } from '../helpers/server-fixture.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -68,9 +69,10 @@ async function member(url: string, id: string, serverPub = serverPublic, holdMs 
 
 const texts = (m: Member) => m.got.map((g) => `${g.identity}:${text.decode(g.payload)}`);
 
-async function inProcess(): Promise<string> {
+async function inProcess(extra: [string, Uint8Array][] = []): Promise<string> {
   const keys = new KeyRing();
   for (const [id, k] of keysOf) keys.add(k.publicKey, { identity: id });
+  for (const [id, k] of extra) keys.add(k, { identity: id });
   const server = new SecureServer({
     key: serverKey,
     keys,
@@ -169,6 +171,23 @@ describe('end-to-end encrypted rooms over ws', () => {
     expect(got).toEqual(['after carol']);
     expect(refused).toEqual(['ERR_E2EE_NO_KEY']);
     carol.close();
+  });
+
+  it('a member whose key signs asynchronously (a non-extractable WebCrypto key, as in a browser) reads and is read', async () => {
+    const dana = await jitteryKey(7);
+    const url = await inProcess([['dana', dana.publicKey]]);
+    const bob = await member(url, 'bob');
+    const client = await connect(url, { WebSocket: WebSocket as unknown as WebSocketConstructor, key: dana, serverKey: serverPublic });
+    clients.push(client);
+    const room = await encryptedRoom(client, 'lobby');
+    const got: string[] = [];
+    room.on('message', (m) => got.push(text.decode(m.payload)));
+    await waitFor(() => room.devices().length === 2 && bob.room.devices().length === 2, 'both hold both device keys');
+    await room.send('from dana');
+    await bob.room.send('from bob');
+    await waitFor(() => bob.got.length === 1 && got.length === 1, 'each read the other');
+    expect(texts(bob)).toEqual(['dana:from dana']);
+    expect(got).toEqual(['from bob']);
   });
 
   it('a room moved to a new session of the same key after a lost connection reads on', async () => {
