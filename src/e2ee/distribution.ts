@@ -109,3 +109,17 @@ export async function openDistribution(bytes: Uint8Array, c: OpenContext): Promi
     throw new ProtocolError('ERR_E2EE_DECRYPT', 'decryption failed');
   }
 }
+
+/** A key request's payload: the sender asked, and the chain a message was held for. @see [E2E-6.2] */
+export function encodeKeyRequest(sender: Uint8Array, chain: Uint8Array): Uint8Array {
+  return encodeCbor([sender, chain]);
+}
+
+/** @throws {ProtocolError} `ERR_E2EE_MALFORMED` @see [E2E-6.2] */
+export function decodeKeyRequest(bytes: Uint8Array): { sender: Uint8Array; chain: Uint8Array } {
+  assertBytes(bytes, 'bytes');
+  const v = decodeWholeArray(bytes);
+  const [sender, chain] = v ?? [];
+  if (v?.length !== 2 || !isBytes(sender, 1, 64) || !isBytes(chain, CHAIN_ID_LENGTH)) throw new ProtocolError('ERR_E2EE_MALFORMED', 'malformed key request');
+  return { sender, chain };
+}

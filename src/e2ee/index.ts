@@ -8,6 +8,8 @@ export {
   decodeDistribution,
   encodeDistribution,
   copyInfo,
+  encodeKeyRequest,
+  decodeKeyRequest,
   type KeyDistribution,
   type Copy,
   type Recipient,
@@ -15,4 +17,14 @@ export {
 } from './distribution.js';
 export { Chain, step, type MessageKey } from './chain.js';
 export { encryptMessage, decryptMessage, decodeMessage, messageAad, type MessageContext, type DecodedMessage } from './encrypt0.js';
-export { COSE_HPKE_DRAFT, DEVICE_CONTENT_TYPE, KEYS_CONTENT_TYPE, MESSAGE_CONTENT_TYPE, MAX_SKIP, MAX_HELD, HOLD_MS, hpkeSuite } from './suite.js';
+export {
+  COSE_HPKE_DRAFT,
+  DEVICE_CONTENT_TYPE,
+  KEYS_CONTENT_TYPE,
+  MESSAGE_CONTENT_TYPE,
+  REQUEST_CONTENT_TYPE,
+  MAX_SKIP,
+  MAX_HELD,
+  HOLD_MS,
+  hpkeSuite,
+} from './suite.js';

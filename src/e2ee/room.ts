@@ -10,7 +10,8 @@ import type { SessionMessage } from '../session/events.js';
 import { Lru } from '../rooms/lru.js';
 import { Chain } from './chain.js';
 import { generateDeviceKey, signDeviceStatement, verifyDeviceStatement, type DeviceKey } from './device.js';
-import { openDistribution, sealDistribution } from './distribution.js';
+import { decodeKeyRequest, encodeKeyRequest, openDistribution, sealDistribution } from './distribution.js';
+import { HeldMessages } from './held.js';
 import { decodeMessage, decryptMessage, encryptMessage, type DecodedMessage } from './encrypt0.js';
 import {
   CHAIN_ID_LENGTH,
@@ -20,9 +21,9 @@ import {
   KEYS_CONTENT_TYPE,
   MAX_CHAINS,
   MAX_DEVICES,
-  MAX_HELD,
   MAX_SEEN_CHAINS,
   MESSAGE_CONTENT_TYPE,
+  REQUEST_CONTENT_TYPE,
 } from './suite.js';
 
 /** A decrypted post of another member. */
@@ -85,12 +86,6 @@ interface Device extends RoomDevice {
   readonly ts: number;
 }
 
-interface Held {
-  readonly m: SessionMessage;
-  readonly d: DecodedMessage;
-  readonly timer: ReturnType<typeof setTimeout>;
-}
-
 interface Sending {
   readonly epoch: Uint8Array;
   readonly id: Uint8Array;
@@ -108,7 +103,9 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
   #devicesVersion = 0;
   readonly #chains = new Lru<Chain>(MAX_CHAINS);
   readonly #seen = new Lru<true>(MAX_SEEN_CHAINS);
-  readonly #held: Held[] = [];
+  readonly #held: HeldMessages;
+  /** Key requests sent, per sender and chain: one each. @see [E2E-6.2] */
+  readonly #requested = new Lru<true>(MAX_SEEN_CHAINS);
   #sending: Sending | undefined;
   /** Incoming posts are handled one at a time, in stream order (a distribution opens asynchronously). */
   #inbound: Promise<void> = Promise.resolve();
@@ -123,12 +120,13 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
     session: ClientSession,
     readonly room: string,
     readonly device: DeviceKey,
-    private readonly holdMs: number,
+    holdMs: number,
     private readonly listen: boolean,
   ) {
     super();
     this.#session = session;
     this.#kid = toHex(session.signingKey().kid);
+    this.#held = new HeldMessages(holdMs, (h) => this.#refuse(h.m, new ProtocolError('ERR_E2EE_NO_KEY', 'no key distribution for this message in time')));
     this.#listen();
   }
 
@@ -256,6 +254,8 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
         return this.#distribution(m);
       case MESSAGE_CONTENT_TYPE:
         return this.#message(m, decodeMessage(m.payload));
+      case REQUEST_CONTENT_TYPE:
+        return this.#keyRequest(m);
       default:
         throw new ProtocolError('ERR_E2EE_UNENCRYPTED', 'not an end-to-end encrypted post');
     }
@@ -315,8 +315,7 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
     if (opened.chainKey === undefined) return;
     this.#chains.set(name, new Chain(opened.chainKey));
     // Messages that waited for this chain, in the order they arrived.
-    for (const h of this.#held.filter((x) => x.m.keyId === m.keyId && equalBytes(x.d.chain, opened.chain))) {
-      this.#unhold(h);
+    for (const h of this.#held.take(m.keyId, opened.chain)) {
       try {
         this.#message(h.m, h.d);
       } catch (err) {
@@ -341,21 +340,19 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
     this.emit('message', { room: this.room, identity: m.identity, keyId: m.keyId, offset: m.offset, seq: m.seq, ts: m.ts, payload });
   }
 
+  /** Holds the message, and asks its sender once per chain to rotate. @see [E2E-6.2] */
   #hold(m: SessionMessage, d: DecodedMessage): void {
-    if (this.#held.length >= MAX_HELD) this.#expire(this.#held[0]!);
-    const h: Held = { m, d, timer: setTimeout(() => this.#expire(h), this.holdMs) };
-    this.#held.push(h);
+    this.#held.hold(m, d);
+    const name = m.keyId + toHex(d.chain);
+    if (this.#requested.has(name)) return;
+    this.#requested.set(name, true);
+    this.#session.post(this.room, encodeKeyRequest(fromHex(m.keyId), d.chain), { contentType: REQUEST_CONTENT_TYPE }).catch(() => {});
   }
 
-  #unhold(h: Held): void {
-    clearTimeout(h.timer);
-    const i = this.#held.indexOf(h);
-    if (i >= 0) this.#held.splice(i, 1);
-  }
-
-  #expire(h: Held): void {
-    this.#unhold(h);
-    this.#refuse(h.m, new ProtocolError('ERR_E2EE_NO_KEY', 'no key distribution for this message in time'));
+  /** A member asks this sender for its key: the next message goes on a new chain. @see [E2E-6.2] */
+  #keyRequest(m: SessionMessage): void {
+    const r = decodeKeyRequest(m.payload);
+    if (toHex(r.sender) === this.#kid && this.#devices.has(m.keyId)) this.#devicesVersion++;
   }
 
   #refuse(m: SessionMessage, err: unknown): void {
@@ -367,7 +364,7 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
   close(): void {
     this.#closed = true;
     this.#off();
-    for (const h of [...this.#held]) this.#unhold(h);
+    this.#held.clear();
     this.#chains.clear();
     this.#sending = undefined;
   }

@@ -9,6 +9,8 @@ import { utf8Encoder } from '../bytes.js';
 export const DEVICE_CONTENT_TYPE = 'application/vnd.sealwire.e2ee-device+cbor';
 /** Content type of a key distribution post. @see [E2E-3.3] */
 export const KEYS_CONTENT_TYPE = 'application/vnd.sealwire.e2ee-keys+cbor';
+/** Content type of a key request post. @see [E2E-6.2] */
+export const REQUEST_CONTENT_TYPE = 'application/vnd.sealwire.e2ee-request+cbor';
 /** Content type of an encrypted message post (a COSE_Encrypt0). @see [E2E-4.2] */
 export const MESSAGE_CONTENT_TYPE = 'application/vnd.sealwire.e2ee+cose';
 

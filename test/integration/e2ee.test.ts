@@ -10,7 +10,7 @@ import { KeyRing, SecureServer, generateKeyPair, importPublicKey, importSigningK
 import WebSocket from 'ws';
 import { connect, type WebSocketConstructor } from '../../src/adapters/ws/index.js';
 import { encryptedRoom, type DecryptedMessage, type E2eeRefusal, type E2eeRoom } from '../../src/e2ee/index.js';
-import { DEVICE_CONTENT_TYPE, KEYS_CONTENT_TYPE, MESSAGE_CONTENT_TYPE } from '../../src/e2ee/suite.js';
+import { DEVICE_CONTENT_TYPE, KEYS_CONTENT_TYPE, MESSAGE_CONTENT_TYPE, REQUEST_CONTENT_TYPE } from '../../src/e2ee/suite.js';
 import { decodeDistribution } from '../../src/e2ee/distribution.js';
 import { generateDeviceKey, signDeviceStatement } from '../../src/e2ee/device.js';
 import { decodeEnvelope, encodeEnvelope } from '../../src/wire/envelope.js';
@@ -109,7 +109,7 @@ describe('end-to-end encrypted rooms over ws', () => {
     for (const p of posts) expect(Buffer.from(p.payload).includes('from')).toBe(false);
   });
 
-  // [E2E-6.1]: a message whose distribution comes later is held, then read; one whose never comes is reported
+  // [E2E-6.1], [E2E-6.2]: a message whose distribution comes later is held, then read; one whose never comes is reported
   it('a message that arrives before its key distribution is held and read once the distribution arrives', async () => {
     const [alice, bob] = await group(await inProcess(), ['alice', 'bob']);
     await alice!.room.send('first');
@@ -149,6 +149,13 @@ describe('end-to-end encrypted rooms over ws', () => {
     expect(late).toEqual(['ERR_E2EE_NO_KEY']);
     other.close();
     replay.close();
+    // [E2E-6.2]: holding it, bob asked alice for her key; her next message goes on a new chain.
+    await waitFor(() => alice!.raw.some((m) => m.contentType === REQUEST_CONTENT_TYPE && m.keyId === toHex(bob!.key.kid)), "bob's key request reached alice");
+    const chains = () => bob!.raw.filter((m) => m.contentType === KEYS_CONTENT_TYPE).length;
+    expect(chains()).toBe(1);
+    await alice!.room.send('third');
+    await waitFor(() => bob!.got.length === 3, 'bob read the third');
+    expect(chains()).toBe(2);
   });
 
   // [E2E-3.1], spec/e2ee.md §5: history is not shared with a newcomer

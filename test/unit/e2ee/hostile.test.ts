@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeMessage } from '../../../src/e2ee/encrypt0.js';
-import { decodeDistribution } from '../../../src/e2ee/distribution.js';
+import { decodeDistribution, decodeKeyRequest, encodeKeyRequest } from '../../../src/e2ee/distribution.js';
 import { verifyDeviceStatement } from '../../../src/e2ee/device.js';
 import { generateKeyPair, importPublicKey } from '../../../src/index.js';
 import { ProtocolError } from '../../../src/errors.js';
@@ -12,6 +12,7 @@ const author = importPublicKey(generateKeyPair().publicKey);
 const DECODERS: [string, (b: Uint8Array) => unknown][] = [
   ['decodeMessage', (b) => decodeMessage(b)],
   ['decodeDistribution', (b) => decodeDistribution(b)],
+  ['decodeKeyRequest', (b) => decodeKeyRequest(b)],
   ['verifyDeviceStatement', (b) => verifyDeviceStatement(b, author, 1024)],
 ];
 const fakeU8 = Object.create(Uint8Array.prototype) as Uint8Array;
@@ -38,7 +39,7 @@ describe('encrypted-room decoders under hostile input', () => {
         fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
           try {
             decode(bytes);
-            return false; // random bytes never form a valid structure with a valid signature or tag
+            return name === 'decodeKeyRequest' && bytes.length >= 20; // only a request can be random-valid, and then not short
           } catch (err) {
             return err instanceof ProtocolError && /^ERR_E2EE_(MALFORMED|DEVICE_KEY)$/.test(err.code);
           }
@@ -47,6 +48,12 @@ describe('encrypted-room decoders under hostile input', () => {
       );
     });
   }
+
+  it('a key request round-trips; a 15-byte chain id is malformed', () => {
+    const r = decodeKeyRequest(encodeKeyRequest(new Uint8Array(32).fill(1), new Uint8Array(16).fill(2)));
+    expect(r.chain).toEqual(new Uint8Array(16).fill(2));
+    expect(() => decodeKeyRequest(encodeKeyRequest(new Uint8Array(32), new Uint8Array(15)))).toThrow(expect.objectContaining({ code: 'ERR_E2EE_MALFORMED' }));
+  });
 
   it('random structures shaped like a message head are refused, not crashed on', () => {
     fc.assert(
