@@ -269,6 +269,8 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
       if (d.identity === m.identity && d.keyId !== this.#kid) changed = this.#devices.delete(d.keyId) || changed;
     }
     if (changed) this.#changed();
+    // Another session of our identity left: the others forgot our device with it, so tell them again.
+    if (m.identity === this.#session.identity) this.publishDevice().catch(() => {});
   }
 
   /** Keeps one device key per kid, the newest ([E2E-2.2]). @see [E2E-2.1] */
