@@ -17,6 +17,7 @@ import { sealSuite, verifySuite } from './suites/verify.js';
 import { socketioSuite } from './suites/socketio.js';
 import { roomsSuite } from './suites/rooms.js';
 import { memberSuite } from './suites/member.js';
+import { e2eeSuite } from './suites/e2ee.js';
 import type { Keys } from './fixtures.js';
 
 type Suite = (profile: Profile, keys: Keys) => Promise<SuiteReport>;
@@ -35,11 +36,15 @@ const SUITES: Record<string, Suite> = {
   metrics: metricsSuite,
   socketio: socketioSuite,
   rooms: roomsSuite,
+  e2ee: e2eeSuite,
 };
 
 const args = process.argv.slice(2);
 const profile = args.includes('--quick') ? QUICK : FULL;
-const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 const write = !profile.quick || args.includes('--write');
 
 const started = Date.now();

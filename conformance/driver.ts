@@ -24,6 +24,7 @@ import { addKey, keyringOp } from './lib/keyring-ops.js';
 import { SessionOps } from './lib/session-ops.js';
 import { RoomOps } from './lib/room-ops.js';
 import { NodeOps } from './lib/node-ops.js';
+import { e2eeAad, e2eeChain, e2eeDecrypt, e2eeDevice, e2eeHpke, e2eeKeys } from './lib/e2ee-ops.js';
 
 function parseArgs(argv: string[]): { backend: string } {
   let backend = 'node';
@@ -176,6 +177,18 @@ export class Driver {
         return this.#sessions.revoke(req);
       case 'session.drop':
         return this.#sessions.drop();
+      case 'e2ee.hpke':
+        return e2eeHpke(req);
+      case 'e2ee.chain':
+        return e2eeChain(req);
+      case 'e2ee.aad':
+        return e2eeAad(req);
+      case 'e2ee.decrypt':
+        return e2eeDecrypt(req);
+      case 'e2ee.keys':
+        return e2eeKeys(req);
+      case 'e2ee.device':
+        return e2eeDevice(req);
       case 'ed25519.verify':
         return this.verify(req);
       case 'seal':

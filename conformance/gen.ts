@@ -18,10 +18,14 @@ import { rooms } from './gen/rooms.js';
 import { roomTranscripts } from './gen/room-transcripts.js';
 import { errorCodes, senders } from './gen/senders.js';
 import { nodes } from './gen/nodes.js';
+import { e2ee } from './gen/e2ee.js';
 import { SCHEMAS } from './gen/schemas.js';
 
 export const VECTOR_DIR = fileURLToPath(new URL('./vectors/', import.meta.url));
 export const SCHEMA_DIR = fileURLToPath(new URL('./schemas/', import.meta.url));
+
+// HPKE seals are asynchronous: the encrypted-room file is made once, when this module loads.
+const e2eeFile = await e2ee();
 
 /** Every generated file, by name. Order is the order the runner reports them in. */
 export const GENERATORS: Record<string, () => VectorFile> = {
@@ -52,6 +56,7 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'sender_seq.json': senders,
   'error_codes.json': errorCodes,
   'node_sets.json': nodes,
+  'e2ee.json': () => e2eeFile,
 };
 
 export function serialize(file: VectorFile): string {

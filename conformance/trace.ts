@@ -18,7 +18,7 @@ export const IMPLEMENTATION = ROOT + 'conformance/implementation-requirements.js
 /** The tag that opens an implementation requirement's text in spec/ (spec/README.md). */
 const IMPLEMENTATION_TAG = /^\(implementation\)\s/;
 
-const ID = '(?:ENV|VER|RPL|HS|POL|RCP|ERR|ROOM|NODE)-\\d+(?:\\.\\d+)*';
+const ID = '(?:ENV|VER|RPL|HS|POL|RCP|ERR|ROOM|NODE|E2E)-\\d+(?:\\.\\d+)*';
 // A requirement is defined where its id opens a list item or a paragraph: "- [ENV-5.3] ...".
 const DEFINITION = new RegExp(`^\\s*(?:[-*+]\\s+|\\d+[.)]\\s+)\\[(${ID})\\]`);
 // Or opens a paragraph (previous line blank); an id at the start of a wrapped line is a citation.

@@ -78,6 +78,14 @@ export const ERROR_CODES = {
   ERR_RESUME_REFUSED: 4097,
   // rooms as signed streams (spec/rooms.md)
   ERR_STALE_EPOCH: 4100,
+  // End-to-end encrypted rooms (spec/e2ee.md §8): reported to the application, never closing.
+  ERR_E2EE_NO_KEY: 4120,
+  ERR_E2EE_DECRYPT: 4121,
+  ERR_E2EE_DEVICE_KEY: 4122,
+  ERR_E2EE_KEY_REPLAY: 4123,
+  ERR_E2EE_CHAIN_INDEX: 4124,
+  ERR_E2EE_MALFORMED: 4125,
+  ERR_E2EE_UNENCRYPTED: 4126,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

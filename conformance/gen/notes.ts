@@ -26,6 +26,16 @@ export const NOTES: Record<string, Note> = {
     'An older or expired node set, or a node a newer set dropped.',
     'A revoked node keeps signing for the service by replaying the set that listed it.',
   ),
+  // Encrypted rooms (spec/e2ee.md).
+  Rfc9180: n('BASIC', 'A test vector of RFC 9180 appendix A.2.1 (the HPKE-4 suite).', 'An implementation that fails it is not the HPKE suite the spec names, and cannot open its peers\' key copies.'),
+  E2eeChain: n('BASIC', 'The sender chain ratchet: message key, nonce and next chain key of an index.', 'Members derive other keys than their senders and read nothing.'),
+  E2eeAad: n('BASIC', 'The external AAD a message binds: room, epoch, author kid, author stream and seq.', 'A ciphertext can be moved to another room, epoch, author or position and still decrypt.'),
+  E2eeMessage: n('BASIC', 'An encrypted message decrypted under its chain, within the skip window.', 'Members refuse messages their peers sent, or skip ahead without bound.'),
+  E2eeKeys: n('BASIC', 'A key distribution opened by one member.', 'Members cannot read a sender, or read a chain not sealed to them.'),
+  E2eeReplay: n('MISSING_CHECK', 'A key distribution seen before, or made for another room or epoch.', 'A server replays an old chain and members accept messages under a key they should have retired.'),
+  E2eeTamper: n('MISSING_CHECK', 'A ciphertext, key copy or device statement altered or moved.', 'Altered ciphertext is accepted, or a server substitutes a device key and reads what follows.'),
+  E2eeMalformed: n('MALFORMED_INPUT', 'An encrypted-room payload that breaks its CDDL.', 'Two implementations read different plaintext or keys from the same bytes.'),
+  E2eeDevice: n('BASIC', 'A device statement verified under its author.', 'Members seal chain keys to a device key nobody vouched for.'),
   // Delivery and live sessions (step transcripts).
   Delivery: n('BASIC', 'Outbox or acknowledgement state after a sequence of envelopes and receipts.', 'Messages are reported delivered that were not, or kept and resent forever, or acknowledged before they were accepted.'),
   RoomStream: n('BASIC', 'A member following a room stream: order by offset and epoch, authors under their statements.', 'Members deliver an event twice, out of order, from another room or epoch, or under the wrong author.'),

@@ -217,6 +217,14 @@ export const REF = {
   nodeHello: 'NODE-3.2',
   nodeRoomKid: 'NODE-5.1',
   nodeRoomHeld: 'NODE-5.2',
+  // spec/e2ee.md
+  e2eSuite: 'E2E-1.1',
+  e2eDevice: 'E2E-2.1',
+  e2eSeal: 'E2E-3.2',
+  e2eKeysChecks: 'E2E-3.3',
+  e2eRatchet: 'E2E-4.1',
+  e2eMessage: 'E2E-4.2',
+  e2eMessageChecks: 'E2E-4.3',
 } as const;
 
 export type RefName = keyof typeof REF;

@@ -5,7 +5,7 @@ type Schema = Record<string, unknown>;
 const hex = { type: 'string', pattern: '^([0-9a-f]{2})*$' };
 const uint = { type: 'integer', minimum: 0, maximum: 9007199254740991 };
 const code = { type: 'string', pattern: '^ERR_[A-Z0-9_]+$' };
-const specRef = { type: 'string', pattern: '^(ENV|VER|RPL|HS|POL|RCP|ERR|ROOM|NODE)-[0-9]+(\\.[0-9]+)*$' };
+const specRef = { type: 'string', pattern: '^(ENV|VER|RPL|HS|POL|RCP|ERR|ROOM|NODE|E2E)-[0-9]+(\\.[0-9]+)*$' };
 const contentType = { type: ['integer', 'string'] };
 
 const testBase = {
@@ -129,6 +129,16 @@ const STEP_OPS: Schema[] = [
   opStep('nodes.accept', { set: hex, now: uint }, ['set', 'now']),
   opStep('nodes.resolve', { kid: hex, ts: uint }, ['kid', 'ts']),
   opStep('nodes.hello', { key: hex, now: uint }, ['key', 'now']),
+  opStep('e2ee.hpke', { ikmE: hex, ikmR: hex, info: hex, aad: hex, pt: hex, enc: hex, ct: hex }, ['ikmR', 'info', 'aad']),
+  opStep('e2ee.chain', { chainKey: hex, index: uint }, ['chainKey', 'index']),
+  opStep('e2ee.aad', { room: { type: 'string' }, epoch: hex, author: hex, stream: hex, seq: uint }, ['room', 'epoch', 'author', 'stream', 'seq']),
+  opStep('e2ee.decrypt', { room: { type: 'string' }, epoch: hex, author: hex, stream: hex, seq: uint, chainKey: hex, message: hex }, ['room', 'epoch', 'author', 'stream', 'seq', 'chainKey', 'message']),
+  opStep(
+    'e2ee.keys',
+    { room: { type: 'string' }, epoch: hex, sender: hex, me: hex, deviceSeed: hex, seen: hexes, distribution: hex },
+    ['room', 'epoch', 'sender', 'me', 'deviceSeed', 'seen', 'distribution'],
+  ),
+  opStep('e2ee.device', { publicKey: hex, statement: hex }, ['publicKey', 'statement']),
   opStep('merkle.verify', { leaf: hex, index: uint, count: uint, path: hexes, root: hex }, ['leaf', 'index', 'count', 'path', 'root']),
 ];
 

@@ -29,6 +29,10 @@ export class Lru<V> {
     if (this.#map.size > this.cap) this.#map.delete(this.#map.keys().next().value!);
   }
 
+  delete(key: string): boolean {
+    return this.#map.delete(key);
+  }
+
   values(): IterableIterator<V> {
     return this.#map.values();
   }

@@ -36,6 +36,9 @@ export interface RoomMessage {
   readonly frame: Uint8Array;
   /** A post's author stream ([ROOM-3.2]): tells a client its own session's posts from others'. */
   readonly authorStream?: Uint8Array;
+  /** A post's content type and the epoch it was bound to: what an encrypted room reads (spec/e2ee.md). */
+  readonly contentType?: number | string;
+  readonly epoch?: Uint8Array;
 }
 
 export type RoomNotice =
@@ -268,7 +271,7 @@ export class RoomMember {
     epoch: Uint8Array,
     post: Uint8Array,
     pre: Preverified | undefined,
-  ): Pick<RoomMessage, 'identity' | 'roles' | 'keyId' | 'seq' | 'ts' | 'payload' | 'authorStream'> {
+  ): Pick<RoomMessage, 'identity' | 'roles' | 'keyId' | 'seq' | 'ts' | 'payload' | 'authorStream' | 'contentType' | 'epoch'> {
     const kid = decodeEnvelope(post).header.kid;
     const held = room.statements.get(toHex(kid));
     if (held === undefined) throw new ProtocolError('ERR_UNKNOWN_KEY', 'no statement for this author');
@@ -282,7 +285,17 @@ export class RoomMember {
     room.authors.set(streamKey, h.seq);
     if (missing > 0) this.hooks.notice({ type: 'gap', room: event.room, keyId: toHex(kid), missing });
     const s = held.s;
-    return { identity: s.identity, roles: s.roles, keyId: toHex(kid), seq: h.seq, ts: h.ts, payload: resolved.decoded.payload.slice(), authorStream: h.stream };
+    return {
+      identity: s.identity,
+      roles: s.roles,
+      keyId: toHex(kid),
+      seq: h.seq,
+      ts: h.ts,
+      payload: resolved.decoded.payload.slice(),
+      authorStream: h.stream,
+      contentType: h.contentType,
+      epoch,
+    };
   }
 
   /** @see [ROOM-4.1] */
@@ -297,6 +310,11 @@ export class RoomMember {
       return this.#refused(s.room, err);
     }
     room.statements.set(toHex(s.kid), { s, key });
+  }
+
+  /** The key of an author whose statement the member holds in `room` (hex kid). */
+  authorKey(room: string, keyId: string): PublicKey | undefined {
+    return this.#rooms.get(room)?.statements.get(keyId)?.key;
   }
 
   #refused(room: string | null, err: unknown, offset?: number): void {

@@ -5,7 +5,7 @@ import { ProtocolError } from '../errors.js';
 import { equalBytes, payloadBytes, randomBytes, toHex } from '../bytes.js';
 import type { AsyncSigningKey, PublicKey, SigningKey } from '../keys/keys.js';
 import type { KeyRing } from '../keys/keyring.js';
-import { DEFAULT_CONTENT_TYPE, STREAM_ID_LENGTH } from '../wire/envelope.js';
+import { DEFAULT_CONTENT_TYPE, STREAM_ID_LENGTH, type ContentType } from '../wire/envelope.js';
 import { RoomMember, type MemberHooks, type RoomMessage, type RoomNotice } from '../rooms/member.js';
 import { prepareRoom, sealWithKey } from '../rooms/seal.js';
 import { ROLE, roomAad } from '../rooms/wire.js';
@@ -27,6 +27,9 @@ export interface JoinOptions {
   /** Recover from a position ({@link ClientSession.position}) of an earlier session. */
   from?: { readonly epoch: Uint8Array; readonly next: number };
 }
+
+/** Builds a post's payload once its place is known: the room's epoch, the author stream and seq. */
+export type PostBuilder = (at: { readonly epoch: Uint8Array; readonly stream: Uint8Array; readonly seq: number }) => Uint8Array;
 
 interface AuthorStream {
   readonly epoch: Uint8Array;
@@ -75,7 +78,13 @@ export class ClientRooms {
    * on an author stream of this session and epoch. A promise only for an asynchronous key.
    * @see [ROOM-3.1]
    */
-  post(key: SigningKey | AsyncSigningKey, room: string, data: Uint8Array | string, now: number): Uint8Array | Promise<Uint8Array> {
+  post(
+    key: SigningKey | AsyncSigningKey,
+    room: string,
+    data: Uint8Array | string | PostBuilder,
+    now: number,
+    contentType: ContentType = DEFAULT_CONTENT_TYPE,
+  ): Uint8Array | Promise<Uint8Array> {
     const at = this.member.position(room);
     if (at === undefined) throw new ProtocolError('ERR_NOT_JOINED', 'join the room (and wait for it) before sending');
     let a = this.#authors.get(room);
@@ -83,12 +92,11 @@ export class ClientRooms {
       this.#authors.set(room, (a = { epoch: at.epoch, stream: randomBytes(STREAM_ID_LENGTH), seq: 0 }));
       this.#own.add(toHex(a.stream));
     }
-    const u = prepareRoom(
-      key.kid,
-      { contentType: DEFAULT_CONTENT_TYPE, stream: a.stream, seq: a.seq++, ts: now },
-      payloadBytes(data, 'data'),
-      roomAad(ROLE.author, at.epoch, room),
-    );
+    const seq = a.seq;
+    // A builder sees where the post will sit: an encrypted post binds its stream and seq (spec/e2ee.md [E2E-4.2]).
+    const payload = typeof data === 'function' ? data({ epoch: at.epoch, stream: a.stream, seq }) : payloadBytes(data, 'data');
+    a.seq++;
+    const u = prepareRoom(key.kid, { contentType, stream: a.stream, seq, ts: now }, payload, roomAad(ROLE.author, at.epoch, room));
     const wrap = (post: Uint8Array): Uint8Array => encodeClientMessage({ op: OP_POST, room, epoch: at.epoch, post });
     const post = sealWithKey(key, u);
     return post instanceof Promise ? post.then(wrap) : wrap(post);

@@ -8,13 +8,14 @@ import type { Opened } from '../envelope/open.js';
 import { Receiver } from '../envelope/receiver.js';
 import type { MemberHooks } from '../rooms/member.js';
 import { ReceiptBuilder } from '../delivery/builder.js';
-import { isAsyncSigningKey, signAsyncChecked, type PublicKey } from '../keys/keys.js';
+import { isAsyncSigningKey, signAsyncChecked, type AsyncSigningKey, type PublicKey, type SigningKey } from '../keys/keys.js';
+import type { ContentType } from '../wire/envelope.js';
 import { Session, type SessionMessage } from './session.js';
 import type { CloseInfo, Transport } from './transport.js';
 import { signingFailed } from './signing.js';
 import { PendingRequests } from './requests.js';
 import { authBody, checkClientOptions, resolveTimers, trustedServerKey, type ClientSessionOptions } from './client-options.js';
-import { ClientRooms, type JoinOptions } from './client-rooms.js';
+import { ClientRooms, type JoinOptions, type PostBuilder } from './client-rooms.js';
 import { frameKind } from '../rooms/frames.js';
 import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, SessionDelivery, resealBoundReached } from './delivery.js';
 import {
@@ -144,18 +145,14 @@ export class ClientSession extends Session {
 
   /** The server's key id, lowercase hex, once the hello was accepted. */
   get serverKeyId(): string | undefined {
-    return this.#hello === undefined ? undefined : toHex(this.#hello.serverKey.kid);
+    return this.#hello && toHex(this.#hello.serverKey.kid);
   }
 
   /**
-   * Joins a room: a signed request the server authorizes. Its events then arrive as `message`
-   * events, each verified here (spec/rooms.md); `history` asks for what it holds first, and a room
-   * this session (or the one it resumed) followed is recovered from where it stood (`room` event).
+   * Joins a room (a signed request the server authorizes); its events arrive as `message` events, each verified
+   * here (spec/rooms.md); `history` asks for what it holds first (`await session.join('lobby', { history: true })`);
+   * a room followed is recovered (`room` event).
    * @throws {ProtocolError} (rejection) `ERR_FORBIDDEN`, `ERR_SESSION_CLOSED`, or the close code's error.
-   * @example
-   * ```ts
-   * await session.join('lobby', { history: true })
-   * ```
    */
   join(room: string, options: JoinOptions = {}): Promise<void> {
     if (!isValidRoom(room)) throw new RangeError('"room" expected 1–128 UTF-8 bytes without control characters');
@@ -180,9 +177,8 @@ export class ClientSession extends Session {
    * who wrote it (spec/rooms.md §3). Before the room's Join was answered, or with an asynchronous
    * key, it is relayed under the server's word instead (`verified: 'server'`); {@link
    * ClientSession.post} always signs as the author. The server answers only a refusal (`refused`).
-   * Returns the request's sequence number; `delivered` names it once a receipt acknowledges it.
-   * @throws {ProtocolError} `ERR_SESSION_CLOSED` when the session is not open; `ERR_OUTBOX_FULL`
-   *   when the server has not acknowledged enough (check `writable`, wait for `drain`).
+   * Returns the request's seq; `delivered` names it once a receipt acknowledges it.
+   * @throws {ProtocolError} `ERR_SESSION_CLOSED` (not open); `ERR_OUTBOX_FULL` (check `writable`, wait for `drain`).
    * @example
    * ```ts
    * session.send('lobby', 'hello')
@@ -199,11 +195,15 @@ export class ClientSession extends Session {
     return this.sendPayload(this.#openRooms().post(key, room, data, this.#clock()) as Uint8Array);
   }
 
-  /** {@link ClientSession.send}, signed by its author with any key (a WebCrypto key too). */
-  async post(room: string, data: Uint8Array | string): Promise<number> {
+  /** {@link ClientSession.send} signed by its author with any key; `data` may be built once its place is known (sealwire/e2ee). */
+  async post(room: string, data: Uint8Array | string | PostBuilder, options: { contentType?: ContentType } = {}): Promise<number> {
     if (!isValidRoom(room)) throw new RangeError('"room" expected 1–128 UTF-8 bytes without control characters');
-    return this.sendPayload(await this.#openRooms().post(this.#opts.key, room, data, this.#clock()));
+    return this.sendPayload(await this.#openRooms().post(this.#opts.key, room, data, this.#clock(), options.contentType));
   }
+
+  /** The key of a room author whose statement this session holds (hex kid); this session's own key. */
+  readonly authorKey = (room: string, keyId: string): PublicKey | undefined => this.#rooms?.member.authorKey(room, keyId);
+  readonly signingKey = (): SigningKey | AsyncSigningKey => this.#opts.key;
 
   #openRooms(): ClientRooms {
     if (this.#rooms === undefined || this.state !== 'open') throw new ProtocolError('ERR_SESSION_CLOSED', 'session is not open');
@@ -347,8 +347,8 @@ export class ClientSession extends Session {
     return {
       // This session's own posts come back in the stream, for its offsets; the application sent
       // them. Those of an earlier session with the same key (history, recovery) are news to it.
-      message: ({ frame: _frame, authorStream, ...m }) => {
-        const own = m.keyId === this.#ownKid && (authorStream === undefined || this.#rooms?.isOwn(authorStream) === true);
+      message: ({ frame: _frame, ...m }) => {
+        const own = m.keyId === this.#ownKid && (m.authorStream === undefined || this.#rooms?.isOwn(m.authorStream) === true);
         if (!own) this.emit('message', m);
       },
       notice: (n) => this.emit('room', n),

@@ -22,6 +22,10 @@ export interface SessionMessage {
   readonly offset?: number;
   /** `author` when this end verified the author's own signature; `server` when the server names the author. */
   readonly verified?: 'author' | 'server';
+  /** An author-signed room post's content type, author stream and epoch (what sealwire/e2ee binds). */
+  readonly contentType?: number | string;
+  readonly authorStream?: Uint8Array;
+  readonly epoch?: Uint8Array;
 }
 
 export interface SessionEvents extends Record<string, unknown> {

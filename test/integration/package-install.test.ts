@@ -23,9 +23,10 @@ describe('the packed package', () => {
     mkdirSync(pkg, { recursive: true });
     execFileSync('tar', ['-xzf', tarball, '-C', pkg, '--strip-components=1']);
     mkdirSync(join(dir, 'project', 'node_modules', '@noble'), { recursive: true });
-    for (const dep of ['ed25519', 'hashes']) {
+    for (const dep of ['ed25519', 'hashes', 'ciphers']) {
       symlinkSync(join(root, 'node_modules', '@noble', dep), join(dir, 'project', 'node_modules', '@noble', dep), 'dir');
     }
+    symlinkSync(join(root, 'node_modules', '@hpke'), join(dir, 'project', 'node_modules', '@hpke'), 'dir');
   }, 90_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,6 +58,13 @@ describe('the packed package', () => {
       // No ws, no prom-client: their subpaths fail at import, naming the package; the browser client needs neither.
       "for (const sub of ['sealwire/ws', 'sealwire/metrics']) await import(sub).catch((e) => console.log(e.message.split(' imported ')[0]));",
       "await import('sealwire/ws/client');",
+      // sealwire/e2ee: a chain key sealed to a device key and opened again, in plain Node.
+      "const e2ee = await import('sealwire/e2ee');",
+      'const device = await e2ee.generateDeviceKey();',
+      "const ctx = { room: 'r', epoch: new Uint8Array(16), sender: new Uint8Array(32), chain: new Uint8Array(16), chainKey: new Uint8Array(32).fill(7) };",
+      'const dist = await e2ee.sealDistribution(ctx, [{ kid: new Uint8Array(32).fill(1), x25519: device.publicKey }]);',
+      'const opened = await e2ee.openDistribution(dist, { ...ctx, me: new Uint8Array(32).fill(1), privateKey: device.privateKey, seen: () => false });',
+      'console.log(opened.chainKey[0]);',
     ].join('\n');
     writeFileSync(join(dir, 'project', 'main.mjs'), script);
     const out = execFileSync(process.execPath, ['main.mjs'], { cwd: join(dir, 'project'), encoding: 'utf8', timeout: 20_000 });
@@ -66,6 +74,7 @@ describe('the packed package', () => {
         'jwtAuthenticator() needs the optional peer dependency "jose": npm install jose',
         "Cannot find package 'ws'",
         "Cannot find package 'prom-client'",
+        '7',
         '',
       ].join('\n'),
     );

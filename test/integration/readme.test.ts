@@ -37,6 +37,7 @@ const SUBPATHS: Record<string, string> = {
   'sealwire/jwt': 'src/session/jwt.ts',
   'sealwire/ws': 'src/adapters/ws/index.ts',
   'sealwire/room-log': 'src/rooms/file-log.ts',
+  'sealwire/e2ee': 'src/e2ee/index.ts',
 };
 const mapImports = (code: string): string =>
   code.replace(/from '(sealwire(?:\/[a-z.-]+)?)'/g, (_m, spec: string) => `from ${JSON.stringify(join(root, SUBPATHS[spec] ?? `unknown:${spec}`))}`);
