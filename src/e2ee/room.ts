@@ -187,25 +187,25 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
   /**
    * Encrypts and posts `data`; first distributes a new chain when this member has none for the
    * room's epoch or the room's devices changed since. Resolves once the post was handed to the
-   * session.
+   * session, with its seq on the session's data stream (the `delivered` event names it).
    * @throws {ProtocolError} `ERR_NOT_JOINED`, `ERR_SESSION_CLOSED`, `ERR_OUTBOX_FULL`
    * @see [E2E-4.2]
    */
-  send(data: Uint8Array | string): Promise<void> {
+  send(data: Uint8Array | string): Promise<number> {
     const plaintext = payloadBytes(data, 'data').slice();
     const run = this.#outbound.then(() => this.#send(plaintext));
     this.#outbound = run.catch(() => {});
     return run;
   }
 
-  async #send(plaintext: Uint8Array): Promise<void> {
+  async #send(plaintext: Uint8Array): Promise<number> {
     if (this.#closed) throw new ProtocolError('ERR_SESSION_CLOSED', 'encrypted room closed');
     const at = this.session.position(this.room);
     if (at === undefined) throw new ProtocolError('ERR_NOT_JOINED', 'join the room before sending');
     let s = this.#sending;
     if (s === undefined || s.version !== this.#devicesVersion || !equalBytes(s.epoch, at.epoch)) s = await this.#rotate(at.epoch);
     const chain = s;
-    await this.session.post(
+    return this.session.post(
       this.room,
       (where) => {
         // The epoch moved between the distribution and this post: members could not read it.

@@ -15,11 +15,14 @@ export interface DeviceKey {
   readonly source: KeySource;
   /** True when this call made the key (first login of this user in this browser). */
   readonly created: boolean;
+  /** The seed of this device's X25519 key for encrypted rooms: kept with the signing key, one per key. */
+  readonly e2eeSeed: Uint8Array;
 }
 
-type StoredKey =
+type StoredKey = (
   | { readonly user: string; readonly pair: CryptoKeyPair; readonly source: 'webcrypto'; readonly created: number }
-  | { readonly user: string; readonly seed: Uint8Array; readonly source: KeySource; readonly created: number };
+  | { readonly user: string; readonly seed: Uint8Array; readonly source: KeySource; readonly created: number }
+) & { readonly e2eeSeed?: Uint8Array };
 
 const DB = 'sealwire-chat';
 const STORE = 'keys';
@@ -58,14 +61,20 @@ export async function deviceKey(user: string): Promise<DeviceKey> {
   try {
     const stored = (await request(db.transaction(STORE).objectStore(STORE).get(user))) as StoredKey | undefined;
     const key = stored === undefined ? undefined : await load(stored);
-    if (key !== undefined) return { key, source: stored!.source, created: false };
+    if (key !== undefined) {
+      // A key stored before encrypted rooms: its device seed is made once and kept beside it.
+      const e2eeSeed = stored!.e2eeSeed ?? crypto.getRandomValues(new Uint8Array(32));
+      if (stored!.e2eeSeed === undefined) await request(db.transaction(STORE, 'readwrite').objectStore(STORE).put({ ...stored!, e2eeSeed }));
+      return { key, source: stored!.source, created: false, e2eeSeed };
+    }
     const pair = await webCryptoPair();
+    const e2eeSeed = crypto.getRandomValues(new Uint8Array(32));
     const record: StoredKey =
       pair !== undefined
-        ? { user, pair, source: 'webcrypto', created: Date.now() }
-        : { user, seed: utils.randomSecretKey(), source: 'noble', created: Date.now() };
+        ? { user, pair, source: 'webcrypto', created: Date.now(), e2eeSeed }
+        : { user, seed: utils.randomSecretKey(), source: 'noble', created: Date.now(), e2eeSeed };
     await request(db.transaction(STORE, 'readwrite').objectStore(STORE).put(record));
-    return { key: (await load(record))!, source: record.source, created: true };
+    return { key: (await load(record))!, source: record.source, created: true, e2eeSeed };
   } finally {
     db.close();
   }

@@ -23,6 +23,8 @@ import { byId, el, time } from './dom.js';
 import { deviceKey } from './keystore.js';
 import { plain } from './words.js';
 import { errorCode, notice, refusal } from './notices.js';
+import { Renewal } from './renewal.js';
+import { EncryptedRooms } from './encrypted.js';
 import { parseSnapshot, renderPanel } from './panel.js';
 
 interface State {
@@ -34,9 +36,12 @@ interface State {
   rooms: Map<string, SessionMessage[]>;
   joined: Set<string>;
   current: string;
+  /** End-to-end encrypted rooms: this page encrypts and decrypts, the server cannot read. */
+  encrypted: EncryptedRooms;
 }
 
 let state: State | undefined;
+const renewal = new Renewal(() => state);
 /** My messages: sending until the server's signed receipt says delivered; failed when lost. */
 type Delivery = 'sending' | 'delivered' | 'failed';
 const delivery = new WeakMap<SessionMessage, Delivery>();
@@ -105,6 +110,10 @@ function delivered(seqs: readonly number[]): void {
   if (state !== undefined) renderConversation();
 }
 
+function isEncryptedRoom(room: string | null): boolean {
+  return state?.me.rooms.some((r) => r.name === room && r.e2ee === true) === true;
+}
+
 function renderRooms(): void {
   const s = state!;
   byId('rooms').replaceChildren(
@@ -114,8 +123,11 @@ function renderRooms(): void {
         // A room this user may not enter is shown as such (locked); a click still asks the server,
         // which decides, and the refusal is said in a sentence.
         const locked = r.mayJoin === false;
-        const kind = locked ? '🔒 not invited' : r.kind === 'private' ? 'private' : '';
-        const attrs: Record<string, string> = { type: 'button', 'data-room': r.name, title: locked ? `${r.description} (you are not invited)` : r.description, class: r.name === s.current ? 'current' : locked ? 'locked' : '' };
+        const kind = locked ? '🔒 not invited' : r.e2ee === true ? '🔐 end-to-end' : r.kind === 'private' ? 'private' : '';
+        // An encrypted room says, on hover, which devices hold its keys: whom this page encrypts for.
+        const holders = s.encrypted.devices(r.name).map((d) => `${d.identity} (device ${d.keyId.slice(0, 8)})`);
+        const title = locked ? `${r.description} (you are not invited)` : r.e2ee === true ? `${r.description}. Keys held by: ${holders.join(', ') || 'open it to see'}` : r.description;
+        const attrs: Record<string, string> = { type: 'button', 'data-room': r.name, title, class: r.name === s.current ? 'current' : locked ? 'locked' : '' };
         const b = el('button', attrs, `#${r.name}`, el('span', { class: 'kind' }, kind));
         b.addEventListener('click', () => void openRoom(r.name));
         return el('li', {}, b);
@@ -155,8 +167,10 @@ async function openRoom(room: string): Promise<void> {
   const s = state!;
   if (!s.joined.has(room)) {
     try {
-      // The room's signed history first (kept across server restarts), every message verified here.
-      await s.session.join(room, { history: true });
+      // The room's signed history first (kept across server restarts), every message verified here;
+      // an encrypted room from now on: this device cannot read what was sent before its key.
+      if (isEncryptedRoom(room)) await s.encrypted.open(s.session, room);
+      else await s.session.join(room, { history: true });
     } catch (err) {
       refusal(`#${room}`, err);
       renderRooms(); // the room that refused does not stay highlighted
@@ -180,7 +194,7 @@ async function deleteMessage(m: SessionMessage): Promise<void> {
 
 function onMessage(m: SessionMessage): void {
   const s = state!;
-  if (m.action === 'send') store(m);
+  if (m.action === 'send' && !isEncryptedRoom(m.room)) store(m);
   else if (m.action === ACTION_DELETE && m.room !== null) {
     let target: DeleteRequest;
     try {
@@ -198,7 +212,7 @@ function onMessage(m: SessionMessage): void {
   } else if (m.action === ACTION_BROADCAST) {
     for (const room of s.joined) if (room !== SECURITY_ROOM) store({ ...m, room: room });
   } else if (m.action === ACTION_TOKEN && m.room === null && m.identity === 'server') {
-    void renewWith(decoder.decode(m.payload));
+    void renewal.renewWith(decoder.decode(m.payload));
   } else if (m.action === ACTION_PANEL && m.room === SECURITY_ROOM && m.identity === 'server') {
     const snapshot = parseSnapshot(m.payload);
     if (snapshot !== undefined) renderPanel(snapshot);
@@ -223,7 +237,7 @@ function sendText(room: string, text: string): void {
   delivery.set(m, 'sending');
   store(m);
   // Signed by this device as the author (its WebCrypto key): every member verifies who wrote it.
-  s.session.post(room, text).then(
+  (isEncryptedRoom(room) ? s.encrypted.send(room, text) : s.session.post(room, text)).then(
     (seq) => {
       (m as { seq: number }).seq = seq;
       pending.set(seq, m);
@@ -234,31 +248,6 @@ function sendText(room: string, text: string): void {
     },
   );
   return;
-}
-
-let renewTimer: ReturnType<typeof setTimeout> | undefined;
-
-/** Asks for a fresh token at 80% of the current one's life ([HS-8.6]): no surprise logouts. */
-function scheduleRenewal(expiresAt: number): void {
-  clearTimeout(renewTimer);
-  const wait = Math.max(1000, (expiresAt - Date.now()) * 0.8);
-  renewTimer = setTimeout(() => state?.session.request(ACTION_TOKEN).catch((err: unknown) => refusal('token renewal', err)), wait);
-}
-
-async function renewWith(token: string): Promise<void> {
-  const s = state;
-  if (s === undefined) return;
-  try {
-    await s.session.renew(token);
-  } catch (err) {
-    refusal('token renewal', err);
-    return;
-  }
-  s.client.setCredential(token); // a reconnection presents the new token
-  const exp = (JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp: number }).exp * 1000;
-  s.me = { ...s.me, expiresAt: exp };
-  byId('token-until').textContent = time(exp);
-  scheduleRenewal(exp);
 }
 
 function connection(text: string): void {
@@ -285,12 +274,14 @@ async function adopt(session: ClientSession, resumed: boolean): Promise<void> {
   watch(session);
   if (!resumed) {
     for (const room of s.joined) {
+      if (isEncryptedRoom(room)) continue; // moved below, with its keys
       // From where the last session stood: the server resends what was missed (it keeps its rooms
       // across a restart), or says history was lost and resends what it holds.
       const from = before.position(room);
       await session.join(room, from === undefined ? { history: true } : { from }).catch((err: unknown) => refusal(`#${room}`, err));
     }
   }
+  await s.encrypted.adopt(session).catch((err: unknown) => refusal('encrypted rooms', err));
   connection(resumed ? 'reconnected' : 'reconnected (new session)');
 }
 
@@ -302,7 +293,7 @@ function showLoggedIn(loggedIn: boolean): void {
 }
 
 async function start(username: string, password: string): Promise<void> {
-  const { key, source, created } = await deviceKey(username);
+  const { key, source, created, e2eeSeed } = await deviceKey(username);
   const me = await login(username, password, key.publicKey);
   const serverKeyBytes = fromBase64Url(me.serverKey);
   if (serverKeyBytes === undefined) throw new Error('bad server key in the login response');
@@ -310,7 +301,12 @@ async function start(username: string, password: string): Promise<void> {
   // pinned server key stay good): the conversation stays on screen, nothing to type again.
   const client = await stayConnected(me.wsUrl, { key, serverKey: importPublicKey(serverKeyBytes), credential: me.token, origin: location.origin }, { minDelayMs: 200, maxDelayMs: 5000 });
   const session = client.current!;
-  state = { client, session, me, myKeyId: toHex(key.kid), rooms: new Map(), joined: new Set(), current: 'lobby' };
+  const encrypted = new EncryptedRooms(e2eeSeed, {
+    message: ({ offset, ...m }) => store({ ...m, ...(offset === undefined ? {} : { offset }), roles: [], action: 'send', verified: 'author' }),
+    refused: (room, code) => refusal(`a message in #${room}`, { code }),
+    devices: () => renderRooms(),
+  });
+  state = { client, session, me, myKeyId: toHex(key.kid), rooms: new Map(), joined: new Set(), current: 'lobby', encrypted };
   watch(session);
   client.on('reconnecting', () => connection('reconnecting…'));
   client.on('fresh', ({ unacknowledged }) => {
@@ -335,7 +331,7 @@ async function start(username: string, password: string): Promise<void> {
     `${me.identity} (${me.roles.join(', ')}) · key ${toHex(key.kid).slice(0, 8)} from ${source}${created ? ', new' : ''} · token until `,
     el('span', { id: 'token-until' }, time(me.expiresAt)),
   );
-  scheduleRenewal(me.expiresAt);
+  renewal.schedule(me.expiresAt);
   byId('broadcast-box').hidden = !me.roles.includes('admin');
   await openRoom('lobby');
   if (me.roles.includes('admin')) {
@@ -378,7 +374,7 @@ function init(): void {
   byId('logout').addEventListener('click', () => {
     const s = state;
     state = undefined;
-    clearTimeout(renewTimer);
+    renewal.stop();
     s?.client.close();
     showLoggedIn(false);
     connection('');

@@ -48,4 +48,10 @@ export function renderPanel(s: PanelSnapshot): void {
   byId('panel-recent').replaceChildren(
     ...s.recent.slice(0, 15).map((e) => el('li', {}, `${time(e.time)} ${e.type} ${e.code}${e.identity === null ? '' : ` (${e.identity})`}${e.room === null ? '' : ` #${e.room}`}`)),
   );
+  // The server relays these rooms' posts without a key to read them: sizes are what it has.
+  byId('panel-encrypted').replaceChildren(
+    ...(s.encrypted ?? []).map((r) =>
+      el('li', { 'data-room': r.room }, `#${r.room}: ${r.sizes.length} latest posts, ciphertext only: ${r.sizes.map((n) => `${n} B`).join(', ')}`),
+    ),
+  );
 }

@@ -19,7 +19,7 @@ import { attachChat, type Chat } from './chat.js';
 import { createLogger, Pseudonymizer, type LogSink } from './logger.js';
 import { DEFAULT_TOKEN_TTL_SEC, TOKEN_AUDIENCE, TOKEN_ISSUER, issueToken, loginHandler } from './login.js';
 import { Monitor } from './monitor.js';
-import { ROOMS, authorize, validate } from './rooms.js';
+import { ROOMS, authorize, isEncrypted, validate } from './rooms.js';
 import { startUwsTransport } from './uws.js';
 import { buildAssets, securityHeaders, serveStatic } from './static.js';
 import { DEMO_USERS } from './users.js';
@@ -123,23 +123,30 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   const hostnames = ['localhost', '127.0.0.1'];
   const origins = hostnames.map((h) => `${scheme}://${h}:${port}`);
 
+  let monitor: Monitor | undefined;
   const secure = new SecureServer({
     key: importSigningKey(serverSeed),
     authenticate: jwtAuthenticator({ key: issuer.publicKey, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, algorithms: ['EdDSA'] }),
     authorize,
-    validate,
+    // The panel shows what the server knows of an encrypted room's posts: their sizes.
+    validate: (r) => {
+      const ok = validate(r);
+      if (ok && r.action === 'send' && isEncrypted(r.room)) monitor?.encrypted(r.room!, r.payload.length);
+      return ok;
+    },
     origins,
     name: 'server',
     logger: logger.pino,
     limits: { maxMessageSize: 16_384, maxConnectionsPerIdentity: 8 },
     // A conversation to come back to: the last 1,000 events of each room, for up to a week.
-    rooms: { historyCount: 1000, historyMs: 7 * 86_400_000, log: roomLog },
+    // Presence: a member who leaves is announced, so encrypted rooms stop sealing keys to its device.
+    rooms: { historyCount: 1000, historyMs: 7 * 86_400_000, log: roomLog, presence: true },
     // Policy: people type slowly; a burst of 20 covers pasting, anything faster is a flood.
     rateLimit: options.rateLimit ?? { connection: { perSecond: 5, burst: 20 }, identity: { perSecond: 10, burst: 40 } },
   });
   const registry = new Registry();
   const metrics = collectMetrics(secure, { registry, processMetrics: true });
-  const monitor = new Monitor(secure, logger, pseudonyms, registry);
+  monitor = new Monitor(secure, logger, pseudonyms, registry);
   const ttl = options.tokenTtlSec ?? DEFAULT_TOKEN_TTL_SEC;
   // A session renews its token over itself before it expires ([HS-8.6]): same identity, roles and key.
   const chat = attachChat(secure, {

@@ -155,7 +155,7 @@ export function loginHandler(options: LoginOptions): (req: IncomingMessage, res:
         serverKey: Buffer.from(options.serverPublicKey).toString('base64url'),
         wsUrl: options.wsUrl(req.headers.host),
         channelBinding: options.channelBinding,
-        rooms: options.rooms.map(({ name, kind, description }) => ({ name, kind, description, mayJoin: mayEnter(name, user.name, user.roles) })),
+        rooms: options.rooms.map(({ name, kind, description, e2ee }) => ({ name, kind, description, mayJoin: mayEnter(name, user.name, user.roles), ...(e2ee === true ? { e2ee } : {}) })),
       };
       monitor.login('accept', username, peer);
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));

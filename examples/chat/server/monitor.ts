@@ -58,6 +58,8 @@ export class Monitor {
   readonly #accepted: Counter<'type'>;
   readonly #refused: Counter<'code' | 'class'>;
   readonly #recent: PanelEvent[] = [];
+  /** Sizes of the latest posts in end-to-end encrypted rooms: all this server can know of them. */
+  readonly #sealed = new Map<string, number[]>();
   readonly #history: { time: number; accepted: number; refused: Record<ChartClass, number> }[] = [];
   #last: Totals = { accepted: 0, refused: Object.fromEntries(CLASSES.map((c) => [c, 0])) as Record<ChartClass, number> };
   /** Codes already reported by a reject event, per open session id. */
@@ -88,6 +90,15 @@ export class Monitor {
       this.#reject({ type: 'login', code: outcome, identity: null, room: null, time: Date.now() });
       this.#logger.log('warn', 'reject', { type: 'login', code: outcome, ...fields });
     }
+    this.#changed();
+  }
+
+  /** A post accepted into an end-to-end encrypted room: its size, never its bytes. */
+  encrypted(room: string, size: number): void {
+    let sizes = this.#sealed.get(room);
+    if (sizes === undefined) this.#sealed.set(room, (sizes = []));
+    sizes.unshift(size);
+    if (sizes.length > RECENT) sizes.pop();
     this.#changed();
   }
 
@@ -177,7 +188,8 @@ export class Monitor {
       accepted: h.map((p) => p.accepted),
       refused: Object.fromEntries(CLASSES.map((c) => [c, h.map((p) => p.refused[c])])) as unknown as PanelHistory['refused'],
     };
-    return { time: Date.now(), accepted: t.accepted, rejected: t.rejected, attacks, sessions, recent: [...this.#recent], history };
+    const encrypted = [...this.#sealed].map(([room, sizes]) => ({ room, sizes: [...sizes] }));
+    return { time: Date.now(), accepted: t.accepted, rejected: t.rejected, attacks, sessions, recent: [...this.#recent], history, encrypted };
   }
 
   /** Sends the current snapshot to the admins in the security room. */

@@ -22,6 +22,8 @@ export const ROOMS: readonly Room[] = [
   { name: 'lobby', kind: 'public', description: 'Everyone' },
   { name: 'dev', kind: 'public', description: 'Build talk' },
   { name: 'vault', kind: 'private', description: 'Invited only: alice, bob, ada', invited: ['alice', 'bob', 'ada'] },
+  // Members encrypt for each other's devices; the server orders and relays, and cannot read.
+  { name: 'secret', kind: 'private', e2ee: true, description: 'End-to-end encrypted: alice, bob, ada', invited: ['alice', 'bob', 'ada'] },
   { name: SECURITY_ROOM, kind: 'admin', description: 'Live security panel (admins)' },
 ];
 
@@ -83,10 +85,19 @@ export function parseDelete(payload: Uint8Array): DeleteRequest | undefined {
   return { keyId: o['keyId'], seq: o['seq'] };
 }
 
+/** Whether a room's posts are end-to-end encrypted: opaque to this server. */
+export function isEncrypted(room: string | null): boolean {
+  return room !== null && byName.get(room)?.e2ee === true;
+}
+
 /** sealwire's `validate` hook ([POL-2.5]): false is answered with ERR_PAYLOAD_INVALID. */
-export function validate({ action, payload }: ValidateRequest): boolean {
+export function validate({ action, payload, room }: ValidateRequest): boolean {
   switch (action) {
     case 'send':
+      // Ciphertext, key distributions and device keys: nothing here to read, only to relay. Each
+      // is still signed by its author and checked by every member; sealwire bounds its size.
+      if (isEncrypted(room)) return payload.length > 0;
+      return isAcceptableText(decodeText(payload) ?? '');
     case ACTION_BROADCAST: {
       const text = decodeText(payload);
       return text !== undefined && isAcceptableText(text);

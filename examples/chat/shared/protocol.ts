@@ -23,6 +23,8 @@ export interface RoomInfo {
   readonly description: string;
   /** In the login response: whether this user may enter (the server's policy decides again on join). */
   readonly mayJoin?: boolean;
+  /** End-to-end encrypted: members encrypt for each other; the server relays what it cannot read. */
+  readonly e2ee?: boolean;
 }
 
 /** POST /api/login, `Content-Type: application/json`. */
@@ -97,6 +99,8 @@ export interface PanelSnapshot {
   readonly recent: readonly PanelEvent[];
   /** Per second over the last minutes, oldest first: for the panel's chart. */
   readonly history: PanelHistory;
+  /** What the server holds of each end-to-end encrypted room: the sizes of its latest posts, no text. */
+  readonly encrypted: readonly { readonly room: string; readonly sizes: readonly number[] }[];
 }
 
 /** Decisions per second (deltas of the counters `/metrics` serves), one entry per second. */
