@@ -17,3 +17,9 @@ export const liveClientKey = (id: LiveIdentity): SigningKey => importSigningKey(
 
 /** The room every live check uses; the server under test must let both identities join and post. */
 export const LIVE_ROOM = 'live';
+
+/** The operator key of the live node-set checks (spec/nodes.md), and the service its sets name. */
+export const liveOperatorKey = (): SigningKey => importSigningKey(liveSeed('operator'));
+export const LIVE_SERVICE = 'live';
+/** Another node of the service: our test server seals some room frames as this node would have relayed them. */
+export const liveOtherNodeKey = (): SigningKey => importSigningKey(liveSeed('node-2'));

@@ -1,9 +1,11 @@
 // Our client as `--live-client` runs it: the contract of conformance/README.md ("Live mode") —
 // connect, join, post "hello", print each room message's text, exit 0 after "bye"; a connection
-// lost before "bye" is resumed, or replaced by a fresh session when the resume is refused.
+// lost before "bye" is resumed, or replaced by a fresh session when the resume is refused. Given an
+// operator key, it trusts the service's node sets in place of the pinned key (spec/nodes.md).
 import WebSocket from 'ws';
 import { fromHex } from '../../src/bytes.js';
-import { importPublicKey, importSigningKey, type ClientSession } from '../../src/index.js';
+import { verifyStrict } from '../../src/crypto/ed25519.js';
+import { NodeKeys, importPublicKey, importSigningKey, type AsyncVerify, type ClientSession } from '../../src/index.js';
 import { connect, type ConnectOptions, type WebSocketConstructor } from '../../src/adapters/ws/index.js';
 
 const env = (name: string): string => {
@@ -14,10 +16,21 @@ const env = (name: string): string => {
 
 const room = env('SEALWIRE_ROOM');
 let done = false;
+const operator = process.env['SEALWIRE_OPERATOR_KEY'];
+// One holder for every session and reconnect: it keeps the highest set and the nodes dropped ([NODE-2.2]).
+const serverKey =
+  operator === undefined
+    ? importPublicKey(fromHex(env('SEALWIRE_SERVER_KEY')))
+    : new NodeKeys({ operator: importPublicKey(fromHex(operator)), service: env('SEALWIRE_SERVICE') });
+// Room frames are verified asynchronously, as a browser's WebCrypto does: a node set that arrives
+// while frames before it are still being verified must wait for them ([NODE-4.1]).
+const roomVerify: AsyncVerify = (key, message, signature) =>
+  new Promise((resolve) => setTimeout(() => resolve(verifyStrict(key.backend, key.handle, message, signature)), 5));
 const options = {
   WebSocket: WebSocket as unknown as WebSocketConstructor,
   key: importSigningKey(fromHex(env('SEALWIRE_CLIENT_SEED'))),
-  serverKey: importPublicKey(fromHex(env('SEALWIRE_SERVER_KEY'))),
+  serverKey,
+  roomVerify,
 } as ConnectOptions;
 
 function refused(err: unknown): never {
@@ -36,6 +49,10 @@ function follow(session: ClientSession): ClientSession {
       session.close();
       process.exit(0);
     }
+  });
+  // A frame refused in the session without ending it (a room frame, a node set): the application learns its code.
+  session.on('room', (n) => {
+    if (n.type === 'refused') console.log(`refused ${n.code}`);
   });
   void session.closed.then(() => (done ? undefined : carryOn(session)));
   return session;

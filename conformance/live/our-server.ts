@@ -2,9 +2,9 @@
 // ring, every room open. `serveWs` puts it on 127.0.0.1 (port 0) behind the `ws` adapter.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KeyRing, SecureServer, type SecureServerOptions } from '../../src/index.js';
+import { KeyRing, SecureServer, signNodeSet, type SecureServerOptions } from '../../src/index.js';
 import { attach } from '../../src/adapters/ws/index.js';
-import { LIVE_IDENTITIES, liveClientKey, liveServerKey } from './keys.js';
+import { LIVE_IDENTITIES, LIVE_SERVICE, liveClientKey, liveOperatorKey, liveServerKey } from './keys.js';
 
 export function liveSecureServer(extra: Partial<SecureServerOptions> = {}): SecureServer {
   const keys = new KeyRing();
@@ -12,16 +12,45 @@ export function liveSecureServer(extra: Partial<SecureServerOptions> = {}): Secu
   return new SecureServer({ key: liveServerKey(), keys, authorize: () => true, ...extra });
 }
 
-export async function serveWs(secure: SecureServer): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+/** A node set of the live service signed by the live operator key; by default it lists the live server's key for an hour. */
+export function liveNodeSet(version: number, options: { nodes?: Uint8Array[]; notAfter?: number; now?: number } = {}): Uint8Array {
+  const notAfter = options.notAfter ?? Date.now() + 3_600_000;
+  const nodes = (options.nodes ?? [liveServerKey().publicKey]).map((key) => ({ key }));
+  return signNodeSet(liveOperatorKey(), { service: LIVE_SERVICE, version, notAfter, nodes, ...(options.now === undefined ? {} : { now: options.now }) });
+}
+
+export interface Served {
+  url: string;
+  /** Every client connection is lost, without a close frame (a network failure). */
+  cut(): void;
+  /** Sends bytes on every open connection as a frame of its own, after what the server sent before. */
+  sendRaw(frame: Uint8Array): void;
+  /** From now on, each frame sent on an open connection goes out as `rewrite` returns it (undefined: unchanged). */
+  rewrite(rewrite: (frame: Uint8Array) => Uint8Array | undefined): void;
+  close(): Promise<void>;
+}
+
+export async function serveWs(secure: SecureServer): Promise<Served> {
   const http = createServer();
   const attached = attach(secure, { server: http, path: '/live' });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
   return {
     url: `ws://127.0.0.1:${port}/live`,
-    /** Every client connection is lost, without a close frame (a network failure). */
     cut() {
       for (const ws of attached.wss.clients) ws.terminate();
+    },
+    sendRaw(frame) {
+      for (const ws of attached.wss.clients) ws.send(frame);
+    },
+    rewrite(rewrite) {
+      for (const ws of attached.wss.clients) {
+        const send = ws.send.bind(ws) as (...a: unknown[]) => void;
+        ws.send = ((data: unknown, ...rest: unknown[]) => {
+          const out = data instanceof Uint8Array ? (rewrite(new Uint8Array(data).slice()) ?? data) : data;
+          send(out, ...rest);
+        }) as typeof ws.send;
+      }
     },
     async close() {
       attached.close();

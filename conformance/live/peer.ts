@@ -86,6 +86,8 @@ export interface ServerCtx {
   url: string;
   /** The interval the server under test pings at (`--ping-interval`, default 1,000 ms), [POL-5.6]. */
   pingIntervalMs?: number;
+  /** The operator key whose node set the server under test presents (`--operator-key`, spec/nodes.md). */
+  operatorKey?: Uint8Array;
 }
 
 export const DEFAULT_PING_INTERVAL_MS = 1_000;
