@@ -386,3 +386,5 @@ export {
 
 // Room presence across the nodes of a service (spec/rooms.md [ROOM-11.1]).
 export { sharePresence, type PresenceSource, type SharedPresence, type SharePresenceOptions } from '../session/shared-presence.js';
+export { shareRooms, type ShareRoomsOptions } from '../rooms/shared-redis.js';
+export type { SharedRoomStore } from '../rooms/shared.js';

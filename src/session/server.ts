@@ -150,6 +150,8 @@ export class SecureServer extends Emitter<ServerEvents> {
       },
       log: ro.log,
       onLogError: (err) => logTo(logger, 'error', { err }, 'sealwire: the room log failed; the room begins a new epoch'),
+      shared: ro.shared,
+      onSharedError: (err) => logTo(logger, 'warn', { err }, 'sealwire: the shared room store failed'),
     });
     this.#rooms = rooms;
     this.#core = { ...config, rules, builder, resume, admission, registry, rooms, host: this.#host() };
