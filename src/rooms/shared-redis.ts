@@ -197,8 +197,11 @@ class RedisRoomStore implements SharedRoomStore {
     const args = ['COUNT', '1024', 'BLOCK', String(this.blockMs), 'STREAMS', ...rooms.keys(), ...ids];
     const reply = (await this.#reader('XREAD', args)) as unknown[] | null;
     const out = new Map<string, SharedEntry[]>();
-    for (const stream of reply ?? []) {
-      const [key, entries] = stream as [unknown, unknown[]];
+    // RESP2 answers [[key, entries], …]; a RESP3 map comes from some clients flat: [key, entries, …].
+    const flat = typeof reply?.[0] === 'string';
+    const streams: unknown[][] = [];
+    for (let i = 0; reply !== null && i < reply.length; i += flat ? 2 : 1) streams.push(flat ? [reply[i], reply[i + 1]] : (reply[i] as unknown[]));
+    for (const [key, entries] of streams as [unknown, unknown[]][]) {
       const room = rooms.get(String(key));
       if (room === undefined) continue;
       out.set(

@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { KeyRing, SecureServer, generateKeyPair, importSigningKey, type ClientSession, type SigningKey } from '../../src/index.js';
-import { shareRooms } from '../../src/replay/redis.js';
+import { shareRooms, type SharedRoomStore } from '../../src/replay/redis.js';
+import { compareIds } from '../../src/rooms/shared.js';
 import { connect, type WebSocketConstructor } from '../../src/adapters/ws/index.js';
 import type { RoomNotice } from '../../src/rooms/member.js';
 import { isRoomFrame } from '../../src/rooms/frames.js';
@@ -61,7 +62,43 @@ afterEach(async () => {
 
 let prefixes = 0;
 
-async function node(redisPort: number, prefix: string) {
+/**
+ * The store as given, but its reads lose every `every`-th entry for good, as an at-most-once link
+ * between nodes does: later reads start after it, so only reading by id can fill the gap.
+ */
+function lossy(store: SharedRoomStore, every: number, lost: { count: number }): SharedRoomStore {
+  const skip = new Map<string, string>();
+  let n = 0;
+  return {
+    appendTimeoutMs: store.appendTimeoutMs,
+    graceMs: store.graceMs,
+    readTimeoutMs: store.readTimeoutMs,
+    blockMs: store.blockMs,
+    checkMs: store.checkMs,
+    head: (room, ttl) => store.head(room, ttl),
+    reset: (room, fresh, seen, ttl) => store.reset(room, fresh, seen, ttl),
+    append: (room, req) => store.append(room, req),
+    range: (room, after, count) => store.range(room, after, count),
+    statements: (room) => store.statements(room),
+    read: async (after) => {
+      const from = new Map(after);
+      for (const [room, id] of skip) if (from.has(room) && compareIds(id, from.get(room)!) > 0) from.set(room, id);
+      const got = await store.read(from);
+      for (const [room, entries] of got) {
+        const kept = entries.filter((e) => {
+          if (++n % every !== 0) return true;
+          skip.set(room, e.id);
+          lost.count++;
+          return false;
+        });
+        got.set(room, kept);
+      }
+      return got;
+    },
+  };
+}
+
+async function node(redisPort: number, prefix: string, wrap: (s: SharedRoomStore) => SharedRoomStore = (s) => s, checkMs = 100) {
   const ring = new KeyRing();
   for (const [identity, k] of keys) ring.add(k.publicKey, { identity });
   // Fail fast while Redis is away: a command is not retried across a reconnect.
@@ -75,7 +112,7 @@ async function node(redisPort: number, prefix: string) {
     reader: (c, args) => rd.call(c, ...args),
     prefix,
     blockMs: 100,
-    checkMs: 100,
+    checkMs,
     appendTimeoutMs: 400,
     graceMs: 200,
     readTimeoutMs: 400,
@@ -85,7 +122,7 @@ async function node(redisPort: number, prefix: string) {
     if (process.env['DEBUG_SHARED'] !== undefined) console.error(message, fields['err']);
   };
   const logger = { info: () => {}, warn: log, error: log };
-  const server = new SecureServer({ key: serverKey, keys: ring, authorize: () => true, logger, rooms: { positionMs: 200, shared: store } });
+  const server = new SecureServer({ key: serverKey, keys: ring, authorize: () => true, logger, rooms: { positionMs: 200, shared: wrap(store) } });
   const adapter: RunningAdapter = await wsAdapter.start(server, {});
   cleanup.push(async () => {
     await adapter.close();
@@ -205,6 +242,8 @@ describe.skipIf(!available)('room streams shared by nodes on Redis [ROOM-11.2]',
     await waitFor(() => bob.got.length === 1 && carol.got.length === 1, 'the first message');
     redis.signal('SIGSTOP');
     alice.client.send('lobby', 'lost in a pause');
+    // A room this node does not hold cannot load: the Join is refused too ([ROOM-11.5]).
+    await expect(bob.client.join('elsewhere')).rejects.toMatchObject({ code: 'ERR_STORE' });
     await waitFor(() => alice.refused.includes('ERR_STORE'), 'the post refused with ERR_STORE', 3000);
     await sleep(200);
     redis.signal('SIGCONT');
@@ -226,5 +265,48 @@ describe.skipIf(!available)('room streams shared by nodes on Redis [ROOM-11.2]',
     expect(alice.got.map((g) => `${g.offset}:${g.text}`)).toEqual(seen.filter((t) => t.endsWith('four')));
     for (const m of [alice, bob, carol]) expect(m.got.map((g) => g.text)).not.toContain('lost in a pause');
     expect(bob.refused).toEqual([]);
+  });
+
+  // [ROOM-11.4]: a read that lost entries (at-most-once links lose them) shows a gap, read by id
+  it('entries a node never read are read by id before anything after them; a member whose node died recovers on another, each message once', async () => {
+    const prefix = `t${process.pid}-${prefixes++}:`;
+    const lost = { count: 0 };
+    const a = await node(shared!.port, prefix);
+    // Head checks are rare: reading by id fills what the reads lost once a later entry shows the gap
+    // (a lost last entry shows at the next check).
+    const b = await node(shared!.port, prefix, (s) => lossy(s, 3, lost), 1000);
+    const alice = await member(a.adapter.url, 'alice', 'lobby');
+    const bob = await member(b.adapter.url, 'bob', 'lobby');
+    const sent = Array.from({ length: 30 }, (_, i) => `m${i}`);
+    for (const t of sent) {
+      alice.client.send('lobby', t);
+      await sleep(2); // one entry per message, mostly: more reads, more losses
+    }
+    await waitFor(() => bob.got.length === sent.length, 'every message at bob');
+    expect(lost.count).toBeGreaterThan(3);
+    expect(bob.got.map((g) => `${g.offset}:${g.text}`)).toEqual(sent.map((t, i) => `${i}:${t}`));
+    expect(bob.notices.filter((n) => n.type !== 'position' || n.status !== 'current')).toEqual([]);
+    // Bob's node dies; alice goes on; bob reconnects to node a from where he stood.
+    const position = bob.client.position('lobby')!;
+    await b.adapter.close();
+    await bob.client.closed;
+    for (let i = 0; i < 5; i++) alice.client.send('lobby', `later ${i}`);
+    const carol = await member(a.adapter.url, 'carol', 'lobby', true);
+    await waitFor(() => carol.got.length === sent.length + 5, 'the later messages written');
+    const again = await connect(a.adapter.url, {
+      WebSocket: RecordingWebSocket as unknown as WebSocketConstructor,
+      key: keys.get('bob')!,
+      serverKey: serverPublic,
+    });
+    cleanup.push(() => again.close());
+    const got: string[] = [];
+    const notices: RoomNotice[] = [];
+    again.on('message', (m) => got.push(`${m.offset}:${text.decode(m.payload)}`));
+    again.on('room', (n) => notices.push(n));
+    await again.join('lobby', { from: position });
+    await waitFor(() => got.length === 5, 'the missed messages');
+    await sleep(200);
+    expect(got).toEqual(Array.from({ length: 5 }, (_, i) => `${sent.length + i}:later ${i}`));
+    expect(notices[0]).toMatchObject({ type: 'position', status: 'recovered', count: 5 });
   });
 });
