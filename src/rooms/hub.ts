@@ -241,7 +241,6 @@ export class RoomHub<M extends RoomMember> {
   /** Numbers a room event and queues it for sealing; the statement of a post's author goes first. */
   publish(name: string, body: RoomEventBody, author?: KeyStatement, then?: PublishThen): void {
     if (this.#sync !== undefined) return this.#sync.publish(name, body, author, then);
-    then?.settled?.(null);
     const r = this.#roomFor(name);
     if (body.kind === KIND_POST && author !== undefined) {
       this.#statements.ensure(r, author, (f) => {
@@ -265,6 +264,8 @@ export class RoomHub<M extends RoomMember> {
           this.#fan(r, frame);
         }),
     );
+    // Numbered: on one node the event is as good as sent (a log failure ends its epoch instead).
+    then?.settled?.(null);
   }
 
   /** @see [ROOM-7.1] */
