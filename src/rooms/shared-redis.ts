@@ -106,13 +106,31 @@ function headOf(reply: unknown): SharedHead | null {
   return { epoch: reply[0], next: Number(reply[1]) };
 }
 
-function entryOf(id: string, fields: unknown): SharedEntry {
-  if (!Array.isArray(fields)) throw new Error('sealwire: a room stream entry without fields');
+/**
+ * One stream entry. One this library did not write (another writer under the prefix, a damaged
+ * key) keeps its id with `count` -1: the node passes over it, and a gap it leaves is handled as
+ * any other ([ROOM-11.4]).
+ */
+function entryOf(raw: unknown): SharedEntry | undefined {
+  if (!Array.isArray(raw) || typeof raw[0] !== 'string' || !/^\d+-\d+$/.test(raw[0])) return undefined;
+  const id = raw[0];
+  const fields: unknown[] = Array.isArray(raw[1]) ? (raw[1] as unknown[]) : [];
+  const bad: SharedEntry = { id, first: -1, count: -1, ts: 0, epoch: '', frame: new Uint8Array(0) };
   const f = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) f.set(String(fields[i]), String(fields[i + 1]));
   const first = Number(id.slice(0, id.indexOf('-')));
-  return { id, first, count: Number(f.get('c')), ts: Number(f.get('t')), epoch: f.get('e') ?? '', kid: f.get('k'), frame: fromBase64url(f.get('f') ?? '') };
+  const count = Number(f.get('c'));
+  const ts = Number(f.get('t'));
+  const epoch = f.get('e');
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(count) || count < 0 || !Number.isSafeInteger(ts) || epoch === undefined) return bad;
+  try {
+    return { id, first, count, ts, epoch, kid: f.get('k'), frame: fromBase64url(f.get('f') ?? '') };
+  } catch {
+    return bad;
+  }
 }
+
+const entries = (reply: unknown): SharedEntry[] => (Array.isArray(reply) ? reply.map(entryOf).filter((e) => e !== undefined) : []);
 
 class RedisRoomStore implements SharedRoomStore {
   readonly appendTimeoutMs: number;
@@ -171,8 +189,7 @@ class RedisRoomStore implements SharedRoomStore {
   }
 
   async range(room: string, after: string, count: number): Promise<SharedEntry[]> {
-    const reply = (await this.#command('XRANGE', [KEYS(this.#prefix, room)[1]!, `(${after}`, '+', 'COUNT', String(count)])) as unknown[];
-    return reply.map((e) => entryOf(String((e as unknown[])[0]), (e as unknown[])[1]));
+    return entries(await this.#command('XRANGE', [KEYS(this.#prefix, room)[1]!, `(${after}`, '+', 'COUNT', String(count)]));
   }
 
   async statements(room: string): Promise<{ kid: string; frame: Uint8Array }[]> {
@@ -201,13 +218,9 @@ class RedisRoomStore implements SharedRoomStore {
     const flat = typeof reply?.[0] === 'string';
     const streams: unknown[][] = [];
     for (let i = 0; reply !== null && i < reply.length; i += flat ? 2 : 1) streams.push(flat ? [reply[i], reply[i + 1]] : (reply[i] as unknown[]));
-    for (const [key, entries] of streams as [unknown, unknown[]][]) {
+    for (const [key, list] of streams as [unknown, unknown][]) {
       const room = rooms.get(String(key));
-      if (room === undefined) continue;
-      out.set(
-        room,
-        entries.map((e) => entryOf(String((e as unknown[])[0]), (e as unknown[])[1])),
-      );
+      if (room !== undefined) out.set(room, entries(list));
     }
     return out;
   }

@@ -124,7 +124,7 @@ export class SharedSync<M extends RoomMember> {
     for (const s of statements) r.statements.set(s.kid, { payload: decodeEnvelope(s.frame).payload, frame: s.frame });
     let frames: { frame: Uint8Array; first: number; count: number; at: number }[] = [];
     for (const e of entries) {
-      if (e.count === 0 || e.epoch !== head.epoch) continue;
+      if (e.count <= 0 || e.epoch !== head.epoch) continue;
       const last = frames[frames.length - 1];
       // Offsets follow on, or history starts again after the break (never the case for one script's appends).
       if (last !== undefined && last.first + last.count !== e.first) frames = [];
@@ -281,6 +281,10 @@ export class SharedSync<M extends RoomMember> {
     const epoch = toHex(r.epoch);
     for (const e of entries) {
       if (compareIds(e.id, r.lastId) <= 0) continue;
+      if (e.count < 0) {
+        r.lastId = e.id; // not a frame this library wrote: passed over
+        continue;
+      }
       if (e.epoch !== epoch) return 'epoch';
       if (e.first > r.next) return 'gap';
       r.lastId = e.id;
@@ -307,9 +311,8 @@ export class SharedSync<M extends RoomMember> {
   async #catchUp(r: RoomState<M>): Promise<void> {
     for (;;) {
       const page = await this.#t(this.store.range(r.name, r.lastId, PAGE));
-      const v = this.#apply(r, page);
-      if (v === 'gap') return this.#adopt(r, await this.#t(this.store.head(r.name, this.#ttl)), true);
-      if (v === 'epoch') return this.#check(r);
+      // What the stream holds next does not follow on (trimmed, or of another epoch): start over from it.
+      if (this.#apply(r, page) !== 'ok') return this.#adopt(r, await this.#t(this.store.head(r.name, this.#ttl)), true);
       if (page.length < PAGE) return;
     }
   }

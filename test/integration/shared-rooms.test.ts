@@ -309,4 +309,23 @@ describe.skipIf(!available)('room streams shared by nodes on Redis [ROOM-11.2]',
     expect(got).toEqual(Array.from({ length: 5 }, (_, i) => `${sent.length + i}:later ${i}`));
     expect(notices[0]).toMatchObject({ type: 'position', status: 'recovered', count: 5 });
   });
+
+  // [ROOM-11.4]: an entry this library did not write is passed over, not a reason to stop reading
+  it('an entry another writer put in the room stream is passed over; the room goes on on every node', async () => {
+    const prefix = `t${process.pid}-${prefixes++}:`;
+    const [a, b] = [await node(shared!.port, prefix), await node(shared!.port, prefix)];
+    const [alice, bob] = [await member(a.adapter.url, 'alice', 'lobby'), await member(b.adapter.url, 'bob', 'lobby')];
+    alice.client.send('lobby', 'one');
+    await waitFor(() => bob.got.length === 1, 'the first message');
+    const admin = new Redis({ host: '127.0.0.1', port: shared!.port });
+    cleanup.push(() => void admin.disconnect());
+    await admin.call('XADD', `{${prefix}lobby}:s`, '1-*', 'f', '%%%', 'c', 'x');
+    await admin.call('XADD', `{${prefix}lobby}:s`, '1-*', 'junk', 'yes');
+    alice.client.send('lobby', 'two');
+    await waitFor(() => bob.got.length === 2, 'the next message past the junk');
+    const carol = await member(b.adapter.url, 'carol', 'lobby', true);
+    await waitFor(() => carol.got.length === 2, 'history past the junk');
+    for (const m of [bob, carol]) expect(m.got.map((g) => `${g.offset}:${g.text}`)).toEqual(['0:one', '1:two']);
+    for (const m of [alice, bob, carol]) expect(m.notices.filter((n) => n.type !== 'position' || n.status !== 'current')).toEqual([]);
+  });
 });
