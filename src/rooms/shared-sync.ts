@@ -7,7 +7,7 @@ import type { ErrorCode } from '../errors.js';
 import { decodeEnvelope, STREAM_ID_LENGTH } from '../wire/envelope.js';
 import type { PendingEvent, RoomMember, RoomState } from './room.js';
 import { prepareRoom } from './seal.js';
-import { compareIds, type NewFrame, type SharedEntry, type SharedHead, type SharedRoomStore } from './shared.js';
+import { compareIds, splitId, type NewFrame, type SharedEntry, type SharedHead, type SharedRoomStore } from './shared.js';
 import type { TickSigner } from './signer.js';
 import type { StatementCache } from './statements.js';
 import { encodeRoomEvent, KIND_POST, MAX_BUNDLE, ROLE, ROOM_CONTENT_TYPE, roomAad, type KeyStatement, type RoomEventBody } from './wire.js';
@@ -113,8 +113,10 @@ export class SharedSync<M extends RoomMember> {
     const entries: SharedEntry[] = [];
     for (let after = '0-0'; ;) {
       const page = await this.#t(this.store.range(r.name, after, PAGE));
-      entries.push(...page);
-      if (page.length < PAGE) break;
+      // Entries appended since the head was read are left to the reader: they follow on from it.
+      const within = page.filter((e) => splitId(e.id)[0] < head.next);
+      entries.push(...within);
+      if (page.length < PAGE || within.length < page.length) break;
       after = page[page.length - 1]!.id;
     }
     // Everything read: from here on the room changes in one step.
@@ -153,10 +155,12 @@ export class SharedSync<M extends RoomMember> {
   #kick(r: RoomState<M>): void {
     if (r.busy) return;
     r.busy = true;
-    void this.#locked(r, () => this.#drain(r)).finally(() => {
-      r.busy = false;
-      if (r.pending.length > 0 && !this.#closed) this.#kick(r);
-    });
+    void this.#locked(r, () => this.#drain(r))
+      .catch(() => {}) // reported by the chain
+      .finally(() => {
+        r.busy = false;
+        if (r.pending.length > 0 && !this.#closed) this.#kick(r);
+      });
   }
 
   async #drain(r: RoomState<M>): Promise<void> {
