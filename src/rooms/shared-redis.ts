@@ -19,7 +19,7 @@ export interface ShareRoomsOptions {
   readonly appendTimeoutMs?: number;
   /** Default 500 ms: the node refuses this long after the deadline the script enforces. */
   readonly graceMs?: number;
-  /** Default 1,000 ms: how long one XREAD blocks. */
+  /** Default 250 ms: how long one XREAD blocks (a room a node starts to read waits at most this). */
   readonly blockMs?: number;
   /** Default 2,000 ms beyond `blockMs`. */
   readonly readTimeoutMs?: number;
@@ -152,7 +152,7 @@ class RedisRoomStore implements SharedRoomStore {
     if (typeof this.#prefix !== 'string' || /[{}]/.test(this.#prefix)) throw new TypeError('"prefix" expected a string without braces');
     this.appendTimeoutMs = positive(o.appendTimeoutMs, 2000, 'appendTimeoutMs');
     this.graceMs = positive(o.graceMs, 500, 'graceMs');
-    this.blockMs = positive(o.blockMs, 1000, 'blockMs');
+    this.blockMs = positive(o.blockMs, 250, 'blockMs');
     this.readTimeoutMs = positive(o.readTimeoutMs, 2000, 'readTimeoutMs');
     this.checkMs = positive(o.checkMs, 1000, 'checkMs');
   }
