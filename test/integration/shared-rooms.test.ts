@@ -98,7 +98,8 @@ function lossy(store: SharedRoomStore, every: number, lost: { count: number }): 
   };
 }
 
-async function node(redisPort: number, prefix: string, wrap: (s: SharedRoomStore) => SharedRoomStore = (s) => s, checkMs = 100) {
+async function node(redisPort: number, prefix: string, o: { wrap?: (s: SharedRoomStore) => SharedRoomStore; checkMs?: number; historyCount?: number } = {}) {
+  const { wrap = (s: SharedRoomStore) => s, checkMs = 100, historyCount = 1000 } = o;
   const ring = new KeyRing();
   for (const [identity, k] of keys) ring.add(k.publicKey, { identity });
   // Fail fast while Redis is away: a command is not retried across a reconnect.
@@ -122,7 +123,7 @@ async function node(redisPort: number, prefix: string, wrap: (s: SharedRoomStore
     if (process.env['DEBUG_SHARED'] !== undefined) console.error(message, fields['err']);
   };
   const logger = { info: () => {}, warn: log, error: log };
-  const server = new SecureServer({ key: serverKey, keys: ring, authorize: () => true, logger, rooms: { positionMs: 200, shared: wrap(store) } });
+  const server = new SecureServer({ key: serverKey, keys: ring, authorize: () => true, logger, rooms: { positionMs: 200, historyCount, shared: wrap(store) } });
   const adapter: RunningAdapter = await wsAdapter.start(server, {});
   cleanup.push(async () => {
     await adapter.close();
@@ -274,7 +275,7 @@ describe.skipIf(!available)('room streams shared by nodes on Redis [ROOM-11.2]',
     const a = await node(shared!.port, prefix);
     // Head checks are rare: reading by id fills what the reads lost once a later entry shows the gap
     // (a lost last entry shows at the next check).
-    const b = await node(shared!.port, prefix, (s) => lossy(s, 3, lost), 1000);
+    const b = await node(shared!.port, prefix, { wrap: (s) => lossy(s, 3, lost), checkMs: 1000 });
     const alice = await member(a.adapter.url, 'alice', 'lobby');
     const bob = await member(b.adapter.url, 'bob', 'lobby');
     const sent = Array.from({ length: 30 }, (_, i) => `m${i}`);
@@ -327,5 +328,31 @@ describe.skipIf(!available)('room streams shared by nodes on Redis [ROOM-11.2]',
     await waitFor(() => carol.got.length === 2, 'history past the junk');
     for (const m of [bob, carol]) expect(m.got.map((g) => `${g.offset}:${g.text}`)).toEqual(['0:one', '1:two']);
     for (const m of [alice, bob, carol]) expect(m.notices.filter((n) => n.type !== 'position' || n.status !== 'current')).toEqual([]);
+  });
+
+  // [ROOM-11.7], [ROOM-6.2]: the stream keeps what history keeps
+  it('the stream is trimmed to the history settings; a joiner on another node recovers what history holds', async () => {
+    const prefix = `t${process.pid}-${prefixes++}:`;
+    const [a, b] = [await node(shared!.port, prefix, { historyCount: 10 }), await node(shared!.port, prefix, { historyCount: 10 })];
+    const alice = await member(a.adapter.url, 'alice', 'lobby');
+    for (let i = 0; i < 40; i++) {
+      alice.client.send('lobby', `m${i}`);
+      await sleep(1);
+    }
+    const bob = await member(b.adapter.url, 'bob', 'lobby', true);
+    await waitFor(() => bob.got.some((g) => g.text === 'm39'), 'the last message at bob');
+    const admin = new Redis({ host: '127.0.0.1', port: shared!.port });
+    cleanup.push(() => void admin.disconnect());
+    const held = (await admin.call('XRANGE', `{${prefix}lobby}:s`, '-', '+')) as [string, string[]][];
+    const events = held.filter(([, f]) => f[f.indexOf('c') + 1] !== '0');
+    // The events of the last 10 offsets, a bundle kept whole: never all 40, never fewer than 10.
+    const firstHeld = Number(events[0]![0].split('-')[0]);
+    expect(firstHeld).toBeLessThanOrEqual(30);
+    expect(firstHeld).toBeGreaterThan(0);
+    const last = events[events.length - 1]!;
+    expect(Number(last[0].split('-')[0]) + Number(last[1][last[1].indexOf('c') + 1])).toBe(40);
+    expect(bob.got.map((g) => g.offset)).toEqual(Array.from({ length: bob.got.length }, (_, i) => 40 - bob.got.length + i));
+    expect(bob.got.length).toBeGreaterThanOrEqual(10);
+    expect(bob.got.length).toBeLessThan(40);
   });
 });
