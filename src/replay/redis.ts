@@ -390,3 +390,7 @@ export { sharePresence, type PresenceSource, type SharedPresence, type SharePres
 // Per-identity connection caps and rate limits across the nodes of a service (spec/policy.md §4.1).
 export { shareLimits, type LimitsTarget, type SharedLimits, type ShareLimitsOptions } from '../policy/shared-limits.js';
 export type { LimitStore, SharedRefusal } from '../policy/limit-store.js';
+
+// Rooms shared by the nodes of a service through Redis Streams (spec/rooms.md §11.1).
+export { shareRooms, type ShareRoomsOptions } from '../rooms/shared-redis.js';
+export type { SharedRoomStore } from '../rooms/shared.js';

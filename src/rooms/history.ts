@@ -37,11 +37,11 @@ export class History {
     return this.#next;
   }
 
-  /** Frames a room log held ([ROOM-6.7]), consecutive from `first`, for an empty history. */
-  restore(frames: readonly Held[]): void {
+  /** Frames a room log or shared store held ([ROOM-6.7], [ROOM-11.5]), consecutive from `first`; none: empty at `emptyAt`. */
+  restore(frames: readonly Held[], emptyAt = 0): void {
     this.#held = [...frames];
-    this.#start = frames[0]?.first ?? 0;
-    this.#next = frames.length === 0 ? 0 : frames[frames.length - 1]!.first + frames[frames.length - 1]!.count;
+    this.#start = frames[0]?.first ?? emptyAt;
+    this.#next = frames.length === 0 ? emptyAt : frames[frames.length - 1]!.first + frames[frames.length - 1]!.count;
   }
 
   /** Frames held. */

@@ -9,6 +9,9 @@ import { RoomState, type RoomMember } from './room.js';
 import { TickSigner } from './signer.js';
 import { StatementCache } from './statements.js';
 import { GLOBAL_TIMERS, type Timers } from '../session/timers.js';
+import { ProtocolError } from '../errors.js';
+import type { SharedRoomStore } from './shared.js';
+import { SharedSync, type PublishThen } from './shared-sync.js';
 
 export interface RoomHubOptions {
   readonly key: SigningKey | AsyncSigningKey;
@@ -30,6 +33,10 @@ export interface RoomHubOptions {
   readonly onLogError?: ((err: unknown) => void) | undefined;
   /** Where the position check runs. Default the platform's timers. */
   readonly timers?: Timers | undefined;
+  /** Room streams shared with other nodes ([ROOM-11.2]): offsets are assigned in the store. */
+  readonly shared?: SharedRoomStore | undefined;
+  /** The shared store failed a read, a check or an append (the hub retries; publishes are refused). */
+  readonly onSharedError?: ((err: unknown) => void) | undefined;
 }
 
 /** Native fan-out: one call hands a frame to every transport subscribed to a topic. */
@@ -48,6 +55,7 @@ export class RoomHub<M extends RoomMember> {
   readonly #statements: StatementCache;
   #fanout: Fanout | undefined;
   #timer: unknown;
+  readonly #sync: SharedSync<M> | undefined;
   /** Frames saved since the log was last rewritten. */
   #appended = 0;
   /** Server signatures made, for the bench's signatures-per-message figure. */
@@ -63,6 +71,44 @@ export class RoomHub<M extends RoomMember> {
     this.#signer = new TickSigner(o.key, o.kid, o.clock, o.onSignError, o.maxFrameSize);
     this.#statements = new StatementCache(o.kid, this.#signer, o.clock);
     if (o.log !== undefined) this.#restore(o.log);
+    this.#sync = o.shared === undefined ? undefined : this.#share(o.shared);
+  }
+
+  #share(store: SharedRoomStore): SharedSync<M> {
+    const o = this.o;
+    return new SharedSync<M>(store, {
+      kid: o.kid,
+      clock: o.clock,
+      historyCount: o.historyCount,
+      historyMs: o.historyMs,
+      signer: this.#signer,
+      statements: this.#statements,
+      rooms: this.#rooms,
+      create: (name) => new RoomState<M>(name, o.historyCount, o.historyMs),
+      insert: (r) => {
+        this.#rooms.set(r.name, r);
+        this.#startChecks();
+      },
+      fan: (r, frame) => this.#fan(r, frame),
+      detach: (r, m) => this.#detach(r, m),
+      onError: (err) => o.onSharedError?.(err),
+    });
+  }
+
+  /**
+   * Makes the room ready for a Join: at once on one node, or once loaded from the shared store
+   * (rejects with `ERR_STORE` when it cannot be). @see [ROOM-11.5]
+   */
+  prepare(name: string): void | Promise<void> {
+    const r = this.#sync?.ready(name);
+    if (!(r instanceof Promise)) return;
+    return r.then(
+      () => {},
+      (err: unknown) => {
+        this.o.onSharedError?.(err);
+        throw new ProtocolError('ERR_STORE', 'the shared room store is unreachable');
+      },
+    );
   }
 
   /** Rooms as the log saved them, then the log rewritten to hold just those. @see [ROOM-6.7] */
@@ -137,6 +183,8 @@ export class RoomHub<M extends RoomMember> {
 
   #roomFor(name: string): RoomState<M> {
     let r = this.#rooms.get(name);
+    // A shared room is loaded before a Join ([ROOM-11.5]): a local epoch here would fork it.
+    if (r === undefined && this.#sync !== undefined) throw new ProtocolError('ERR_STORE', 'the room is not loaded');
     if (r === undefined) {
       this.#rooms.set(name, (r = new RoomState<M>(name, this.o.historyCount, this.o.historyMs)));
       this.#startChecks();
@@ -191,7 +239,8 @@ export class RoomHub<M extends RoomMember> {
   }
 
   /** Numbers a room event and queues it for sealing; the statement of a post's author goes first. */
-  publish(name: string, body: RoomEventBody, author?: KeyStatement): void {
+  publish(name: string, body: RoomEventBody, author?: KeyStatement, then?: PublishThen): void {
+    if (this.#sync !== undefined) return this.#sync.publish(name, body, author, then);
     const r = this.#roomFor(name);
     if (body.kind === KIND_POST && author !== undefined) {
       this.#statements.ensure(r, author, (f) => {
@@ -215,6 +264,8 @@ export class RoomHub<M extends RoomMember> {
           this.#fan(r, frame);
         }),
     );
+    // Numbered: on one node the event is as good as sent (a log failure ends its epoch instead).
+    then?.settled?.(null);
   }
 
   /** @see [ROOM-7.1] */
@@ -275,7 +326,9 @@ export class RoomHub<M extends RoomMember> {
     for (const [name, r] of this.#rooms) {
       // A room nobody is in and whose history is empty is forgotten: its epoch with it.
       r.history.trim(this.o.clock());
-      if (r.size === 0 && r.history.next === r.history.start && r.next === r.history.next) {
+      // A shared room lives on in the store: this node forgets it once no member here needs it.
+      const forgotten = this.#sync === undefined ? r.history.next === r.history.start && r.next === r.history.next : r.pending.length === 0 && !r.busy;
+      if (r.size === 0 && forgotten) {
         this.#rooms.delete(name);
         continue;
       }
@@ -286,6 +339,7 @@ export class RoomHub<M extends RoomMember> {
   }
 
   close(): void {
+    this.#sync?.close();
     (this.o.timers ?? GLOBAL_TIMERS).clearTimeout(this.#timer);
     this.#timer = undefined;
   }

@@ -4,6 +4,8 @@ import { randomBytes } from '../bytes.js';
 import { STREAM_ID_LENGTH } from '../wire/envelope.js';
 import { History } from './history.js';
 import { Lru } from './lru.js';
+import type { ErrorCode } from '../errors.js';
+import type { KeyStatement, RoomEventBody } from './wire.js';
 
 /** Author streams a room follows ([ROOM-3.4]). */
 export const MAX_AUTHOR_STREAMS = 4096;
@@ -32,6 +34,15 @@ export interface RoomMember {
   unsubscribe?(topic: string): void;
 }
 
+/** An event a shared room has yet to append ([ROOM-11.2]); `settled` hears its fate. */
+export interface PendingEvent {
+  readonly body: RoomEventBody;
+  readonly author: KeyStatement | undefined;
+  /** A post's epoch (hex): sealed for it, it cannot move to another ([ROOM-3.1]). */
+  readonly epoch: string | undefined;
+  readonly settled: ((code: ErrorCode | null) => void) | undefined;
+}
+
 export class RoomState<M extends RoomMember> {
   epoch = randomBytes(STREAM_ID_LENGTH);
   /** Offset the next event gets; events are numbered when queued, so order is fixed then. */
@@ -50,6 +61,15 @@ export class RoomState<M extends RoomMember> {
   /** Events since the last position check ([ROOM-6.5]). */
   active = false;
   readonly topic: string;
+  /** Shared rooms ([ROOM-11.2]): the last stream entry held, and events waiting to be appended. */
+  lastId = '0-0';
+  /** The last entry the reader handed over, applied or not yet. */
+  readId = '0-0';
+  /** Appends, reloads and reads of this room run one after another. */
+  chain: Promise<void> = Promise.resolve();
+  readonly pending: PendingEvent[] = [];
+  /** An append or a reload is running: one at a time per room. */
+  busy = false;
   /** Hands a sealed frame of this room's events to history and the members (one closure per room). */
   deliver: ((frame: Uint8Array, count: number) => void) | undefined;
 

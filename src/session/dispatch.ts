@@ -16,10 +16,10 @@ export interface DispatchHost {
   authorityEnded(): boolean;
   isOpen(): boolean;
   /** Membership changed: the server's room index follows; a Join says where its events start. */
-  joined(room: string, from?: JoinFrom): void;
+  joined(room: string, from?: JoinFrom): void | Promise<void>;
   left(room: string): void;
   /** A Send: to the room's other members ([HS-8.3]). */
-  relay(room: string, message: SessionMessage): void;
+  relay(room: string, message: SessionMessage, refused: (code: ErrorCode) => void): void;
   /** A Post's checks before `validate` ([ROOM-3.3]): a refusal, a quiet duplicate, or its payload and commit. */
   checkPost(m: PostOp): ErrorCode | 'duplicate' | CheckedPost;
   /** A RoomAck's checks after membership ([ROOM-6.8]); accepted ones go to the application. */
@@ -51,7 +51,8 @@ export interface CheckedPost {
   /** The author envelope's seq and ts: what members see the message named by. */
   readonly seq: number;
   readonly ts: number;
-  commit(): void;
+  /** Publishes; `settled` hears whether the event went out (later, when rooms are shared). */
+  commit(settled: (code: ErrorCode | null) => void): void;
 }
 
 export class Dispatcher {
@@ -84,7 +85,20 @@ export class Dispatcher {
     if (m.op === OP_JOIN || m.op === OP_LEAVE) {
       if (m.op === OP_JOIN) {
         this.rooms.add(m.room);
-        if (host.isOpen()) host.joined(m.room, m.from);
+        const joined = host.isOpen() ? host.joined(m.room, m.from) : undefined;
+        // A shared room loads before its Position and Result ([ROOM-11.5]).
+        if (joined instanceof Promise) {
+          return joined.then(
+            () => {
+              host.event(type, 'accept', undefined, room);
+              host.result(opened.seq, null);
+            },
+            () => {
+              this.rooms.delete(m.room);
+              this.#refused(type, room, opened.seq, 'ERR_STORE');
+            },
+          );
+        }
       } else if (this.rooms.delete(m.room)) {
         host.left(m.room);
       }
@@ -111,7 +125,7 @@ export class Dispatcher {
     const host = this.host;
     const message = this.#message(m.room, action, opened.seq, opened.ts, m.data);
     host.event(type, 'accept', undefined, m.room);
-    if (m.op === OP_SEND) host.relay(m.room, message);
+    if (m.op === OP_SEND) host.relay(m.room, message, (code) => this.#refused(type, m.room, opened.seq, code));
     else host.result(opened.seq, null);
     host.emit('message', message);
     host.serverMessage(message);
@@ -132,11 +146,14 @@ export class Dispatcher {
     const publish = (valid: boolean): void => {
       if (!valid) return this.#refused(type, m.room, opened.seq, 'ERR_PAYLOAD_INVALID');
       if (this.host.authorityEnded()) return;
-      checked.commit();
-      const message = this.#message(m.room, 'send', checked.seq, checked.ts, checked.payload);
-      this.host.event(type, 'accept', undefined, m.room);
-      this.host.emit('message', message);
-      this.host.serverMessage(message);
+      checked.commit((code) => {
+        // Not appended to a shared room: the author is told, the application hears nothing ([ROOM-11.6]).
+        if (code !== null) return this.#refused(type, m.room, opened.seq, code);
+        const message = this.#message(m.room, 'send', checked.seq, checked.ts, checked.payload);
+        this.host.event(type, 'accept', undefined, m.room);
+        this.host.emit('message', message);
+        this.host.serverMessage(message);
+      });
     };
     if (validate === undefined) return publish(true);
     const valid = decide(validate, { identity: this.who.identity, roles: this.who.roles, action: 'send', room: m.room, payload: checked.payload });

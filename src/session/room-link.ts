@@ -2,10 +2,10 @@
 // as they are, Positions are sealed in its session behind its waiting Results ([HS-8.5]).
 import type { ErrorCode } from '../errors.js';
 import type { PublicKey } from '../keys/keys.js';
-import type { RoomHub } from '../rooms/hub.js';
+import type { JoinFrom, RoomHub } from '../rooms/hub.js';
 import { checkPost } from '../rooms/posts.js';
 import type { PositionInfo, RoomMember } from '../rooms/room.js';
-import { KIND_POST, type KeyStatement } from '../rooms/wire.js';
+import { KIND_POST, KIND_PRESENCE, type KeyStatement } from '../rooms/wire.js';
 import { MAX_UINT } from '../wire/envelope.js';
 import type { CheckedPost } from './dispatch.js';
 import { OP_POSITION, encodeServerMessage, type RoomAckOp } from './messages.js';
@@ -52,6 +52,36 @@ export class RoomLink implements RoomMember {
   }
 }
 
+/**
+ * Joins the hub's room, with a presence event for a fresh Join; a shared room loads first, and is
+ * joined only if the session `still` wants it then. @see [ROOM-11.5]
+ */
+export function joinRoom(
+  rooms: RoomHub<RoomLink>,
+  link: RoomLink,
+  j: { room: string; from: JoinFrom | undefined; rejoin: boolean; identity: string },
+  still: () => boolean,
+  /** The room could not load: the session is no longer in it. */
+  drop: () => void,
+): void | Promise<void> {
+  const join = (): void => {
+    rooms.join(link, j.room, j.from, j.rejoin);
+    if (rooms.presence && !j.rejoin) rooms.publish(j.room, { kind: KIND_PRESENCE, identity: j.identity, joined: true });
+  };
+  const ready = rooms.prepare(j.room);
+  if (ready === undefined) return join();
+  return ready.then(
+    () => {
+      if (still()) join();
+    },
+    (err: unknown) => {
+      drop();
+      // A Join is refused with the error; a resumed room is dropped quietly.
+      if (!j.rejoin) throw err;
+    },
+  );
+}
+
 /** A RoomAck's checks after membership, in spec order. @see [ROOM-6.8] */
 export function checkRoomAck(rooms: RoomHub<RoomLink>, m: RoomAckOp): ErrorCode | undefined {
   const room = rooms.room(m.room);
@@ -93,5 +123,6 @@ export function checkMemberPost(
     notAfter: author.expiresAt ?? MAX_UINT,
   };
   const post = m.post.slice();
-  return { payload: r.payload, seq: r.seq, ts: r.ts, commit: () => rooms.publish(m.room, { kind: KIND_POST, post }, statement) };
+  const epoch = m.epoch.slice();
+  return { payload: r.payload, seq: r.seq, ts: r.ts, commit: (settled) => rooms.publish(m.room, { kind: KIND_POST, post }, statement, { epoch, settled }) };
 }

@@ -33,6 +33,7 @@ import { DEFAULT_MAX_PENDING_BYTES } from './inbox.js';
 import { DEFAULT_MAX_RESUMABLE, DEFAULT_RESUME_TTL_MS } from './resume.js';
 import type { Authenticate } from './server-handshake.js';
 import type { RoomLog } from '../rooms/log.js';
+import type { SharedRoomStore } from '../rooms/shared.js';
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -90,6 +91,11 @@ export interface RoomOptions {
    * `sealwire/room-log`: rooms keep their epoch and history, and members recover after a restart.
    */
   log?: RoomLog | undefined;
+  /**
+   * Room streams shared by several nodes ([ROOM-11.2]), e.g. `shareRooms({ command, reader })`
+   * from `sealwire/redis`: members on every node see one order and recover on any node.
+   */
+  shared?: SharedRoomStore | undefined;
 }
 
 /** Token buckets (spec/policy.md §3 and [POL-4.3]). */
@@ -175,7 +181,7 @@ export interface ServerConfig {
   readonly logger: Logger | undefined;
   readonly clock: () => number;
   readonly timers: Timers;
-  readonly roomOptions: Required<Omit<RoomOptions, 'log'>> & Pick<RoomOptions, 'log'>;
+  readonly roomOptions: Required<Omit<RoomOptions, 'log' | 'shared'>> & Pick<RoomOptions, 'log' | 'shared'>;
 }
 
 function assertPositive(value: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number {
@@ -295,7 +301,19 @@ function resolveRooms(r: RoomOptions): ServerConfig['roomOptions'] {
     positionMs: assertPositive(r.positionMs ?? 10_000, 'rooms.positionMs', 86_400_000),
     presence: r.presence === true,
     log: resolveLog(r.log),
+    shared: resolveShared(r.shared, r.log),
   };
+}
+
+function resolveShared(shared: SharedRoomStore | undefined, log: RoomLog | undefined): SharedRoomStore | undefined {
+  if (shared === undefined) return undefined;
+  const s = shared as Partial<SharedRoomStore> | null;
+  if (s === null || typeof s !== 'object' || typeof s.append !== 'function' || typeof s.read !== 'function') {
+    throw new TypeError('"rooms.shared" expected a SharedRoomStore (shareRooms from sealwire/redis)');
+  }
+  // The shared stream is the rooms' history: a second, local one would restore epochs it forked.
+  if (log !== undefined) throw new TypeError('"rooms.shared" and "rooms.log" are exclusive');
+  return shared;
 }
 
 function resolveLog(log: RoomLog | undefined): RoomLog | undefined {

@@ -20,7 +20,7 @@ import { signingFailed } from './signing.js';
 import { OP_DELIVER, OP_RENEW, decodeClientMessage, encodeRelay, encodeServerMessage, type JoinFrom } from './messages.js';
 import { KIND_PRESENCE } from '../rooms/wire.js';
 import { relayBody } from '../rooms/relay.js';
-import { RoomLink, checkMemberPost, checkRoomAck } from './room-link.js';
+import { RoomLink, checkMemberPost, checkRoomAck, joinRoom } from './room-link.js';
 import { ResultQueue } from './results.js';
 
 export type { Authenticate, AuthenticateContext, Authenticated, SessionPeer } from './server-handshake.js';
@@ -283,17 +283,18 @@ export class ServerSession extends Session {
     this.rawSend(welcome);
     this.startDelivery();
     // [ROOM-6.6]: resumed rooms restart at the head; the client recovers each from its position.
-    for (const room of this.#rooms) this.#joined(room, undefined, true);
+    for (const room of this.#rooms) void this.#joined(room, undefined, true);
     this.#expireAt(who.expiresAt, after);
     this.#event('handshake', 'accept');
     this.emit('open', undefined);
   }
 
-  #joined(room: string, from: JoinFrom | undefined, rejoin = false): void {
+  #joined(room: string, from: JoinFrom | undefined, rejoin = false): void | Promise<void> {
     const core = this.#core;
     core.registry.joined(this, room);
-    core.rooms.join(this.#link, room, from, rejoin);
-    if (core.rooms.presence && !rejoin) core.rooms.publish(room, { kind: KIND_PRESENCE, identity: this.#identity!, joined: true });
+    const still = (): boolean => this.state === 'open' && this.#rooms.has(room);
+    const drop = (): void => void (core.registry.left(this, room), this.#rooms.delete(room));
+    return joinRoom(core.rooms, this.#link, { room, from, rejoin, identity: this.#identity! }, still, drop);
   }
 
   /** The session as its requests' dispatch sees it. */
@@ -308,7 +309,7 @@ export class ServerSession extends Session {
         core.rooms.leave(this.#link, room);
         if (core.rooms.presence) core.rooms.publish(room, { kind: KIND_PRESENCE, identity: this.#identity!, joined: false });
       },
-      relay: (room, m) => core.rooms.publish(room, relayBody(m)),
+      relay: (room, m, refused) => core.rooms.publish(room, relayBody(m), undefined, { settled: (code) => code !== null && refused(code) }),
       checkPost: (m) => {
         const author = { identity: this.#identity!, roles: this.#roles, key: this.#proven!.clientKey, expiresAt: this.#expiresAt };
         return checkMemberPost(core.rooms, m, author, core.limits.maxMessageSize);

@@ -131,6 +131,8 @@ export class SecureServer extends Emitter<ServerEvents> {
       },
       log: ro.log,
       onLogError: (err) => logTo(logger, 'error', { err }, 'sealwire: the room log failed; the room begins a new epoch'),
+      shared: ro.shared,
+      onSharedError: (err) => logTo(logger, 'warn', { err }, 'sealwire: the shared room store failed'),
     });
     this.#rooms = rooms;
     const nodes = { current: options.nodeSet === undefined ? undefined : checkPresentedSet(options.nodeSet, config.key.publicKey, undefined) };

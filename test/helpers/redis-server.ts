@@ -18,9 +18,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts redis-server on a free port and resolves once it accepts connections. */
-export async function startRedis(): Promise<{ port: number; stop(): void }> {
-  const port = await freePort();
+/**
+ * Starts redis-server on a free port (or `onPort`, to restart one empty where it was) and resolves
+ * once it accepts connections. `stop` resolves once it exited; `signal` pauses (SIGSTOP) or resumes it.
+ */
+export async function startRedis(onPort?: number): Promise<{ port: number; stop(): Promise<void>; signal(s: NodeJS.Signals): void }> {
+  const port = onPort ?? (await freePort());
   const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -32,5 +35,13 @@ export async function startRedis(): Promise<{ port: number; stop(): void }> {
     });
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
   });
-  return { port, stop: () => child.kill() };
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    port,
+    stop: () => {
+      child.kill('SIGKILL');
+      return exited;
+    },
+    signal: (sig) => void child.kill(sig),
+  };
 }

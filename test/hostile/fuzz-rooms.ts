@@ -116,7 +116,7 @@ export async function roomSeeds(seed: number): Promise<RoomSeeds> {
     const r = checkMemberPost(hub as unknown as RoomHub<RoomLink>, m, author, MAX);
     if (typeof r === 'string') throw new Error(`room fuzzer: the server refused the seed Post (${r})`);
     honest.add(tuple(ROOM, toHex(alice.kid), r.seq, r.ts, r.payload));
-    r.commit();
+    r.commit(() => {});
   };
   const tick = async (): Promise<void> => {
     for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));

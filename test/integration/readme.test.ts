@@ -66,6 +66,11 @@ function program(block: string): { code: string; needsRedis: boolean } {
     const setup = 'const serverKey = importSigningKey(generateKeyPair().secretKey);';
     return { code: `${envelopes}\n${setup}\n${block}\nlimits.close();\nserver.close();\nredis.disconnect();\n`, needsRedis: true };
   }
+  if (block.includes('shareRooms(')) {
+    const setup = 'const serverKey = importSigningKey(generateKeyPair().secretKey);';
+    const end = 'for (const n of nodes) n.close();\nfor (const r of readers) r.disconnect();\nredis.disconnect();\n';
+    return { code: `${envelopes}\n${setup}\n${block}\n${end}`, needsRedis: true };
+  }
   if (block.includes("from 'sealwire/redis'")) {
     return { code: `${envelopes}\nimport { Receiver } from 'sealwire';\n${block}\nredis.disconnect();\n`, needsRedis: true };
   }
@@ -105,19 +110,23 @@ describe('README.md code blocks', () => {
   blocks.forEach((block, i) => {
     const { code, needsRedis } = program(block);
     const skip = needsRedis && !redisAvailable() && !process.env['CI'];
-    it.skipIf(skip)(`block ${i + 1} (${block.split('\n')[0]}) runs`, async () => {
-      let env: Record<string, string> = {};
-      if (needsRedis) {
-        const redis = await startRedis();
-        cleanup.push(() => redis.stop());
-        env = { REDIS_URL: `redis://127.0.0.1:${redis.port}` };
-      }
-      mkdirSync(work, { recursive: true });
-      const file = join(work, `block-${i + 1}.ts`);
-      writeFileSync(file, mapImports(code));
-      const r = await run(file, env);
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-    }, 40_000);
+    it.skipIf(skip)(
+      `block ${i + 1} (${block.split('\n')[0]}) runs`,
+      async () => {
+        let env: Record<string, string> = {};
+        if (needsRedis) {
+          const redis = await startRedis();
+          cleanup.push(() => redis.stop());
+          env = { REDIS_URL: `redis://127.0.0.1:${redis.port}` };
+        }
+        mkdirSync(work, { recursive: true });
+        const file = join(work, `block-${i + 1}.ts`);
+        writeFileSync(file, mapImports(code));
+        const r = await run(file, env);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+      },
+      40_000,
+    );
   });
 });
