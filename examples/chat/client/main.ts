@@ -250,6 +250,12 @@ function sendText(room: string, text: string): void {
   return;
 }
 
+/** Several nodes: which one this page's session is on (the page moves when its node dies). */
+function nodeOf(url: string): string {
+  const n = state?.me.cluster?.nodes.find((x) => x.wsUrl === url);
+  return n === undefined ? '' : ` · on node ${n.name}`;
+}
+
 function connection(text: string): void {
   byId('connection').textContent = text;
 }
@@ -282,7 +288,7 @@ async function adopt(session: ClientSession, resumed: boolean): Promise<void> {
     }
   }
   await s.encrypted.adopt(session).catch((err: unknown) => refusal('encrypted rooms', err));
-  connection(resumed ? 'reconnected' : 'reconnected (new session)');
+  connection(`${resumed ? 'reconnected' : 'reconnected (new session)'}${nodeOf(s.client.url)}`);
 }
 
 function showLoggedIn(loggedIn: boolean): void {
@@ -299,7 +305,7 @@ async function start(username: string, password: string): Promise<void> {
   if (serverKeyBytes === undefined) throw new Error('bad server key in the login response');
   // Reconnects after a lost connection (a server restart keeps its keys, so the token and the
   // pinned server key stay good): the conversation stays on screen, nothing to type again.
-  const client = await stayConnected(me.wsUrl, { key, serverKey: importPublicKey(serverKeyBytes), credential: me.token, origin: location.origin }, { minDelayMs: 200, maxDelayMs: 5000 });
+  const client = await stayConnected(me.cluster?.nodes.map((n) => n.wsUrl) ?? me.wsUrl, { key, serverKey: importPublicKey(serverKeyBytes), credential: me.token, origin: location.origin }, { minDelayMs: 200, maxDelayMs: 5000 });
   const session = client.current!;
   const encrypted = new EncryptedRooms(e2eeSeed, {
     message: ({ offset, ...m }) => store({ ...m, ...(offset === undefined ? {} : { offset }), roles: [], action: 'send', verified: 'author' }),
@@ -315,9 +321,10 @@ async function start(username: string, password: string): Promise<void> {
     for (const m of pending.values()) delivery.set(m, 'failed');
     pending.clear();
     if (state !== undefined) renderConversation();
-    notice(`the server restarted: messages sent while it was away may be missing${unacknowledged > 0 ? ` (${unacknowledged} of yours)` : ''}`);
+    notice(`the session could not be resumed (the server restarted, or this page moved to another node): messages sent meanwhile may be missing${unacknowledged > 0 ? ` (${unacknowledged} of yours)` : ''}`);
   });
   client.on('session', ({ session: next, resumed }) => void adopt(next, resumed));
+  connection(nodeOf(client.url).slice(3));
   client.on('failed', ({ code }) => {
     if (state?.client !== client) return;
     state = undefined;

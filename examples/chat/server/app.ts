@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
-import { SecureServer, importSigningKey, publicKeyOf, type RateLimit } from '../../../src/index.js';
+import { KeyRing, SecureServer, importSigningKey, publicKeyOf, type RateLimit } from '../../../src/index.js';
+import { joinCluster, type ClusterOptions } from './cluster.js';
 import { loadOrCreateServerKeys } from './keys.js';
 import { openRoomLog, type RoomLogFile } from '../../../src/rooms/file-log.js';
 import { writeAuditKeys } from './audit.js';
@@ -47,6 +48,8 @@ export interface ChatOptions {
   tokenTtlSec?: number;
   /** Message rates per connection and per identity. Default 5/s (burst 20) and 10/s (burst 40): people type slowly. */
   rateLimit?: { connection: RateLimit; identity: RateLimit };
+  /** One node of several sharing a Redis (`npm run start:cluster`); ws adapter only. Default: one process, in memory. */
+  cluster?: ClusterOptions;
 }
 
 export interface ChatServer {
@@ -99,6 +102,7 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   const adapter = options.adapter ?? 'ws';
   if (!tls && !LOOPBACK.has(host)) throw new RangeError('plain HTTP/WS is only allowed on a loopback address: use TLS');
   if (adapter !== 'ws' && adapter !== 'uws') throw new RangeError(`"adapter" expected 'ws' or 'uws', got ${String(adapter)}`);
+  if (options.cluster !== undefined && adapter !== 'ws') throw new RangeError('a cluster node uses the ws adapter');
 
   const certificate = tls ? loadOrCreateCertificate(options.dataDir ?? DEFAULT_DATA_DIR) : undefined;
   const assets = await buildAssets();
@@ -109,7 +113,9 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   const { serverSeed, issuer } = await loadOrCreateServerKeys(dataDir);
   // So are the rooms' signed streams: after a restart members recover what they missed, and the
   // file is evidence anyone checks with `sealwire verify --keys <dataDir>/keys.json <dataDir>/rooms.log`.
-  const roomLog: RoomLogFile | undefined = dataDir === undefined ? undefined : openRoomLog(join(dataDir, 'rooms.log'));
+  // Nodes of a cluster keep the rooms in their Redis instead, shared.
+  const roomLog: RoomLogFile | undefined = dataDir === undefined || options.cluster !== undefined ? undefined : openRoomLog(join(dataDir, 'rooms.log'));
+  const cluster = options.cluster === undefined ? undefined : await joinCluster(options.cluster, (what, err) => logger.log('warn', 'store', { what, message: err instanceof Error ? err.message : String(err) }));
   if (dataDir !== undefined) writeAuditKeys(dataDir, publicKeyOf(serverSeed));
 
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => void res.writeHead(503).end();
@@ -121,7 +127,10 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   const scheme = tls ? 'https' : 'http';
   const wsScheme = tls ? 'wss' : 'ws';
   const hostnames = ['localhost', '127.0.0.1'];
-  const origins = hostnames.map((h) => `${scheme}://${h}:${port}`);
+  // A page loaded from any node may hold its session on any other.
+  const ports = options.cluster?.nodes.map((n) => n.port) ?? [port];
+  const origins = ports.flatMap((p) => hostnames.map((h) => `${scheme}://${h}:${p}`));
+  const keys = new KeyRing();
 
   let monitor: Monitor | undefined;
   const secure = new SecureServer({
@@ -140,13 +149,15 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
     limits: { maxMessageSize: 16_384, maxConnectionsPerIdentity: 8 },
     // A conversation to come back to: the last 1,000 events of each room, for up to a week.
     // Presence: a member who leaves is announced, so encrypted rooms stop sealing keys to its device.
-    rooms: { historyCount: 1000, historyMs: 7 * 86_400_000, log: roomLog, presence: true },
+    rooms: { historyCount: 1000, historyMs: 7 * 86_400_000, log: roomLog, presence: true, shared: cluster?.rooms },
+    ...(cluster === undefined ? {} : { keys, receiver: cluster.receiver(keys, 16_384) }),
     // Policy: people type slowly; a burst of 20 covers pasting, anything faster is a flood.
     rateLimit: options.rateLimit ?? { connection: { perSecond: 5, burst: 20 }, identity: { perSecond: 10, burst: 40 } },
   });
   const registry = new Registry();
   const metrics = collectMetrics(secure, { registry, processMetrics: true });
   monitor = new Monitor(secure, logger, pseudonyms, registry);
+  await cluster?.attach(secure);
   const ttl = options.tokenTtlSec ?? DEFAULT_TOKEN_TTL_SEC;
   // A session renews its token over itself before it expires ([HS-8.6]): same identity, roles and key.
   const chat = attachChat(secure, {
@@ -173,13 +184,25 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
     const name = hostHeader?.replace(/:\d+$/, '');
     return `${wsScheme}://${name !== undefined && hostnames.includes(name) ? name : hostnames[0]}:${wsPort}${WS_PATH}`;
   };
-  const headers = securityHeaders(hostnames.map((h) => `${wsScheme}://${h}:${wsPort}`));
+  const wsPorts = options.cluster === undefined ? [wsPort] : ports;
+  const headers = securityHeaders(wsPorts.flatMap((p) => hostnames.map((h) => `${wsScheme}://${h}:${p}`)));
+  const nodeUrl = (hostHeader: string | undefined, p: number): string => wsUrlFor(hostHeader).replace(`:${wsPort}${WS_PATH}`, `:${p}${WS_PATH}`);
+  const nodes = options.cluster;
   const login = loginHandler({
     users: DEMO_USERS,
     issuerKey: issuer.privateKey,
     serverPublicKey: publicKeyOf(serverSeed),
     origins: () => origins,
     wsUrl: wsUrlFor,
+    ...(nodes === undefined
+      ? {}
+      : {
+          cluster: (h: string | undefined) => {
+            const i = nodes.nodes.findIndex((n) => n.name === nodes.node);
+            const mine = [...nodes.nodes.slice(i), ...nodes.nodes.slice(0, i)];
+            return { node: nodes.node, nodes: mine.map((n) => ({ name: n.name, wsUrl: nodeUrl(h, n.port) })) };
+          },
+        }),
     channelBinding: tls && adapter === 'ws',
     rooms: ROOMS,
     monitor,
@@ -221,6 +244,7 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         roomLog?.close();
+        await cluster?.close();
       })();
       return closing;
     },

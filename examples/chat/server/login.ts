@@ -30,6 +30,8 @@ export interface LoginOptions {
   origins: () => readonly string[];
   /** The WebSocket URL for the Host the page was loaded from. */
   wsUrl: (hostHeader: string | undefined) => string;
+  /** Several nodes: this one's name and every node's WebSocket URL for that Host, this one first. */
+  cluster?: (hostHeader: string | undefined) => NonNullable<LoginResponse['cluster']>;
   channelBinding: boolean;
   rooms: readonly RoomInfo[];
   monitor: Monitor;
@@ -154,6 +156,7 @@ export function loginHandler(options: LoginOptions): (req: IncomingMessage, res:
         roles: [...user.roles],
         serverKey: Buffer.from(options.serverPublicKey).toString('base64url'),
         wsUrl: options.wsUrl(req.headers.host),
+        ...(options.cluster === undefined ? {} : { cluster: options.cluster(req.headers.host) }),
         channelBinding: options.channelBinding,
         rooms: options.rooms.map(({ name, kind, description, e2ee }) => ({ name, kind, description, mayJoin: mayEnter(name, user.name, user.roles), ...(e2ee === true ? { e2ee } : {}) })),
       };

@@ -5,6 +5,8 @@
 //   --plain            HTTP + WS instead of HTTPS + WSS (loopback only)
 //   --no-bots          do not start greeter, modbot and mallory
 //   --data-dir DIR     where the certificate is kept (default examples/chat/.data)
+//   --node NAME --nodes a:8443,b:8453 --redis-port N
+//                      one node of several sharing a Redis (what `npm run start:cluster` runs)
 // JSON log lines go to stdout; the banner and the attacker's round reports go to stderr.
 import { parseArgs } from 'node:util';
 import { startAttacker } from '../bots/attacker.js';
@@ -19,6 +21,9 @@ const { values } = parseArgs({
     plain: { type: 'boolean', default: false },
     'no-bots': { type: 'boolean', default: false },
     'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+    node: { type: 'string' },
+    nodes: { type: 'string' },
+    'redis-port': { type: 'string' },
   },
 });
 
@@ -38,7 +43,18 @@ if (values.adapter !== 'ws' && values.adapter !== 'uws') {
   process.exit(2);
 }
 
+// A node of several: its name, every node's name and port, and the Redis they share.
+const nodes = values.nodes?.split(',').map((n) => {
+  const [name, p] = n.split(':');
+  return { name: name ?? '', port: portFlag('nodes', p ?? '') };
+});
+const cluster =
+  values.node === undefined || nodes === undefined || values['redis-port'] === undefined
+    ? undefined
+    : { node: values.node, nodes, redisPort: portFlag('redis-port', values['redis-port']) };
+
 const chat = await startChat({
+  ...(cluster !== undefined ? { cluster } : {}),
   adapter: values.adapter as AdapterName,
   port,
   ...(wsPort !== undefined ? { wsPort } : {}),
@@ -54,7 +70,7 @@ const chat = await startChat({
 });
 
 say();
-say(`  sealwire chat is running:  ${chat.url}`);
+say(`  sealwire chat is running:  ${chat.url}${cluster === undefined ? '' : `  (node ${cluster.node} of ${cluster.nodes.length})`}`);
 say(`  sessions: ${chat.wsUrl} (${chat.adapter === 'ws' ? 'ws' : 'uWebSockets.js'} adapter)`);
 say(`  metrics:  ${chat.url}metrics (Prometheus text; answers this machine only)`);
 if (chat.certificate !== undefined) {

@@ -51,6 +51,8 @@ export interface LoginResponse {
    */
   readonly channelBinding: boolean;
   readonly rooms: readonly RoomInfo[];
+  /** Several nodes (`npm run start:cluster`): this one's name, and every node's sessions, this one first. */
+  readonly cluster?: { readonly node: string; readonly nodes: readonly { readonly name: string; readonly wsUrl: string }[] };
 }
 
 /** The data of an {@link ACTION_DELETE} request and of the server's `delete` notice. */
