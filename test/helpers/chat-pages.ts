@@ -22,3 +22,18 @@ export async function loginPage(context: BrowserContext, chatUrl: string, user: 
   await page.waitForSelector('#room-title:has-text("#lobby")', { timeout: 10_000 });
   return page;
 }
+
+/** Types `text` into the composer and sends it. */
+export async function say(page: Page, text: string): Promise<void> {
+  await page.fill('#composer-input', text);
+  await page.click('#send');
+}
+
+/** Resolves once the page shows `text` from `from` in the current room. */
+export async function shows(page: Page, from: string, text: string, timeout = 15_000): Promise<void> {
+  await page.waitForFunction(
+    ([f, t]) => Array.from(document.querySelectorAll(`#messages .msg[data-from="${f}"] .text`)).some((e) => e.textContent === t),
+    [from, text] as const,
+    { timeout },
+  );
+}

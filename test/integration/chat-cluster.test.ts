@@ -4,21 +4,13 @@
 // by itself, says which, and reads what bob wrote meanwhile; bob reads what she writes next.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, loginPage, skipWithoutChromium } from '../helpers/chat-pages.js';
-import { redisAvailable, startRedis } from '../helpers/redis-server.js';
+import { launchChromium, loginPage, say, shows, skipWithoutChromium } from '../helpers/chat-pages.js';
+import { freePort, redisAvailable, startRedis } from '../helpers/redis-server.js';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 describe.skipIf(skipWithoutChromium || (!redisAvailable() && !process.env['CI']))('the chat as three nodes on one Redis', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sealwire-chat-cluster-'));
@@ -57,16 +49,6 @@ describe.skipIf(skipWithoutChromium || (!redisAvailable() && !process.env['CI'])
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function say(page: Page, text: string): Promise<void> {
-    await page.fill('#composer-input', text);
-    await page.click('#send');
-  }
-  const shows = (page: Page, from: string, text: string) =>
-    page.waitForFunction(
-      ([f, t]) => Array.from(document.querySelectorAll(`#messages .msg[data-from="${f}"] .text`)).some((e) => e.textContent === t),
-      [from, text] as const,
-      { timeout: 15_000 },
-    );
 
   it('pages on two nodes read each other, and a page whose node is killed continues on another', async () => {
     const [a, b] = nodes;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startChat, type ChatServer } from '../../examples/chat/server/app.js';
-import { launchChromium, loginPage, skipWithoutChromium } from '../helpers/chat-pages.js';
+import { launchChromium, loginPage, say, shows, skipWithoutChromium } from '../helpers/chat-pages.js';
 
 describe.skipIf(skipWithoutChromium)('the chat’s end-to-end encrypted room', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sealwire-chat-e2ee-'));
@@ -31,17 +31,7 @@ describe.skipIf(skipWithoutChromium)('the chat’s end-to-end encrypted room', (
 
   const login = async (user: string): Promise<Page> => loginPage(await browser.newContext(), chat.url, user);
 
-  async function say(page: Page, text: string): Promise<void> {
-    await page.fill('#composer-input', text);
-    await page.click('#send');
-  }
 
-  const shows = (page: Page, from: string, text: string) =>
-    page.waitForFunction(
-      ([f, t]) => Array.from(document.querySelectorAll(`#messages .msg[data-from="${f}"] .text`)).some((e) => e.textContent === t),
-      [from, text] as const,
-      { timeout: 10_000 },
-    );
 
   /** Everything the server wrote: its JSON log lines and its room log file (frames in hex). */
   const serverHolds = (text: string): boolean => {
