@@ -212,7 +212,7 @@ export function lintOptional(requirements: Requirement[], cited: Map<string, str
   }
   for (const r of requirements) {
     if (r.level !== 'MAY' && r.level !== 'SHOULD') continue;
-    if (!/\bERR_[A-Z_]+\b|\b(reject|refuse|accept)/i.test(r.text) || Object.hasOwn(OPTIONAL_OUTSIDE_VERDICTS, r.id)) continue;
+    if (!/\bERR_[A-Z0-9_]+\b|\b(reject|refuse|accept)/i.test(r.text) || Object.hasOwn(OPTIONAL_OUTSIDE_VERDICTS, r.id)) continue;
     problems.push(
       `${r.id} (${r.file}:${r.line}) is a ${r.level} that speaks of a verdict; make it a MUST, or say why no choice changes a verdict in trace.ts: "${r.text.slice(0, 100)}"`,
     );

@@ -123,7 +123,7 @@ const STEP_OPS: Schema[] = [
   opStep('sender.reset', { secretKey: hex, stream: hex, seq: uint, blockSize: uint }, ['secretKey', 'stream']),
   opStep('sender.seal', { payload: hex, ts: uint }, ['payload', 'ts']),
   opStep('sender.restart', {}),
-  opStep('error.close', { name: { type: 'string', pattern: '^ERR_[A-Z_]+$' } }, ['name']),
+  opStep('error.close', { name: { type: 'string', pattern: '^ERR_[A-Z0-9_]+$' } }, ['name']),
   opStep('room.transcript', { keys: { type: 'array', items: closed({ publicKey: hex, identity: { type: 'string' } }, ['publicKey', 'identity']) }, records: hexes }, ['keys', 'records']),
   opStep('nodes.reset', { operator: hex, service: { type: 'string' } }, ['operator', 'service']),
   opStep('nodes.accept', { set: hex, now: uint }, ['set', 'now']),

@@ -107,7 +107,7 @@ export function senders(): VectorFile {
 
 /** `| \`ERR_X\` | 4001 |` rows of spec/errors.md, in order. */
 export function specCodes(text = readFileSync(ERRORS_MD, 'utf8')): [string, number][] {
-  return [...text.matchAll(/^\| `(ERR_[A-Z_]+)` \| (\d{4}) \|/gm)].map((m) => [m[1]!, Number(m[2])]);
+  return [...text.matchAll(/^\| `(ERR_[A-Z0-9_]+)` \| (\d{4}) \|/gm)].map((m) => [m[1]!, Number(m[2])]);
 }
 
 /** code → close code as a registry file (error_codes.json) states them. */

@@ -31,7 +31,7 @@ const LIMIT_CODES = new Set(['ERR_RATE_LIMITED', 'ERR_TOO_MANY_CONNECTIONS', 'ER
 /** A code label from a bounded set: sealwire's `ERR_*` codes; anything else is `other`. */
 function codeLabel(code: string | undefined): string {
   if (code === undefined) return 'none';
-  return /^ERR_[A-Z_]{1,40}$/.test(code) ? code : 'other';
+  return /^ERR_[A-Z0-9_]{1,40}$/.test(code) ? code : 'other';
 }
 
 /**
