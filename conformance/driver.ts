@@ -25,6 +25,7 @@ import { SessionOps } from './lib/session-ops.js';
 import { RoomOps } from './lib/room-ops.js';
 import { NodeOps } from './lib/node-ops.js';
 import { e2eeAad, e2eeChain, e2eeDecrypt, e2eeDevice, e2eeHpke, e2eeKeys } from './lib/e2ee-ops.js';
+import { E2eeMemberOps } from './lib/e2ee-member-ops.js';
 
 function parseArgs(argv: string[]): { backend: string } {
   let backend = 'node';
@@ -78,6 +79,7 @@ export class Driver {
   readonly #rooms: RoomOps;
   readonly #senders: SenderOps;
   readonly #nodes: NodeOps;
+  readonly #e2ee = new E2eeMemberOps();
 
   constructor(backendName: string) {
     this.backend = getBackend(backendName);
@@ -189,6 +191,12 @@ export class Driver {
         return e2eeKeys(req);
       case 'e2ee.device':
         return e2eeDevice(req);
+      case 'e2ee.member.reset':
+        return this.#e2ee.reset(req);
+      case 'e2ee.member.receive':
+        return this.#e2ee.receive(req);
+      case 'e2ee.member.send':
+        return this.#e2ee.send(req);
       case 'ed25519.verify':
         return this.verify(req);
       case 'seal':
