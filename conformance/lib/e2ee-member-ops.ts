@@ -127,8 +127,11 @@ export class E2eeMemberOps {
     const authorKey = optHex(p, 'authorKey');
     if (authorKey !== undefined) m.keys.set(author, importPublicKey(authorKey));
     const payload = hex(p, 'payload');
-    // A relay is a Send the server names the author of ([ROOM-2.4]): no author stream, content type or epoch.
-    if (kind === 'relay') return { ...base, keyId: author, action: 'send', payload, verified: 'server' };
+    // A relay is a Send the server names the author of ([ROOM-2.4]): a content type it claims proves nothing.
+    if (kind === 'relay') {
+      const contentType = optString(p, 'contentType');
+      return { ...base, keyId: author, action: 'send', payload, verified: 'server', ...(contentType === undefined ? {} : { contentType }) };
+    }
     return {
       ...base,
       keyId: author,

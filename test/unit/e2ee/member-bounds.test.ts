@@ -1,0 +1,48 @@
+// [E2E-3.4]: the 4,096 chain ids a member remembers against replayed distributions. The chain-key
+// bound has a vector (e2ee_members.json); this one would take 4,097 posts, so it is checked here,
+// through the driver's member ops (the same E2eeRoom on a recorded port and virtual time).
+import { describe, expect, it } from 'vitest';
+import { toHex } from '../../../src/bytes.js';
+import { encodeDistribution } from '../../../src/e2ee/distribution.js';
+import { MAX_SEEN_CHAINS } from '../../../src/e2ee/suite.js';
+import { E2eeMemberOps } from '../../../conformance/lib/e2ee-member-ops.js';
+import type { Json } from '../../../conformance/lib/fields.js';
+
+const epoch = new Uint8Array(16).fill(1);
+const bob = toHex(new Uint8Array(32).fill(0xb));
+
+/** A distribution with one copy for someone else: alice accepts its chain id and gets no key. */
+function distribution(i: number): string {
+  const chain = new Uint8Array(16);
+  new DataView(chain.buffer).setUint32(0, i);
+  return toHex(encodeDistribution({ room: 'lobby', epoch, chain, copies: [{ recipient: Uint8Array.of(0), enc: new Uint8Array(32), ct: new Uint8Array(48) }] }));
+}
+
+describe('encrypted-room member bounds', () => {
+  it(`remembers ${MAX_SEEN_CHAINS} chain ids: one more forgets the least recently used, which is accepted again`, async () => {
+    const ops = new E2eeMemberOps();
+    await ops.reset({ room: 'lobby', epoch: toHex(epoch), seed: '11'.repeat(32), identity: 'alice', deviceSeed: '22'.repeat(32), now: 0 });
+    let offset = 0;
+    const receive = async (i: number): Promise<Json> => {
+      const post = {
+        kind: 'post',
+        identity: 'bob',
+        author: bob,
+        contentType: 'application/vnd.sealwire.e2ee-keys+cbor',
+        stream: '33'.repeat(16),
+        seq: offset,
+        offset: offset++,
+        payload: distribution(i),
+      };
+      return (await ops.receive({ now: 0, post }))['events']!;
+    };
+    const replay = (at: number): Json => [{ refused: { code: 'ERR_E2EE_KEY_REPLAY', keyId: bob, offset: at } }];
+    for (let i = 0; i < MAX_SEEN_CHAINS; i++) expect(await receive(i)).toEqual([]);
+    expect(await receive(0)).toEqual(replay(offset - 1));
+    expect(await receive(MAX_SEEN_CHAINS)).toEqual([]);
+    // The oldest, 0, was forgotten (a refused replay does not use it); 1 is still remembered.
+    expect(await receive(1)).toEqual(replay(offset - 1));
+    expect(await receive(0)).toEqual([]);
+    expect(await receive(0)).toEqual(replay(offset - 1));
+  }, 60_000);
+});
