@@ -248,6 +248,8 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
   }
 
   #setDevice(d: Device): void {
+    // Our own device is used by every chain we make: never the least recently used one forgotten.
+    this.#devices.get(this.#kid);
     this.#devices.set(d.keyId, d);
     this.#changed();
   }

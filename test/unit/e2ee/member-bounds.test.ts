@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/bytes.js';
 import { encodeDistribution } from '../../../src/e2ee/distribution.js';
-import { MAX_SEEN_CHAINS } from '../../../src/e2ee/suite.js';
+import { DEVICE_CONTENT_TYPE, MAX_DEVICES, MAX_SEEN_CHAINS } from '../../../src/e2ee/suite.js';
+import { signDeviceStatement } from '../../../src/e2ee/device.js';
+import { importSigningKey } from '../../../src/keys/keys.js';
 import { E2eeMemberOps } from '../../../conformance/lib/e2ee-member-ops.js';
 import type { Json } from '../../../conformance/lib/fields.js';
 
@@ -44,5 +46,39 @@ describe('encrypted-room member bounds', () => {
     expect(await receive(1)).toEqual(replay(offset - 1));
     expect(await receive(0)).toEqual([]);
     expect(await receive(0)).toEqual(replay(offset - 1));
+  }, 60_000);
+});
+
+describe('encrypted-room member device bound', () => {
+  // [E2E-2.2]: at most 1,024 kids per room, least recently used forgotten.
+  it(`holds ${MAX_DEVICES} device keys: one more kid forgets the least recently used other than its own`, async () => {
+    const ops = new E2eeMemberOps();
+    const reset = await ops.reset({ room: 'lobby', epoch: toHex(epoch), seed: '11'.repeat(32), identity: 'alice', deviceSeed: '22'.repeat(32), now: 0 });
+    const aliceKid = (reset['devices'] as { kid: string }[])[0]!.kid;
+    const kids: string[] = [];
+    let devices: { kid: string }[] = [];
+    for (let i = 0; i < MAX_DEVICES; i++) {
+      const key = importSigningKey(new Uint8Array(32).fill(0).map((_, j) => (j < 4 ? (i >> (8 * j)) & 0xff : 7)));
+      kids.push(toHex(key.kid));
+      const payload = toHex(await signDeviceStatement(key, new Uint8Array(32).fill(i & 0xff), 1));
+      const post = {
+        kind: 'post',
+        identity: `m${i}`,
+        author: toHex(key.kid),
+        authorKey: toHex(key.publicKey),
+        contentType: DEVICE_CONTENT_TYPE,
+        stream: '33'.repeat(16),
+        seq: 0,
+        offset: i,
+        payload,
+      };
+      devices = (await ops.receive({ now: 0, post }))['devices'] as { kid: string }[];
+    }
+    expect(devices).toHaveLength(MAX_DEVICES);
+    const held = new Set(devices.map((d) => d.kid));
+    // alice's own device stays (every chain she makes is sealed to it); the first other kid went.
+    expect(held.has(aliceKid)).toBe(true);
+    expect(held.has(kids[0]!)).toBe(false);
+    expect(kids.slice(1).every((k) => held.has(k))).toBe(true);
   }, 60_000);
 });
