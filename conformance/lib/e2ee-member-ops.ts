@@ -31,7 +31,7 @@ function seeded(seed: Uint8Array): (length: number) => Uint8Array {
 
 interface Member {
   /** Set once created: the room posts its device statement while it is made. */
-  room: E2eeRoom | undefined;
+  room: E2eeRoom<E2eeSession> | undefined;
   readonly time: VirtualTime;
   readonly name: string;
   readonly epoch: Uint8Array;

@@ -51,7 +51,7 @@ interface Sending {
  * An end-to-end encrypted room: the server relays and orders ciphertext it cannot read.
  * Create it with {@link encryptedRoom}.
  */
-export class E2eeRoom extends Emitter<E2eeRoomEvents> {
+export class E2eeRoom<S extends E2eeSession = ClientSession> extends Emitter<E2eeRoomEvents> {
   readonly #devices = new Lru<Device>(MAX_DEVICES);
   #devicesVersion = 0;
   readonly #chains = new Lru<Chain>(MAX_CHAINS);
@@ -67,10 +67,10 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
   #closed = false;
   #off: () => void = () => {};
   readonly #kid: string;
-  #session: E2eeSession;
+  #session: S;
 
   private constructor(
-    session: E2eeSession,
+    session: S,
     readonly room: string,
     readonly device: DeviceKey,
     holdMs: number,
@@ -87,7 +87,7 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
   }
 
   /** The client session this room posts through and reads. */
-  get session(): E2eeSession {
+  get session(): S {
     return this.#session;
   }
 
@@ -110,7 +110,7 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
    * client.on('session', ({ session }) => void room.useSession(session))
    * ```
    */
-  async useSession(session: E2eeSession): Promise<void> {
+  async useSession(session: S): Promise<void> {
     if (!equalBytes(session.signingKey().kid, fromHex(this.#kid))) throw new RangeError('"session" signs with another key than this room\'s');
     this.#session = session;
     this.#listen();
@@ -119,7 +119,7 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
   }
 
   /** @internal use {@link encryptedRoom}; `env` is virtual in the conformance driver. */
-  static async create(session: E2eeSession, room: string, options: E2eeRoomOptions, env: E2eeEnv = PLATFORM): Promise<E2eeRoom> {
+  static async create<S extends E2eeSession>(session: S, room: string, options: E2eeRoomOptions, env: E2eeEnv = PLATFORM): Promise<E2eeRoom<S>> {
     const holdMs = options.holdMs ?? HOLD_MS;
     if (!Number.isSafeInteger(holdMs) || holdMs < 1 || holdMs > 60_000) throw new RangeError(`"holdMs" expected 1–60000, got ${String(holdMs)}`);
     const r = new E2eeRoom(session, room, options.device ?? (await generateDeviceKey()), holdMs, options.listen !== false, env);
