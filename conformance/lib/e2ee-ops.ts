@@ -105,6 +105,6 @@ export function e2eeOp(req: Request, member: E2eeMemberOps): Answer | Promise<An
     case 'e2ee.member.send':
       return member.send(req);
     default:
-      throw new RequestError(`unknown op ${String(req['op'])}`);
+      throw new RequestError(`unknown op: ${JSON.stringify(req['op'] ?? null)}`);
   }
 }

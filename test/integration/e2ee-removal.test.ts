@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { KeyRing, SecureServer, generateKeyPair, importSigningKey, type ClientSession } from '../../src/index.js';
-import { connect, type WebSocketConstructor } from '../../src/adapters/ws/index.js';
+import { connect } from '../../src/adapters/ws/index.js';
 import { encryptedRoom, type DecryptedMessage, type E2eeRefusal, type E2eeRoom } from '../../src/e2ee/index.js';
 import { KEYS_CONTENT_TYPE } from '../../src/e2ee/suite.js';
 import { decodeDistribution } from '../../src/e2ee/distribution.js';
@@ -60,7 +60,7 @@ async function start(resumeTtlMs?: number): Promise<{ url: string; keys: KeyRing
 async function group(url: string, ids: string[]): Promise<Member[]> {
   const out: Member[] = [];
   for (const id of ids) {
-    const client = await connect(url, { WebSocket: WebSocket as unknown as WebSocketConstructor, key: keysOf.get(id)!, serverKey: serverPublic });
+    const client = await connect(url, { WebSocket, key: keysOf.get(id)!, serverKey: serverPublic });
     clients.push(client);
     const raw: SessionMessage[] = [];
     client.on('message', (m) => raw.push(m));
