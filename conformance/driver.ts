@@ -24,7 +24,8 @@ import { addKey, keyringOp } from './lib/keyring-ops.js';
 import { SessionOps } from './lib/session-ops.js';
 import { RoomOps } from './lib/room-ops.js';
 import { NodeOps } from './lib/node-ops.js';
-import { e2eeAad, e2eeChain, e2eeDecrypt, e2eeDevice, e2eeHpke, e2eeKeys } from './lib/e2ee-ops.js';
+import { E2EE_OPS, e2eeOp } from './lib/e2ee-ops.js';
+import { E2eeMemberOps } from './lib/e2ee-member-ops.js';
 
 function parseArgs(argv: string[]): { backend: string } {
   let backend = 'node';
@@ -78,6 +79,7 @@ export class Driver {
   readonly #rooms: RoomOps;
   readonly #senders: SenderOps;
   readonly #nodes: NodeOps;
+  readonly #e2ee = new E2eeMemberOps();
 
   constructor(backendName: string) {
     this.backend = getBackend(backendName);
@@ -177,18 +179,6 @@ export class Driver {
         return this.#sessions.revoke(req);
       case 'session.drop':
         return this.#sessions.drop();
-      case 'e2ee.hpke':
-        return e2eeHpke(req);
-      case 'e2ee.chain':
-        return e2eeChain(req);
-      case 'e2ee.aad':
-        return e2eeAad(req);
-      case 'e2ee.decrypt':
-        return e2eeDecrypt(req);
-      case 'e2ee.keys':
-        return e2eeKeys(req);
-      case 'e2ee.device':
-        return e2eeDevice(req);
       case 'ed25519.verify':
         return this.verify(req);
       case 'seal':
@@ -225,6 +215,7 @@ export class Driver {
       case 'info':
         return { ok: true, implementation: 'sealwire-ts', backend: this.backend.name };
       default:
+        if (typeof req['op'] === 'string' && E2EE_OPS.has(req['op'])) return e2eeOp(req, this.#e2ee);
         return { ok: false, error: `unknown op: ${JSON.stringify(req['op'] ?? null)}` };
     }
   }

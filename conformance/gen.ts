@@ -19,6 +19,7 @@ import { roomTranscripts } from './gen/room-transcripts.js';
 import { errorCodes, senders } from './gen/senders.js';
 import { nodes } from './gen/nodes.js';
 import { e2ee } from './gen/e2ee.js';
+import { e2eeMembers } from './gen/e2ee-member.js';
 import { SCHEMAS } from './gen/schemas.js';
 
 export const VECTOR_DIR = fileURLToPath(new URL('./vectors/', import.meta.url));
@@ -26,6 +27,7 @@ export const SCHEMA_DIR = fileURLToPath(new URL('./schemas/', import.meta.url));
 
 // HPKE seals are asynchronous: the encrypted-room file is made once, when this module loads.
 const e2eeFile = await e2ee();
+const e2eeMembersFile = await e2eeMembers();
 
 /** Every generated file, by name. Order is the order the runner reports them in. */
 export const GENERATORS: Record<string, () => VectorFile> = {
@@ -57,6 +59,7 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'error_codes.json': errorCodes,
   'node_sets.json': nodes,
   'e2ee.json': () => e2eeFile,
+  'e2ee_members.json': () => e2eeMembersFile,
 };
 
 export function serialize(file: VectorFile): string {

@@ -106,9 +106,9 @@ export const distributionOf = (room: string, epoch: Bytes, chain: Bytes, list: B
 export const DEVICE_CT = 'application/vnd.sealwire.e2ee-device+cbor';
 export const DEVICE_AAD = cat(enc.encode('sealwire/1'), Uint8Array.of(3, 1));
 
-export function deviceStatement(secretKey: Bytes, x25519: Bytes, payload?: Bytes, ct = DEVICE_CT): Bytes {
+export function deviceStatement(secretKey: Bytes, x25519: Bytes, payload?: Bytes, ct = DEVICE_CT, ts = 1_700_000_000_000): Bytes {
   const kid = thumbprint(publicKeyOf(secretKey));
-  const protectedBytes = mapRaw(entries({ ct, kid, seq: 0, ts: 1_700_000_000_000, stream: seed('device id').subarray(0, 16) }));
+  const protectedBytes = mapRaw(entries({ ct, kid, seq: 0, ts, stream: seed('device id').subarray(0, 16) }));
   const signed = arr(bstr(x25519));
   const signature = signRef(secretKey, sigStructure(protectedBytes, DEVICE_AAD, signed));
   return envelope({ protectedBytes, payload: payload ?? signed, signature });

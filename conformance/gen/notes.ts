@@ -27,21 +27,89 @@ export const NOTES: Record<string, Note> = {
     'A revoked node keeps signing for the service by replaying the set that listed it.',
   ),
   // Encrypted rooms (spec/e2ee.md).
-  Rfc9180: n('BASIC', 'A test vector of RFC 9180 appendix A.2.1 (the HPKE-4 suite).', 'An implementation that fails it is not the HPKE suite the spec names, and cannot open its peers\' key copies.'),
-  E2eeChain: n('BASIC', 'The sender chain ratchet: message key, nonce and next chain key of an index.', 'Members derive other keys than their senders and read nothing.'),
-  E2eeAad: n('BASIC', 'The external AAD a message binds: room, epoch, author kid, author stream and seq.', 'A ciphertext can be moved to another room, epoch, author or position and still decrypt.'),
-  E2eeMessage: n('BASIC', 'An encrypted message decrypted under its chain, within the skip window.', 'Members refuse messages their peers sent, or skip ahead without bound.'),
+  Rfc9180: n(
+    'BASIC',
+    'A test vector of RFC 9180 appendix A.2.1 (the HPKE-4 suite).',
+    "An implementation that fails it is not the HPKE suite the spec names, and cannot open its peers' key copies.",
+  ),
+  E2eeChain: n(
+    'BASIC',
+    'The sender chain ratchet: message key, nonce and next chain key of an index.',
+    'Members derive other keys than their senders and read nothing.',
+  ),
+  E2eeAad: n(
+    'BASIC',
+    'The external AAD a message binds: room, epoch, author kid, author stream and seq.',
+    'A ciphertext can be moved to another room, epoch, author or position and still decrypt.',
+  ),
+  E2eeMessage: n(
+    'BASIC',
+    'An encrypted message decrypted under its chain, within the skip window.',
+    'Members refuse messages their peers sent, or skip ahead without bound.',
+  ),
   E2eeKeys: n('BASIC', 'A key distribution opened by one member.', 'Members cannot read a sender, or read a chain not sealed to them.'),
-  E2eeReplay: n('MISSING_CHECK', 'A key distribution seen before, or made for another room or epoch.', 'A server replays an old chain and members accept messages under a key they should have retired.'),
-  E2eeTamper: n('MISSING_CHECK', 'A ciphertext, key copy or device statement altered or moved.', 'Altered ciphertext is accepted, or a server substitutes a device key and reads what follows.'),
-  E2eeMalformed: n('MALFORMED_INPUT', 'An encrypted-room payload that breaks its CDDL.', 'Two implementations read different plaintext or keys from the same bytes.'),
+  E2eeReplay: n(
+    'MISSING_CHECK',
+    'A key distribution seen before, or made for another room or epoch.',
+    'A server replays an old chain and members accept messages under a key they should have retired.',
+  ),
+  E2eeTamper: n(
+    'MISSING_CHECK',
+    'A ciphertext, key copy or device statement altered or moved.',
+    'Altered ciphertext is accepted, or a server substitutes a device key and reads what follows.',
+  ),
+  E2eeMalformed: n(
+    'MALFORMED_INPUT',
+    'An encrypted-room payload that breaks its CDDL.',
+    'Two implementations read different plaintext or keys from the same bytes.',
+  ),
+  E2eeMember: n(
+    'BASIC',
+    'One member over a stream of posts and room notices: what it decrypts, refuses, holds and posts.',
+    'Members disagree on who can read the next message, or read nothing.',
+  ),
+  E2eeRotation: n(
+    'MISSING_CHECK',
+    'A sender that must make a new chain (first send, a device set change, a leave, a key request) and the recipients of its copies.',
+    'A member that left or was removed still receives the chain keys of what follows, or a newcomer never does.',
+  ),
+  E2eeHold: n(
+    'MISSING_CHECK',
+    'A message held for its chain: released in order, or reported ERR_E2EE_NO_KEY when a bound is reached.',
+    'Held messages pile up without bound, or are lost silently.',
+  ),
+  E2eeBound: n(
+    'MISSING_CHECK',
+    'A member memory bound overflowed: the least recently used entry is forgotten.',
+    "A peer grows a member's memory without bound.",
+  ),
   E2eeDevice: n('BASIC', 'A device statement verified under its author.', 'Members seal chain keys to a device key nobody vouched for.'),
   // Delivery and live sessions (step transcripts).
-  Delivery: n('BASIC', 'Outbox or acknowledgement state after a sequence of envelopes and receipts.', 'Messages are reported delivered that were not, or kept and resent forever, or acknowledged before they were accepted.'),
-  RoomStream: n('BASIC', 'A member following a room stream: order by offset and epoch, authors under their statements.', 'Members deliver an event twice, out of order, from another room or epoch, or under the wrong author.'),
-  RoomForgery: n('MISSING_CHECK', 'A room frame altered or forged by the server or in transit.', 'A server puts words in an author\'s mouth, or an attacker injects events members accept.'),
-  RoomTranscript: n('MISSING_CHECK', 'A room transcript checked offline: frames, authors under their statements, one event per offset.', 'An auditor takes words the author never wrote, or two histories the server signed, for evidence.'),
-  RoomBatch: n('MISSING_CHECK', 'A room event authenticated by a Merkle inclusion proof under a signed batch root.', 'An event outside the signed batch, or under a forged root, is accepted.'),
+  Delivery: n(
+    'BASIC',
+    'Outbox or acknowledgement state after a sequence of envelopes and receipts.',
+    'Messages are reported delivered that were not, or kept and resent forever, or acknowledged before they were accepted.',
+  ),
+  RoomStream: n(
+    'BASIC',
+    'A member following a room stream: order by offset and epoch, authors under their statements.',
+    'Members deliver an event twice, out of order, from another room or epoch, or under the wrong author.',
+  ),
+  RoomForgery: n(
+    'MISSING_CHECK',
+    'A room frame altered or forged by the server or in transit.',
+    "A server puts words in an author's mouth, or an attacker injects events members accept.",
+  ),
+  RoomTranscript: n(
+    'MISSING_CHECK',
+    'A room transcript checked offline: frames, authors under their statements, one event per offset.',
+    'An auditor takes words the author never wrote, or two histories the server signed, for evidence.',
+  ),
+  RoomBatch: n(
+    'MISSING_CHECK',
+    'A room event authenticated by a Merkle inclusion proof under a signed batch root.',
+    'An event outside the signed batch, or under a forged root, is accepted.',
+  ),
   Resume: n('BASIC', 'State carried into a new session or connection.', 'Messages are lost or delivered twice across a reconnect.'),
   Session: n(
     'BASIC',
@@ -183,9 +251,21 @@ export const NOTES: Record<string, Note> = {
   Restart: n('REPLAY', "A receiver restart, under the spec's rule.", REPLAY),
   StreamLimit: n('RESOURCE', 'The cap on tracked streams.', 'Memory exhaustion, or replays accepted after state is evicted.'),
   SharedStore: n('REPLAY', 'Several receivers (nodes) over one replay store.', 'An envelope accepted by one node is accepted again by another.'),
-  StoreLost: n('REPLAY', 'The shared replay store loses its state while the nodes run.', 'Envelopes accepted before the loss are accepted again, because a node answers from the empty state as if it were the old one.'),
-  Sender: n('REPLAY', 'The sealing side numbers its stream: from 0, increasing, reserved before use across restarts, ending at 2^53 − 1.', 'A sender seals two envelopes with one (kid, stream, seq): receivers refuse the second as a replay, or accept one in place of the other.'),
-  ErrorRegistry: n('BASIC', 'A published error code and its close code, frozen: no code changes number and no number names two codes.', 'Two implementations, or two versions of one, report the same failure with different numbers, or different failures with one number.'),
+  StoreLost: n(
+    'REPLAY',
+    'The shared replay store loses its state while the nodes run.',
+    'Envelopes accepted before the loss are accepted again, because a node answers from the empty state as if it were the old one.',
+  ),
+  Sender: n(
+    'REPLAY',
+    'The sealing side numbers its stream: from 0, increasing, reserved before use across restarts, ending at 2^53 − 1.',
+    'A sender seals two envelopes with one (kid, stream, seq): receivers refuse the second as a replay, or accept one in place of the other.',
+  ),
+  ErrorRegistry: n(
+    'BASIC',
+    'A published error code and its close code, frozen: no code changes number and no number names two codes.',
+    'Two implementations, or two versions of one, report the same failure with different numbers, or different failures with one number.',
+  ),
   StoreDown: n('MISSING_CHECK', 'The replay store cannot answer.', 'Envelopes are accepted without a replay commit, so replays pass while the store is down.'),
   Snapshot: n('REPLAY', 'A restart from a store snapshot, which lacks the acceptances made after it.', REPLAY),
   Streams: n(

@@ -225,6 +225,13 @@ export const REF = {
   e2eRatchet: 'E2E-4.1',
   e2eMessage: 'E2E-4.2',
   e2eMessageChecks: 'E2E-4.3',
+  e2eDeviceKept: 'E2E-2.2',
+  e2eRotate: 'E2E-3.1',
+  e2eBounds: 'E2E-3.4',
+  e2eUnencrypted: 'E2E-4.4',
+  e2eLeave: 'E2E-5.1',
+  e2eHold: 'E2E-6.1',
+  e2eRequest: 'E2E-6.2',
 } as const;
 
 export type RefName = keyof typeof REF;

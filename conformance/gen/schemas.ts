@@ -72,6 +72,20 @@ const limitsSchema = closed({ maxSkewMs: uint, maxMessageSize: uint, window: uin
 const account = closed({ credential: hexOrNull, identity: { type: 'string' }, roles: strings, expires: uint, code }, ['credential']);
 const hexes = { type: 'array', items: hex };
 const rate = closed({ perSecond: uint, burst: uint }, ['perSecond', 'burst']);
+const memberPost = closed(
+  {
+    kind: { enum: ['post', 'relay', 'join', 'leave'] },
+    identity: { type: 'string' },
+    author: hex,
+    authorKey: hex,
+    contentType: { type: 'string' },
+    stream: hex,
+    seq: uint,
+    offset: uint,
+    payload: hex,
+  },
+  ['kind', 'identity', 'offset'],
+);
 const STEP_OPS: Schema[] = [
   opStep(
     'outbox.reset',
@@ -132,13 +146,35 @@ const STEP_OPS: Schema[] = [
   opStep('e2ee.hpke', { ikmE: hex, ikmR: hex, info: hex, aad: hex, pt: hex, enc: hex, ct: hex }, ['ikmR', 'info', 'aad']),
   opStep('e2ee.chain', { chainKey: hex, index: uint }, ['chainKey', 'index']),
   opStep('e2ee.aad', { room: { type: 'string' }, epoch: hex, author: hex, stream: hex, seq: uint }, ['room', 'epoch', 'author', 'stream', 'seq']),
-  opStep('e2ee.decrypt', { room: { type: 'string' }, epoch: hex, author: hex, stream: hex, seq: uint, chainKey: hex, message: hex }, ['room', 'epoch', 'author', 'stream', 'seq', 'chainKey', 'message']),
-  opStep(
-    'e2ee.keys',
-    { room: { type: 'string' }, epoch: hex, sender: hex, me: hex, deviceSeed: hex, seen: hexes, distribution: hex },
-    ['room', 'epoch', 'sender', 'me', 'deviceSeed', 'seen', 'distribution'],
-  ),
+  opStep('e2ee.decrypt', { room: { type: 'string' }, epoch: hex, author: hex, stream: hex, seq: uint, chainKey: hex, message: hex }, [
+    'room',
+    'epoch',
+    'author',
+    'stream',
+    'seq',
+    'chainKey',
+    'message',
+  ]),
+  opStep('e2ee.keys', { room: { type: 'string' }, epoch: hex, sender: hex, me: hex, deviceSeed: hex, seen: hexes, distribution: hex }, [
+    'room',
+    'epoch',
+    'sender',
+    'me',
+    'deviceSeed',
+    'seen',
+    'distribution',
+  ]),
   opStep('e2ee.device', { publicKey: hex, statement: hex }, ['publicKey', 'statement']),
+  opStep('e2ee.member.reset', { room: { type: 'string' }, epoch: hex, seed: hex, identity: { type: 'string' }, deviceSeed: hex, now: uint, holdMs: uint }, [
+    'room',
+    'epoch',
+    'seed',
+    'identity',
+    'deviceSeed',
+    'now',
+  ]),
+  opStep('e2ee.member.receive', { now: uint, post: memberPost }, ['now']),
+  opStep('e2ee.member.send', { now: uint, plaintext: hex }, ['now', 'plaintext']),
   opStep('merkle.verify', { leaf: hex, index: uint, count: uint, path: hexes, root: hex }, ['leaf', 'index', 'count', 'path', 'root']),
 ];
 

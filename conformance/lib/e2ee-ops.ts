@@ -9,6 +9,7 @@ import { openDistribution } from '../../src/e2ee/distribution.js';
 import { decodeMessage, decryptMessage, messageAad, type MessageContext } from '../../src/e2ee/encrypt0.js';
 import { hpkeSuite } from '../../src/e2ee/suite.js';
 import { RequestError, hex, optHex, string, uint, type Answer, type Request } from './fields.js';
+import type { E2eeMemberOps } from './e2ee-member-ops.js';
 
 const buf = (b: Uint8Array): ArrayBuffer => b.slice().buffer;
 
@@ -76,4 +77,34 @@ export async function e2eeKeys(req: Request): Promise<Answer> {
 export function e2eeDevice(req: Request): Answer {
   const s = verifyDeviceStatement(hex(req, 'statement'), importPublicKey(hex(req, 'publicKey', 32)), 1024);
   return { ok: true, x25519: toHex(s.x25519) };
+}
+
+export const E2EE_OPS: ReadonlySet<string> = new Set(
+  ['hpke', 'chain', 'aad', 'decrypt', 'keys', 'device', 'member.reset', 'member.receive', 'member.send'].map((o) => `e2ee.${o}`),
+);
+
+/** Every `e2ee.*` op: the stateless ones here, the member's on `member`. */
+export function e2eeOp(req: Request, member: E2eeMemberOps): Answer | Promise<Answer> {
+  switch (req['op']) {
+    case 'e2ee.hpke':
+      return e2eeHpke(req);
+    case 'e2ee.chain':
+      return e2eeChain(req);
+    case 'e2ee.aad':
+      return e2eeAad(req);
+    case 'e2ee.decrypt':
+      return e2eeDecrypt(req);
+    case 'e2ee.keys':
+      return e2eeKeys(req);
+    case 'e2ee.device':
+      return e2eeDevice(req);
+    case 'e2ee.member.reset':
+      return member.reset(req);
+    case 'e2ee.member.receive':
+      return member.receive(req);
+    case 'e2ee.member.send':
+      return member.send(req);
+    default:
+      throw new RequestError(`unknown op: ${JSON.stringify(req['op'] ?? null)}`);
+  }
 }

@@ -2,6 +2,7 @@
 // each for at most `holdMs`; the oldest goes first when the bound is reached.
 import { equalBytes } from '../bytes.js';
 import type { SessionMessage } from '../session/events.js';
+import type { Timers } from '../session/timers.js';
 import type { DecodedMessage } from './encrypt0.js';
 import { MAX_HELD } from './suite.js';
 
@@ -11,7 +12,7 @@ export interface Held {
 }
 
 interface Entry extends Held {
-  readonly timer: ReturnType<typeof setTimeout>;
+  readonly timer: unknown;
 }
 
 export class HeldMessages {
@@ -19,13 +20,14 @@ export class HeldMessages {
 
   constructor(
     private readonly holdMs: number,
+    private readonly timers: Timers,
     /** Called with a message given up on: its time ran out, or the bound pushed it out. */
     private readonly expired: (h: Held) => void,
   ) {}
 
   hold(m: SessionMessage, d: DecodedMessage): void {
     if (this.#held.length >= MAX_HELD) this.#expire(this.#held[0]!);
-    const e: Entry = { m, d, timer: setTimeout(() => this.#expire(e), this.holdMs) };
+    const e: Entry = { m, d, timer: this.timers.setTimeout(() => this.#expire(e), this.holdMs) };
     this.#held.push(e);
   }
 
@@ -41,7 +43,7 @@ export class HeldMessages {
   }
 
   #remove(e: Entry): void {
-    clearTimeout(e.timer);
+    this.timers.clearTimeout(e.timer);
     const i = this.#held.indexOf(e);
     if (i >= 0) this.#held.splice(i, 1);
   }

@@ -1,6 +1,15 @@
 // sealwire/e2ee: end-to-end encrypted rooms (spec/e2ee.md, wire format EXPERIMENTAL). Portable:
 // runs wherever the client session runs, browsers included.
-export { encryptedRoom, E2eeRoom, type DecryptedMessage, type E2eeRefusal, type E2eeRoomEvents, type E2eeRoomOptions, type RoomDevice } from './room.js';
+export {
+  encryptedRoom,
+  E2eeRoom,
+  type DecryptedMessage,
+  type E2eeRefusal,
+  type E2eeRoomEvents,
+  type E2eeRoomOptions,
+  type E2eeSession,
+  type RoomDevice,
+} from './room.js';
 export { generateDeviceKey, signDeviceStatement, verifyDeviceStatement, DEVICE_AAD, type DeviceKey, type DeviceStatement } from './device.js';
 export {
   sealDistribution,

@@ -6,6 +6,7 @@ import { ProtocolError, type ErrorCode } from '../errors.js';
 import { equalBytes, fromHex, payloadBytes, randomBytes, toHex } from '../bytes.js';
 import { Emitter, type Listener } from '../session/emitter.js';
 import type { ClientSession } from '../session/client-session.js';
+import { GLOBAL_TIMERS } from '../session/timers.js';
 import type { SessionMessage } from '../session/events.js';
 import { Lru } from '../rooms/lru.js';
 import { Chain } from './chain.js';
@@ -25,59 +26,11 @@ import {
   MESSAGE_CONTENT_TYPE,
   REQUEST_CONTENT_TYPE,
 } from './suite.js';
+import type { E2eeEnv, E2eeRoomEvents, E2eeRoomOptions, E2eeSession, RoomDevice } from './room-types.js';
 
-/** A decrypted post of another member. */
-export interface DecryptedMessage {
-  readonly room: string;
-  readonly identity: string;
-  /** The author's kid, lowercase hex: its signature was verified before decryption. */
-  readonly keyId: string;
-  readonly offset: number | undefined;
-  readonly seq: number;
-  readonly ts: number;
-  readonly payload: Uint8Array;
-}
+export type { DecryptedMessage, E2eeEnv, E2eeRefusal, E2eeRoomEvents, E2eeRoomOptions, E2eeSession, RoomDevice } from './room-types.js';
 
-/** A post this member refused, with its code (spec/e2ee.md §8). */
-export interface E2eeRefusal {
-  readonly room: string;
-  readonly code: ErrorCode;
-  readonly keyId: string;
-  readonly offset: number | undefined;
-}
-
-/** A member's device as this member holds it: who, and the X25519 key its copies are sealed to. */
-export interface RoomDevice {
-  readonly identity: string;
-  readonly keyId: string;
-  readonly x25519: Uint8Array;
-}
-
-export interface E2eeRoomEvents extends Record<string, unknown> {
-  message: DecryptedMessage;
-  refused: E2eeRefusal;
-  /** The devices holding this room's keys changed. */
-  devices: readonly RoomDevice[];
-}
-
-export interface E2eeRoomOptions {
-  /** This member's device key; a fresh one when absent. */
-  device?: DeviceKey;
-  /** How long a message waits for its chain's key distribution, ms (1–60,000; default 5,000). */
-  holdMs?: number;
-  /** Join the room first (default true; false when the application joined it already). */
-  join?: boolean;
-  /**
-   * Join with the room's history (default false): its old posts arrive too, and those sent before
-   * this device key reached their senders are reported `ERR_E2EE_NO_KEY` (history is not shared).
-   */
-  history?: boolean;
-  /**
-   * Read the session's messages in this room (default true). False: the application hands them to
-   * {@link E2eeRoom.receive} itself, e.g. from a recorded transcript.
-   */
-  listen?: boolean;
-}
+const PLATFORM: E2eeEnv = { clock: () => Date.now(), timers: GLOBAL_TIMERS, random: randomBytes };
 
 /** A device statement is about 200 bytes; nothing larger is read. */
 const MAX_STATEMENT_SIZE = 1024;
@@ -98,7 +51,7 @@ interface Sending {
  * An end-to-end encrypted room: the server relays and orders ciphertext it cannot read.
  * Create it with {@link encryptedRoom}.
  */
-export class E2eeRoom extends Emitter<E2eeRoomEvents> {
+export class E2eeRoom<S extends E2eeSession = ClientSession> extends Emitter<E2eeRoomEvents> {
   readonly #devices = new Lru<Device>(MAX_DEVICES);
   #devicesVersion = 0;
   readonly #chains = new Lru<Chain>(MAX_CHAINS);
@@ -114,24 +67,27 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
   #closed = false;
   #off: () => void = () => {};
   readonly #kid: string;
-  #session: ClientSession;
+  #session: S;
 
   private constructor(
-    session: ClientSession,
+    session: S,
     readonly room: string,
     readonly device: DeviceKey,
     holdMs: number,
     private readonly listen: boolean,
+    private readonly env: E2eeEnv,
   ) {
     super();
     this.#session = session;
     this.#kid = toHex(session.signingKey().kid);
-    this.#held = new HeldMessages(holdMs, (h) => this.#refuse(h.m, new ProtocolError('ERR_E2EE_NO_KEY', 'no key distribution for this message in time')));
+    this.#held = new HeldMessages(holdMs, env.timers, (h) =>
+      this.#refuse(h.m, new ProtocolError('ERR_E2EE_NO_KEY', 'no key distribution for this message in time')),
+    );
     this.#listen();
   }
 
   /** The client session this room posts through and reads. */
-  get session(): ClientSession {
+  get session(): S {
     return this.#session;
   }
 
@@ -154,7 +110,7 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
    * client.on('session', ({ session }) => void room.useSession(session))
    * ```
    */
-  async useSession(session: ClientSession): Promise<void> {
+  async useSession(session: S): Promise<void> {
     if (!equalBytes(session.signingKey().kid, fromHex(this.#kid))) throw new RangeError('"session" signs with another key than this room\'s');
     this.#session = session;
     this.#listen();
@@ -162,11 +118,11 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
     await this.publishDevice();
   }
 
-  /** @internal use {@link encryptedRoom} */
-  static async create(session: ClientSession, room: string, options: E2eeRoomOptions): Promise<E2eeRoom> {
+  /** @internal use {@link encryptedRoom}; `env` is virtual in the conformance driver. */
+  static async create<S extends E2eeSession>(session: S, room: string, options: E2eeRoomOptions, env: E2eeEnv = PLATFORM): Promise<E2eeRoom<S>> {
     const holdMs = options.holdMs ?? HOLD_MS;
     if (!Number.isSafeInteger(holdMs) || holdMs < 1 || holdMs > 60_000) throw new RangeError(`"holdMs" expected 1–60000, got ${String(holdMs)}`);
-    const r = new E2eeRoom(session, room, options.device ?? (await generateDeviceKey()), holdMs, options.listen !== false);
+    const r = new E2eeRoom(session, room, options.device ?? (await generateDeviceKey()), holdMs, options.listen !== false, env);
     r.#setDevice({ identity: session.identity ?? '', keyId: r.#kid, x25519: r.device.publicKey, ts: 0 });
     if (options.join !== false) await session.join(room, { history: options.history === true });
     await r.publishDevice();
@@ -180,7 +136,7 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
 
   /** Posts this member's device statement (again). @see [E2E-2.1] */
   async publishDevice(): Promise<void> {
-    const statement = await signDeviceStatement(this.session.signingKey(), this.device.publicKey, Date.now());
+    const statement = await signDeviceStatement(this.session.signingKey(), this.device.publicKey, this.env.clock());
     await this.session.post(this.room, statement, { contentType: DEVICE_CONTENT_TYPE });
   }
 
@@ -221,8 +177,8 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
   /** A new chain, sealed to every device held now ([E2E-5.1]: the leaver is no longer held). @see [E2E-3.1] */
   async #rotate(epoch: Uint8Array): Promise<Sending> {
     const version = this.#devicesVersion;
-    const id = randomBytes(CHAIN_ID_LENGTH);
-    const chainKey = randomBytes(CHAIN_KEY_LENGTH);
+    const id = this.env.random(CHAIN_ID_LENGTH);
+    const chainKey = this.env.random(CHAIN_KEY_LENGTH);
     const recipients = [...this.#devices.values()].map((d) => ({ kid: fromHex(d.keyId), x25519: d.x25519 }));
     const sender = this.session.signingKey().kid;
     const payload = await sealDistribution({ room: this.room, epoch, sender, chain: id, chainKey }, recipients);
@@ -292,6 +248,8 @@ export class E2eeRoom extends Emitter<E2eeRoomEvents> {
   }
 
   #setDevice(d: Device): void {
+    // Our own device is used by every chain we make: never the least recently used one forgotten.
+    this.#devices.get(this.#kid);
     this.#devices.set(d.keyId, d);
     this.#changed();
   }

@@ -3,6 +3,7 @@
 // kept for `ttlMs` and at most `max` of them, oldest forgotten first.
 import { toHex } from '../bytes.js';
 import type { SessionDelivery } from './delivery.js';
+import { GLOBAL_TIMERS, type Timers } from './timers.js';
 
 export const DEFAULT_RESUME_TTL_MS = 60_000;
 export const DEFAULT_MAX_RESUMABLE = 10_000;
@@ -27,12 +28,16 @@ export class ResumeRegistry {
   readonly #byId = new Map<string, ResumeEntry>();
   // Ended entries in the order they ended, which is expiry order (one TTL for all).
   readonly #ended = new Set<ResumeEntry>();
+  /** Sweeps when the oldest ended state expires, so its rooms are left on time, not at the next session. */
+  #timer: unknown;
 
   constructor(
     readonly ttlMs: number,
     readonly max: number,
     readonly clock: () => number,
-    readonly forget: (entry: ResumeEntry) => void,
+    /** `left`: the state is gone for good (expired, pushed out, its key revoked), not at shutdown. */
+    readonly forget: (entry: ResumeEntry, left: boolean) => void,
+    readonly timers: Timers = GLOBAL_TIMERS,
   ) {}
 
   get size(): number {
@@ -77,11 +82,16 @@ export class ResumeRegistry {
     this.#byId.set(hex, entry);
   }
 
-  #drop(entry: ResumeEntry): void {
+  /** Forgets the ended states of a revoked key at once: none can be resumed ([ROOM-2.5]). */
+  revoked(kid: string): void {
+    for (const entry of [...this.#ended]) if (entry.kid === kid) this.#drop(entry);
+  }
+
+  #drop(entry: ResumeEntry, left = true): void {
     this.#ended.delete(entry);
     for (const id of entry.ids) if (this.#byId.get(id) === entry) this.#byId.delete(id);
     entry.ids.length = 0;
-    this.forget(entry);
+    this.forget(entry, left);
   }
 
   #sweep(): void {
@@ -90,11 +100,16 @@ export class ResumeRegistry {
       if (entry.expiresAt > now && this.#ended.size <= this.max) break;
       this.#drop(entry);
     }
+    this.timers.clearTimeout(this.#timer);
+    const next = this.#ended.values().next();
+    this.#timer = next.done === true ? undefined : this.timers.setTimeout(() => this.#sweep(), next.value.expiresAt - now);
   }
 
   /** Forgets everything (server shutdown). */
   clear(): void {
-    for (const entry of [...this.#ended]) this.#drop(entry);
+    for (const entry of [...this.#ended]) this.#drop(entry, false);
     this.#byId.clear();
+    this.timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 }

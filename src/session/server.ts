@@ -3,7 +3,7 @@
 // `admit` at the transport upgrade and `accept` once the transport is open.
 import { checkPresentedSet } from '../nodes/node-set.js';
 import { ProtocolError } from '../errors.js';
-import { payloadBytes } from '../bytes.js';
+import { payloadBytes, toHex } from '../bytes.js';
 import { ReceiptBuilder } from '../delivery/builder.js';
 import type { Receiver } from '../envelope/receiver.js';
 import type { KeyRing } from '../keys/keyring.js';
@@ -19,7 +19,7 @@ import { ResumeRegistry } from './resume.js';
 import { isValidAction, isValidRoom } from './messages.js';
 import { RoomHub, type Fanout } from '../rooms/hub.js';
 import { relayBody } from '../rooms/relay.js';
-import { KIND_ANNOUNCE } from '../rooms/wire.js';
+import { KIND_ANNOUNCE, KIND_PRESENCE } from '../rooms/wire.js';
 import type { RoomLink } from './room-link.js';
 import { ServerSession, type ServerCore, type ServerHost, type SessionPeer } from './server-session.js';
 import { resolveServerOptions, type SecureServerOptions } from './server-options.js';
@@ -94,15 +94,24 @@ export class SecureServer extends Emitter<ServerEvents> {
     // One acknowledgement record for all client streams, like the one receiver ([RCP-5.3]); a
     // stream's record lives as long as its session is resumable.
     const builder = new ReceiptBuilder({ maxStreams: 2 ** 31 });
-    const resume = new ResumeRegistry(config.resumeLimits.ttlMs, config.resumeLimits.max, config.clock, (entry) => {
-      const stream = entry.delivery.peerStream;
-      if (stream !== undefined) builder.forget(entry.delivery.peerKid, stream);
-      if (stream !== undefined) this.#forgetStream(entry.delivery.peerKid, stream);
-      if (entry.holdsKey) {
-        entry.holdsKey = false;
-        registry.releaseKey(entry.kid);
-      }
-    });
+    const resume = new ResumeRegistry(
+      config.resumeLimits.ttlMs,
+      config.resumeLimits.max,
+      config.clock,
+      (entry, left) => {
+        // Its rooms can no longer be resumed: the member has left them ([ROOM-2.5]).
+        if (left && this.#rooms.presence)
+          for (const room of entry.rooms) this.#rooms.publish(room, { kind: KIND_PRESENCE, identity: entry.identity, joined: false });
+        const stream = entry.delivery.peerStream;
+        if (stream !== undefined) builder.forget(entry.delivery.peerKid, stream);
+        if (stream !== undefined) this.#forgetStream(entry.delivery.peerKid, stream);
+        if (entry.holdsKey) {
+          entry.holdsKey = false;
+          registry.releaseKey(entry.kid);
+        }
+      },
+      config.timers,
+    );
     const admission = new AdmissionPolicy(config.admissionLimits, config.clock);
     const { maxHandshakeSize, maxSkewMs } = config.limits;
     const rules = {
@@ -140,6 +149,7 @@ export class SecureServer extends Emitter<ServerEvents> {
     // [POL-6.1]: revocation is synchronous, so live sessions close inside the revoking call.
     this.#unsubscribe = this.keys.onRevoke((entry) => {
       const closed = registry.revoked(entry.kid);
+      resume.revoked(toHex(entry.kid));
       if (closed > 0) logTo(logger, 'warn', { sessions: closed }, 'sealwire: closed the sessions of a revoked key');
     });
   }
