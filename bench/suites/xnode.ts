@@ -148,7 +148,7 @@ export async function runSetup(members: number, phases: readonly Phase[], redisP
 }
 
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
-const per = (x: number, n: number): string => (x / n).toFixed(2);
+const per = (x: number, n: number): string => (x / n).toFixed(x / n < 0.1 ? 3 : 2);
 
 export async function xnodeSuite(profile: Profile): Promise<SuiteReport> {
   const title = 'Rooms across nodes: Redis Streams vs one node';
@@ -173,6 +173,7 @@ export async function xnodeSuite(profile: Profile): Promise<SuiteReport> {
       if (p.verified !== p.sampled || s.verified !== s.sampled) throw new Error(`xnode bench: sampled frames did not verify (${name})`);
       loads.push(p.load, s.load);
       rows.push([
+        String(run),
         name,
         `${ms(p.p50)} / ${ms(p.p99)}`,
         `${ms(s.p50)} / ${ms(s.p99)}`,
@@ -197,6 +198,7 @@ export async function xnodeSuite(profile: Profile): Promise<SuiteReport> {
           label,
           per(x.calls.command + x.calls.reader, x.messages),
           trips,
+          (x.messages / (x.redis.byCommand['xadd'] ?? NaN)).toFixed(1),
           per(x.redis.commands, x.messages),
           top,
           `${Math.round(x.redis.bytesIn / x.messages)} B / ${Math.round(x.redis.bytesOut / x.messages)} B`,
@@ -235,7 +237,18 @@ export async function xnodeSuite(profile: Profile): Promise<SuiteReport> {
     "the blocking reads' idle returns and the bench's own two INFO replies. Time-based traffic (head checks",
     'every second, XREAD returning every 250 ms when idle) is included, so the paced figure is higher.',
     '',
-    table(['phase', 'round trips / msg', 'round trips by command / msg', 'Redis commands / msg', 'by command / msg', 'bytes in / out per msg'], redisRows),
+    table(
+      [
+        'phase',
+        'round trips / msg',
+        'round trips by command / msg',
+        'messages per stream entry (XADD)',
+        'Redis commands / msg',
+        'by command / msg',
+        'bytes in / out per msg',
+      ],
+      redisRows,
+    ),
   ].join('\n');
   return { title, markdown, targets: [] };
 }
