@@ -18,6 +18,7 @@ import { socketioSuite } from './suites/socketio.js';
 import { roomsSuite } from './suites/rooms.js';
 import { memberSuite } from './suites/member.js';
 import { e2eeSuite } from './suites/e2ee.js';
+import { xnodeSuite } from './suites/xnode.js';
 import type { Keys } from './fixtures.js';
 
 type Suite = (profile: Profile, keys: Keys) => Promise<SuiteReport>;
@@ -37,6 +38,7 @@ const SUITES: Record<string, Suite> = {
   socketio: socketioSuite,
   rooms: roomsSuite,
   e2ee: e2eeSuite,
+  xnode: xnodeSuite,
 };
 
 const args = process.argv.slice(2);
