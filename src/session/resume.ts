@@ -103,6 +103,8 @@ export class ResumeRegistry {
     this.timers.clearTimeout(this.#timer);
     const next = this.#ended.values().next();
     this.#timer = next.done === true ? undefined : this.timers.setTimeout(() => this.#sweep(), next.value.expiresAt - now);
+    // Housekeeping only: a process with nothing else to do may exit before it fires.
+    (this.#timer as { unref?: () => void } | undefined)?.unref?.();
   }
 
   /** Forgets everything (server shutdown). */
