@@ -1,7 +1,7 @@
 // Traceability: every interoperability MUST / MUST NOT in spec/*.md has a vector citing its id or a
 // live check (conformance/live/) naming it; an implementation requirement (tagged `(implementation)`
 // in spec/, spec/README.md says why) is listed in conformance/implementation-requirements.json with
-// the test files that check it (each must exist and name the id). conformance/uncovered.json may
+// the test files that check it (each must exist and name the id). conformance/extra-tests.json may
 // only add named tests to a rule that has vectors ("withVectors"). Every id a vector cites exists in
 // the spec. `npx tsx conformance/trace.ts` prints the table and exits non-zero on any problem.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { registryCodes, registryProblems, specCodes } from './gen/senders.js';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const SPEC_DIR = ROOT + 'spec/';
 export const VECTOR_DIR = ROOT + 'conformance/vectors/';
-export const UNCOVERED = ROOT + 'conformance/uncovered.json';
+export const UNCOVERED = ROOT + 'conformance/extra-tests.json';
 export const LIVE_DIR = ROOT + 'conformance/live/';
 export const IMPLEMENTATION = ROOT + 'conformance/implementation-requirements.json';
 /** The tag that opens an implementation requirement's text in spec/ (spec/README.md). */
@@ -145,11 +145,11 @@ export function readUncovered(path = UNCOVERED): Record<string, unknown> {
  * Problems of one allow-list entry: its shape, and whether each named test file exists and names
  * the id. `file` names the list in messages; implementation-requirements.json takes only {reason, tests}.
  */
-export function checkEntry(id: string, entry: unknown, root = ROOT, file = 'uncovered.json'): string[] {
+export function checkEntry(id: string, entry: unknown, root = ROOT, file = 'extra-tests.json'): string[] {
   const problems: string[] = [];
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return [`${file}: ${id} must be {reason, tests} or {reason, untested: true}`];
   const e = entry as Record<string, unknown>;
-  const members = file === 'uncovered.json' ? ['reason', 'tests', 'untested', 'withVectors'] : ['reason', 'tests'];
+  const members = file === 'extra-tests.json' ? ['reason', 'tests', 'untested', 'withVectors'] : ['reason', 'tests'];
   for (const k of Object.keys(e)) if (!members.includes(k)) problems.push(`${file}: ${id} has an unknown member "${k}"`);
   if (typeof e['reason'] !== 'string' || e['reason'].trim().length < 10) problems.push(`${file}: ${id} needs a reason`);
   const tests = e['tests'];
@@ -282,16 +282,16 @@ export function trace(
   }
   for (const [id, entry] of Object.entries(uncovered)) {
     problems.push(...checkEntry(id, entry));
-    if (live.has(id)) problems.push(`uncovered.json: ${id} is covered by a live check now (${live.get(id)![0]}); remove it from the allow-list`);
-    if (!defined.has(id)) problems.push(`uncovered.json: ${id} is not a requirement in spec/ (stale entry)`);
+    if (live.has(id)) problems.push(`extra-tests.json: ${id} is covered by a live check now (${live.get(id)![0]}); remove it from the allow-list`);
+    if (!defined.has(id)) problems.push(`extra-tests.json: ${id} is not a requirement in spec/ (stale entry)`);
     else if (cited.has(id) && (entry as Partial<Uncovered> | null)?.withVectors !== true) {
-      problems.push(`uncovered.json: ${id} has vectors now; remove it from the allow-list, or mark it "withVectors" if its tests add transport coverage`);
+      problems.push(`extra-tests.json: ${id} has vectors now; remove it from the allow-list, or mark it "withVectors" if its tests add transport coverage`);
     } else if (!cited.has(id) && (entry as Partial<Uncovered> | null)?.withVectors === true) {
-      problems.push(`uncovered.json: ${id} says withVectors but no vector cites it`);
+      problems.push(`extra-tests.json: ${id} says withVectors but no vector cites it`);
     } else if (!cited.has(id)) {
       // Issue 16: a rule another implementation cannot be checked against is not covered.
       problems.push(
-        `uncovered.json: ${id} has no vector; give it one or a live check, or, if it binds a component no wire or driver op shows, tag it (implementation) in spec/ and list it in implementation-requirements.json`,
+        `extra-tests.json: ${id} has no vector; give it one or a live check, or, if it binds a component no wire or driver op shows, tag it (implementation) in spec/ and list it in implementation-requirements.json`,
       );
     }
   }
@@ -300,7 +300,7 @@ export function trace(
     const r = byId.get(id);
     if (r === undefined) problems.push(`implementation-requirements.json: ${id} is not a requirement in spec/ (stale entry)`);
     else if (!r.implementation) problems.push(`implementation-requirements.json: ${id} is not tagged (implementation) in ${r.file}:${r.line}`);
-    if (Object.hasOwn(uncovered, id)) problems.push(`implementation-requirements.json: ${id} is in uncovered.json too`);
+    if (Object.hasOwn(uncovered, id)) problems.push(`implementation-requirements.json: ${id} is in extra-tests.json too`);
     if (cited.has(id) || live.has(id))
       problems.push(`implementation-requirements.json: ${id} has a vector or a live check: it is an interoperability rule, drop its (implementation) tag`);
   }

@@ -89,8 +89,8 @@ describe('traceability', () => {
       testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ['ENV-1.1', 'ENV-9.9'], result: 'valid' }] }],
     };
     writeFileSync(join(tmp, 'vectors', 'v.json'), JSON.stringify(file));
-    writeFileSync(join(tmp, 'uncovered.json'), JSON.stringify({ ids: { 'ENV-1.4': { reason: '' } } }));
-    const report = trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'uncovered.json'));
+    writeFileSync(join(tmp, 'extra-tests.json'), JSON.stringify({ ids: { 'ENV-1.4': { reason: '' } } }));
+    const report = trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'extra-tests.json'));
     expect(report.must).toBe(3);
     expect(report.problems.some((p) => p.startsWith('ENV-1.3'))).toBe(true); // multi-line MUST NOT, no vector
     expect(report.problems.some((p) => p.includes('ENV-9.9'))).toBe(true);
@@ -115,8 +115,8 @@ describe('traceability', () => {
       testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ['ENV-1.1', 'ENV-1.2'], result: 'valid' }] }],
     };
     writeFileSync(join(tmp, 'vectors', 'v.json'), JSON.stringify(file));
-    writeFileSync(join(tmp, 'uncovered.json'), JSON.stringify({ ids: {} }));
-    const report = trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'uncovered.json'));
+    writeFileSync(join(tmp, 'extra-tests.json'), JSON.stringify({ ids: {} }));
+    const report = trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'extra-tests.json'));
     expect(report.problems.filter((p) => p.startsWith('ENV-1.2 is a MAY but 1 vector(s) depend on it'))).toHaveLength(1);
     expect(report.problems.filter((p) => p.startsWith('ENV-1.3') && p.includes('speaks of a verdict'))).toHaveLength(1);
     expect(report.problems.some((p) => p.startsWith('ENV-1.4'))).toBe(false); // optional, and about no verdict
@@ -142,15 +142,15 @@ describe('traceability', () => {
     const reason = 'a live-transport property, not a verdict on bytes';
     expect(checkEntry('HS-6.6', { reason, tests: ['test/a.test.ts'] }, root)).toEqual([]);
     expect(checkEntry('HS-6.1', { reason, tests: ['test/a.test.ts'] }, root)).toEqual([
-      'uncovered.json: HS-6.1 names test/a.test.ts, which does not mention HS-6.1',
+      'extra-tests.json: HS-6.1 names test/a.test.ts, which does not mention HS-6.1',
     ]);
     expect(checkEntry('HS-6.6', { reason, tests: ['test/gone.test.ts'] }, root)[0]).toContain('does not exist');
     expect(checkEntry('HS-6.6', { reason, tests: [] }, root)[0]).toContain('needs "tests"');
     expect(checkEntry('HS-6.6', reason, root)[0]).toContain('must be {reason, tests}');
     expect(checkEntry('HS-6.6', { reason, untested: true }, root)).toEqual([]);
-    expect(checkEntry('HS-6.6', { reason, untested: true, tests: ['test/a.test.ts'] }, root)).toEqual(['uncovered.json: HS-6.6 names tests and says untested']);
+    expect(checkEntry('HS-6.6', { reason, untested: true, tests: ['test/a.test.ts'] }, root)).toEqual(['extra-tests.json: HS-6.6 names tests and says untested']);
     expect(checkEntry('HS-6.6', { reason, tests: ['test/a.test.ts'], withVectors: true }, root)).toEqual([]);
-    expect(checkEntry('HS-6.6', { reason, untested: true, withVectors: true }, root)).toContain('uncovered.json: HS-6.6 says untested and withVectors');
+    expect(checkEntry('HS-6.6', { reason, untested: true, withVectors: true }, root)).toContain('extra-tests.json: HS-6.6 says untested and withVectors');
   });
 
   it('an entry for an id with vectors must say withVectors, and withVectors needs a vector', () => {
@@ -167,8 +167,8 @@ describe('traceability', () => {
     };
     writeFileSync(join(tmp, 'vectors', 'v.json'), JSON.stringify(file));
     const run = (ids: Record<string, unknown>) => {
-      writeFileSync(join(tmp, 'uncovered.json'), JSON.stringify({ ids }));
-      return trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'uncovered.json')).problems;
+      writeFileSync(join(tmp, 'extra-tests.json'), JSON.stringify({ ids }));
+      return trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'extra-tests.json')).problems;
     };
     const reason = 'real sockets add the HTTP status at the upgrade';
     // Named test files are resolved from the repository root: cite one that mentions both ids.
@@ -176,14 +176,14 @@ describe('traceability', () => {
     expect(run({ 'ENV-1.1': { reason, tests }, 'ENV-1.2': { reason, tests } }).some((p) => p.includes('ENV-1.1 has vectors now'))).toBe(true);
     expect(run({ 'ENV-1.1': { reason, tests, withVectors: true } }).filter((p) => !p.startsWith('ENV-1.2'))).toEqual([]);
     expect(run({ 'ENV-1.1': { reason, tests, withVectors: true }, 'ENV-1.2': { reason, tests, withVectors: true } })).toEqual([
-      'uncovered.json: ENV-1.2 says withVectors but no vector cites it',
+      'extra-tests.json: ENV-1.2 says withVectors but no vector cites it',
     ]);
     // Issue 16: named tests alone no longer cover a MUST another implementation cannot be checked on.
     expect(run({ 'ENV-1.1': { reason, tests, withVectors: true }, 'ENV-1.2': { reason, tests } })).toEqual([
-      'uncovered.json: ENV-1.2 has no vector; give it one or a live check, or, if it binds a component no wire or driver op shows, tag it (implementation) in spec/ and list it in implementation-requirements.json',
+      'extra-tests.json: ENV-1.2 has no vector; give it one or a live check, or, if it binds a component no wire or driver op shows, tag it (implementation) in spec/ and list it in implementation-requirements.json',
     ]);
     expect(
-      run({ 'ENV-1.2': { reason: 'not observable yet, no test either', untested: true } }).some((p) => p.startsWith('uncovered.json: ENV-1.2 has no vector')),
+      run({ 'ENV-1.2': { reason: 'not observable yet, no test either', untested: true } }).some((p) => p.startsWith('extra-tests.json: ENV-1.2 has no vector')),
     ).toBe(true);
   });
 
@@ -202,13 +202,13 @@ describe('traceability', () => {
       notes: {},
       testGroups: [{ type: 'Transcript', tests: [{ tcId: 1, comment: '', flags: [], specRefs: ids, result: 'valid' }] }],
     });
-    writeFileSync(join(tmp, 'uncovered.json'), JSON.stringify({ ids: {} }));
+    writeFileSync(join(tmp, 'extra-tests.json'), JSON.stringify({ ids: {} }));
     const reason = 'a store shared by the server processes only';
     const tests = ['test/conformance/vectors.test.ts'];
     const run = (impl: Record<string, unknown>, cited = ['ENV-1.1', 'ENV-1.3']) => {
       writeFileSync(join(tmp, 'vectors', 'v.json'), JSON.stringify(cites(cited)));
       writeFileSync(join(tmp, 'impl.json'), JSON.stringify({ ids: impl }));
-      return trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'uncovered.json'), null, join(tmp, 'impl.json'));
+      return trace(join(tmp, 'spec') + '/', join(tmp, 'vectors') + '/', join(tmp, 'extra-tests.json'), null, join(tmp, 'impl.json'));
     };
     const good = run({ 'ENV-1.2': { reason, tests } });
     expect(good.problems).toEqual([]);

@@ -1,4 +1,4 @@
-// Session MUSTs no vector can express (conformance/uncovered.json names this file): the nonce source,
+// Session MUSTs no vector can express (conformance/extra-tests.json names this file): the nonce source,
 // the two streams per side and what travels on them, delivery of a committed envelope when the
 // session closes mid-processing, the version a sender may use, and a forgotten acknowledgement
 // record. All on the in-memory link, real crypto; the wire bytes are read from the link's capture.
