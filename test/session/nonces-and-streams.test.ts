@@ -5,64 +5,25 @@
 import { describe, expect, it } from 'vitest';
 import {
   AsyncMemoryReplayStore,
-  ClientSession,
   KeyRing,
   ProtocolError,
   Receiver,
-  SecureServer,
-  generateKeyPair,
-  importSigningKey,
   toHex,
   type ReplayRequest,
   type ReplayVerdict,
   type SecureServerOptions,
   type ServerMessage,
-  type ServerSession,
-  type SigningKey,
 } from '../../src/index.js';
 import { RECEIPT_CONTENT_TYPE, decodeEnvelope, decodeReceipt } from '../../src/protocol.js';
 import { MESSAGE_CONTENT_TYPE } from '../../src/session/messages.js';
 import { isRoomFrame } from '../../src/rooms/frames.js';
 import { NONCE_LENGTH, decodeHello } from '../../src/session/handshake.js';
-import { memoryLink, type MemoryLink } from '../helpers/net-memory.js';
-import { closedAfterEach, serverKey, serverPublic } from '../helpers/server-fixture.js';
+import { memoryLink } from '../helpers/net-memory.js';
+import { serverKey } from '../helpers/server-fixture.js';
+import { makeServer, newKey, pair, sleep, until, type Pair } from '../helpers/session-pair.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-const servers = closedAfterEach();
-
-const newKey = (): SigningKey => importSigningKey(generateKeyPair().secretKey);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(p: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!p()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(2);
-  }
-}
-
-function makeServer(key: SigningKey, options: Partial<SecureServerOptions> = {}): SecureServer {
-  const keys = options.keys ?? new KeyRing();
-  if (keys.get(key.kid) === undefined) keys.add(key.publicKey, { identity: 'alice' });
-  const server = new SecureServer({ key: serverKey, keys, authorize: () => true, ...options });
-  servers.push(server);
-  return server;
-}
-
-interface Pair {
-  session: ServerSession;
-  client: ClientSession;
-  link: MemoryLink;
-}
-
-function pair(server: SecureServer, key: SigningKey, resumeFrom?: ClientSession): Pair {
-  const link = memoryLink();
-  const session = server.accept(link.server, server.admit({ address: '127.0.0.1' }));
-  const client = new ClientSession(link.client, { key, serverKey: serverPublic, ...(resumeFrom ? { resumeFrom } : {}) });
-  link.connect(session, client);
-  return { session, client, link };
-}
 
 /** The envelopes among captured messages (handshake messages are plain CBOR arrays, not tag 18). */
 // Session envelopes only: room frames (spec/rooms.md) are not part of a session's streams ([ROOM-1.2]).

@@ -3,17 +3,7 @@
 // session closes mid-processing, the version a sender may use, and a forgotten acknowledgement
 // record. All on the in-memory link, real crypto; the wire bytes are read from the link's capture.
 import { describe, expect, it } from 'vitest';
-import {
-  ClientSession,
-  KeyRing,
-  SecureServer,
-  generateKeyPair,
-  importSigningKey,
-  type SecureServerOptions,
-  type ServerSession,
-  type SigningKey,
-  type Transport,
-} from '../../src/index.js';
+import { ClientSession, type Transport } from '../../src/index.js';
 import { decodeEnvelope } from '../../src/protocol.js';
 import {
   HANDSHAKE_VERSION,
@@ -25,44 +15,11 @@ import {
   encodeSigned,
   transcriptHash,
 } from '../../src/session/handshake.js';
-import { memoryLink, type MemoryLink } from '../helpers/net-memory.js';
-import { closedAfterEach, serverPair, serverKey, serverPublic } from '../helpers/server-fixture.js';
+import { memoryLink } from '../helpers/net-memory.js';
+import { serverPair, serverPublic } from '../helpers/server-fixture.js';
+import { makeServer, newKey, pair, until } from '../helpers/session-pair.js';
 
 const enc = new TextEncoder();
-
-const servers = closedAfterEach();
-
-const newKey = (): SigningKey => importSigningKey(generateKeyPair().secretKey);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(p: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!p()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(2);
-  }
-}
-
-function makeServer(key: SigningKey, options: Partial<SecureServerOptions> = {}): SecureServer {
-  const keys = options.keys ?? new KeyRing();
-  if (keys.get(key.kid) === undefined) keys.add(key.publicKey, { identity: 'alice' });
-  const server = new SecureServer({ key: serverKey, keys, authorize: () => true, ...options });
-  servers.push(server);
-  return server;
-}
-
-interface Pair {
-  session: ServerSession;
-  client: ClientSession;
-  link: MemoryLink;
-}
-
-function pair(server: SecureServer, key: SigningKey, resumeFrom?: ClientSession): Pair {
-  const link = memoryLink();
-  const session = server.accept(link.server, server.admit({ address: '127.0.0.1' }));
-  const client = new ClientSession(link.client, { key, serverKey: serverPublic, ...(resumeFrom ? { resumeFrom } : {}) });
-  link.connect(session, client);
-  return { session, client, link };
-}
 
 describe('[ENV-9.2] no envelope of a version the peer did not advertise', () => {
   const limits = { maxSkewMs: 5000, maxMessageSize: 65536, window: 1024, handshakeTimeoutMs: 10_000 };
