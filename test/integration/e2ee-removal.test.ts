@@ -12,17 +12,12 @@ import { toHex } from '../../src/bytes.js';
 import type { SessionMessage } from '../../src/session/events.js';
 import { ADAPTERS, type RunningAdapter } from '../helpers/net-adapters.js';
 import { serverKey, serverPublic } from '../helpers/server-fixture.js';
+import { waitUntil } from '../helpers/exchange.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const UNLIMITED = { perSecond: 1e6, burst: 1e6 };
 
-async function waitFor(p: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!p()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(5);
-  }
-}
+const waitFor = (p: () => boolean, what: string, ms = 10_000): Promise<void> => waitUntil(p, what, ms);
 
 interface Member {
   readonly client: ClientSession;

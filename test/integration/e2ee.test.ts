@@ -21,18 +21,13 @@ import type { PostBuilder } from '../../src/session/client-rooms.js';
 import { ADAPTERS, type RunningAdapter } from '../helpers/net-adapters.js';
 import { jitteryKey } from '../helpers/async-keys.js';
 import { serverKey, serverPublic } from '../helpers/server-fixture.js';
+import { waitUntil } from '../helpers/exchange.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const text = new TextDecoder();
 const UNLIMITED = { perSecond: 1e6, burst: 1e6 };
 
-async function waitFor(p: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!p()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(5);
-  }
-}
+const waitFor = (p: () => boolean, what: string, ms = 10_000): Promise<void> => waitUntil(p, what, ms);
 
 interface Member {
   readonly id: string;
