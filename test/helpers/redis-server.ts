@@ -1,5 +1,6 @@
 // A throwaway redis-server on 127.0.0.1 (no persistence), for the Redis store's tests and bench.
 import { spawn } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 
@@ -44,5 +45,38 @@ export async function startRedis(onPort?: number): Promise<{ port: number; stop(
       return exited;
     },
     signal: (sig) => void child.kill(sig),
+  };
+}
+
+/**
+ * One redis-server for a test file: started before its tests and stopped after them, with every
+ * client passed to `track` disconnected first. Without redis-server the tests skip (`available`),
+ * except under CI, which installs it.
+ */
+export function redisForFile(): { readonly available: boolean; readonly port: number; track<T extends { disconnect(): void }>(client: T): T } {
+  const available = redisAvailable();
+  if (!available && process.env['CI']) throw new Error(`${REDIS_SERVER} is missing: .ci/run installs it`);
+  let server: { stop(): unknown } | undefined;
+  let port = 0;
+  const clients: { disconnect(): void }[] = [];
+  beforeAll(async () => {
+    if (!available) return;
+    const started = await startRedis();
+    server = started;
+    port = started.port;
+  });
+  afterAll(() => {
+    for (const c of clients) c.disconnect();
+    server?.stop();
+  });
+  return {
+    available,
+    get port() {
+      return port;
+    },
+    track(client) {
+      clients.push(client);
+      return client;
+    },
   };
 }

@@ -24,34 +24,20 @@ import { shareLimits, type SharedLimits, type ShareLimitsOptions } from '../../s
 import { connect, type WebSocketConstructor } from '../../src/adapters/ws/index.js';
 import { wsAdapter, type RunningAdapter } from '../helpers/net-adapters.js';
 import { serverKey, serverPublic } from '../helpers/server-fixture.js';
-import { REDIS_SERVER, redisAvailable, startRedis } from '../helpers/redis-server.js';
+import { redisForFile } from '../helpers/redis-server.js';
 
-// CI installs redis-server (.ci/run); elsewhere a machine without it skips these tests.
-const available = redisAvailable();
-if (!available && process.env['CI']) throw new Error(`${REDIS_SERVER} is missing: .ci/run installs it`);
-
-let redisServer: { stop(): void } | undefined;
-let port = 0;
-const connections: Redis[] = [];
+// One redis-server for this file (CI installs it; elsewhere a machine without it skips these tests).
+const redisServer = redisForFile();
+const available = redisServer.available;
 let admin: Redis;
 
-beforeAll(async () => {
-  if (!available) return;
-  const started = await startRedis();
-  redisServer = started;
-  port = started.port;
-  admin = redis();
-});
-
-afterAll(() => {
-  for (const r of connections) r.disconnect();
-  redisServer?.stop();
+beforeAll(() => {
+  if (available) admin = redis();
 });
 
 function redis(): Redis {
-  const r = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 });
-  connections.push(r);
-  return r;
+  const r = new Redis({ host: '127.0.0.1', port: redisServer.port, maxRetriesPerRequest: 1 });
+  return redisServer.track(r);
 }
 
 // Four keys of one identity, and one of another: a key per connection.
@@ -253,7 +239,9 @@ describe.skipIf(!available)('identity limits shared over Redis', () => {
 async function processNode(prefix: string, leaseMs: number): Promise<{ child: ChildProcess; url: string; serverKey: string }> {
   const helper = fileURLToPath(new URL('../helpers/limits-node.ts', import.meta.url));
   const keys = alice.map((k) => `alice:${Buffer.from(k.publicKey).toString('hex')}`);
-  const child = spawn(process.execPath, ['--import', 'tsx', helper, String(port), prefix, String(leaseMs), ...keys], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', helper, String(redisServer.port), prefix, String(leaseMs), ...keys], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);

@@ -1,7 +1,7 @@
 // Revocation across the nodes of one service (spec/policy.md §6.1, [POL-6.3] to [POL-6.6]): three
 // SecureServers in this process, each with its own key ring, its own ioredis connections and its
 // own ws listener on 127.0.0.1, sharing revocations through a real redis-server started here.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { KeyRing, SecureServer, generateKeyPair, importSigningKey, type ClientSession, type SigningKey } from '../../src/index.js';
@@ -9,40 +9,26 @@ import { shareRevocations, type SharedRevocations } from '../../src/replay/redis
 import { connect, type WebSocketConstructor } from '../../src/adapters/ws/index.js';
 import { wsAdapter, type RunningAdapter } from '../helpers/net-adapters.js';
 import { serverKey, serverPublic } from '../helpers/server-fixture.js';
-import { REDIS_SERVER, redisAvailable, startRedis } from '../helpers/redis-server.js';
+import { redisForFile } from '../helpers/redis-server.js';
 
-// CI installs redis-server (.ci/run); elsewhere a machine without it skips these tests.
-const available = redisAvailable();
-if (!available && process.env['CI']) throw new Error(`${REDIS_SERVER} is missing: .ci/run installs it`);
-
-let redisServer: { stop(): void } | undefined;
-let port = 0;
-const connections: Redis[] = [];
+// One redis-server for this file (CI installs it; elsewhere a machine without it skips these tests).
+const redisServer = redisForFile();
+const available = redisServer.available;
 let admin: Redis;
 
-beforeAll(async () => {
-  if (!available) return;
-  const started = await startRedis();
-  redisServer = started;
-  port = started.port;
-  admin = redis();
-});
-
-afterAll(() => {
-  for (const r of connections) r.disconnect();
-  redisServer?.stop();
+beforeAll(() => {
+  if (available) admin = redis();
 });
 
 function redis(options: { name?: string; retryMs?: number } = {}): Redis {
   const r = new Redis({
     host: '127.0.0.1',
-    port,
+    port: redisServer.port,
     maxRetriesPerRequest: 1,
     ...(options.name !== undefined ? { connectionName: options.name } : {}),
     ...(options.retryMs !== undefined ? { retryStrategy: () => options.retryMs } : {}),
   });
-  connections.push(r);
-  return r;
+  return redisServer.track(r);
 }
 
 interface Node {
