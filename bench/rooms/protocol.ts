@@ -37,3 +37,8 @@ export function memberSeed(i: number): Uint8Array {
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
 export const now = (): number => performance.timeOrigin + performance.now();
+
+/** The bench servers' room, and limits no bench run may reach (rates, buffers). */
+export const ROOM = 'bench';
+export const NO_LIMIT = { perSecond: 1e9, burst: 1e9 };
+export const BIG = 1 << 30;

@@ -5,13 +5,10 @@ import type * as Uws from 'uWebSockets.js';
 import { createRequire } from 'node:module';
 import { KeyRing, SecureServer, generateKeyPair, importSigningKey, toHex } from '../../src/index.js';
 import { attach } from '../../src/adapters/uws/index.js';
-import { memberSeed, now, type ServerCommand, type ServerReply } from './protocol.js';
+import { BIG, NO_LIMIT, ROOM, memberSeed, now, type ServerCommand, type ServerReply } from './protocol.js';
 
 const require = createRequire(import.meta.url);
 const uws = require('uWebSockets.js') as typeof Uws;
-const NO_LIMIT = { perSecond: 1e9, burst: 1e9 };
-const BIG = 1 << 30;
-const ROOM = 'bench';
 
 setTimeout(() => process.exit(0), 10 * 60_000).unref();
 process.on('disconnect', () => process.exit(0));

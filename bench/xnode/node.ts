@@ -8,14 +8,11 @@ import { Redis } from 'ioredis';
 import { KeyRing, SecureServer, importSigningKey, toHex } from '../../src/index.js';
 import { shareRooms } from '../../src/replay/redis.js';
 import { attach } from '../../src/adapters/uws/index.js';
-import { memberSeed, now } from '../rooms/protocol.js';
+import { BIG, NO_LIMIT, ROOM, memberSeed, now } from '../rooms/protocol.js';
 import type { NodeCommand, NodeReply, RedisCalls } from './protocol.js';
 
 const require = createRequire(import.meta.url);
 const uws = require('uWebSockets.js') as typeof Uws;
-const NO_LIMIT = { perSecond: 1e9, burst: 1e9 };
-const BIG = 1 << 30;
-const ROOM = 'bench';
 
 setTimeout(() => process.exit(0), 10 * 60_000).unref();
 process.on('disconnect', () => process.exit(0));
