@@ -20,21 +20,9 @@ import { serverKey, serverPublic } from '../helpers/server-fixture.js';
 import { TrackedWebSocket } from '../helpers/tracked-ws.js';
 import { jitteryKey } from '../helpers/async-keys.js';
 import { openSession, sendDownstream, sleep, waitUntil } from '../helpers/exchange.js';
+import { mulberry32 } from '../helpers/numbers.js';
 
 const text = new TextDecoder();
-
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 
 const running: RunningAdapter[] = [];
 afterEach(async () => {

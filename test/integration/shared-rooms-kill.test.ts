@@ -11,6 +11,7 @@ import { connect, type WebSocketConstructor } from '../../src/adapters/ws/index.
 import { toHex } from '../../src/bytes.js';
 import { importPublicKey } from '../../src/keys/keys.js';
 import { REDIS_SERVER, redisAvailable, startRedis } from '../helpers/redis-server.js';
+import { mulberry32 } from '../helpers/numbers.js';
 
 const available = redisAvailable();
 if (!available && process.env['CI']) throw new Error(`${REDIS_SERVER} is missing: .ci/run installs it`);
@@ -56,18 +57,6 @@ function startNode(prefix: string): Promise<{ url: string; child: ChildProcess }
   });
 }
 
-/** A PRNG from a seed (mulberry32): the run's choices, replayable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Member {
   client: ClientSession;
   got: string[];
@@ -98,7 +87,7 @@ describe.skipIf(!available)('three node processes, one killed mid-stream [ROOM-1
   it('observers on every node end with every appended message once, in order; the dead node’s members recover on another', async () => {
     const seed = Number(process.env['SEED'] ?? Date.now() % 1_000_000);
     console.log(`shared-rooms kill -9 run, seed ${seed} (SEED=${seed} replays it)`);
-    const random = prng(seed);
+    const random = mulberry32(seed);
     const prefix = `k${process.pid}:`;
     const [a, b, c] = await Promise.all([startNode(prefix), startNode(prefix), startNode(prefix)]);
     // Authors on each node, and an observer on each node that never posts (it sees every message).
