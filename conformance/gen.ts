@@ -9,6 +9,7 @@ import * as envelope from './gen/envelope-vectors.js';
 import * as transcripts from './gen/transcripts.js';
 import { replayNodes } from './gen/replay-nodes.js';
 import * as handshake from './gen/handshake.js';
+import { sessionBinding } from './gen/session-binding.js';
 import * as receipts from './gen/receipts.js';
 import * as delivery from './gen/delivery.js';
 import * as sessions from './gen/sessions.js';
@@ -45,7 +46,7 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'replay_freshness.json': transcripts.freshness,
   'replay_nodes.json': replayNodes,
   'handshake.json': handshake.handshake,
-  'session_binding.json': handshake.sessionBinding,
+  'session_binding.json': sessionBinding,
   'receipt_codec.json': receipts.codec,
   'receipt_verify.json': receipts.verify,
   'delivery_outbox.json': delivery.outbox,
