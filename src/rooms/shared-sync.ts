@@ -7,6 +7,7 @@ import type { ErrorCode } from '../errors.js';
 import { decodeEnvelope, STREAM_ID_LENGTH } from '../wire/envelope.js';
 import type { PendingEvent, RoomMember, RoomState } from './room.js';
 import { prepareRoom } from './seal.js';
+import { learnAuthors } from './shared-authors.js';
 import { compareIds, splitId, type NewFrame, type SharedEntry, type SharedHead, type SharedRoomStore } from './shared.js';
 import type { TickSigner } from './signer.js';
 import type { StatementCache } from './statements.js';
@@ -127,6 +128,7 @@ export class SharedSync<M extends RoomMember> {
     let frames: { frame: Uint8Array; first: number; count: number; at: number }[] = [];
     for (const e of entries) {
       if (e.count <= 0 || e.epoch !== head.epoch) continue;
+      learnAuthors(r.authors, r.name, e.frame); // [ROOM-11.8]: a Post resent here is a duplicate
       const last = frames[frames.length - 1];
       // Offsets follow on, or history starts again after the break (never the case for one script's appends).
       if (last !== undefined && last.first + last.count !== e.first) frames = [];
@@ -296,6 +298,7 @@ export class SharedSync<M extends RoomMember> {
       if (e.count === 0) {
         if (e.kid !== undefined) r.statements.set(e.kid, { payload: decodeEnvelope(e.frame).payload, frame: e.frame });
       } else {
+        learnAuthors(r.authors, r.name, e.frame); // [ROOM-11.8], before any later Post is checked
         r.history.push(e.frame, e.count, this.h.clock());
         r.next += e.count;
         r.active = true;
