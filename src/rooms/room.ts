@@ -34,12 +34,17 @@ export interface RoomMember {
   unsubscribe?(topic: string): void;
 }
 
-/** An event a shared room has yet to append ([ROOM-11.2]); `settled` hears its fate. */
+/**
+ * An event a shared room has yet to append ([ROOM-11.2]); `settled` hears its fate, except for a
+ * post dropped as a resent duplicate ([ROOM-11.8]): as for one found at its check, nothing follows.
+ */
 export interface PendingEvent {
   readonly body: RoomEventBody;
   readonly author: KeyStatement | undefined;
   /** A post's epoch (hex): sealed for it, it cannot move to another ([ROOM-3.1]). */
   readonly epoch: string | undefined;
+  /** A post's author stream (kid||stream hex) and seq: dropped once the stream holds it ([ROOM-11.8]). */
+  readonly at: { readonly stream: string; readonly seq: number } | undefined;
   readonly settled: ((code: ErrorCode | null) => void) | undefined;
 }
 

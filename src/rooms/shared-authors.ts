@@ -6,7 +6,29 @@ import { toHex } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
 import { decodeEnvelope } from '../wire/envelope.js';
 import type { Lru } from './lru.js';
-import { BUNDLE_FIRST_BYTE, decodeBundle, decodeRoomEvent, KIND_POST, ROOM_CONTENT_TYPE } from './wire.js';
+import { BUNDLE_FIRST_BYTE, decodeBundle, decodeRoomEvent, KIND_POST, ROOM_CONTENT_TYPE, type RoomEventBody } from './wire.js';
+
+/** A post's author stream, keyed kid||stream hex as [ROOM-3.3] keys it, and its seq. */
+export interface PostAt {
+  readonly stream: string;
+  readonly seq: number;
+}
+
+function postAt(post: Uint8Array): PostAt {
+  const h = decodeEnvelope(post).header;
+  return { stream: toHex(h.kid) + toHex(h.stream), seq: h.seq };
+}
+
+/** Where a queued event's post sits on its author stream; undefined for other events. */
+export function queuedAt(body: RoomEventBody): PostAt | undefined {
+  if (body.kind !== KIND_POST) return undefined;
+  try {
+    return postAt(body.post);
+  } catch (err) {
+    if (err instanceof ProtocolError) return undefined; // checked before it was queued: not the case
+    throw err;
+  }
+}
 
 /** The payloads (room events, still encoded) of a frame's events: one, or a bundle's. */
 function eventPayloads(frame: Uint8Array): Uint8Array[] {
@@ -16,19 +38,19 @@ function eventPayloads(frame: Uint8Array): Uint8Array[] {
 }
 
 /**
- * Raises `authors` (kid||stream hex → next seq, as [ROOM-3.3] keys it) past every post of `room`
- * that `frame` carries; never lowers one. A frame that does not decode moves nothing: members
- * refuse it on their own checks.
+ * Raises `authors` (next seq per author stream) past every post of `room` that `frame` carries,
+ * never lowering one, and notes each in `learned` the same way. A frame that does not decode moves
+ * nothing: members refuse it on their own checks.
  * @see [ROOM-11.8]
  */
-export function learnAuthors(authors: Lru<number>, room: string, frame: Uint8Array): void {
+export function learnAuthors(authors: Lru<number>, room: string, frame: Uint8Array, learned: Map<string, number>): void {
   try {
     for (const payload of eventPayloads(frame)) {
       const e = decodeRoomEvent(payload);
       if (e.room !== room || e.body.kind !== KIND_POST) continue;
-      const h = decodeEnvelope(e.body.post).header;
-      const stream = toHex(h.kid) + toHex(h.stream);
-      authors.set(stream, Math.max(authors.get(stream) ?? 0, h.seq + 1));
+      const at = postAt(e.body.post);
+      authors.set(at.stream, Math.max(authors.get(at.stream) ?? 0, at.seq + 1));
+      learned.set(at.stream, Math.max(learned.get(at.stream) ?? 0, at.seq + 1));
     }
   } catch (err) {
     if (!(err instanceof ProtocolError)) throw err;

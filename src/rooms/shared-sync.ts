@@ -7,7 +7,8 @@ import type { ErrorCode } from '../errors.js';
 import { decodeEnvelope, STREAM_ID_LENGTH } from '../wire/envelope.js';
 import type { PendingEvent, RoomMember, RoomState } from './room.js';
 import { prepareRoom } from './seal.js';
-import { learnAuthors } from './shared-authors.js';
+import { learnAuthors, queuedAt } from './shared-authors.js';
+import { dropResent, refuseStale } from './shared-pending.js';
 import { compareIds, splitId, type NewFrame, type SharedEntry, type SharedHead, type SharedRoomStore } from './shared.js';
 import type { TickSigner } from './signer.js';
 import type { StatementCache } from './statements.js';
@@ -112,6 +113,7 @@ export class SharedSync<M extends RoomMember> {
   async #fill(r: RoomState<M>, head: SharedHead): Promise<void> {
     const statements = await this.#t(this.store.statements(r.name));
     const entries: SharedEntry[] = [];
+    const learned = new Map<string, number>();
     for (let after = '0-0'; ;) {
       const page = await this.#t(this.store.range(r.name, after, PAGE));
       // Entries appended since the head was read are left to the reader: they follow on from it.
@@ -128,7 +130,7 @@ export class SharedSync<M extends RoomMember> {
     let frames: { frame: Uint8Array; first: number; count: number; at: number }[] = [];
     for (const e of entries) {
       if (e.count <= 0 || e.epoch !== head.epoch) continue;
-      learnAuthors(r.authors, r.name, e.frame); // [ROOM-11.8]: a Post resent here is a duplicate
+      learnAuthors(r.authors, r.name, e.frame, learned); // [ROOM-11.8]: a Post resent here is a duplicate
       const last = frames[frames.length - 1];
       // Offsets follow on, or history starts again after the break (never the case for one script's appends).
       if (last !== undefined && last.first + last.count !== e.first) frames = [];
@@ -139,6 +141,7 @@ export class SharedSync<M extends RoomMember> {
     r.history.trim(this.h.clock());
     r.next = head.next;
     r.lastId = r.readId = entries[entries.length - 1]?.id ?? '0-0';
+    dropResent(r.pending, learned);
   }
 
   /** Queues an event; it is sent once the store appended it. @see [ROOM-11.2] */
@@ -146,7 +149,7 @@ export class SharedSync<M extends RoomMember> {
     const push = (r: RoomState<M>): void => {
       if (r.pending.length >= MAX_PENDING) return then.settled?.('ERR_STORE');
       const epoch = body.kind === KIND_POST ? toHex(then.epoch ?? r.epoch) : undefined;
-      r.pending.push({ body, author, epoch, settled: then.settled });
+      r.pending.push({ body, author, epoch, at: queuedAt(body), settled: then.settled });
       this.#kick(r);
     };
     const r = this.ready(name);
@@ -168,7 +171,7 @@ export class SharedSync<M extends RoomMember> {
   async #drain(r: RoomState<M>): Promise<void> {
     let tries = 0;
     while (r.pending.length > 0 && !this.#closed) {
-      this.#refuseStale(r);
+      refuseStale(r.pending, r.epoch);
       const batch = r.pending.slice(0, MAX_BUNDLE);
       if (batch.length === 0) return;
       let out: Outcome;
@@ -186,19 +189,6 @@ export class SharedSync<M extends RoomMember> {
         // The store is unreachable: what waits behind this batch would fail the same way ([ROOM-11.6]).
         for (const p of r.pending.splice(0)) p.settled?.('ERR_STORE');
         tries = 0;
-      }
-    }
-  }
-
-  /** Posts sealed for an epoch the room left cannot be sent in the new one ([ROOM-3.3]). */
-  #refuseStale(r: RoomState<M>): void {
-    const epoch = toHex(r.epoch);
-    for (let i = 0; i < r.pending.length;) {
-      const p = r.pending[i]!;
-      if (p.epoch === undefined || p.epoch === epoch) i++;
-      else {
-        r.pending.splice(i, 1);
-        p.settled?.('ERR_STALE_EPOCH');
       }
     }
   }
@@ -284,6 +274,15 @@ export class SharedSync<M extends RoomMember> {
    * @see [ROOM-11.4]
    */
   #apply(r: RoomState<M>, entries: readonly SharedEntry[]): 'ok' | 'gap' | 'epoch' {
+    const learned = new Map<string, number>();
+    try {
+      return this.#applyEach(r, entries, learned);
+    } finally {
+      dropResent(r.pending, learned);
+    }
+  }
+
+  #applyEach(r: RoomState<M>, entries: readonly SharedEntry[], learned: Map<string, number>): 'ok' | 'gap' | 'epoch' {
     const epoch = toHex(r.epoch);
     for (const e of entries) {
       if (compareIds(e.id, r.lastId) <= 0) continue;
@@ -298,7 +297,7 @@ export class SharedSync<M extends RoomMember> {
       if (e.count === 0) {
         if (e.kid !== undefined) r.statements.set(e.kid, { payload: decodeEnvelope(e.frame).payload, frame: e.frame });
       } else {
-        learnAuthors(r.authors, r.name, e.frame); // [ROOM-11.8], before any later Post is checked
+        learnAuthors(r.authors, r.name, e.frame, learned); // [ROOM-11.8], before any later Post is checked
         r.history.push(e.frame, e.count, this.h.clock());
         r.next += e.count;
         r.active = true;

@@ -2,12 +2,13 @@
 // another node appended, offered again on this node by a session of the same key (as a session
 // resumed on another node resends what its dead node never acknowledged), is a resent duplicate
 // here too. Two SecureServers in this process, each on its own ws listener on 127.0.0.1 and its own
-// ioredis connections; both ways a node learns the stream are covered: its reader, and its load.
+// ioredis connections. Every way a node learns the stream is covered: its reader, its load, and the
+// read by id after an append that found the head moved (the Post then already queued is dropped).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { KeyRing, SecureServer, generateKeyPair, importSigningKey, type ClientSession, type SigningKey } from '../../src/index.js';
-import { shareRooms } from '../../src/replay/redis.js';
+import { shareRooms, type SharedRoomStore } from '../../src/replay/redis.js';
 import { connect } from '../../src/adapters/ws/index.js';
 import type { RoomNotice } from '../../src/rooms/member.js';
 import { wsAdapter, type RunningAdapter } from '../helpers/net-adapters.js';
@@ -35,13 +36,42 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const keys = new Map<string, SigningKey>(['alice', 'carol', 'dave'].map((id) => [id, importSigningKey(generateKeyPair().secretKey)]));
 let prefixes = 0;
 
-async function node(prefix: string): Promise<RunningAdapter> {
+/**
+ * The store as given, but its reads find nothing new while `gate.closed`: a reader that lags (a
+ * slow link, a reconnect). Head checks and reads by id still see the stream.
+ */
+function lagging(store: SharedRoomStore, gate: { closed: boolean }): SharedRoomStore {
+  return {
+    appendTimeoutMs: store.appendTimeoutMs,
+    graceMs: store.graceMs,
+    readTimeoutMs: store.readTimeoutMs,
+    blockMs: store.blockMs,
+    checkMs: store.checkMs,
+    head: (room, ttl) => store.head(room, ttl),
+    reset: (room, fresh, seen, ttl) => store.reset(room, fresh, seen, ttl),
+    append: (room, req) => store.append(room, req),
+    range: (room, after, count) => store.range(room, after, count),
+    statements: (room) => store.statements(room),
+    read: async (after) => {
+      if (gate.closed) await sleep(store.blockMs);
+      else {
+        const got = await store.read(after);
+        if (!gate.closed) return got; // a read that was waiting when the gate closed finds nothing either
+      }
+      return new Map();
+    },
+  };
+}
+
+async function node(prefix: string, o: { gate?: { closed: boolean }; checkMs?: number } = {}): Promise<RunningAdapter> {
   const ring = new KeyRing();
   for (const [identity, k] of keys) ring.add(k.publicKey, { identity });
   const opts = { host: '127.0.0.1', port: redis!.port, maxRetriesPerRequest: 1, retryStrategy: () => 50 };
   const [cmd, rd] = [new Redis(opts), new Redis(opts)];
-  const store = shareRooms({ command: (c, args) => cmd.call(c, ...args), reader: (c, args) => rd.call(c, ...args), prefix, blockMs: 100, checkMs: 100 });
-  const server = new SecureServer({ key: serverKey, keys: ring, authorize: () => true, rooms: { positionMs: 200, shared: store } });
+  const checkMs = o.checkMs ?? 100;
+  const store = shareRooms({ command: (c, args) => cmd.call(c, ...args), reader: (c, args) => rd.call(c, ...args), prefix, blockMs: 100, checkMs });
+  const shared = o.gate === undefined ? store : lagging(store, o.gate);
+  const server = new SecureServer({ key: serverKey, keys: ring, authorize: () => true, rooms: { positionMs: 200, shared } });
   const adapter = await wsAdapter.start(server, {});
   cleanup.push(async () => {
     await adapter.close();
@@ -145,6 +175,34 @@ describe.skipIf(!available)('author positions on nodes sharing a room [ROOM-11.8
     await waitFor(() => carol.got.length >= 2, 'the next post on node a');
     const dave = await member(b.url, 'dave', true);
     await waitFor(() => dave.got.length >= 2, 'history on node b');
+    await sleep(300);
+    for (const m of [carol, dave]) {
+      expect(seen(m)).toEqual(['0:hello', '1:after']);
+      expect(trouble(m)).toEqual([]);
+    }
+    expect(again.refused).toEqual([]);
+    expect(await eventsInStream(prefix)).toBe(2);
+  });
+
+  // [ROOM-11.8] for a Post node b checked before it read the entry that holds it: its append finds
+  // the head moved, the entries read by id name the post, and it is dropped rather than sealed again
+  it('a Post node b accepted before it read that node a appended it is dropped when its append reads the stream, not appended twice', async () => {
+    const prefix = `t${process.pid}-authors-${prefixes++}:`;
+    const gate = { closed: false };
+    // Node b's reader lags and its head checks are rare: only its own append can find the post.
+    const [a, b] = [await node(prefix), await node(prefix, { gate, checkMs: 60_000 })];
+    const carol = await member(a.url, 'carol');
+    const dave = await member(b.url, 'dave');
+    const alice = await member(a.url, 'alice');
+    await sleep(300); // node b's reader ran its first head check (it checks once at the start)
+    gate.closed = true;
+    const post = postOn(alice, 'hello');
+    await waitFor(() => carol.got.length === 1, 'hello on node a');
+    expect(dave.got).toEqual([]); // node b has not read it
+    const again = await member(b.url, 'alice');
+    (again.client as unknown as Raw).sendPayload(post);
+    again.client.send('lobby', 'after');
+    await waitFor(() => carol.got.length >= 2 && dave.got.length >= 2, 'the next post on both nodes');
     await sleep(300);
     for (const m of [carol, dave]) {
       expect(seen(m)).toEqual(['0:hello', '1:after']);
