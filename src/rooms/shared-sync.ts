@@ -270,7 +270,8 @@ export class SharedSync<M extends RoomMember> {
 
   /**
    * Sends the members what others appended, in id order, each entry once. `gap`: an entry starts
-   * beyond the next expected offset; `epoch`: an entry of another epoch.
+   * beyond the next expected offset; `epoch`: an entry of another epoch. Queued posts that the
+   * entries show another node appended are then dropped ([ROOM-11.8]).
    * @see [ROOM-11.4]
    */
   #apply(r: RoomState<M>, entries: readonly SharedEntry[]): 'ok' | 'gap' | 'epoch' {
