@@ -267,6 +267,39 @@ export class ReceiptBuilder {
     return this.#seal(payload, RECEIPT_CONTENT_TYPE);
   }
 
+  /** True when `seq` of this stream was recorded: an envelope carrying it again is a duplicate. */
+  holds(kid: Uint8Array, stream: Uint8Array, seq: number): boolean {
+    const t = this.#track(kid, stream);
+    return t !== undefined && (seq < t.next || t.above.has(seq));
+  }
+
+  /**
+   * @internal Takes over a record another process kept, as {@link state} gave it (a session state
+   * moving between nodes): what it acknowledged stays acknowledged, byte for byte.
+   * @throws {ProtocolError} `ERR_STREAM_LIMIT` when a new pair would exceed `maxStreams`.
+   */
+  restore(r: Receipt): void {
+    const existing = this.#track(r.kid, r.stream);
+    if (existing === undefined && this.#tracks.size >= this.maxStreams) {
+      throw new ProtocolError('ERR_STREAM_LIMIT', 'too many acknowledged streams');
+    }
+    const above = new Set<number>();
+    for (let i = 0; i < r.sack.length * 8; i++) if ((r.sack[i >> 3]! >> (i & 7)) & 1) above.add(r.next + 1 + i);
+    const highest = above.size > 0 ? Math.max(...above) : r.next - 1;
+    const track: Track = {
+      kid: r.kid.slice(),
+      stream: r.stream.slice(),
+      next: r.next,
+      above,
+      highest,
+      hash: r.hash.slice(),
+      unhashed: undefined,
+      dirty: false,
+    };
+    this.#tracks.set(keyOf(r.kid, r.stream), track);
+    this.#last = track;
+  }
+
   /** Stops tracking a stream (e.g. when its replay state is forgotten). Returns whether it was tracked. */
   forget(kid: Uint8Array, stream: Uint8Array): boolean {
     if (this.#track(kid, stream) === this.#last) this.#last = undefined;

@@ -393,4 +393,5 @@ export type { LimitStore, SharedRefusal } from '../policy/limit-store.js';
 
 // Rooms shared by the nodes of a service through Redis Streams (spec/rooms.md §11.1).
 export { shareRooms, type ShareRoomsOptions } from '../rooms/shared-redis.js';
+export { shareResume, type ShareResumeOptions, type SharedResume } from '../session/shared-resume.js';
 export type { SharedRoomStore } from '../rooms/shared.js';

@@ -75,7 +75,10 @@ export interface ClientSessionOptions {
 
 /** @throws {TypeError|RangeError} for an invalid option, named. */
 export function checkClientOptions(options: ClientSessionOptions): void {
-  const { key, serverKey } = options;
+  const { key, serverKey, maxPendingBytes: m } = options;
+  if (m !== undefined && (typeof m !== 'number' || !Number.isSafeInteger(m) || m < 1)) {
+    throw new RangeError(`"maxPendingBytes" expected a positive integer, got ${String(m)}`);
+  }
   if (!isAnySigningKey(key)) {
     throw new TypeError('"key" expected a SigningKey from importSigningKey() or an AsyncSigningKey');
   }

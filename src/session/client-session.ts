@@ -17,7 +17,8 @@ import { PendingRequests } from './requests.js';
 import { authBody, checkClientOptions, resolveTimers, trustedServerKey, type ClientSessionOptions } from './client-options.js';
 import { ClientRooms, type JoinOptions, type PostBuilder } from './client-rooms.js';
 import { frameKind } from '../rooms/frames.js';
-import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, SessionDelivery, resealBoundReached } from './delivery.js';
+import { MAX_EARLIER_STREAMS, handedToKey, openResent, resumeRefusal } from './client-handover.js';
+import { DEFAULT_SESSION_OUTBOX_BYTES, DEFAULT_SESSION_OUTBOX_CAPACITY, SessionDelivery } from './delivery.js';
 import {
   DEFAULT_MAX_HANDSHAKE_SIZE,
   HANDSHAKE_VERSION,
@@ -42,6 +43,7 @@ import {
   OP_RESULT,
   OP_SEND,
   decodeServerMessage,
+  OP_RESENT,
   encodeClientMessage,
   isValidAction,
   isValidRoom,
@@ -97,11 +99,7 @@ export class ClientSession extends Session {
       if (from.#handedOver) throw new RangeError('"resumeFrom" was already resumed');
       if (!equalBytes(from.#opts.key.kid, key.kid)) throw new RangeError('"resumeFrom" belongs to another key: only its key can resume it');
     }
-    if (options.maxPendingBytes !== undefined) {
-      const m = options.maxPendingBytes;
-      if (typeof m !== 'number' || !Number.isSafeInteger(m) || m < 1) throw new RangeError(`"maxPendingBytes" expected a positive integer, got ${String(m)}`);
-      this.maxPendingBytes = m;
-    }
+    if (options.maxPendingBytes !== undefined) this.maxPendingBytes = options.maxPendingBytes;
     this.#opts = options;
     this.#clock = options.clock ?? Date.now;
     this.#serverKeys = serverKey;
@@ -114,14 +112,9 @@ export class ClientSession extends Session {
     // Nobody may be awaiting ready yet; the rejection is still observable through it.
     this.ready.catch(() => {});
     this.#timer = this.timers.setTimeout(() => this.fail(new ProtocolError('ERR_HANDSHAKE_TIMEOUT', 'no ServerHello in time')), helloMs ?? 10_000);
-    // [HS-7.11]: a state the server left unacknowledged through 8 re-seals is not offered again; the
-    // adapter sees the session closed and opens no connection.
-    if (from !== undefined && resealBoundReached(from.delivery!.outbox)) {
-      this.fail(new ProtocolError('ERR_RESUME_REFUSED', 'resumed 8 times without a receipt of the server: start a fresh session'));
-    } else if (from !== undefined && from.delivery!.signing.broken) {
-      // [HS-7.12]: a signature failed on its data stream; the gap could never be acknowledged.
-      this.fail(new ProtocolError('ERR_RESUME_REFUSED', 'a signature failed on that session: start a fresh session'));
-    }
+    // The adapter sees the session closed and opens no connection.
+    const refusal = from === undefined ? undefined : resumeRefusal(from.delivery!);
+    if (refusal !== undefined) this.fail(refusal);
   }
 
   /** The identity the server verified for us, after `ready`. */
@@ -318,14 +311,16 @@ export class ClientSession extends Session {
       from.#handedOver = true;
       from.fail(new ProtocolError('ERR_SESSION_CLOSED', 'the session was resumed on another connection'));
       delivery = from.delivery!;
-      receiver = from.receiver!;
+      // [HS-7.14]: a node of another key took the session over; its data stream is new here.
+      const moved = handedToKey(delivery, serverKey.kid);
+      receiver = moved ? (this.#opts.receiver ?? new Receiver({ keys: serverKey, maxEnvelopeSize: this.maxMessageSize, clock, startedAt: 0 })) : from.receiver!;
     } else {
       // A fresh receiver has no state to lose: its restart bound starts at the epoch.
       receiver = this.#opts.receiver ?? new Receiver({ keys: serverKey, maxEnvelopeSize: this.maxMessageSize, clock, startedAt: 0 });
       delivery = new SessionDelivery({
         key: this.#opts.key,
         peerKid: serverKey.kid,
-        builder: new ReceiptBuilder({ maxStreams: 1 }),
+        builder: new ReceiptBuilder({ maxStreams: 1 + MAX_EARLIER_STREAMS }),
         // [RCP-1.2]: never more in flight than the server's replay window can take.
         capacity: Math.min(this.#opts.outboxCapacity ?? DEFAULT_SESSION_OUTBOX_CAPACITY, hello.limits.window),
         maxBytes: this.#opts.outboxBytes ?? DEFAULT_SESSION_OUTBOX_BYTES,
@@ -370,7 +365,12 @@ export class ClientSession extends Session {
   }
 
   protected onPayload(opened: Opened): void {
-    const m = decodeServerMessage(opened.payload);
+    let m = decodeServerMessage(opened.payload);
+    if (m.op === OP_RESENT) {
+      const inner = openResent(this.delivery!, m);
+      if (inner === undefined) return;
+      m = inner;
+    }
     if (m.op === OP_POSITION) return this.#rooms?.positioned(m);
     if (m.op === OP_RESULT) {
       const code = this.#pending.settle(m.refSeq, m.code);

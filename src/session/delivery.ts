@@ -5,7 +5,10 @@ import { ReceiptBuilder } from '../delivery/builder.js';
 import { Outbox } from '../delivery/outbox.js';
 import { Sender } from '../envelope/sender.js';
 import { SigningQueue } from './signing.js';
+import { equalBytes } from '../bytes.js';
+import type { VerifiedReceipt } from '../delivery/verify.js';
 import type { AsyncSigningKey, SigningKey } from '../keys/keys.js';
+import type { ResumeJournal } from './journal.js';
 
 /** Unacknowledged envelopes a session holds per direction. At most the peer's replay window ([RCP-1.2]). */
 export const DEFAULT_SESSION_OUTBOX_CAPACITY = 128;
@@ -50,7 +53,15 @@ export class SessionDelivery {
   readonly sender: Sender;
   readonly outbox: Outbox;
   readonly builder: ReceiptBuilder;
-  readonly peerKid: Uint8Array;
+  /** The peer's key: a client's changes when a node of another key takes its session over (§7.1). */
+  peerKid: Uint8Array;
+  /**
+   * Earlier server data streams of the state, oldest first (§7.1): a client keeps their records, a
+   * server that took the state over ignores receipts for them.
+   */
+  readonly earlier: { readonly kid: Uint8Array; readonly stream: Uint8Array }[] = [];
+  /** On a server sharing resume state: what it stores ahead of what it sends. */
+  journal: ResumeJournal | undefined;
   /** The peer's data stream, fixed by its first data envelope (or carried over by resume). */
   peerStream: Uint8Array | undefined;
   owner: DeliveryOwner | undefined;
@@ -63,6 +74,16 @@ export class SessionDelivery {
   /** With an AsyncSigningKey: what the sessions holding this state are still signing. */
   readonly signing = new SigningQueue();
 
+  /** True for a stream of the peer's earlier nodes: what it acknowledges is no longer ours to resend (§7.1). */
+  isEarlier(kid: Uint8Array, stream: Uint8Array): boolean {
+    return this.earlier.length > 0 && this.earlier.some((e) => equalBytes(e.kid, kid) && equalBytes(e.stream, stream));
+  }
+
+  /** A verified receipt of the peer; one for an earlier node's stream came too late to matter (§7.1). */
+  ack(r: VerifiedReceipt): void {
+    if (!this.isEarlier(r.receipt.kid, r.receipt.stream)) this.outbox.ack(r);
+  }
+
   constructor(o: SessionDeliveryOptions) {
     // [HS-6.7]: a fresh random data stream, seqs from 0 with no gap ([RCP-1.1]).
     this.sender = new Sender(o.key, { clock: o.clock });
@@ -74,7 +95,10 @@ export class SessionDelivery {
       receiver: o.peerKid,
       capacity: o.capacity,
       maxBytes: o.maxBytes,
-      onDelivered: (seqs) => this.owner?.delivered(seqs),
+      onDelivered: (seqs) => {
+        this.journal?.acked(seqs);
+        this.owner?.delivered(seqs);
+      },
       onDrain: () => this.owner?.drained(),
     });
   }

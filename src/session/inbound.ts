@@ -15,6 +15,7 @@ import type { SessionDelivery } from './delivery.js';
 import { Inbox, type ReadControl } from './inbox.js';
 import type { Receipts } from './receipts.js';
 import { PeerChecks, type Kind } from './peer-checks.js';
+import { handOver } from './client-handover.js';
 import { MESSAGE_CONTENT_TYPE } from './messages.js';
 
 /** What the receiving side asks of its session. */
@@ -43,7 +44,7 @@ export interface InboundStart {
   readonly binding: Uint8Array;
   readonly startedAt: number;
   readonly resumed: boolean;
-  /** The client holds its first burst for its application's listeners ([HS-7.5]). */
+  /** The client holds its first burst for its application's listeners ([HS-7.5]); set on a client only. */
   readonly holdFirstBurst: boolean;
   /** What each envelope costs before its signature ([POL-1.2]); absent on a client. */
   readonly charge: MessageCharge | undefined;
@@ -90,7 +91,8 @@ export class Inbound {
 
   start(s: InboundStart): void {
     this.#s = s;
-    this.#checks = new PeerChecks(s.delivery, s.charge);
+    // [HS-7.14]: a resumed client's server stream may be new, a node having taken the session over.
+    this.#checks = new PeerChecks(s.delivery, s.charge, s.holdFirstBurst && s.resumed);
     // Envelopes that may wait for shared tokens ([POL-4.5]) start in their turn, after the wait.
     this.#waits = s.charge?.waits === true;
     this.inbox.verifyAhead = s.receiver.store.synchronous && s.receiver.verifiesLater && !this.#waits;
@@ -195,12 +197,15 @@ export class Inbound {
       this.#host.receipt(opened);
       return;
     }
+    // Only a handover gets another stream past the checks ([HS-7.14]).
+    if (d.peerStream !== undefined && !equalBytes(d.peerStream, opened.stream)) handOver(d, opened.kid);
     d.peerStream ??= opened.stream.slice();
     // [RCP-5.1]: recorded once the window committed it, with the exact bytes verified. While the
     // session is open the builder keeps our copy as it is: a receipt within receiptDelayMs, or the
     // close, hashes it and lets it go. After the close it takes a copy of its own.
     if (this.#host.isOpen()) d.builder.recordOwned(opened, bytes);
     else d.builder.record(opened, bytes);
+    d.journal?.recorded();
     this.#s!.receipts.due();
     if (!this.#host.isOpen() && this.#host.authorityEnded()) return;
     // [HS-8.8]: a data envelope carries an application message, content type 60 and no other: its
@@ -219,6 +224,10 @@ export class Inbound {
   #refused(err: unknown, bytes: Uint8Array): void {
     try {
       if (this.#resentDuplicate(err, bytes)) {
+        // A replay store shared with the node that accepted it first: acknowledged here too.
+        const d = this.#s!.delivery;
+        const h = decodeEnvelope(bytes).header;
+        if (!d.builder.holds(h.kid, h.stream, h.seq)) d.builder.record(h, bytes);
         this.#checks!.chargeDuplicate();
         this.#s!.receipts.send(true);
         return;

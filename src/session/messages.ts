@@ -16,6 +16,7 @@ export const OP_ROOM_ACK = 7;
 export const OP_DELIVER = 16;
 export const OP_RESULT = 17;
 export const OP_POSITION = 18;
+export const OP_RESENT = 19;
 /** CoAP content format 60, application/cbor. */
 export const MESSAGE_CONTENT_TYPE = 60;
 
@@ -67,7 +68,20 @@ export interface PositionOp extends PositionInfo {
   readonly op: typeof OP_POSITION;
 }
 
-export type ServerOp = DeliverOp | ResultOp | PositionOp;
+/**
+ * A message an earlier server data stream (kid, stream) sealed as `seq` and the client did not
+ * acknowledge, delivered by the node that took the session over (spec/handshake.md §7.1).
+ */
+export interface ResentOp {
+  readonly op: typeof OP_RESENT;
+  readonly kid: Uint8Array;
+  readonly stream: Uint8Array;
+  readonly seq: number;
+  /** The Deliver, Result or Position as that stream carried it. */
+  readonly message: Uint8Array;
+}
+
+export type ServerOp = DeliverOp | ResultOp | PositionOp | ResentOp;
 
 export { isValidRoom };
 
@@ -94,6 +108,7 @@ export function encodeClientMessage(m: ClientOp): Uint8Array {
 }
 
 export function encodeServerMessage(m: ServerOp): Uint8Array {
+  if (m.op === OP_RESENT) return encodeCbor([m.op, m.kid, m.stream, m.seq, m.message]);
   if (m.op === OP_RESULT) return encodeCbor([m.op, m.refSeq, m.code]);
   if (m.op === OP_POSITION) return encodeCbor([m.op, m.room, m.epoch, m.next, m.status, m.count]);
   return encodeCbor([m.op, m.action, m.room, m.from, [...m.fromRoles], m.fromKid, m.fromSeq, m.fromTs, m.data]);
@@ -214,6 +229,11 @@ export function decodeServerMessage(payload: Uint8Array): ServerOp {
     const status = uint(a[4]);
     if (status > 4) throw malformed();
     return { op, room: room(a[1]), epoch: epoch(a[2]), next: uint(a[3]), status: status as PositionOp['status'], count: uint(a[5]) };
+  }
+  if (op === OP_RESENT && a.length === 5) {
+    const kid = bytes(a[1]);
+    if (kid.length === 0 || kid.length > 64) throw malformed();
+    return { op, kid, stream: epoch(a[2]), seq: uint(a[3]), message: bytes(a[4]) };
   }
   if (op === OP_DELIVER && a.length === 9) {
     const action = a[1];

@@ -49,6 +49,8 @@ export class Outbound {
   #blocked = false;
   /** Sealed data envelopes (in the outbox) not yet handed to the transport: paused by backpressure. */
   #unsent: Uint8Array[] = [];
+  /** Bytes waiting for the shared resume store to hold what they state. */
+  #held: Uint8Array[] = [];
 
   constructor(host: OutboundHost, transport: Transport) {
     this.#host = host;
@@ -163,6 +165,7 @@ export class Outbound {
         d.signing.bytes -= size;
         // Held for a resume even when this session closed meanwhile ([RCP-6.1]).
         d.outbox.pushSealed(envelope, seq);
+        d.journal?.sent(seq, payload);
         if (this.#host.isOpen()) {
           this.#unsent.push(envelope);
           this.pump();
@@ -172,6 +175,7 @@ export class Outbound {
     }
     const envelope = d.sender.seal(payload, ctx);
     d.outbox.pushSealed(envelope, seq);
+    d.journal?.sent(seq, payload);
     this.#unsent.push(envelope);
     this.pump();
     return seq;
@@ -188,8 +192,38 @@ export class Outbound {
     }
   }
 
-  /** Hands bytes to the transport, within the hard cap on its buffer ([POL-8.4]). */
+  /**
+   * Hands bytes to the transport, once the shared resume store holds what they state (§7.1): in
+   * the order they came, behind any that wait.
+   */
   write(bytes: Uint8Array): void {
+    const gate = this.#held.length > 0 ? undefined : this.#s?.delivery.journal?.gate();
+    if (gate === undefined && this.#held.length === 0) return this.#write(bytes);
+    this.#held.push(bytes);
+    if (gate !== undefined)
+      void gate.then(
+        () => this.#release(),
+        (err: unknown) => this.#host.fail(err),
+      );
+  }
+
+  /** Sends what waited for the store, and waits again when something was stored meanwhile. */
+  #release(): void {
+    const gate = this.#s?.delivery.journal?.gate();
+    if (gate !== undefined) {
+      void gate.then(
+        () => this.#release(),
+        (err: unknown) => this.#host.fail(err),
+      );
+      return;
+    }
+    const held = this.#held;
+    this.#held = [];
+    for (const bytes of held) if (this.#host.isOpen()) this.#write(bytes);
+  }
+
+  /** Hands bytes to the transport, within the hard cap on its buffer ([POL-8.4]). */
+  #write(bytes: Uint8Array): void {
     const buffered = bufferedOf(this.#transport);
     if (buffered > 0 && buffered + bytes.length > this.maxBufferedAmount) {
       this.#host.fail(new ProtocolError('ERR_BACKPRESSURE', 'the peer does not read: send buffer full'));
@@ -208,6 +242,7 @@ export class Outbound {
   /** Nothing more leaves: the session closed. */
   stop(): void {
     this.#unsent = [];
+    this.#held = [];
   }
 
   /**

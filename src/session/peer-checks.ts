@@ -25,10 +25,17 @@ export class PeerChecks {
   #pinnedReceiptStream: Uint8Array | undefined;
   #peerReceiptStream: Uint8Array | undefined;
 
+  /**
+   * A resumed client's first data envelope from the server may open a new stream: a node took the
+   * session over ([HS-7.14]). Undefined once that envelope came, or where it may not.
+   */
+  #handover: 'may' | 'new' | undefined;
+
   /** `charge` is absent where the receiving end charges nothing (a client). */
-  constructor(delivery: SessionDelivery, charge: MessageCharge | undefined) {
+  constructor(delivery: SessionDelivery, charge: MessageCharge | undefined, mayHandOver = false) {
     this.#delivery = delivery;
     this.#charge = charge;
+    this.#handover = mayHandOver && delivery.peerStream !== undefined ? 'may' : undefined;
   }
 
   /** The peer's receipt stream, once its first receipt was accepted. */
@@ -65,7 +72,11 @@ export class PeerChecks {
     // pin taken by an envelope that is then refused never outlives it.
     const isReceipt = header.contentType === RECEIPT_CONTENT_TYPE;
     kind.isReceipt = isReceipt;
-    const pinned = isReceipt ? (this.#peerReceiptStream ?? this.#pinnedReceiptStream) : (d.peerStream ?? this.#pinnedDataStream);
+    let pinned = isReceipt ? (this.#peerReceiptStream ?? this.#pinnedReceiptStream) : (d.peerStream ?? this.#pinnedDataStream);
+    if (!isReceipt && this.#handover !== undefined) {
+      if (this.#handover === 'may' && !equalBytes(pinned!, header.stream)) this.#handover = 'new';
+      if (this.#handover === 'new') pinned = this.#pinnedDataStream;
+    }
     if (pinned === undefined) {
       if (isReceipt) {
         this.#pinnedReceiptStream = header.stream.slice();
@@ -81,6 +92,12 @@ export class PeerChecks {
     } else if (!equalBytes(pinned, header.stream)) {
       throw new ProtocolError('ERR_WRONG_STREAM', 'envelope on a stream this session does not use');
     }
+    // A record taken over from another node may hold what this node's replay state never saw (§7.1).
+    if (!isReceipt && d.builder.holds(header.kid, header.stream, header.seq)) {
+      throw new ProtocolError('ERR_REPLAY', 'envelope was already accepted');
+    }
+    // The continued stream, or a new one from its first envelope on: either way, decided.
+    if (!isReceipt && this.#handover === 'may') this.#handover = undefined;
     this.#charge?.charge();
     // [RCP-5.2]: never accept what no receipt could acknowledge.
     if (!isReceipt) d.builder.check(header);

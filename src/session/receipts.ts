@@ -64,6 +64,8 @@ export class Receipts {
     if (!always && !d.builder.hasNew(d.peerKid, stream)) return;
     const payload = d.builder.payload(d.peerKid, stream);
     if (payload === undefined) return;
+    // Stored before it leaves: a node taking the session over acknowledges no less (§7.1).
+    d.journal?.recorded();
     const ctx = { binding: s.binding, contentType: RECEIPT_CONTENT_TYPE } as const;
     if (!s.async) {
       this.#host.send(s.sender.seal(payload, ctx));

@@ -3,6 +3,7 @@
 // kept for `ttlMs` and at most `max` of them, oldest forgotten first.
 import { toHex } from '../bytes.js';
 import type { SessionDelivery } from './delivery.js';
+import type { ResumeJournal } from './journal.js';
 import { GLOBAL_TIMERS, type Timers } from './timers.js';
 
 export const DEFAULT_RESUME_TTL_MS = 60_000;
@@ -21,6 +22,10 @@ export interface ResumeEntry {
   expiresAt: number;
   /** It holds its client key in the ring (a key the server learned, [HS-5.6]) until forgotten. */
   holdsKey: boolean;
+  /** With shared resume state: its id in the store and what this node writes there (§7.1). */
+  shared?: { readonly state: string; readonly journal: ResumeJournal };
+  /** Taken over from another node: the Resent payloads to send once the session opens. */
+  resend?: Uint8Array[] | undefined;
 }
 
 /** @internal */
@@ -80,6 +85,19 @@ export class ResumeRegistry {
     const hex = toHex(named);
     entry.ids.unshift(hex);
     this.#byId.set(hex, entry);
+  }
+
+  /** A state taken over from another node, resumable under `named` until its session opens (§7.1). */
+  adopt(named: Uint8Array, entry: ResumeEntry): void {
+    const hex = toHex(named);
+    entry.ids = [hex];
+    this.#byId.set(hex, entry);
+    this.ended(entry);
+  }
+
+  /** Forgets a state another node took over: not a leave, the member went on there. */
+  discard(entry: ResumeEntry): void {
+    this.#drop(entry, false);
   }
 
   /** Forgets the ended states of a revoked key at once: none can be resumed ([ROOM-2.5]). */

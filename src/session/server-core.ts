@@ -7,6 +7,7 @@ import type { RoomHub } from '../rooms/hub.js';
 import type { SessionRegistry } from './registry.js';
 import type { RoomLink } from './room-link.js';
 import type { ResumeRegistry } from './resume.js';
+import type { SharedStates } from './handover.js';
 import type { ClientAuthRules } from './server-handshake.js';
 import type { ServerConfig } from './server-options.js';
 import type { ServerSession } from './server-session.js';
@@ -31,6 +32,8 @@ export interface ServerCore extends ServerConfig {
   /** Acknowledgement record of every client data stream, shared like the receiver. */
   readonly builder: ReceiptBuilder;
   readonly resume: ResumeRegistry;
+  /** With resume state shared between nodes (spec/handshake.md §7.1). */
+  readonly shared: SharedStates | undefined;
   readonly admission: AdmissionPolicy;
   readonly registry: SessionRegistry<ServerSession>;
   /** Rooms as signed streams (spec/rooms.md). */

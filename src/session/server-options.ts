@@ -30,6 +30,7 @@ import {
 } from './delivery.js';
 import { DEFAULT_MAX_HANDSHAKE_SIZE, type HelloLimits } from './handshake.js';
 import { DEFAULT_MAX_PENDING_BYTES } from './inbox.js';
+import type { SharedResume } from './shared-resume.js';
 import { DEFAULT_MAX_RESUMABLE, DEFAULT_RESUME_TTL_MS } from './resume.js';
 import type { Authenticate } from './server-handshake.js';
 import type { RoomLog } from '../rooms/log.js';
@@ -132,6 +133,11 @@ export interface SecureServerOptions {
   limits?: ServerLimits;
   /** Room streams (spec/rooms.md): history kept for recovery, and the position check. */
   rooms?: RoomOptions;
+  /**
+   * Resume state shared by the nodes of one service (`shareResume` of `sealwire/redis`), so a
+   * client whose node died resumes on another (spec/handshake.md §7.1). Default: this process only.
+   */
+  resume?: { readonly shared?: SharedResume };
   rateLimit?: ServerRateLimits;
   /** A Receiver built on `keys` (custom replay store, worker-pool verify). Default: a new one. */
   receiver?: Receiver;
@@ -177,11 +183,18 @@ export interface ServerConfig {
   readonly delivery: SessionDeliveryLimits;
   readonly admissionLimits: AdmissionLimits;
   readonly resumeLimits: { readonly ttlMs: number; readonly max: number };
+  readonly sharedResume: SharedResume | undefined;
   readonly onEvent: SecurityEventSink | undefined;
   readonly logger: Logger | undefined;
   readonly clock: () => number;
   readonly timers: Timers;
   readonly roomOptions: Required<Omit<RoomOptions, 'log' | 'shared'>> & Pick<RoomOptions, 'log' | 'shared'>;
+}
+
+function resolveSharedResume(o: SecureServerOptions['resume']): SharedResume | undefined {
+  if (o === undefined || o.shared === undefined) return undefined;
+  if (typeof o.shared?.take !== 'function') throw new TypeError('"resume.shared" expected the store shareResume() returns');
+  return o.shared;
 }
 
 function assertPositive(value: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number {
@@ -230,6 +243,7 @@ export function resolveServerOptions(options: SecureServerOptions): ServerConfig
     delivery,
     admissionLimits,
     resumeLimits,
+    sharedResume: resolveSharedResume(options.resume),
     onEvent: options.onEvent,
     logger: options.logger === undefined ? undefined : assertLogger(options.logger),
     clock,

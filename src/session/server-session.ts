@@ -10,10 +10,11 @@ import { securityEvent, type SecurityEvent } from '../policy/events.js';
 import { MessageCharge, TokenBucket } from '../policy/rate-limit.js';
 import { Session, type SessionMessage } from './session.js';
 import type { CloseInfo, Transport } from './transport.js';
-import { SessionDelivery } from './delivery.js';
+import type { SessionDelivery } from './delivery.js';
 import { MSG_WELCOME, encodeSigned, encodeWelcomeBody, serverSignatureInput } from './handshake.js';
 import { Dispatcher, type DispatchHost } from './dispatch.js';
 import type { ResumeEntry } from './resume.js';
+import { freshState, resendTaken, takeState } from './handover.js';
 import * as clientAuth from './server-handshake.js';
 import type { Authenticated, ProvenAuth, SessionPeer } from './server-handshake.js';
 import { signingFailed } from './signing.js';
@@ -199,7 +200,8 @@ export class ServerSession extends Session {
     let resumed: ResumeEntry | undefined;
     const rooms = new Set<string>();
     if (resumeId !== null) {
-      resumed = clientAuth.checkResume(core.resume.find(resumeId), this.#keyId, who.identity);
+      resumed = clientAuth.checkResume(await takeState(core, resumeId, this.#keyId), this.#keyId, who.identity);
+      if (this.state !== 'handshake') return;
       for (const room of resumed.rooms) {
         if (await decide(core.authorize, { identity: who.identity, roles: this.#roles, action: 'join', room: room })) rooms.add(room);
       }
@@ -256,17 +258,8 @@ export class ServerSession extends Session {
       this.#rooms = rooms;
       held.rooms = rooms;
     } else {
-      delivery = new SessionDelivery({
-        key: core.key,
-        peerKid: proven.clientKey.kid,
-        builder: core.builder,
-        capacity: core.delivery.outboxCapacity,
-        maxBytes: core.delivery.outboxBytes,
-        clock,
-      });
-      held = { kid: this.#keyId!, identity: who.identity, delivery, rooms: this.#rooms, holder: this, ids: [], expiresAt: Infinity, holdsKey: false };
-      // The resumable state keeps a learned key in the ring until it is forgotten ([HS-5.6]).
-      held.holdsKey = core.registry.holdKey(proven.clientKey.kid);
+      held = freshState(core, proven.clientKey.kid, who.identity, this.#rooms, this);
+      delivery = held.delivery;
     }
     this.#resumeEntry = held;
     this.#proven = proven;
@@ -277,11 +270,17 @@ export class ServerSession extends Session {
     this.establish(proven.th, { key: core.key, delivery, receiver: core.receiver, resumed: resumeId !== null, clock, charge }, 'server', after);
     if (resumeId !== null) core.resume.resumedAs(held, resumeId, proven.th);
     else core.resume.live(proven.th, held);
+    core.shared?.named(held);
     this.#established = true;
     core.registry.registered(this);
     core.host.opened(this);
     this.rawSend(welcome);
     this.startDelivery();
+    try {
+      resendTaken(held, (payload) => this.sendPayload(payload));
+    } catch (err) {
+      this.fail(err);
+    }
     // [ROOM-6.6]: resumed rooms restart at the head; the client recovers each from its position.
     for (const room of this.#rooms) void this.#joined(room, undefined, true);
     this.#expireAt(who.expiresAt, after);

@@ -16,6 +16,7 @@ import { Emitter, callListener } from './emitter.js';
 import { logTo, type Logger } from './logger.js';
 import { SessionRegistry } from './registry.js';
 import { ResumeRegistry } from './resume.js';
+import { sharedStates } from './handover.js';
 import { isValidAction, isValidRoom } from './messages.js';
 import { RoomHub, type Fanout } from '../rooms/hub.js';
 import { relayBody } from '../rooms/relay.js';
@@ -109,9 +110,11 @@ export class SecureServer extends Emitter<ServerEvents> {
           entry.holdsKey = false;
           registry.releaseKey(entry.kid);
         }
+        shared?.forgot(entry, left);
       },
       config.timers,
     );
+    const shared = config.sharedResume && sharedStates(config.sharedResume, config, builder, registry, resume);
     const admission = new AdmissionPolicy(config.admissionLimits, config.clock);
     const { maxHandshakeSize, maxSkewMs } = config.limits;
     const rules = {
@@ -145,7 +148,7 @@ export class SecureServer extends Emitter<ServerEvents> {
     });
     this.#rooms = rooms;
     const nodes = { current: options.nodeSet === undefined ? undefined : checkPresentedSet(options.nodeSet, config.key.publicKey, undefined) };
-    this.#core = { ...config, rules, builder, resume, admission, registry, rooms, host: this.#host(), nodes };
+    this.#core = { ...config, rules, builder, resume, shared, admission, registry, rooms, host: this.#host(), nodes };
     // [POL-6.1]: revocation is synchronous, so live sessions close inside the revoking call.
     this.#unsubscribe = this.keys.onRevoke((entry) => {
       const closed = registry.revoked(entry.kid);
@@ -384,6 +387,7 @@ export class SecureServer extends Emitter<ServerEvents> {
     this.#rooms.close();
     for (const s of [...this.#sessions]) s.close(1000, 'server closed');
     this.#core.resume.clear();
+    this.#core.shared?.close();
   }
 
   #event(e: Omit<SecurityEvent, 'time'>): void {

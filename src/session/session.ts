@@ -94,7 +94,7 @@ export abstract class Session extends Emitter<SessionEvents> {
           this.emit('evidence', { envelope: envelope.slice(), binding: bind.slice(), record });
         },
         receipt: (opened) => {
-          if (this.#state === 'open') this.#delivery!.outbox.ack(receiptFromOpened(opened));
+          if (this.#state === 'open') this.#delivery!.ack(receiptFromOpened(opened));
           outbound.pump();
         },
       },
