@@ -11,6 +11,7 @@ import { StatementCache } from './statements.js';
 import { GLOBAL_TIMERS, type Timers } from '../session/timers.js';
 import { ProtocolError } from '../errors.js';
 import type { SharedRoomStore } from './shared.js';
+import { Appending } from './appending.js';
 import { SharedSync, type PublishThen } from './shared-sync.js';
 
 export interface RoomHubOptions {
@@ -56,6 +57,7 @@ export class RoomHub<M extends RoomMember> {
   #fanout: Fanout | undefined;
   #timer: unknown;
   readonly #sync: SharedSync<M> | undefined;
+  readonly #appending = new Appending();
   /** Frames saved since the log was last rewritten. */
   #appended = 0;
   /** Server signatures made, for the bench's signatures-per-message figure. */
@@ -239,8 +241,13 @@ export class RoomHub<M extends RoomMember> {
   }
 
   /** Numbers a room event and queues it for sealing; the statement of a post's author goes first. */
+  /** With a shared store: resolves once every event published until now was appended or refused. */
+  appended(): Promise<void> | undefined {
+    return this.#appending.settled();
+  }
+
   publish(name: string, body: RoomEventBody, author?: KeyStatement, then?: PublishThen): void {
-    if (this.#sync !== undefined) return this.#sync.publish(name, body, author, then);
+    if (this.#sync !== undefined) return this.#sync.publish(name, body, author, this.#appending.wrap(then));
     const r = this.#roomFor(name);
     if (body.kind === KIND_POST && author !== undefined) {
       this.#statements.ensure(r, author, (f) => {

@@ -35,8 +35,8 @@ export interface RoomMember {
 }
 
 /**
- * An event a shared room has yet to append ([ROOM-11.2]); `settled` hears its fate, except for a
- * post dropped as a resent duplicate ([ROOM-11.8]): as for one found at its check, nothing follows.
+ * An event a shared room has yet to append ([ROOM-11.2]); `settled` hears its fate: null for a post
+ * dropped as a resent duplicate ([ROOM-11.8]), which the stream holds already.
  */
 export interface PendingEvent {
   readonly body: RoomEventBody;

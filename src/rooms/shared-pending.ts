@@ -24,11 +24,11 @@ export function refuseStale(pending: PendingEvent[], epoch: Uint8Array): void {
 
 /**
  * Posts this node accepted before it read that another node appended them (`learned`: next seq
- * per author stream, from the stream): resent duplicates after all, dropped without a word, as
- * [ROOM-3.3] drops one found at its check.
+ * per author stream, from the stream): resent duplicates after all, dropped without a Result, as
+ * [ROOM-3.3] drops one found at its check; settled as appended, since the stream holds them.
  * @see [ROOM-11.8]
  */
 export function dropResent(pending: PendingEvent[], learned: ReadonlyMap<string, number>): void {
   if (learned.size === 0 || pending.length === 0) return;
-  take(pending, (p) => p.at !== undefined && p.at.seq < (learned.get(p.at.stream) ?? 0));
+  for (const p of take(pending, (p) => p.at !== undefined && p.at.seq < (learned.get(p.at.stream) ?? 0))) p.settled?.(null);
 }

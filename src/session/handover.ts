@@ -27,6 +27,8 @@ export interface StatesHost {
   readonly outbox: { readonly capacity: number; readonly maxBytes: number };
   /** Counts a holder of a client key the server learned ([HS-5.6]). */
   holdKey(kid: Uint8Array): boolean;
+  /** Resolves when the room events published until now are appended or refused. */
+  appended(): Promise<void> | undefined;
   /** Forgets a state this node held and another node took since (no leave: the member stays). */
   discard(entry: ResumeEntry): void;
 }
@@ -59,7 +61,9 @@ export class SharedStates {
       const r = d.peerStream === undefined ? undefined : this.host.builder.state(d.peerKid, d.peerStream);
       return r === undefined ? undefined : encodeReceipt(r);
     };
-    journal.owner = { meta: () => this.#meta(entry), kid: this.host.key.kid, stream: d.sender.stream, record };
+    const idle = (): Promise<void> | undefined => d.settling?.done;
+    const appended = (): Promise<void> | undefined => this.host.appended();
+    journal.owner = { meta: () => this.#meta(entry), kid: this.host.key.kid, stream: d.sender.stream, record, idle, appended };
     this.#held.set(state, entry);
     this.#refreshLater();
   }
@@ -213,6 +217,7 @@ export function sharedStates(
   builder: ReceiptBuilder,
   registry: { holdKey(kid: Uint8Array): boolean },
   resume: ResumeRegistry,
+  rooms: { appended(): Promise<void> | undefined },
 ): SharedStates {
   const { key, clock, timers, delivery: d } = config;
   return new SharedStates(store, {
@@ -220,6 +225,7 @@ export function sharedStates(
     outbox: { capacity: d.outboxCapacity, maxBytes: d.outboxBytes },
     holdKey: (kid) => registry.holdKey(kid),
     discard: (entry) => resume.discard(entry),
+    appended: () => rooms.appended(),
   });
 }
 

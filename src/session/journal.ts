@@ -67,6 +67,20 @@ export interface JournalOwner {
   readonly stream: Uint8Array;
   /** The acknowledgement record of the client's stream, as a receipt payload. */
   record(): Uint8Array | undefined;
+  /** Resolves when no received envelope is still being handled (undefined: none is). */
+  idle(): Promise<void> | undefined;
+  /** Resolves when the room events published until now are appended or refused. */
+  appended(): Promise<void> | undefined;
+}
+
+// Past this, a room append the record waits for was refused by its own timeout ([ROOM-11.6]).
+const APPEND_WAIT_MS = 5000;
+
+async function bounded(p: Promise<void> | undefined): Promise<void> {
+  if (p === undefined) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, APPEND_WAIT_MS)))]);
+  clearTimeout(timer);
 }
 
 /** @internal One session state's writes to the shared store, by the node holding it. */
@@ -183,13 +197,21 @@ export class ResumeJournal {
 
   async #write(): Promise<void> {
     const set = new Map(this.#set);
-    set.set('meta', encodeMeta(this.owner!.meta()));
-    const record = this.#recorded ? this.owner!.record() : undefined;
-    this.#recorded = false;
-    if (record !== undefined) set.set('rec', toBase64url(record));
     const del = [...this.#del];
     this.#set.clear();
     this.#del.clear();
+    // The record covers only envelopes handled to the end, their room events in the stream: a node
+    // taking over handles again what it does not cover (posts are dropped as duplicates, [ROOM-11.8]),
+    // and never skips what was never appended.
+    let record: Uint8Array | undefined;
+    if (this.#recorded) {
+      this.#recorded = false;
+      for (let idle = this.owner!.idle(); idle !== undefined; idle = this.owner!.idle()) await idle;
+      record = this.owner!.record();
+      await bounded(this.owner!.appended());
+    }
+    if (record !== undefined) set.set('rec', toBase64url(record));
+    set.set('meta', encodeMeta(this.owner!.meta()));
     let held: boolean;
     try {
       held = await this.store.write(this.state, this.holder, set, del, this.ttlMs);

@@ -114,7 +114,7 @@ export class SecureServer extends Emitter<ServerEvents> {
       },
       config.timers,
     );
-    const shared = config.sharedResume && sharedStates(config.sharedResume, config, builder, registry, resume);
+    const shared = config.sharedResume && sharedStates(config.sharedResume, config, builder, registry, resume, { appended: () => this.#rooms.appended() });
     const admission = new AdmissionPolicy(config.admissionLimits, config.clock);
     const { maxHandshakeSize, maxSkewMs } = config.limits;
     const rules = {

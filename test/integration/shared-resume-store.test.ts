@@ -69,7 +69,8 @@ describe.skipIf(!redis.available)('the shared resume store [HS-7.13]', () => {
     const journal = new ResumeJournal(store, 's3', 'h1', 10_000, 5);
     const meta = { kid: 'k1', identity: 'alice', rooms: ['lobby'], reseals: 0, server: { kid, stream } };
     let record = new Uint8Array([0x86]);
-    journal.owner = { meta: () => meta, kid, stream, record: () => record };
+    let appended: Promise<void> | undefined;
+    journal.owner = { meta: () => meta, kid, stream, record: () => record, idle: () => undefined, appended: () => appended };
     journal.sent(0, new Uint8Array([0x83, 17, 0, 0xf6]));
     // A Resent keeps where it was first sealed.
     const origin = { kid: new Uint8Array(32).fill(7), stream: new Uint8Array(16).fill(8), seq: 41, message: new Uint8Array([0x83, 17, 1, 0xf6]) };
@@ -82,8 +83,17 @@ describe.skipIf(!redis.available)('the shared resume store [HS-7.13]', () => {
     expect(taken).toBe('held');
     journal.acked([0]);
     record = new Uint8Array([0x87]);
+    // The record is stored only once the room events published before it are appended.
+    let append!: () => void;
+    appended = new Promise((r) => (append = r));
     journal.recorded();
-    await journal.gate();
+    const gate = journal.gate()!;
+    let through = false;
+    void gate.then(() => (through = true));
+    await sleep(50);
+    expect(through).toBe(false);
+    append();
+    await gate;
     taken = await store.take('s3', 'h2', 10_000, 'k1');
     if (taken === undefined || taken === 'held') throw new Error('not taken');
     expect(taken.fields.has(pendingField(5))).toBe(false);

@@ -120,7 +120,7 @@ describe('queued events a shared room drops before its next append', () => {
     settled: (code) => fates.push(`${name}:${code}`),
   });
 
-  it('posts the stream holds at or past their seq are dropped without a word; the rest keep their order', () => {
+  it('posts the stream holds at or past their seq are dropped, settled as appended (no Result); the rest keep their order', () => {
     const [s, t] = [randomBytes(16), randomBytes(16)];
     const fates: string[] = [];
     const hex = toHex(epoch);
@@ -136,7 +136,8 @@ describe('queued events a shared room drops before its next append', () => {
     expect(names()).toEqual(['a0', 'p', 'b0', 'a1', 'a2']);
     dropResent(pending, new Map([[key(alice, s), 2]]));
     expect(names()).toEqual(['p', 'b0', 'a2']);
-    expect(fates).toEqual([]); // as a duplicate found at its check: no Result, no message
+    // The stream holds them: appended, as far as their sessions go (a null code sends no Result).
+    expect(fates).toEqual(['a0:null', 'a1:null']);
   });
 
   it('posts sealed for an epoch the room left are refused with ERR_STALE_EPOCH, in order; other events stay', () => {
