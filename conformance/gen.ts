@@ -16,6 +16,7 @@ import * as sessions from './gen/sessions.js';
 import { sessionPolicy } from './gen/session-policy.js';
 import { sessionTimers } from './gen/session-timers.js';
 import { rooms } from './gen/rooms.js';
+import { roomRecovery } from './gen/room-recovery.js';
 import { roomTranscripts } from './gen/room-transcripts.js';
 import { errorCodes, senders } from './gen/senders.js';
 import { nodes } from './gen/nodes.js';
@@ -55,6 +56,7 @@ export const GENERATORS: Record<string, () => VectorFile> = {
   'session_policy.json': sessionPolicy,
   'session_timers.json': sessionTimers,
   'room_streams.json': rooms,
+  'room_recovery.json': roomRecovery,
   'room_transcripts.json': roomTranscripts,
   'sender_seq.json': senders,
   'error_codes.json': errorCodes,

@@ -201,6 +201,7 @@ export const REF = {
   roomBatchCap: 'ROOM-5.3',
   roomJoinOrder: 'ROOM-6.3',
   roomOffset: 'ROOM-6.4',
+  roomRecoveryBound: 'ROOM-6.9',
   roomCheck: 'ROOM-6.5',
   roomSlow: 'ROOM-7.1',
   roomMemberOrder: 'ROOM-8.1',

@@ -65,7 +65,12 @@ interface Joined {
   readonly authors: Lru<number>;
   /** The member has followed this epoch from offset 0: every author stream began in its sight. */
   fromStart?: boolean;
+  /** Recoveries in a row from one offset ([ROOM-6.9]). */
+  tries?: { readonly epoch: Uint8Array | undefined; readonly next: number; count: number } | undefined;
 }
+
+/** Recoveries from one offset before the member skips what it keeps refusing there ([ROOM-6.9]). */
+const MAX_RECOVERIES = 3;
 
 export interface MemberHooks {
   message(m: RoomMessage): void;
@@ -75,6 +80,8 @@ export interface MemberHooks {
   /** A frame whose server signature verified: a line of a room transcript ([ROOM-9.1]). */
   evidence?(frame: Uint8Array): void;
 }
+
+const sameEpoch = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => a === b || (a !== undefined && b !== undefined && equalBytes(a, b));
 
 const STATUS = ['current', 'recovered', 'lost', 'check', 'behind'] as const;
 
@@ -195,9 +202,19 @@ export class RoomMember {
   }
 
   #recover(name: string, room: Joined): void {
+    const next = room.expected ?? 0;
+    const t = room.tries;
+    if (t !== undefined && t.next === next && sameEpoch(t.epoch, room.epoch)) t.count++;
+    else room.tries = { epoch: room.epoch, next, count: 1 };
     room.held = [];
     room.awaiting++;
-    this.hooks.recover(name, room.epoch ?? new Uint8Array(16), room.expected ?? 0);
+    this.hooks.recover(name, room.epoch ?? new Uint8Array(16), next);
+  }
+
+  /** True once the member recovered from where it stands 3 times in a row. @see [ROOM-6.9] */
+  #gaveUp(room: Joined): boolean {
+    const t = room.tries;
+    return t !== undefined && t.count >= MAX_RECOVERIES && t.next === room.expected && sameEpoch(t.epoch, room.epoch);
   }
 
   /** @see [ROOM-6.4] */
@@ -208,8 +225,13 @@ export class RoomMember {
     }
     const expected = room.expected!;
     if (c.offset < expected) return; // a duplicate
-    if (c.offset > expected) return this.#recover(name, room);
-    room.expected = expected + 1;
+    if (c.offset > expected) {
+      if (!this.#gaveUp(room)) return this.#recover(name, room);
+      // [ROOM-6.9]: what stands at `expected` never came acceptable: the member skips it.
+      this.hooks.notice({ type: 'position', room: name, status: 'lost', count: 0, next: c.offset });
+    }
+    room.tries = undefined;
+    room.expected = c.offset + 1;
     room.last = frame;
     try {
       this.#deliver(room, c, frame, pre);
