@@ -166,7 +166,8 @@ export async function e2eeMembers(): Promise<VectorFile> {
     s.device(carol, { ...quiet, devices: devices(alice, bob, carol) }, 1);
     s.send('four', { events: [], posts: [msg(2, 1)] });
     const carolNew = { ...carol, x25519: bob2.x25519 };
-    s.device(carol, { ...quiet, devices: devices(alice, bob, carolNew) }, 2, carolNew.x25519);
+    // A new device key for a kid she held: carol is back with a fresh session, so alice posts hers again.
+    s.device(carol, { events: [], posts: [{ device: {} }], devices: devices(alice, bob, carolNew) }, 2, carolNew.x25519);
     s.send('five', { events: [], posts: [keys(3, alice, bob, carol), msg(3, 0)] });
     add(
       b,
@@ -183,8 +184,15 @@ export async function e2eeMembers(): Promise<VectorFile> {
     const x3 = { ...bob, x25519: dave.x25519 };
     s.device(bob, { events: [], posts: [{ device: {} }], devices: devices(alice, x2) }, 2, x2.x25519);
     s.device(bob, { ...quiet, devices: devices(alice, x2) }, 1, bob.x25519);
-    s.device(bob, { ...quiet, devices: devices(alice, x3) }, 3, x3.x25519);
-    add(b, g, 'one device key per kid: the statement with the highest ts wins, an older or equal one is ignored', ['E2eeMember'], ['e2eDeviceKept'], s);
+    s.device(bob, { events: [], posts: [{ device: {} }], devices: devices(alice, x3) }, 3, x3.x25519);
+    add(
+      b,
+      g,
+      'one device key per kid: the statement with the highest ts wins (alice posts hers again), an older or equal one is ignored',
+      ['E2eeMember'],
+      ['e2eDeviceKept'],
+      s,
+    );
   }
   {
     const s = new Script(alice);

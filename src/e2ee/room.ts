@@ -237,8 +237,9 @@ export class E2eeRoom<S extends E2eeSession = ClientSession> extends Emitter<E2e
     const held = this.#devices.get(m.keyId);
     if (held !== undefined && (held.ts > s.ts || equalBytes(held.x25519, s.x25519))) return;
     this.#setDevice({ identity: m.identity, keyId: m.keyId, x25519: s.x25519, ts: s.ts });
-    // A newcomer learns the current members' device keys from their statements, posted again.
-    if (held === undefined && !this.#repostQueued) {
+    // A newcomer, or a member back with a fresh session (a new device key for its kid), learns the
+    // current members' device keys from their statements, posted again.
+    if (!this.#repostQueued) {
       this.#repostQueued = true;
       queueMicrotask(() => {
         this.#repostQueued = false;

@@ -251,3 +251,18 @@ export function resendTaken(held: ResumeEntry, send: (payload: Uint8Array) => vo
   held.resend = undefined;
   for (const payload of resend) send(payload);
 }
+
+/**
+ * Whether the identity of a state this server forgets is still in `room` through another live
+ * session (it reconnected afresh): its leave then comes when that one goes. A revoked key's
+ * states are always announced ([ROOM-2.5]).
+ */
+export function stillIn(
+  registry: { members(room: string): ReadonlySet<{ readonly identity: string | undefined }> },
+  entry: ResumeEntry,
+  room: string,
+): boolean {
+  if (entry.revoked === true) return false;
+  for (const s of registry.members(room)) if (s.identity === entry.identity) return true;
+  return false;
+}

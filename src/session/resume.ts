@@ -24,6 +24,8 @@ export interface ResumeEntry {
   holdsKey: boolean;
   /** With shared resume state: its id in the store and what this node writes there (§7.1). */
   shared?: { readonly state: string; readonly journal: ResumeJournal };
+  /** Its key was revoked: its rooms are announced as left whoever else is there ([ROOM-2.5]). */
+  revoked?: boolean;
   /** Taken over from another node: the Resent payloads to send once the session opens. */
   resend?: Uint8Array[] | undefined;
 }
@@ -102,7 +104,7 @@ export class ResumeRegistry {
 
   /** Forgets the ended states of a revoked key at once: none can be resumed ([ROOM-2.5]). */
   revoked(kid: string): void {
-    for (const entry of [...this.#ended]) if (entry.kid === kid) this.#drop(entry);
+    for (const entry of [...this.#ended]) if (entry.kid === kid) this.#drop(Object.assign(entry, { revoked: true }));
   }
 
   #drop(entry: ResumeEntry, left = true): void {

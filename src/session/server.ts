@@ -16,7 +16,7 @@ import { Emitter, callListener } from './emitter.js';
 import { logTo, type Logger } from './logger.js';
 import { SessionRegistry } from './registry.js';
 import { ResumeRegistry } from './resume.js';
-import { sharedStates } from './handover.js';
+import { sharedStates, stillIn } from './handover.js';
 import { isValidAction, isValidRoom } from './messages.js';
 import { RoomHub, type Fanout } from '../rooms/hub.js';
 import { relayBody } from '../rooms/relay.js';
@@ -100,9 +100,10 @@ export class SecureServer extends Emitter<ServerEvents> {
       config.resumeLimits.max,
       config.clock,
       (entry, left) => {
-        // Its rooms can no longer be resumed: the member has left them ([ROOM-2.5]).
+        // Its rooms can no longer be resumed: the member has left those it is not in by another session ([ROOM-2.5]).
         if (left && this.#rooms.presence)
-          for (const room of entry.rooms) this.#rooms.publish(room, { kind: KIND_PRESENCE, identity: entry.identity, joined: false });
+          for (const room of entry.rooms)
+            if (!stillIn(registry, entry, room)) this.#rooms.publish(room, { kind: KIND_PRESENCE, identity: entry.identity, joined: false });
         const stream = entry.delivery.peerStream;
         if (stream !== undefined) builder.forget(entry.delivery.peerKid, stream);
         if (stream !== undefined) this.#forgetStream(entry.delivery.peerKid, stream);

@@ -113,3 +113,29 @@ describe('removing a member from an encrypted room without its Leave', () => {
     expect(copiesSeen(carol!, from)).toEqual([[kidOf('alice'), kidOf('carol')]]);
   });
 });
+
+describe('a member that comes back afresh is not announced as left when its old state expires', () => {
+  // [ROOM-2.5]
+  it('bob reconnects with a fresh session; his old state expiring leaves him among the recipients', async () => {
+    const { url } = await start(400);
+    const [alice, bob] = await group(url, ['alice', 'bob']);
+    bob!.client.close();
+    // Bob comes back at once, afresh (a page reload), while his old state is still resumable.
+    const client = await connect(url, { WebSocket, key: keysOf.get('bob')!, serverKey: serverPublic });
+    clients.push(client);
+    const again = await encryptedRoom(client, 'lobby', { holdMs: 300 });
+    const got: DecryptedMessage[] = [];
+    again.on('message', (d) => got.push(d));
+    await waitFor(
+      () => alice!.room.devices().length === 2 && again.devices().length === 2,
+      `both hold both device keys (${alice!.room.devices().length}, ${again.devices().length})`,
+    );
+    // The old state expires (400 ms): bob is still in the room through his new session.
+    await sleep(900);
+    // No leave of bob's: he never left (before, the expiry announced one and the room healed after it).
+    expect(alice!.raw.filter((m) => m.action === 'leave' && m.identity === 'bob')).toEqual([]);
+    expect(alice!.room.devices()).toHaveLength(2);
+    await alice!.room.send('still here?');
+    await waitFor(() => got.length === 1, 'bob read it');
+  });
+});
