@@ -56,3 +56,21 @@ export function learnAuthors(authors: Lru<number>, room: string, frame: Uint8Arr
     if (!(err instanceof ProtocolError)) throw err;
   }
 }
+
+/**
+ * Keeps a statement entry of the stream in the room's statement set; false for bytes that are no
+ * envelope (not a frame this library wrote), passed over as an entry of another writer is.
+ */
+export function keepStatement(
+  r: { readonly statements: { set(kid: string, s: { payload: Uint8Array; frame: Uint8Array }): unknown } },
+  kid: string,
+  frame: Uint8Array,
+): boolean {
+  try {
+    r.statements.set(kid, { payload: decodeEnvelope(frame).payload, frame });
+    return true;
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    return false;
+  }
+}

@@ -4,10 +4,10 @@
 // node the entries others appended, by id, so a missing one is a visible gap.
 import { fromHex, randomBytes, toHex } from '../bytes.js';
 import type { ErrorCode } from '../errors.js';
-import { decodeEnvelope, STREAM_ID_LENGTH } from '../wire/envelope.js';
+import { STREAM_ID_LENGTH } from '../wire/envelope.js';
 import type { PendingEvent, RoomMember, RoomState } from './room.js';
 import { prepareRoom } from './seal.js';
-import { learnAuthors, queuedAt } from './shared-authors.js';
+import { keepStatement, learnAuthors, queuedAt } from './shared-authors.js';
 import { dropResent, refuseStale } from './shared-pending.js';
 import { compareIds, splitId, type NewFrame, type SharedEntry, type SharedHead, type SharedRoomStore } from './shared.js';
 import type { TickSigner } from './signer.js';
@@ -126,7 +126,7 @@ export class SharedSync<M extends RoomMember> {
     if (head.epoch !== toHex(r.epoch)) r.authors.clear();
     r.epoch = fromHex(head.epoch);
     r.statements.clear();
-    for (const s of statements) r.statements.set(s.kid, { payload: decodeEnvelope(s.frame).payload, frame: s.frame });
+    for (const s of statements) keepStatement(r, s.kid, s.frame);
     let frames: { frame: Uint8Array; first: number; count: number; at: number }[] = [];
     for (const e of entries) {
       if (e.count <= 0 || e.epoch !== head.epoch) continue;
@@ -296,7 +296,7 @@ export class SharedSync<M extends RoomMember> {
       r.lastId = e.id;
       if (e.first < r.next) continue;
       if (e.count === 0) {
-        if (e.kid !== undefined) r.statements.set(e.kid, { payload: decodeEnvelope(e.frame).payload, frame: e.frame });
+        if (e.kid === undefined || !keepStatement(r, e.kid, e.frame)) continue;
       } else {
         learnAuthors(r.authors, r.name, e.frame, learned); // [ROOM-11.8], before any later Post is checked
         r.history.push(e.frame, e.count, this.h.clock());
