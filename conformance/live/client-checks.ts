@@ -6,6 +6,7 @@ import { liveSeed } from './keys.js';
 import { liveSecureServer } from './our-server.js';
 import { runClient, type ClientCtx } from './client-run.js';
 import { NODE_CLIENT_CHECKS } from './node-client-checks.js';
+import { HANDOVER_CLIENT_CHECKS } from './handover-client-checks.js';
 
 export type { ClientCtx } from './client-run.js';
 
@@ -51,4 +52,5 @@ export const CLIENT_CHECKS: LiveCheck<ClientCtx>[] = [
     },
   },
   ...NODE_CLIENT_CHECKS,
+  ...HANDOVER_CLIENT_CHECKS,
 ];

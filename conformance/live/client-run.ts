@@ -29,6 +29,10 @@ export interface RunOptions {
   operator?: boolean;
   /** What the server does when "hello" arrives, in place of publishing "bye". */
   onHello?: (secure: SecureServer, served: Served) => void;
+  /** Another node of the service, sharing resume state: every connection after the first goes to it. */
+  next?: SecureServer;
+  /** Called once the server is up, before the client starts (to watch its connections). */
+  onServed?: (served: Served) => void;
 }
 
 /**
@@ -38,7 +42,8 @@ export interface RunOptions {
  */
 export async function runClient(ctx: ClientCtx, secure: SecureServer, options: RunOptions = {}): Promise<ClientRun> {
   const { cut = false, operator = false, onHello } = options;
-  const served = await serveWs(secure);
+  const served = await serveWs(secure, options.next);
+  options.onServed?.(served);
   const posts: ClientRun['posts'] = [];
   const handshakes: string[] = [];
   const refusals: string[] = [];

@@ -92,7 +92,9 @@ export class SessionDelivery {
     this.outbox = new Outbox({
       kid: o.key.kid,
       stream: this.sender.stream,
-      receiver: o.peerKid,
+      // No fixed receiver: a receipt reaches the outbox only after the session checked its key is
+      // the peer's ([HS-6.4]), and a client's peer key changes when a node of another key takes
+      // the session over, its outbox going on ([HS-7.14]).
       capacity: o.capacity,
       maxBytes: o.maxBytes,
       onDelivered: (seqs) => {
