@@ -4,7 +4,16 @@
 // messages at once; each application sees every message once, in order.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair, importSigningKey, type ClientSession, type SecureServer, type ServerSession } from '../../src/index.js';
+import {
+  NodeKeys,
+  generateKeyPair,
+  importPublicKey,
+  importSigningKey,
+  signNodeSet,
+  type ClientSession,
+  type SecureServer,
+  type ServerSession,
+} from '../../src/index.js';
 import { connect } from '../../src/adapters/ws/index.js';
 import { shareResume } from '../../src/replay/redis.js';
 import { ADAPTERS, type RunningAdapter } from '../helpers/net-adapters.js';
@@ -37,81 +46,94 @@ function store(prefix: string): ReturnType<typeof shareResume> {
   return shareResume({ command: (name, args) => c.call(name, ...args), prefix });
 }
 
+const HOUR = 3_600_000;
+const operator = importSigningKey(generateKeyPair().secretKey);
+const nodeKeys = [importSigningKey(generateKeyPair().secretKey), importSigningKey(generateKeyPair().secretKey)];
+const nodeSet = signNodeSet(operator, { service: 'chat', version: 1, notAfter: Date.now() + HOUR, nodes: nodeKeys.map((k) => ({ key: k.publicKey })) });
+
 describe.skipIf(!available)('resume on another node [HS-7.13]', () => {
-  it('cut at seeded points, resumed on the other server each time: every message once, in order, both ways', async () => {
-    const seed = Number(process.env['SEED'] ?? Date.now() % 1_000_000);
-    console.log(`shared resume run, seed ${seed} (SEED=${seed} replays it)`);
-    const random = mulberry32(seed);
-    const key = importSigningKey(generateKeyPair().secretKey);
-    const prefix = `r${process.pid}:`;
-    const nodes: { server: SecureServer; url: string }[] = [];
-    let options!: Parameters<typeof connect>[1];
-    for (let i = 0; i < 2; i++) {
-      const d = await deviceServer(ws, key, running, { resume: { shared: store(prefix) } });
-      nodes.push({ server: d.server, url: d.adapter.url });
-      options = d.options;
-    }
-    const up: number[] = [];
-    const down: number[] = [];
-    const serverSessions: ServerSession[] = [];
-    const opened: number[] = [];
-    nodes.forEach((n, i) => {
-      n.server.on('message', (m) => up.push(Number(text.decode(m.payload).slice(1))));
-      n.server.on('session', (ss) => {
-        serverSessions.push(ss);
-        opened.push(i);
-      });
-    });
-    const N = 400;
-    const cuts = new Set(Array.from({ length: 6 }, () => 1 + Math.floor(random() * (N - 1))));
-    let at = 0;
-    let client!: ClientSession;
-    let stopped = false;
-    const adopt = (session: ClientSession): void => {
-      client = session;
-      session.on('message', (m) => {
-        const t = text.decode(m.payload);
-        if (t.startsWith('d')) down.push(Number(t.slice(1)));
-      });
-      void session.closed.then(async () => {
-        if (stopped) return;
-        at = 1 - at;
-        for (;;) {
-          try {
-            adopt(await connect(nodes[at]!.url, { ...options, resumeFrom: session }));
-            return;
-          } catch (err) {
-            if ((err as { code?: string }).code === 'ERR_RESUME_REFUSED') throw err;
-            await sleep(5);
-          }
-        }
-      });
-    };
-    adopt(await connect(nodes[0]!.url, options));
-    const downstream = sendDownstream(serverSessions, N, 32, 1);
-    for (let i = 0; i < N;) {
-      const c = client;
-      if (c.state !== 'open' || !c.writable) {
-        await sleep(1);
-        continue;
+  it.each([
+    ['one service key on both servers', false],
+    ['a key per node under a node set (the client sees a Welcome of another key)', true],
+  ])(
+    'cut at seeded points, resumed on the other server each time: every message once, in order, both ways — %s',
+    async (_, perNode) => {
+      const seed = Number(process.env['SEED'] ?? Date.now() % 1_000_000);
+      console.log(`shared resume run, seed ${seed} (SEED=${seed} replays it)`);
+      const random = mulberry32(seed);
+      const key = importSigningKey(generateKeyPair().secretKey);
+      const prefix = `r${process.pid}:`;
+      const nodes: { server: SecureServer; url: string }[] = [];
+      let options!: Parameters<typeof connect>[1];
+      for (let i = 0; i < 2; i++) {
+        const extra = perNode ? { key: nodeKeys[i]!, nodeSet } : {};
+        const d = await deviceServer(ws, key, running, { resume: { shared: store(prefix) }, ...extra });
+        nodes.push({ server: d.server, url: d.adapter.url });
+        options = perNode ? { ...d.options, serverKey: new NodeKeys({ operator: importPublicKey(operator.publicKey), service: 'chat' }) } : d.options;
       }
-      c.request('count', `u${i}`).catch(() => undefined);
-      i++;
-      if (cuts.delete(i)) {
-        TrackedWebSocket.last!.terminate();
-        await c.closed;
-      } else if (i % 32 === 0) await sleep(1);
-    }
-    await downstream;
-    await waitUntil(() => up.length >= N && down.length >= N, `all messages (up ${up.length}, down ${down.length} of ${N})`);
-    await waitUntil(() => client.state === 'open' && client.unacknowledged === 0 && openSession(serverSessions)?.unacknowledged === 0, 'all acknowledged');
-    stopped = true;
-    client.close();
-    const range = Array.from({ length: N }, (_, i) => i);
-    expect(up).toEqual(range);
-    expect(down).toEqual(range);
-    // The state moved between the servers at each cut.
-    expect(opened.filter((n) => n === 0).length).toBeGreaterThan(1);
-    expect(opened.filter((n) => n === 1).length).toBeGreaterThan(1);
-  }, 60_000);
+      const up: number[] = [];
+      const down: number[] = [];
+      const serverSessions: ServerSession[] = [];
+      const opened: number[] = [];
+      nodes.forEach((n, i) => {
+        n.server.on('message', (m) => up.push(Number(text.decode(m.payload).slice(1))));
+        n.server.on('session', (ss) => {
+          serverSessions.push(ss);
+          opened.push(i);
+        });
+      });
+      const N = 400;
+      const cuts = new Set(Array.from({ length: 6 }, () => 1 + Math.floor(random() * (N - 1))));
+      let at = 0;
+      let client!: ClientSession;
+      let stopped = false;
+      const adopt = (session: ClientSession): void => {
+        client = session;
+        session.on('message', (m) => {
+          const t = text.decode(m.payload);
+          if (t.startsWith('d')) down.push(Number(t.slice(1)));
+        });
+        void session.closed.then(async () => {
+          if (stopped) return;
+          at = 1 - at;
+          for (;;) {
+            try {
+              adopt(await connect(nodes[at]!.url, { ...options, resumeFrom: session }));
+              return;
+            } catch (err) {
+              if ((err as { code?: string }).code === 'ERR_RESUME_REFUSED') throw err;
+              await sleep(5);
+            }
+          }
+        });
+      };
+      adopt(await connect(nodes[0]!.url, options));
+      const downstream = sendDownstream(serverSessions, N, 32, 1);
+      for (let i = 0; i < N;) {
+        const c = client;
+        if (c.state !== 'open' || !c.writable) {
+          await sleep(1);
+          continue;
+        }
+        c.request('count', `u${i}`).catch(() => undefined);
+        i++;
+        if (cuts.delete(i)) {
+          TrackedWebSocket.last!.terminate();
+          await c.closed;
+        } else if (i % 32 === 0) await sleep(1);
+      }
+      await downstream;
+      await waitUntil(() => up.length >= N && down.length >= N, `all messages (up ${up.length}, down ${down.length} of ${N})`);
+      await waitUntil(() => client.state === 'open' && client.unacknowledged === 0 && openSession(serverSessions)?.unacknowledged === 0, 'all acknowledged');
+      stopped = true;
+      client.close();
+      const range = Array.from({ length: N }, (_, i) => i);
+      expect(up).toEqual(range);
+      expect(down).toEqual(range);
+      // The state moved between the servers at each cut.
+      expect(opened.filter((n) => n === 0).length).toBeGreaterThan(1);
+      expect(opened.filter((n) => n === 1).length).toBeGreaterThan(1);
+    },
+    60_000,
+  );
 });
