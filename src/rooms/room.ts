@@ -36,7 +36,8 @@ export interface RoomMember {
 
 /**
  * An event a shared room has yet to append ([ROOM-11.2]); `settled` hears its fate, except for a
- * post dropped as a resent duplicate ([ROOM-11.8]): as for one found at its check, nothing follows.
+ * post dropped as a resent duplicate ([ROOM-11.8]): as for one found at its check, nothing follows
+ * but `dropped` (its session envelope may then be acknowledged, [ROOM-11.9]).
  */
 export interface PendingEvent {
   readonly body: RoomEventBody;
@@ -46,6 +47,7 @@ export interface PendingEvent {
   /** A post's author stream (kid||stream hex) and seq: dropped once the stream holds it ([ROOM-11.8]). */
   readonly at: { readonly stream: string; readonly seq: number } | undefined;
   readonly settled: ((code: ErrorCode | null) => void) | undefined;
+  readonly dropped?: (() => void) | undefined;
 }
 
 export class RoomState<M extends RoomMember> {
