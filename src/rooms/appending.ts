@@ -11,15 +11,22 @@ export class Appending {
   readonly #open = new Set<number>();
   #waiters: { readonly limit: number; readonly resolve: () => void }[] = [];
 
-  /** `then`, told also to this tracker when its event settles (once). */
+  /** `then`, told also to this tracker when its event settles or is dropped as a resent duplicate (once). */
   wrap(then: PublishThen | undefined): PublishThen {
     const id = this.#next++;
     this.#open.add(id);
+    const done = (): void => {
+      if (this.#open.delete(id)) this.#advance();
+    };
     return {
       ...then,
       settled: (code) => {
-        if (this.#open.delete(id)) this.#advance();
+        done();
         then?.settled?.(code);
+      },
+      dropped: () => {
+        done();
+        then?.dropped?.();
       },
     };
   }

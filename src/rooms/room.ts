@@ -35,8 +35,10 @@ export interface RoomMember {
 }
 
 /**
- * An event a shared room has yet to append ([ROOM-11.2]); `settled` hears its fate: null for a post
- * dropped as a resent duplicate ([ROOM-11.8]), which the stream holds already.
+ * An event a shared room has yet to append ([ROOM-11.2]); `settled` hears its fate, except for a
+ * post dropped as a resent duplicate ([ROOM-11.8]), which the stream holds already: as for one found
+ * at its check, no Result follows, only `dropped` (its session envelope may then be acknowledged,
+ * [ROOM-11.9]).
  */
 export interface PendingEvent {
   readonly body: RoomEventBody;
@@ -46,6 +48,7 @@ export interface PendingEvent {
   /** A post's author stream (kid||stream hex) and seq: dropped once the stream holds it ([ROOM-11.8]). */
   readonly at: { readonly stream: string; readonly seq: number } | undefined;
   readonly settled: ((code: ErrorCode | null) => void) | undefined;
+  readonly dropped?: (() => void) | undefined;
 }
 
 export class RoomState<M extends RoomMember> {

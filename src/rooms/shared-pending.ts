@@ -30,5 +30,5 @@ export function refuseStale(pending: PendingEvent[], epoch: Uint8Array): void {
  */
 export function dropResent(pending: PendingEvent[], learned: ReadonlyMap<string, number>): void {
   if (learned.size === 0 || pending.length === 0) return;
-  for (const p of take(pending, (p) => p.at !== undefined && p.at.seq < (learned.get(p.at.stream) ?? 0))) p.settled?.(null);
+  for (const p of take(pending, (p) => p.at !== undefined && p.at.seq < (learned.get(p.at.stream) ?? 0))) p.dropped?.();
 }

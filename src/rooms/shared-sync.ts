@@ -3,7 +3,6 @@
 // when another node got there first it reads what it missed and seals again. A reader hands every
 // node the entries others appended, by id, so a missing one is a visible gap.
 import { fromHex, randomBytes, toHex } from '../bytes.js';
-import type { ErrorCode } from '../errors.js';
 import { STREAM_ID_LENGTH } from '../wire/envelope.js';
 import type { PendingEvent, RoomMember, RoomState } from './room.js';
 import { prepareRoom } from './seal.js';
@@ -38,10 +37,9 @@ export interface SyncHost<M extends RoomMember> {
   onError(err: unknown): void;
 }
 
-/** What a publish is told: the post's epoch, and whether its event went out. */
-export interface PublishThen {
+/** What a publish is told: the post's epoch; then whether its event went out, or that it was dropped ([ROOM-11.8]). */
+export interface PublishThen extends Partial<Pick<PendingEvent, 'settled' | 'dropped'>> {
   readonly epoch?: Uint8Array | undefined;
-  readonly settled?: ((code: ErrorCode | null) => void) | undefined;
 }
 
 type Outcome = 'ok' | 'retry' | 'store';
@@ -149,7 +147,7 @@ export class SharedSync<M extends RoomMember> {
     const push = (r: RoomState<M>): void => {
       if (r.pending.length >= MAX_PENDING) return then.settled?.('ERR_STORE');
       const epoch = body.kind === KIND_POST ? toHex(then.epoch ?? r.epoch) : undefined;
-      r.pending.push({ body, author, epoch, at: queuedAt(body), settled: then.settled });
+      r.pending.push({ body, author, epoch, at: queuedAt(body), settled: then.settled, dropped: then.dropped });
       this.#kick(r);
     };
     const r = this.ready(name);

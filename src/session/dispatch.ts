@@ -8,6 +8,7 @@ import type { Authorize, Validate } from '../policy/authorize.js';
 import { decide } from '../policy/decide.js';
 import type { SecurityEventType } from '../policy/events.js';
 import type { SessionMessage } from './session.js';
+import type { RecordHold } from './inbound.js';
 import { OP_CUSTOM, OP_JOIN, OP_LEAVE, OP_POST, OP_ROOM_ACK, OP_SEND, type JoinFrom, type RequestOp, type RoomAckOp } from './messages.js';
 
 /** What a dispatch needs of its session. */
@@ -45,14 +46,20 @@ type PostOp = Extract<RequestOp, { readonly op: typeof OP_POST }>;
 /** What `authorize` decides on: every request but a RoomAck. */
 type PolicyOp = Exclude<RequestOp, RoomAckOp>;
 
+/** A Post's acknowledgement, held until its commit settles. */
+interface PostHold {
+  readonly release: () => void;
+  committing: boolean;
+}
+
 /** A Post whose author envelope verified: its payload, and the step that publishes it. */
 export interface CheckedPost {
   readonly payload: Uint8Array;
   /** The author envelope's seq and ts: what members see the message named by. */
   readonly seq: number;
   readonly ts: number;
-  /** Publishes; `settled` hears whether the event went out (later, when rooms are shared). */
-  commit(settled: (code: ErrorCode | null) => void): void;
+  /** Publishes; `settled` hears whether the event went out (later, when rooms are shared), `dropped` that it was a resent duplicate. */
+  commit(settled: (code: ErrorCode | null) => void, dropped?: () => void): void;
 }
 
 export class Dispatcher {
@@ -65,18 +72,36 @@ export class Dispatcher {
   ) {}
 
   /** @see [POL-2.1] */
-  dispatch(m: RequestOp, opened: Opened): void | Promise<void> {
+  dispatch(m: RequestOp, opened: Opened, hold?: RecordHold): void | Promise<void> {
+    if (m.op !== OP_POST || hold === undefined) return this.#dispatch(m, opened, undefined);
+    // [ROOM-11.9]: a Post is acknowledged once published, refused or dropped; its commit may answer later.
+    const post: PostHold = { release: hold(), committing: false };
+    const done = (): void => {
+      if (!post.committing) post.release();
+    };
+    let r: void | Promise<void>;
+    try {
+      r = this.#dispatch(m, opened, post);
+    } catch (err) {
+      post.release();
+      throw err;
+    }
+    if (r === undefined) return done();
+    return r.finally(done);
+  }
+
+  #dispatch(m: RequestOp, opened: Opened, post: PostHold | undefined): void | Promise<void> {
     if (m.op === OP_ROOM_ACK) return this.#roomAck(m, opened.seq);
     const room = m.room;
     const action = m.op === OP_JOIN ? 'join' : m.op === OP_LEAVE ? 'leave' : m.op === OP_CUSTOM ? m.action : 'send';
     const type = m.op === OP_CUSTOM ? 'custom' : (action as SecurityEventType);
     if ((m.op === OP_SEND || m.op === OP_POST) && !this.rooms.has(m.room)) return this.#refused(type, room, opened.seq, 'ERR_NOT_JOINED');
     const allowed = decide(this.hooks.authorize, { identity: this.who.identity, roles: this.who.roles, action, room: room });
-    if (allowed === true || allowed === false) return this.#authorized(m, opened, action, type, allowed);
-    return allowed.then((ok) => this.#authorized(m, opened, action, type, ok));
+    if (allowed === true || allowed === false) return this.#authorized(m, opened, action, type, allowed, post);
+    return allowed.then((ok) => this.#authorized(m, opened, action, type, ok, post));
   }
 
-  #authorized(m: PolicyOp, opened: Opened, action: string, type: SecurityEventType, allowed: boolean): void | Promise<void> {
+  #authorized(m: PolicyOp, opened: Opened, action: string, type: SecurityEventType, allowed: boolean, post?: PostHold): void | Promise<void> {
     const host = this.host;
     const room = m.room;
     if (!allowed) return this.#refused(type, room, opened.seq, 'ERR_FORBIDDEN');
@@ -106,7 +131,7 @@ export class Dispatcher {
       host.result(opened.seq, null);
       return;
     }
-    if (m.op === OP_POST) return this.#post(m, opened, type);
+    if (m.op === OP_POST) return this.#post(m, opened, type, post);
     const validate = this.hooks.validate;
     if (validate === undefined) return this.#deliver(m, opened, action, type);
     const valid = decide(validate, { identity: this.who.identity, roles: this.who.roles, action, room: room, payload: m.data });
@@ -138,7 +163,7 @@ export class Dispatcher {
   }
 
   /** @see [ROOM-3.3] */
-  #post(m: PostOp, opened: Opened, type: SecurityEventType): void | Promise<void> {
+  #post(m: PostOp, opened: Opened, type: SecurityEventType, hold: PostHold | undefined): void | Promise<void> {
     const checked = this.host.checkPost(m);
     if (checked === 'duplicate') return;
     if (typeof checked === 'string') return this.#refused(type, m.room, opened.seq, checked);
@@ -146,14 +171,19 @@ export class Dispatcher {
     const publish = (valid: boolean): void => {
       if (!valid) return this.#refused(type, m.room, opened.seq, 'ERR_PAYLOAD_INVALID');
       if (this.host.authorityEnded()) return;
-      checked.commit((code) => {
-        // Not appended to a shared room: the author is told, the application hears nothing ([ROOM-11.6]).
-        if (code !== null) return this.#refused(type, m.room, opened.seq, code);
-        const message = this.#message(m.room, 'send', checked.seq, checked.ts, checked.payload);
-        this.host.event(type, 'accept', undefined, m.room);
-        this.host.emit('message', message);
-        this.host.serverMessage(message);
-      });
+      if (hold !== undefined) hold.committing = true;
+      checked.commit(
+        (code) => {
+          hold?.release();
+          // Not appended to a shared room: the author is told, the application hears nothing ([ROOM-11.6]).
+          if (code !== null) return this.#refused(type, m.room, opened.seq, code);
+          const message = this.#message(m.room, 'send', checked.seq, checked.ts, checked.payload);
+          this.host.event(type, 'accept', undefined, m.room);
+          this.host.emit('message', message);
+          this.host.serverMessage(message);
+        },
+        () => hold?.release(),
+      );
     };
     if (validate === undefined) return publish(true);
     const valid = decide(validate, { identity: this.who.identity, roles: this.who.roles, action: 'send', room: m.room, payload: checked.payload });

@@ -27,13 +27,19 @@ export interface InboundHost {
   refused(err: unknown): void;
   /** A verified receipt of the peer, for our outbox. */
   receipt(opened: Opened): void;
-  /** A verified data envelope of the peer, for the application. */
-  payload(opened: Opened): void | Promise<void>;
+  /** A verified data envelope of the peer, for the application; `hold` defers its acknowledgement. */
+  payload(opened: Opened, hold: RecordHold): void | Promise<void>;
   /** The session closed because the peer's authority ended: committed envelopes are dropped then ([HS-7.6]). */
   authorityEnded(): boolean;
   /** A verified envelope and its binding, for an application that keeps evidence. */
   evidence(envelope: Uint8Array, binding: Uint8Array): void;
 }
+
+/**
+ * Called in a payload's turn: the envelope is recorded (acknowledged, and stored with a shared
+ * state) only once the returned function is called, not when its turn ends.
+ */
+export type RecordHold = () => () => void;
 
 /** What the session established for its data phase. */
 export interface InboundStart {
@@ -203,17 +209,39 @@ export class Inbound {
     // [RCP-5.1]: recorded once the window committed it, with the exact bytes verified. While the
     // session is open the builder keeps our copy as it is: a receipt within receiptDelayMs, or the
     // close, hashes it and lets it go. After the close it takes a copy of its own.
-    if (this.#host.isOpen()) d.builder.recordOwned(opened, bytes);
-    else d.builder.record(opened, bytes);
-    d.journal?.recorded();
-    this.#s!.receipts.due();
-    if (!this.#host.isOpen() && this.#host.authorityEnded()) return;
+    let recorded = false;
+    const record = (): void => {
+      if (recorded) return;
+      recorded = true;
+      // A resent duplicate of it may have been recorded while it was held.
+      if (d.builder.holds(opened.kid, opened.stream, opened.seq)) return;
+      if (this.#host.isOpen()) d.builder.recordOwned(opened, bytes);
+      else d.builder.record(opened, bytes);
+      d.journal?.recorded();
+      this.#s!.receipts.due();
+    };
+    if (!this.#host.isOpen() && this.#host.authorityEnded()) return record();
     // [HS-8.8]: a data envelope carries an application message, content type 60 and no other: its
     // signer did not send anything else as a request. Refused as any payload that is no message.
     if (opened.contentType !== MESSAGE_CONTENT_TYPE) {
+      record();
       throw new ProtocolError('ERR_MESSAGE_MALFORMED', 'a data envelope must have content type 60');
     }
-    return this.#host.payload(opened);
+    // [ROOM-11.9]: a Post on a shared room is acknowledged once appended or refused, not before: a
+    // node that dies before it appended it never acknowledged it, and the client resends it.
+    let held = false;
+    const later = (): void => {
+      try {
+        record();
+      } catch (err) {
+        this.#host.refused(err);
+      }
+    };
+    try {
+      return this.#host.payload(opened, () => ((held = true), later));
+    } finally {
+      if (!held) record();
+    }
   }
 
   /**

@@ -124,5 +124,10 @@ export function checkMemberPost(
   };
   const post = m.post.slice();
   const epoch = m.epoch.slice();
-  return { payload: r.payload, seq: r.seq, ts: r.ts, commit: (settled) => rooms.publish(m.room, { kind: KIND_POST, post }, statement, { epoch, settled }) };
+  return {
+    payload: r.payload,
+    seq: r.seq,
+    ts: r.ts,
+    commit: (settled, dropped) => rooms.publish(m.room, { kind: KIND_POST, post }, statement, { epoch, settled, dropped }),
+  };
 }

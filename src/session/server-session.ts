@@ -13,6 +13,7 @@ import type { CloseInfo, Transport } from './transport.js';
 import type { SessionDelivery } from './delivery.js';
 import { MSG_WELCOME, encodeSigned, encodeWelcomeBody, serverSignatureInput } from './handshake.js';
 import { Dispatcher, type DispatchHost } from './dispatch.js';
+import type { RecordHold } from './inbound.js';
 import type { ResumeEntry } from './resume.js';
 import { freshState, resendTaken, takeState } from './handover.js';
 import * as clientAuth from './server-handshake.js';
@@ -321,11 +322,11 @@ export class ServerSession extends Session {
     };
   }
 
-  protected onPayload(opened: Opened): void | Promise<void> {
+  protected onPayload(opened: Opened, hold: RecordHold): void | Promise<void> {
     const m = decodeClientMessage(opened.payload);
     this.#event('message', 'accept');
     if (m.op === OP_RENEW) return this.#renew(m.credential, opened.seq);
-    return this.#dispatcher!.dispatch(m, opened);
+    return this.#dispatcher!.dispatch(m, opened, hold);
   }
 
   /** [HS-5.5]: the session ends when its credential does. */

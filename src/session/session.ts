@@ -13,7 +13,7 @@ import type { MessageCharge } from '../policy/rate-limit.js';
 import type { SessionDelivery } from './delivery.js';
 import { Emitter, reportListenerError } from './emitter.js';
 import type { SessionEvents } from './events.js';
-import { Inbound } from './inbound.js';
+import { Inbound, type RecordHold } from './inbound.js';
 import { Outbound } from './outbound.js';
 import { Receipts } from './receipts.js';
 import type { Timers } from './timers.js';
@@ -227,8 +227,8 @@ export abstract class Session extends Emitter<SessionEvents> {
 
   protected abstract onHandshakeMessage(bytes: Uint8Array): void | Promise<void>;
 
-  /** Called for each verified envelope, in order. */
-  protected abstract onPayload(opened: Opened): void | Promise<void>;
+  /** Called for each verified envelope, in order; `hold` defers its acknowledgement (a Post). */
+  protected abstract onPayload(opened: Opened, hold: RecordHold): void | Promise<void>;
 
   /** A data-phase message was refused (the session closes right after). */
   protected onRejected(_error: ProtocolError): void {}

@@ -66,6 +66,10 @@ function program(block: string): { code: string; needsRedis: boolean } {
     const setup = 'const serverKey = importSigningKey(generateKeyPair().secretKey);';
     return { code: `${envelopes}\n${setup}\n${block}\nlimits.close();\nserver.close();\nredis.disconnect();\n`, needsRedis: true };
   }
+  if (block.includes('shareResume(')) {
+    const setup = 'const serverKey = importSigningKey(generateKeyPair().secretKey);';
+    return { code: `${envelopes}\n${setup}\n${block}\nserver.close();\nredis.disconnect();\n`, needsRedis: true };
+  }
   if (block.includes('shareRooms(')) {
     const setup = 'const serverKey = importSigningKey(generateKeyPair().secretKey);';
     const end = 'for (const n of nodes) n.close();\nfor (const r of readers) r.disconnect();\nredis.disconnect();\n';

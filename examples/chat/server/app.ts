@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
-import { KeyRing, SecureServer, importSigningKey, publicKeyOf, type RateLimit } from '../../../src/index.js';
+import { SecureServer, importSigningKey, publicKeyOf, type RateLimit } from '../../../src/index.js';
 import { joinCluster, type ClusterOptions } from './cluster.js';
 import { loadOrCreateServerKeys } from './keys.js';
 import { openRoomLog, type RoomLogFile } from '../../../src/rooms/file-log.js';
@@ -115,7 +115,10 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   // file is evidence anyone checks with `sealwire verify --keys <dataDir>/keys.json <dataDir>/rooms.log`.
   // Nodes of a cluster keep the rooms in their Redis instead, shared.
   const roomLog: RoomLogFile | undefined = dataDir === undefined || options.cluster !== undefined ? undefined : openRoomLog(join(dataDir, 'rooms.log'));
-  const cluster = options.cluster === undefined ? undefined : await joinCluster(options.cluster, (what, err) => logger.log('warn', 'store', { what, message: err instanceof Error ? err.message : String(err) }));
+  const cluster =
+    options.cluster === undefined
+      ? undefined
+      : joinCluster(options.cluster, (what, err) => logger.log('warn', 'store', { what, message: err instanceof Error ? err.message : String(err) }));
   if (dataDir !== undefined) writeAuditKeys(dataDir, publicKeyOf(serverSeed));
 
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => void res.writeHead(503).end();
@@ -130,7 +133,6 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
   // A page loaded from any node may hold its session on any other.
   const ports = options.cluster?.nodes.map((n) => n.port) ?? [port];
   const origins = ports.flatMap((p) => hostnames.map((h) => `${scheme}://${h}:${p}`));
-  const keys = new KeyRing();
 
   let monitor: Monitor | undefined;
   const secure = new SecureServer({
@@ -150,7 +152,8 @@ export async function startChat(options: ChatOptions = {}): Promise<ChatServer> 
     // A conversation to come back to: the last 1,000 events of each room, for up to a week.
     // Presence: a member who leaves is announced, so encrypted rooms stop sealing keys to its device.
     rooms: { historyCount: 1000, historyMs: 7 * 86_400_000, log: roomLog, presence: true, shared: cluster?.rooms },
-    ...(cluster === undefined ? {} : { keys, receiver: cluster.receiver(keys, 16_384) }),
+    // A page whose node died resumes its session on another (spec/handshake.md §7.1).
+    ...(cluster === undefined ? {} : { resume: { shared: cluster.resume } }),
     // Policy: people type slowly; a burst of 20 covers pasting, anything faster is a flood.
     rateLimit: options.rateLimit ?? { connection: { perSecond: 5, burst: 20 }, identity: { perSecond: 10, burst: 40 } },
   });

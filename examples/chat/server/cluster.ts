@@ -1,11 +1,26 @@
 // The chat as one node of several (`npm run start:cluster`): what one process holds alone in
 // memory, the nodes share through one Redis (sealwire/redis, with this chat's own ioredis
-// clients): the replay state, revocations, per-identity caps and rates, and the rooms' signed
+// clients): session resume state, revocations, per-identity caps and rates, and the rooms' signed
 // streams, so a message posted on one node reaches members on every node in one order, and a page
-// whose node dies continues on another and recovers what it missed.
+// whose node dies resumes its session on another: what it sent and no receipt covered is
+// delivered there, and what the dead node sent and it did not acknowledge comes again.
+//
+// No shared replay store: every envelope a session receives is bound to that session ([HS-6.3]),
+// which one node holds at a time, and the client's data stream moves with its state, whose
+// acknowledgement record is its replay state ([RPL-9.1], [HS-7.17]). A shared window would even be
+// wrong here: a Post the dead node committed but never appended would be refused on the new node
+// as a replay, so acknowledged and lost, instead of handled again.
 import { Redis } from 'ioredis';
-import { Receiver, type KeyRing, type SecureServer } from '../../../src/index.js';
-import { RedisReplayStore, shareLimits, shareRevocations, shareRooms, type SharedLimits, type SharedRevocations } from '../../../src/replay/redis.js';
+import type { SecureServer } from '../../../src/index.js';
+import {
+  shareLimits,
+  shareResume,
+  shareRevocations,
+  shareRooms,
+  type SharedLimits,
+  type SharedResume,
+  type SharedRevocations,
+} from '../../../src/replay/redis.js';
 import type { SharedRoomStore } from '../../../src/rooms/shared.js';
 
 export interface ClusterOptions {
@@ -19,28 +34,26 @@ export interface ClusterOptions {
 
 export interface ClusterState {
   readonly rooms: SharedRoomStore;
-  receiver(keys: KeyRing, maxEnvelopeSize: number): Receiver;
+  /** Session states, so a page resumes on any node (spec/handshake.md §7.1). */
+  readonly resume: SharedResume;
   /** Shares the server's revocations and limits; call once the server exists. */
   attach(secure: SecureServer): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function joinCluster(options: ClusterOptions, onError: (what: string, err: unknown) => void): Promise<ClusterState> {
+export function joinCluster(options: ClusterOptions, onError: (what: string, err: unknown) => void): ClusterState {
   const url = `redis://127.0.0.1:${options.redisPort}`;
   // A blocked XREAD and a subscription each hold their connection: three clients per node.
   const [redis, reader, subscriber] = [new Redis(url), new Redis(url), new Redis(url)];
   for (const c of [redis, reader, subscriber]) c.on('error', (err: unknown) => onError('redis', err));
   const command = (c: string, args: string[]): Promise<unknown> => redis.call(c, ...args);
-  const store = await RedisReplayStore.connect({
-    eval: (script, keys, args) => redis.eval(script, keys.length, ...keys, ...args),
-    evalSha: (sha, keys, args) => redis.evalsha(sha, keys.length, ...keys, ...args),
-  });
+  const resume = shareResume({ command });
   const rooms = shareRooms({ command, reader: (c, args) => reader.call(c, ...args) });
   let revocations: SharedRevocations | undefined;
   let limits: SharedLimits | undefined;
   return {
     rooms,
-    receiver: (keys, maxEnvelopeSize) => new Receiver({ keys, store, maxEnvelopeSize }),
+    resume,
     async attach(secure) {
       revocations = await shareRevocations(secure, {
         command,

@@ -118,9 +118,10 @@ describe('queued events a shared room drops before its next append', () => {
     epoch: epochHex,
     at: queuedAt(body),
     settled: (code) => fates.push(`${name}:${code}`),
+    dropped: () => fates.push(`${name}:dropped`),
   });
 
-  it('posts the stream holds at or past their seq are dropped, settled as appended (no Result); the rest keep their order', () => {
+  it('posts the stream holds at or past their seq are dropped (no Result: `dropped`, [ROOM-11.9]); the rest keep their order', () => {
     const [s, t] = [randomBytes(16), randomBytes(16)];
     const fates: string[] = [];
     const hex = toHex(epoch);
@@ -136,8 +137,8 @@ describe('queued events a shared room drops before its next append', () => {
     expect(names()).toEqual(['a0', 'p', 'b0', 'a1', 'a2']);
     dropResent(pending, new Map([[key(alice, s), 2]]));
     expect(names()).toEqual(['p', 'b0', 'a2']);
-    // The stream holds them: appended, as far as their sessions go (a null code sends no Result).
-    expect(fates).toEqual(['a0:null', 'a1:null']);
+    // The stream holds them: no Result, but their sessions may acknowledge their envelopes now.
+    expect(fates).toEqual(['a0:dropped', 'a1:dropped']);
   });
 
   it('posts sealed for an epoch the room left are refused with ERR_STALE_EPOCH, in order; other events stay', () => {
