@@ -61,6 +61,8 @@ process.on('message', (cmd: AuthorCommand) => {
         return post(session!, cmd.count, cmd.size, cmd.perTick, cmd.gapMs);
       case 'close':
         session?.close();
+        // Gone once the answer is out: the suite need not wait for the process to end by itself.
+        setImmediate(() => process.exit(0));
         return { op: 'closed' };
     }
   };
