@@ -116,6 +116,8 @@ export async function xnodeSuite(profile: Profile): Promise<SuiteReport> {
   loads = loads.filter((x) => Number.isFinite(x));
   const cores = cpus().length;
   const markdown = [
+    `Measured ${new Date().toISOString()} (this section can come from a run of this suite alone: \`--only=xnode\`).`,
+    '',
     `A room whose stream lives in Redis (\`rooms.shared: shareRooms(...)\`, ioredis) on two SecureServer nodes on uWS,`,
     `against one node with the room in memory. Node A publishes ${SIZE}-byte payloads (\`server.publish\`), or a`,
     `client author posts them: one ClientSession connected over \`ws\` to node A, joined to the room, calling`,
