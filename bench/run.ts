@@ -1,6 +1,7 @@
 // `npm run bench` (full, writes bench/RESULTS.md) and `npm run bench:quick` (prints only).
-// `--only=verify,codec` runs some suites; `--write` makes a quick run write RESULTS.md too.
-import { writeFileSync } from 'node:fs';
+// `--only=verify,codec` runs some suites (RESULTS.md gets only their sections when they have no
+// targets); `--write` makes a quick run write RESULTS.md too.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { makeKeys } from './fixtures.js';
 import { updateReadmeSpeed } from './readme-speed.js';
@@ -92,9 +93,31 @@ const lines = [
   ...reports.flatMap((r) => [`## ${r.title}`, '', r.markdown, '']),
 ];
 const text = lines.join('\n');
+const RESULTS = new URL('./RESULTS.md', import.meta.url);
+
+/**
+ * A run of some suites replaces only their sections in RESULTS.md (each says its own date, load and
+ * cores); the header and the targets stay the full run's, so suites with targets need a full run.
+ */
+function splice(old: string): string {
+  let out = old;
+  for (const r of reports) {
+    const section = `## ${r.title}\n\n${r.markdown}\n`;
+    const at = out.indexOf(`\n## ${r.title}\n`);
+    if (at < 0) {
+      out = `${out.trimEnd()}\n\n${section}`;
+      continue;
+    }
+    const next = out.indexOf('\n## ', at + 1);
+    out = out.slice(0, at + 1) + section + (next < 0 ? '' : out.slice(next));
+  }
+  return out;
+}
+
 if (write) {
-  writeFileSync(new URL('./RESULTS.md', import.meta.url), text);
-  process.stderr.write('[bench] wrote bench/RESULTS.md\n');
+  const partial = only !== undefined && targets.length === 0 && existsSync(RESULTS);
+  writeFileSync(RESULTS, partial ? splice(readFileSync(RESULTS, 'utf8')) : text);
+  process.stderr.write(`[bench] wrote bench/RESULTS.md${partial ? ` (only the sections of ${only.join(', ')})` : ''}\n`);
   if (!only) updateReadmeSpeed();
 }
 

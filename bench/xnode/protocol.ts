@@ -9,15 +9,21 @@ export type NodeCommand =
       seed: number[];
       /** Room streams in this redis-server (127.0.0.1), under `prefix`; none: one node, in memory. */
       redis?: { port: number; prefix: string };
+      /** Share resume state in the same redis-server too (`resume: { shared: shareResume(...) }`). */
+      resume?: boolean;
     }
   | { op: 'publish'; count: number; size: number; perTick: number; gapMs: number }
   | { op: 'stats' }
   | { op: 'stop' };
 
-/** Round trips this node made to Redis through the `command`/`reader` functions, and their argument bytes. */
+/**
+ * Round trips this node made to Redis through the rooms' `command`/`reader` functions and the resume
+ * store's `command` (`byName` keys the latter `resume <COMMAND>`), and their argument bytes.
+ */
 export interface RedisCalls {
   command: number;
   reader: number;
+  resume: number;
   argBytes: number;
   byName: Record<string, number>;
 }
@@ -27,4 +33,18 @@ export type NodeReply =
   | { op: 'listening'; url: string; serverKey: string }
   | { op: 'published'; sentAt: number[] }
   | { op: 'stats'; calls: RedisCalls }
+  | { op: 'error'; message: string };
+
+/** The client author (bench/xnode/author.ts): member key `index` (memberSeed), on node A's `url`. */
+export type AuthorCommand =
+  | { op: 'connect'; url: string; serverKey: string; index: number }
+  | { op: 'post'; count: number; size: number; perTick: number; gapMs: number }
+  | { op: 'close' };
+
+export type AuthorReply =
+  | { op: 'ready' }
+  | { op: 'joined' }
+  /** When each post was handed to the session; how often a full outbox waited for `drain`; refusals. */
+  | { op: 'posted'; sentAt: number[]; drains: number; refused: string[] }
+  | { op: 'closed' }
   | { op: 'error'; message: string };
