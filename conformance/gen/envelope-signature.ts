@@ -110,7 +110,7 @@ export function signature(): VectorFile {
     confusable,
     { binding: hex(binding) },
   );
-  // Keys refused at import: the universal forgery and a mixed-order key.
+  // Keys refused at import: the universal forgery (a small-order key) and a key of 31 bytes.
   const identity = unhex('0100000000000000000000000000000000000000000000000000000000000000');
   const forgeryHeader = { ...f.base, kid: thumbprint(identity) };
   const forged = envelope({ protectedBytes: mapRaw(entries(forgeryHeader)), payload: f.payload, signature: cat(identity, new Uint8Array(32)) });
