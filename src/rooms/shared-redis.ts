@@ -25,6 +25,12 @@ export interface ShareRoomsOptions {
   readonly readTimeoutMs?: number;
   /** Default 1,000 ms: how often the node checks the heads of its rooms ([ROOM-11.3]). */
   readonly checkMs?: number;
+  /**
+   * On Redis Cluster: the hash slot of a key (with ioredis, `cluster-key-slot`'s default export),
+   * so that the reader reads each slot's rooms with an XREAD of its own, all at once; one XREAD may
+   * name keys of one slot only. Without it, one XREAD names every room the node reads.
+   */
+  readonly slotOf?: (key: string) => number;
 }
 
 const KEYS = (prefix: string, room: string): string[] => ['m', 's', 'k', 'u'].map((k) => `{${prefix}${room}}:${k}`);
@@ -141,6 +147,7 @@ class RedisRoomStore implements SharedRoomStore {
   readonly #command: RedisCommand;
   readonly #reader: RedisCommand;
   readonly #prefix: string;
+  readonly #slotOf: ((key: string) => number) | undefined;
 
   constructor(o: ShareRoomsOptions) {
     if (o === null || typeof o !== 'object') throw new TypeError('"options" expected object');
@@ -148,6 +155,8 @@ class RedisRoomStore implements SharedRoomStore {
     if (typeof o.reader !== 'function') throw new TypeError('"reader" expected a function');
     this.#command = o.command;
     this.#reader = o.reader;
+    if (o.slotOf !== undefined && typeof o.slotOf !== 'function') throw new TypeError('"slotOf" expected a function');
+    this.#slotOf = o.slotOf;
     this.#prefix = o.prefix ?? 'sealwire:room:';
     if (typeof this.#prefix !== 'string' || /[{}]/.test(this.#prefix)) throw new TypeError('"prefix" expected a string without braces');
     this.appendTimeoutMs = positive(o.appendTimeoutMs, 2000, 'appendTimeoutMs');
@@ -206,14 +215,26 @@ class RedisRoomStore implements SharedRoomStore {
 
   async read(after: ReadonlyMap<string, string>): Promise<Map<string, SharedEntry[]>> {
     const rooms = new Map<string, string>();
-    const ids: string[] = [];
+    const bySlot = new Map<number, [string, string][]>();
     for (const [room, id] of after) {
-      rooms.set(KEYS(this.#prefix, room)[1]!, room);
-      ids.push(id);
+      const key = KEYS(this.#prefix, room)[1]!;
+      rooms.set(key, room);
+      const slot = this.#slotOf?.(key) ?? 0;
+      let group = bySlot.get(slot);
+      if (group === undefined) bySlot.set(slot, (group = []));
+      group.push([key, id]);
     }
-    const args = ['COUNT', '1024', 'BLOCK', String(this.blockMs), 'STREAMS', ...rooms.keys(), ...ids];
-    const reply = (await this.#reader('XREAD', args)) as unknown[] | null;
     const out = new Map<string, SharedEntry[]>();
+    const reads = [...bySlot.values()].map(async (group) => {
+      const args = ['COUNT', '1024', 'BLOCK', String(this.blockMs), 'STREAMS', ...group.map((g) => g[0]), ...group.map((g) => g[1])];
+      this.#readReply((await this.#reader('XREAD', args)) as unknown[] | null, rooms, out);
+    });
+    await Promise.all(reads);
+    return out;
+  }
+
+  /** One XREAD's answer, by room. */
+  #readReply(reply: unknown[] | null, rooms: ReadonlyMap<string, string>, out: Map<string, SharedEntry[]>): void {
     // RESP2 answers [[key, entries], …]; a RESP3 map comes from some clients flat: [key, entries, …].
     const flat = typeof reply?.[0] === 'string';
     const streams: unknown[][] = [];
@@ -222,7 +243,6 @@ class RedisRoomStore implements SharedRoomStore {
       const room = rooms.get(String(key));
       if (room !== undefined) out.set(room, entries(list));
     }
-    return out;
   }
 }
 
