@@ -8,6 +8,10 @@ import { connect } from '../../src/adapters/ws/index.js';
 import { shareResume } from '../../src/replay/redis.js';
 import { ResumeJournal, decodeMeta, decodePending, encodeMeta, encodePending, pendingField } from '../../src/session/journal.js';
 import { OP_RESENT, encodeServerMessage } from '../../src/session/messages.js';
+import { SharedStates } from '../../src/session/handover.js';
+import { GLOBAL_TIMERS } from '../../src/session/timers.js';
+import { ReceiptBuilder } from '../../src/delivery/builder.js';
+import { toHex } from '../../src/bytes.js';
 import { ADAPTERS, type RunningAdapter } from '../helpers/net-adapters.js';
 import { deviceServer } from '../helpers/device-server.js';
 import { redisForFile } from '../helpers/redis-server.js';
@@ -104,6 +108,44 @@ describe.skipIf(!redis.available)('the shared resume store [HS-7.13]', () => {
     journal.touched();
     await expect(journal.gate()).rejects.toMatchObject({ code: 'ERR_SESSION_CLOSED' });
     await expect(journal.gate()).rejects.toMatchObject({ code: 'ERR_SESSION_CLOSED' });
+  });
+
+  it('a handover is refused past 8 resends without a receipt, or with payloads of more than 8 streams [HS-7.16]', async () => {
+    const { store } = setup();
+    const server = importSigningKey(generateKeyPair().secretKey);
+    const states = new SharedStates(store, {
+      key: server,
+      builder: new ReceiptBuilder(),
+      clock: Date.now,
+      timers: GLOBAL_TIMERS,
+      ttlMs: 10_000,
+      outbox: { capacity: 128, maxBytes: 1 << 20 },
+      holdKey: () => false,
+      discard: () => {},
+      appended: () => undefined,
+    });
+    const client = new Uint8Array(32).fill(9);
+    const pending = (stream: number, seq: number): string =>
+      encodePending({ kid: server.kid, stream: new Uint8Array(16).fill(stream), seq, message: encodeServerMessage({ op: 17, refSeq: seq, code: null }) });
+    const stateOf = async (name: string, reseals: number, streams: number): Promise<Uint8Array> => {
+      const meta = encodeMeta({ kid: toHex(client), identity: 'alice', rooms: [], reseals, server: { kid: server.kid, stream: new Uint8Array(16) } });
+      const fields = new Map([
+        ['kid', toHex(client)],
+        ['meta', meta],
+      ]);
+      for (let i = 0; i < streams; i++) fields.set(pendingField(i), pending(i + 1, i));
+      await store.create(name, 'h0', fields, 10_000);
+      const id = new Uint8Array(32).fill(name.length);
+      await store.name(toHex(id), name, 10_000);
+      return id;
+    };
+    const refused = expect.objectContaining({ code: 'ERR_RESUME_REFUSED' });
+    await expect(states.take(await stateOf('r-eight', 8, 1), toHex(client), undefined)).rejects.toEqual(refused);
+    await expect(states.take(await stateOf('r-nine-st', 0, 9), toHex(client), undefined)).rejects.toEqual(refused);
+    // Seven resends, payloads of eight streams: taken, the payloads to be sent again as Resent.
+    const taken = await states.take(await stateOf('r-ok', 7, 8), toHex(client), undefined);
+    expect(taken?.resend).toHaveLength(8);
+    states.close();
   });
 
   it('stored fields decode only as written', () => {
