@@ -9,6 +9,7 @@ import type { RedisCommand } from '../keys/shared-revocation.js';
 import { LIMIT_SCRIPT, LIMIT_SCRIPT_SHA1 } from './limit-script.js';
 import type { LimitStore, SharedRefusal } from './limit-store.js';
 import type { RateLimit } from './rate-limit.js';
+import { isNoScript, withDeadline } from '../store-calls.js';
 
 /** The server whose limits are shared: a `SecureServer` fits. */
 export interface LimitsTarget {
@@ -197,7 +198,7 @@ class RedisLimits implements LimitStore, SharedLimits {
       try {
         reply = await this.#timed(this.#command('EVALSHA', [LIMIT_SCRIPT_SHA1, '3', ...call]));
       } catch (err) {
-        if (!String((err as { message?: unknown } | null)?.message ?? err).includes('NOSCRIPT')) throw err;
+        if (!isNoScript(err)) throw err;
         reply = await this.#timed(this.#command('EVAL', [LIMIT_SCRIPT, '3', ...call]));
       }
       this.#up = true;
@@ -235,11 +236,7 @@ class RedisLimits implements LimitStore, SharedLimits {
   }
 
   #timed<T>(p: Promise<T>): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the limit store did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-    });
-    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+    return withDeadline(p, this.#timeoutMs, () => new Error(`the limit store did not answer within ${this.#timeoutMs} ms`));
   }
 }
 

@@ -8,6 +8,7 @@ import { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_SKEW_MS, MAX_AGE_LIMIT_MS, MAX_F
 import { assertOptionalUint, DEFAULT_MAX_STREAMS, MAX_STREAMS_LIMIT } from './memory.js';
 import type { ReplayRequest, ReplayStore, ReplayVerdict } from './store.js';
 import { assertWindow, DEFAULT_WINDOW } from './window.js';
+import { isNoScript } from '../store-calls.js';
 
 /**
  * Runs a Lua script with its keys and arguments and resolves with its reply: `EVAL script
@@ -366,7 +367,7 @@ export class RedisReplayStore implements ReplayStore {
       return await this.#evalSha(SCRIPT_SHA1, keys, args);
     } catch (err) {
       // Not loaded yet (or Redis restarted): EVAL runs it and caches it for the next EVALSHA.
-      if (!String((err as { message?: unknown } | null)?.message ?? err).includes('NOSCRIPT')) throw err;
+      if (!isNoScript(err)) throw err;
       return this.#eval(SCRIPT, keys, args);
     }
   }

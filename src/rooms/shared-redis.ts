@@ -7,6 +7,7 @@ import { fromBase64url, toBase64url, toHex } from '../bytes.js';
 import { sha1 } from '../crypto/sha1.js';
 import type { RedisCommand } from '../keys/shared-revocation.js';
 import type { AppendReply, AppendRequest, SharedEntry, SharedHead, SharedRoomStore } from './shared.js';
+import { isNoScript } from '../store-calls.js';
 
 export interface ShareRoomsOptions {
   /** Runs one command (EVALSHA, EVAL, XRANGE, ZRANGE, HMGET) on your connection. */
@@ -172,7 +173,7 @@ class RedisRoomStore implements SharedRoomStore {
     try {
       return await this.#command('EVALSHA', [SHAS.get(script)!, ...rest]);
     } catch (err) {
-      if (!String((err as { message?: unknown })?.message).includes('NOSCRIPT')) throw err;
+      if (!isNoScript(err)) throw err;
       return this.#command('EVAL', [script, ...rest]);
     }
   }

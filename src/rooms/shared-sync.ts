@@ -12,6 +12,7 @@ import { compareIds, splitId, type NewFrame, type SharedEntry, type SharedHead, 
 import type { TickSigner } from './signer.js';
 import type { StatementCache } from './statements.js';
 import { encodeRoomEvent, KIND_POST, MAX_BUNDLE, ROLE, ROOM_CONTENT_TYPE, roomAad, type KeyStatement, type RoomEventBody } from './wire.js';
+import { withDeadline } from '../store-calls.js';
 
 const EVENT_AAD = roomAad(ROLE.event);
 /** Events a room holds waiting for the store; more are refused (nothing held beyond its cap). */
@@ -45,11 +46,7 @@ export interface PublishThen extends Partial<Pick<PendingEvent, 'settled' | 'dro
 type Outcome = 'ok' | 'retry' | 'store';
 
 function timed<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('sealwire: the shared room store did not answer in time')), ms);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+  return withDeadline(p, ms, () => new Error('sealwire: the shared room store did not answer in time'));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -8,6 +8,7 @@ import { sha1 } from '../crypto/sha1.js';
 import { toHex } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
 import type { RedisCommand } from '../keys/shared-revocation.js';
+import { isNoScript, withDeadline } from '../store-calls.js';
 
 export interface ShareResumeOptions {
   /** Runs one command (EVALSHA, EVAL, GET, SET, PEXPIRE, DEL) on your connection. */
@@ -105,11 +106,7 @@ class RedisResume implements SharedResume {
 
   /** Every call has a deadline ([POL-4.7] for this store): a store that does not answer fails closed. */
   #timed<T>(p: Promise<T>): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ProtocolError('ERR_STORE', 'the resume store did not answer in time')), this.#timeoutMs);
-    });
-    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+    return withDeadline(p, this.#timeoutMs, () => new ProtocolError('ERR_STORE', 'the resume store did not answer in time'));
   }
 
   async #script(script: string, key: string, args: string[]): Promise<unknown> {
@@ -117,7 +114,7 @@ class RedisResume implements SharedResume {
     try {
       return await this.#timed(this.#command('EVALSHA', [SHAS.get(script)!, ...rest]));
     } catch (err) {
-      if (!String((err as { message?: unknown })?.message).includes('NOSCRIPT')) throw err;
+      if (!isNoScript(err)) throw err;
       return this.#timed(this.#command('EVAL', [script, ...rest]));
     }
   }
