@@ -81,6 +81,10 @@ export class Inbound {
   readonly #turnKind: Kind = { isReceipt: false };
   /** The identity's tokens come from a shared store: a turn may wait for them first. */
   #waits = false;
+  /** The envelope whose payload is being handed on, and whether its record was held ([ROOM-11.9]). */
+  #handling: Opened | undefined;
+  #handlingBytes: Uint8Array | undefined;
+  #held = false;
 
   constructor(host: InboundHost, reading: ReadControl) {
     this.#host = host;
@@ -206,43 +210,58 @@ export class Inbound {
     // Only a handover gets another stream past the checks ([HS-7.14]).
     if (d.peerStream !== undefined && !equalBytes(d.peerStream, opened.stream)) handOver(d, opened.kid);
     d.peerStream ??= opened.stream.slice();
-    // [RCP-5.1]: recorded once the window committed it, with the exact bytes verified. While the
-    // session is open the builder keeps our copy as it is: a receipt within receiptDelayMs, or the
-    // close, hashes it and lets it go. After the close it takes a copy of its own.
-    let recorded = false;
-    const record = (): void => {
-      if (recorded) return;
-      recorded = true;
-      // A resent duplicate of it may have been recorded while it was held.
-      if (d.builder.holds(opened.kid, opened.stream, opened.seq)) return;
-      if (this.#host.isOpen()) d.builder.recordOwned(opened, bytes);
-      else d.builder.record(opened, bytes);
-      d.journal?.recorded();
-      this.#s!.receipts.due();
-    };
-    if (!this.#host.isOpen() && this.#host.authorityEnded()) return record();
+    if (!this.#host.isOpen() && this.#host.authorityEnded()) return this.#record(opened, bytes);
     // [HS-8.8]: a data envelope carries an application message, content type 60 and no other: its
     // signer did not send anything else as a request. Refused as any payload that is no message.
     if (opened.contentType !== MESSAGE_CONTENT_TYPE) {
-      record();
+      this.#record(opened, bytes);
       throw new ProtocolError('ERR_MESSAGE_MALFORMED', 'a data envelope must have content type 60');
     }
-    // [ROOM-11.9]: a Post on a shared room is acknowledged once appended or refused, not before: a
-    // node that dies before it appended it never acknowledged it, and the client resends it.
-    let held = false;
-    const later = (): void => {
+    this.#handling = opened;
+    this.#handlingBytes = bytes;
+    this.#held = false;
+    try {
+      return this.#host.payload(opened, this.#hold);
+    } finally {
+      this.#handling = this.#handlingBytes = undefined;
+      if (!this.#held) this.#record(opened, bytes);
+    }
+  }
+
+  /**
+   * [RCP-5.1]: recorded once the window committed it, with the exact bytes verified. While the
+   * session is open the builder keeps our copy as it is: a receipt within receiptDelayMs, or the
+   * close, hashes it and lets it go. After the close it takes a copy of its own.
+   */
+  #record(opened: Opened, bytes: Uint8Array): void {
+    const d = this.#s!.delivery;
+    if (this.#host.isOpen()) d.builder.recordOwned(opened, bytes);
+    else d.builder.record(opened, bytes);
+    d.journal?.recorded();
+    this.#s!.receipts.due();
+  }
+
+  /**
+   * [ROOM-11.9]: a Post on a shared room is acknowledged once appended or refused, not before: a
+   * node that dies before it appended it never acknowledged it, and the client resends it. Called
+   * in the envelope's turn; only a held envelope costs a function of its own.
+   */
+  readonly #hold = (): (() => void) => {
+    const opened = this.#handling!;
+    const bytes = this.#handlingBytes!;
+    this.#held = true;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
       try {
-        record();
+        // A resent duplicate of it may have been recorded while it was held.
+        if (!this.#s!.delivery.builder.holds(opened.kid, opened.stream, opened.seq)) this.#record(opened, bytes);
       } catch (err) {
         this.#host.refused(err);
       }
     };
-    try {
-      return this.#host.payload(opened, () => ((held = true), later));
-    } finally {
-      if (!held) record();
-    }
-  }
+  };
 
   /**
    * A refusal in the envelope's turn ends the session, except a resent duplicate ([HS-7.6]): an
