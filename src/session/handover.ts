@@ -8,7 +8,7 @@ import { ProtocolError } from '../errors.js';
 import { decodeReceipt, encodeReceipt } from '../delivery/receipt.js';
 import type { ReceiptBuilder } from '../delivery/builder.js';
 import { SessionDelivery, MAX_RESEALS_WITHOUT_RECEIPT } from './delivery.js';
-import { ResumeJournal, decodeMeta, decodePending, encodeMeta, type StateMeta } from './journal.js';
+import { MAX_STATE_STREAMS, ResumeJournal, decodeMeta, decodePending, encodeMeta, type StateMeta } from './journal.js';
 import { OP_RESENT, encodeServerMessage } from './messages.js';
 import type { ResumeEntry, ResumeRegistry } from './resume.js';
 import type { SharedResume } from './shared-resume.js';
@@ -49,8 +49,9 @@ export class SharedStates {
   ) {}
 
   #meta(entry: ResumeEntry): StateMeta {
-    const server = { kid: this.host.key.kid, stream: entry.delivery.sender.stream };
-    return { kid: entry.kid, identity: entry.identity, rooms: [...entry.rooms], reseals: entry.shared!.journal.reseals, server };
+    const d = entry.delivery;
+    const servers = [...d.earlier, { kid: this.host.key.kid, stream: d.sender.stream }].slice(-MAX_STATE_STREAMS);
+    return { kid: entry.kid, identity: entry.identity, rooms: [...entry.rooms], reseals: entry.shared!.journal.reseals, servers };
   }
 
   #attach(entry: ResumeEntry, state: string, journal: ResumeJournal): void {
@@ -120,7 +121,7 @@ export class SharedStates {
       clock: this.host.clock,
     });
     // Receipts the client sent for these before it learned of the takeover are ignored.
-    for (const e of [meta.server, ...pending.map((p) => p!)]) {
+    for (const e of [...meta.servers, ...pending.map((p) => p!)]) {
       if (!delivery.isEarlier(e.kid, e.stream)) delivery.earlier.push({ kid: e.kid.slice(), stream: e.stream.slice() });
     }
     const rec = fields.get('rec');

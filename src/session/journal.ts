@@ -17,14 +17,26 @@ export interface PendingPayload {
   readonly message: Uint8Array;
 }
 
+export interface StreamRef {
+  readonly kid: Uint8Array;
+  readonly stream: Uint8Array;
+}
+
+/** Server streams a state remembers: past this, the oldest is forgotten. */
+export const MAX_STATE_STREAMS = 32;
+
 /** What the state's meta field says: whose it is, its rooms, how often it was resent unacknowledged. */
 export interface StateMeta {
   readonly kid: string;
   readonly identity: string;
   readonly rooms: readonly string[];
   readonly reseals: number;
-  /** The state's server data stream: the key that sealed it, and its id. */
-  readonly server: { readonly kid: Uint8Array; readonly stream: Uint8Array };
+  /**
+   * The state's server data streams, by the key that sealed each and its id, oldest first, the
+   * current one last: a client whose session moved on before it heard a new one still names an
+   * older one in its receipts ([HS-7.16]).
+   */
+  readonly servers: readonly StreamRef[];
 }
 
 export function encodePending(p: PendingPayload): string {
@@ -40,17 +52,22 @@ export function decodePending(text: string): PendingPayload | undefined {
 }
 
 export function encodeMeta(m: StateMeta): string {
-  return toBase64url(encodeCbor([m.kid, m.identity, [...m.rooms], m.reseals, [m.server.kid, m.server.stream]]));
+  return toBase64url(encodeCbor([m.kid, m.identity, [...m.rooms], m.reseals, m.servers.map((r) => [r.kid, r.stream])]));
 }
 
 export function decodeMeta(text: string): StateMeta | undefined {
   const a = decodeWholeArray(fromBase64url(text));
   if (a === undefined || a.length !== 5) return undefined;
-  const [kid, identity, rooms, reseals, server] = a;
+  const [kid, identity, rooms, reseals, servers] = a;
   if (typeof kid !== 'string' || typeof identity !== 'string' || typeof reseals !== 'number') return undefined;
   if (!Array.isArray(rooms) || !rooms.every((r) => typeof r === 'string')) return undefined;
-  if (!Array.isArray(server) || !(server[0] instanceof Uint8Array) || !(server[1] instanceof Uint8Array)) return undefined;
-  return { kid, identity, rooms: rooms, reseals, server: { kid: server[0], stream: server[1] } };
+  if (!Array.isArray(servers) || servers.length === 0) return undefined;
+  const refs: StreamRef[] = [];
+  for (const r of servers) {
+    if (!Array.isArray(r) || !(r[0] instanceof Uint8Array) || !(r[1] instanceof Uint8Array)) return undefined;
+    refs.push({ kid: r[0], stream: r[1] });
+  }
+  return { kid, identity, rooms: rooms, reseals, servers: refs };
 }
 
 /** Field names of pending payloads sort in the order they were sealed. */

@@ -71,7 +71,7 @@ describe.skipIf(!redis.available)('the shared resume store [HS-7.13]', () => {
     const stream = new Uint8Array(16).fill(2);
     await store.create('s3', 'h1', fields('k1'), 10_000);
     const journal = new ResumeJournal(store, 's3', 'h1', 10_000, 5);
-    const meta = { kid: 'k1', identity: 'alice', rooms: ['lobby'], reseals: 0, server: { kid, stream } };
+    const meta = { kid: 'k1', identity: 'alice', rooms: ['lobby'], reseals: 0, servers: [{ kid, stream }] };
     let record = new Uint8Array([0x86]);
     let appended: Promise<void> | undefined;
     journal.owner = { meta: () => meta, kid, stream, record: () => record, idle: () => undefined, appended: () => appended };
@@ -128,7 +128,7 @@ describe.skipIf(!redis.available)('the shared resume store [HS-7.13]', () => {
     const pending = (stream: number, seq: number): string =>
       encodePending({ kid: server.kid, stream: new Uint8Array(16).fill(stream), seq, message: encodeServerMessage({ op: 17, refSeq: seq, code: null }) });
     const stateOf = async (name: string, reseals: number, streams: number): Promise<Uint8Array> => {
-      const meta = encodeMeta({ kid: toHex(client), identity: 'alice', rooms: [], reseals, server: { kid: server.kid, stream: new Uint8Array(16) } });
+      const meta = encodeMeta({ kid: toHex(client), identity: 'alice', rooms: [], reseals, servers: [{ kid: server.kid, stream: new Uint8Array(16) }] });
       const fields = new Map([
         ['kid', toHex(client)],
         ['meta', meta],
@@ -152,7 +152,7 @@ describe.skipIf(!redis.available)('the shared resume store [HS-7.13]', () => {
     const p = { kid: new Uint8Array([1]), stream: new Uint8Array(16), seq: 3, message: new Uint8Array([0x80]) };
     expect(decodePending(encodePending(p))).toEqual(p);
     expect(decodePending('oA')).toBeUndefined();
-    const m = { kid: 'ab', identity: 'x', rooms: [], reseals: 2, server: { kid: new Uint8Array([1]), stream: new Uint8Array(16) } };
+    const m = { kid: 'ab', identity: 'x', rooms: [], reseals: 2, servers: [{ kid: new Uint8Array([1]), stream: new Uint8Array(16) }] };
     expect(decodeMeta(encodeMeta(m))).toEqual(m);
     expect(decodeMeta(encodePending(p))).toBeUndefined();
   });

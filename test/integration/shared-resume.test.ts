@@ -140,4 +140,34 @@ describe.skipIf(!available)('resume on another node [HS-7.13]', () => {
     },
     60_000,
   );
+
+  it('a client that heard nothing from the node between names an older server stream in its receipt: ignored, not refused [HS-7.16]', async () => {
+    const key = importSigningKey(generateKeyPair().secretKey);
+    const prefix = `q${process.pid}:`;
+    const urls: string[] = [];
+    let options!: Parameters<typeof connect>[1];
+    for (let i = 0; i < 2; i++) {
+      const d = await deviceServer(ws, key, running, { resume: { shared: store(prefix) } });
+      urls.push(d.adapter.url);
+      options = d.options;
+    }
+    // On A: a request answered, so the client holds a record of A's data stream.
+    let session = await connect(urls[0]!, options);
+    await session.request('count', 'a');
+    await waitUntil(() => session.unacknowledged === 0, 'the request acknowledged');
+    // The client's receipt for the Result reaches A and A's store: nothing of A's stream is pending there.
+    await sleep(200);
+    // On B, nothing on B's data stream; then back on A, which takes the state back over from B.
+    for (const url of [urls[1]!, urls[0]!]) {
+      TrackedWebSocket.last!.terminate();
+      await session.closed;
+      session = await connect(url, { ...options, resumeFrom: session });
+      expect(session.resumed).toBe(true);
+    }
+    // Its first receipt names A's first stream, two streams back; the session goes on.
+    await session.request('count', 'b');
+    await sleep(50);
+    expect(session.state).toBe('open');
+    session.close();
+  });
 });
